@@ -1,0 +1,38 @@
+//! Dates as Chinese spreadsheets and forms write them: 2023-10-12, 2023/10/12, 2023.10.12,
+//! 20231012 and 2023年10月12日.
+
+use crate::error::DomainError;
+use chrono::NaiveDate;
+
+pub fn parse_date(field: &'static str, input: &str) -> Result<NaiveDate, DomainError> {
+    let s = input.trim();
+    let formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"];
+    formats
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+        .ok_or_else(|| {
+            DomainError::new(
+                field,
+                format!("无法识别的日期 {s:?} (not a date; use YYYY-MM-DD)"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn forms() {
+        for s in [
+            "2023-10-12",
+            "2023/10/12",
+            "2023.10.12",
+            "20231012",
+            "2023年10月12日",
+        ] {
+            assert_eq!(parse_date("d", s).unwrap().to_string(), "2023-10-12");
+        }
+        assert!(parse_date("d", "2023-02-30").is_err());
+        assert!(parse_date("d", "").is_err());
+    }
+}

@@ -1,0 +1,32 @@
+//! Yuepin's domain model: the parsed, always-valid types that every other crate passes around
+//! (credit codes, GTINs, regions, industries, yuan amounts, enterprises, products, quality events)
+//! and the reference tables compiled into the binary. No I/O happens here.
+
+pub mod date;
+pub mod enterprise;
+pub mod error;
+pub mod gtin;
+pub mod industry;
+pub mod money;
+pub mod product;
+pub mod quality;
+pub mod reference;
+pub mod region;
+pub mod role;
+pub mod standard;
+pub mod uscc;
+
+pub use date::parse_date;
+pub use enterprise::{Designation, DesignationKind, Enterprise, Financials, Listing};
+pub use error::DomainError;
+pub use gtin::Gtin;
+pub use industry::Division;
+pub use money::Yuan;
+pub use product::Product;
+pub use quality::{
+    Certification, InspectionResult, QualityEvent, QualityEventKind, StandardLevel, StandardRole,
+};
+pub use region::RegionCode;
+pub use role::Role;
+pub use standard::StandardCode;
+pub use uscc::Uscc;
