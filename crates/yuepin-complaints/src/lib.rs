@@ -1,0 +1,21 @@
+//! 12315 complaint analytics for measure 22 of 粤市监〔2023〕74号 ("加强12315投诉举报大数据分析运用,
+//! 聚焦投诉举报高发的行业和领域发布消费提示和警示"): ingest parsing, text classification,
+//! integer-coded aggregation, surge detection (EARS C1–C3, Farrington-flexible, Poisson CUSUM,
+//! Benjamini–Hochberg), a seeded synthetic generator with outbreak ground truth, and masking of
+//! complainants' personal data. No I/O except reading a caller-supplied `io::Read`.
+
+pub mod ears;
+pub mod farrington;
+pub mod model;
+pub mod stats;
+pub mod surveillance;
+
+pub use ears::{ears, ears_c1, ears_c2, ears_c3, EarsMethod, EarsParams};
+pub use farrington::{farrington_flexible, FarringtonParams};
+pub use model::{
+    categories, Category, CategoryInfo, Channel, Complainant, Complaint, ComplaintId,
+    ComplaintKind, ProblemType, ValueError,
+};
+pub use surveillance::{
+    adjust_day_of_week, benjamini_hochberg, bh_reject, cusum, CusumParams, Outcome,
+};
