@@ -1,0 +1,139 @@
+//! Issuing codes: one at a time, or a batch written as CSV rows
+//! (`uri,serial,status_index,issued_on,kid`). Serials and list positions are drawn serially
+//! from the injected CSPRNG; signing runs in parallel (rayon), rows keep their order.
+
+use crate::error::CodeError;
+use crate::keys::PrivateKey;
+use crate::sign::{sign_payload, CodeClaims};
+use crate::status::{IndexAllocator, StatusRef};
+use crate::uri::{CodeUri, Lot, Resolver, Serial, Subject};
+use chrono::NaiveDate;
+use rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
+use std::io::Write;
+
+/// What every code of a batch shares.
+#[derive(Debug, Clone)]
+pub struct BatchSpec {
+    pub resolver: Resolver,
+    pub subject: Subject,
+    pub lot: Option<Lot>,
+    pub issued_on: NaiveDate,
+}
+
+/// One issued code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    /// The complete URI to print in the QR code.
+    pub uri: String,
+    pub serial: Serial,
+    pub status: StatusRef,
+    pub issued_on: NaiveDate,
+    pub kid: String,
+}
+
+/// CSV header of [`issue_batch`] output.
+pub const CSV_HEADER: [&str; 5] = ["uri", "serial", "status_index", "issued_on", "kid"];
+
+/// Signs codes in chunks this large: big enough to keep both cores busy, small enough to stream.
+const CHUNK: usize = 4096;
+
+/// Issues one code: random serial, random list position from `allocator`.
+pub fn issue_one(
+    spec: &BatchSpec,
+    key: &PrivateKey,
+    allocator: &mut IndexAllocator,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<IssuedCode, CodeError> {
+    let status = allocator.allocate(rng)?;
+    let code = CodeUri {
+        resolver: spec.resolver.clone(),
+        subject: spec.subject.clone(),
+        lot: spec.lot.clone(),
+        serial: Serial::random(rng),
+    };
+    Ok(sign_prepared(code, status, spec.issued_on, key))
+}
+
+fn sign_prepared(code: CodeUri, status: StatusRef, issued_on: NaiveDate, key: &PrivateKey) -> IssuedCode {
+    let claims = CodeClaims { issued_on, status };
+    let unsigned = code.unsigned();
+    let signature = sign_payload(unsigned.as_bytes(), &claims, key);
+    let mut uri = unsigned;
+    uri.push_str("?s=");
+    uri.push_str(&signature);
+    IssuedCode {
+        uri,
+        serial: code.serial,
+        status,
+        issued_on,
+        kid: key.kid().to_string(),
+    }
+}
+
+/// Issues `count` codes into `out` as CSV (with header). Returns the issued codes' status refs
+/// so the caller can record which positions are taken.
+///
+/// Fails with `ListFull` before writing anything if the allocator has fewer than `count` free positions.
+pub fn issue_batch<W: Write>(
+    spec: &BatchSpec,
+    key: &PrivateKey,
+    count: usize,
+    allocator: &mut IndexAllocator,
+    rng: &mut (impl RngCore + CryptoRng),
+    out: W,
+) -> Result<Vec<StatusRef>, CodeError> {
+    if allocator.remaining() < count {
+        return Err(CodeError::ListFull {
+            list_id: allocator.list_id(),
+            capacity: crate::status::LIST_CAPACITY,
+        });
+    }
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(CSV_HEADER).map_err(|e| CodeError::Csv {
+        row: 0,
+        reason: e.to_string(),
+    })?;
+    let issued_on_text = spec.issued_on.format("%Y-%m-%d").to_string();
+    let mut refs = Vec::with_capacity(count);
+    let mut row: u64 = 0;
+    let mut left = count;
+    while left > 0 {
+        let size = left.min(CHUNK);
+        let mut prepared = Vec::with_capacity(size);
+        for _ in 0..size {
+            let status = allocator.allocate(rng)?;
+            let code = CodeUri {
+                resolver: spec.resolver.clone(),
+                subject: spec.subject.clone(),
+                lot: spec.lot.clone(),
+                serial: Serial::random(rng),
+            };
+            prepared.push((code, status));
+        }
+        let signed: Vec<IssuedCode> = prepared
+            .into_par_iter()
+            .map(|(code, status)| sign_prepared(code, status, spec.issued_on, key))
+            .collect();
+        for code in signed {
+            row += 1;
+            let index = code.status.global_index().to_string();
+            writer
+                .write_record([
+                    code.uri.as_str(),
+                    code.serial.as_str(),
+                    index.as_str(),
+                    issued_on_text.as_str(),
+                    code.kid.as_str(),
+                ])
+                .map_err(|e| CodeError::Csv {
+                    row,
+                    reason: e.to_string(),
+                })?;
+            refs.push(code.status);
+        }
+        left -= size;
+    }
+    writer.flush().map_err(|source| CodeError::Io { what: "batch CSV", source })?;
+    Ok(refs)
+}
