@@ -1,0 +1,2 @@
+//! Placeholder until the real benchmark lands.
+fn main() {}
