@@ -1,0 +1,2 @@
+//! Placeholder until the real target lands.
+fn main() {}
