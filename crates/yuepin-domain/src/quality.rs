@@ -132,6 +132,21 @@ impl QualityEventKind {
     }
 }
 
+impl QualityEvent {
+    /// The key under which re-imports and re-submissions update instead of duplicating:
+    /// inspection by report number, certification by scheme and number, award by name and date,
+    /// standard by code, penalty by decision number.
+    pub fn natural_key(&self) -> String {
+        match &self.kind {
+            QualityEventKind::Inspection { report_no, .. } => format!("inspection:{report_no}"),
+            QualityEventKind::Certification(c) => format!("certification:{}:{}", c.scheme, c.number),
+            QualityEventKind::Award { name, .. } => format!("award:{name}:{}", self.date),
+            QualityEventKind::Standard { code, .. } => format!("standard:{code}"),
+            QualityEventKind::Penalty { decision_no, .. } => format!("penalty:{decision_no}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QualityEvent {
     pub enterprise: Uscc,

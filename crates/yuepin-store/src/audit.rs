@@ -1,0 +1,217 @@
+//! The hash-chained audit log. Each row's hash covers its content and the previous row's hash;
+//! the single-row `audit_head` holds the latest (seq, hash) so that deleting the tail is detected
+//! too. Appending updates the head first, which serialises concurrent writers on both backends.
+
+use crate::{Actor, Change, Result, Store};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// What `yuepin audit verify` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Verification {
+    Intact { rows: i64, head: String },
+    /// The first row whose content no longer matches its hash.
+    Altered { seq: i64 },
+    /// A row whose predecessor link is broken: rows were deleted before it, or it was inserted.
+    Broken { seq: i64, expected_prev: String },
+    /// Rows were removed from the end (the head points past the last row).
+    Truncated { last_seq: i64, head_seq: i64 },
+}
+
+fn row_hash(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+    prev: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        seq.to_string().as_str(),
+        at,
+        actor,
+        action,
+        entity,
+        entity_id,
+        before.unwrap_or("\u{0}"),
+        after.unwrap_or("\u{0}"),
+        prev,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    hex::encode(h.finalize())
+}
+
+pub(crate) async fn append(conn: &mut AnyConnection, actor: &Actor, changes: &[Change]) -> Result<()> {
+    let n = changes.len() as i64;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(n)
+        .fetch_one(&mut *conn)
+        .await?;
+    let last_seq: i64 = head.try_get("seq")?;
+    let mut prev: String = head.try_get("hash")?;
+    let mut seq = last_seq - n;
+    let at = crate::now_text();
+    for c in changes {
+        seq += 1;
+        let before = c.before.as_ref().map(|v| v.to_string());
+        let after = c.after.as_ref().map(|v| v.to_string());
+        let hash = row_hash(
+            seq,
+            &at,
+            &actor.0,
+            &c.action,
+            &c.entity,
+            &c.entity_id,
+            before.as_deref(),
+            after.as_deref(),
+            &prev,
+        );
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(seq)
+        .bind(&at)
+        .bind(&actor.0)
+        .bind(&c.action)
+        .bind(&c.entity)
+        .bind(&c.entity_id)
+        .bind(before)
+        .bind(after)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+        prev = hash;
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&prev)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    Ok(AuditEntry {
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        entity: r.try_get("entity")?,
+        entity_id: r.try_get("entity_id")?,
+        before: parse(r.try_get("before_json")?),
+        after: parse(r.try_get("after_json")?),
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+impl Store {
+    /// Newest first; `entity` filters to one kind of thing, `entity_id` to one of them.
+    pub async fn audit_list(
+        &self,
+        entity: Option<&str>,
+        entity_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE ($1 = '' OR entity = $1) AND ($2 = '' OR entity_id = $2) ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(entity.unwrap_or(""))
+        .bind(entity_id.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry).collect()
+    }
+
+    /// Walks the whole chain in order and reports the first inconsistency.
+    pub async fn audit_verify(&self) -> Result<Verification> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: String = head.try_get("hash")?;
+        let mut prev = GENESIS.to_string();
+        let mut expected_seq = 1i64;
+        let mut after_seq = 0i64;
+        let mut count = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, at, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash \
+                 FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000",
+            )
+            .bind(after_seq)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                let seq: i64 = r.try_get("seq")?;
+                let stored_prev: String = r.try_get("prev_hash")?;
+                if seq != expected_seq || stored_prev != prev {
+                    return Ok(Verification::Broken {
+                        seq,
+                        expected_prev: prev,
+                    });
+                }
+                let before: Option<String> = r.try_get("before_json")?;
+                let after: Option<String> = r.try_get("after_json")?;
+                let computed = row_hash(
+                    seq,
+                    &r.try_get::<String, _>("at")?,
+                    &r.try_get::<String, _>("actor")?,
+                    &r.try_get::<String, _>("action")?,
+                    &r.try_get::<String, _>("entity")?,
+                    &r.try_get::<String, _>("entity_id")?,
+                    before.as_deref(),
+                    after.as_deref(),
+                    &stored_prev,
+                );
+                if computed != r.try_get::<String, _>("hash")? {
+                    return Ok(Verification::Altered { seq });
+                }
+                prev = computed;
+                expected_seq += 1;
+                after_seq = seq;
+                count += 1;
+            }
+        }
+        if head_seq != after_seq || head_hash != prev {
+            return Ok(Verification::Truncated {
+                last_seq: after_seq,
+                head_seq,
+            });
+        }
+        Ok(Verification::Intact {
+            rows: count,
+            head: prev,
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! What differs between SQLite and PostgreSQL, behind one trait; everything else is shared SQL
+//! written in the common subset (`$n` placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`).
+
+use crate::{Result, StoreError};
+
+/// One implementation per backend, chosen by the URL scheme in [`for_url`].
+pub trait Dialect: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    /// Statements run on every new connection.
+    fn connection_setup(&self) -> &'static [&'static str];
+    fn max_connections(&self) -> u32;
+    fn normalize_url(&self, url: &str) -> String;
+    fn begin_write_sql(&self) -> &'static str;
+    /// Picks this backend's SQL out of a migration pair.
+    fn migration_sql<'a>(&self, sqlite: &'a str, postgres: &'a str) -> &'a str;
+    /// Statement that stores the search grams of enterprise `$1` as `$2` (space-separated).
+    fn index_grams_sql(&self) -> &'static [&'static str];
+    /// A boolean SQL condition on `e.id` that holds when the enterprise's grams contain all the
+    /// space-separated grams bound at placeholder `$n`.
+    fn grams_match_sql(&self, n: usize) -> String;
+    /// Turns query grams into what `grams_match_sql` binds.
+    fn grams_query(&self, grams: &[String]) -> String;
+}
+
+struct Sqlite;
+struct Postgres;
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+    fn connection_setup(&self) -> &'static [&'static str] {
+        &[
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 10000",
+            "PRAGMA cache_size = -65536",
+        ]
+    }
+    fn max_connections(&self) -> u32 {
+        8
+    }
+    fn normalize_url(&self, url: &str) -> String {
+        // Create the file when it does not exist yet.
+        if url.contains("mode=") || url.contains(":memory:") {
+            url.to_string()
+        } else if url.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        }
+    }
+    fn begin_write_sql(&self) -> &'static str {
+        "BEGIN IMMEDIATE"
+    }
+    fn migration_sql<'a>(&self, sqlite: &'a str, _postgres: &'a str) -> &'a str {
+        sqlite
+    }
+    fn index_grams_sql(&self) -> &'static [&'static str] {
+        &[
+            "DELETE FROM enterprise_fts WHERE rowid = $1",
+            "INSERT INTO enterprise_fts (rowid, grams) VALUES ($1, $2)",
+        ]
+    }
+    fn grams_match_sql(&self, n: usize) -> String {
+        format!("e.id IN (SELECT rowid FROM enterprise_fts WHERE enterprise_fts MATCH ${n})")
+    }
+    fn grams_query(&self, grams: &[String]) -> String {
+        // FTS5 query: each gram quoted as a string; a trailing '*' marks a one-character prefix.
+        grams
+            .iter()
+            .map(|g| match g.strip_suffix('*') {
+                Some(p) => format!("\"{}\"*", p.replace('"', "\"\"")),
+                None => format!("\"{}\"", g.replace('"', "\"\"")),
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+}
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+    fn connection_setup(&self) -> &'static [&'static str] {
+        &["SET TIME ZONE 'UTC'"]
+    }
+    fn max_connections(&self) -> u32 {
+        16
+    }
+    fn normalize_url(&self, url: &str) -> String {
+        url.to_string()
+    }
+    fn begin_write_sql(&self) -> &'static str {
+        "BEGIN"
+    }
+    fn migration_sql<'a>(&self, _sqlite: &'a str, postgres: &'a str) -> &'a str {
+        postgres
+    }
+    fn index_grams_sql(&self) -> &'static [&'static str] {
+        &["UPDATE enterprises SET grams = string_to_array($2, ' ') WHERE id = $1"]
+    }
+    fn grams_match_sql(&self, n: usize) -> String {
+        format!("e.grams @> string_to_array(${n}, ' ')")
+    }
+    fn grams_query(&self, grams: &[String]) -> String {
+        // Single characters are not in the array index; the LIKE post-filter handles them.
+        grams
+            .iter()
+            .filter(|g| !g.ends_with('*'))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+pub(crate) fn for_url(url: &str) -> Result<&'static dyn Dialect> {
+    if url.starts_with("sqlite:") {
+        Ok(&Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(&Postgres)
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}

@@ -1,0 +1,555 @@
+//! Enterprises with their designations and financials, products, and quality events: the
+//! enterprise's quality credit file. Single writes go through a [`WriteTx`]; imports use
+//! batched multi-row statements inside one transaction, so a file lands whole or not at all.
+
+use crate::{now_text, Change, Result, Store, StoreError, WriteTx};
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use yuepin_domain::{
+    parse_date, Designation, Division, Enterprise, Financials, Gtin, Product, QualityEventKind,
+    RegionCode, StandardCode, Uscc, Yuan,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnterpriseRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub enterprise: Enterprise,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductRecord {
+    pub id: i64,
+    pub enterprise_id: i64,
+    #[serde(flatten)]
+    pub product: Product,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub product_id: Option<i64>,
+    pub date: NaiveDate,
+    pub natural_key: String,
+    #[serde(flatten)]
+    pub kind: QualityEventKind,
+}
+
+/// The enterprise's quality credit file (质量信用档案) with a computed summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityFile {
+    pub enterprise: EnterpriseRecord,
+    pub products: Vec<ProductRecord>,
+    pub events: Vec<EventRecord>,
+    pub summary: QualitySummary,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QualitySummary {
+    pub inspections: usize,
+    pub inspections_failed: usize,
+    pub certifications_valid: usize,
+    pub awards: usize,
+    pub standards_led: usize,
+    pub standards_international_led: usize,
+    pub penalties: usize,
+    pub serious_penalties: usize,
+}
+
+/// What an import did, for the CLI and the audit log.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn date_col(r: &AnyRow, col: &str) -> Result<NaiveDate> {
+    parse_date("date", &r.try_get::<String, _>(col)?).map_err(corrupt)
+}
+
+/// Space-separated character bigrams of a name (lower-cased, punctuation dropped): the search
+/// index terms. Names of one usable character index that character alone.
+pub fn name_grams(name: &str) -> String {
+    let chars: Vec<char> = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if chars.len() == 1 {
+        return chars[0].to_string();
+    }
+    let mut grams: Vec<String> = chars.windows(2).map(|w| w.iter().collect()).collect();
+    grams.sort();
+    grams.dedup();
+    grams.join(" ")
+}
+
+const ENTERPRISE_COLS: &str = "id, uscc, name, region, city, division, registered_capital_fen, employees, founded_on, listing, updated_at";
+
+impl Store {
+    async fn enterprise_from_row(&self, r: &AnyRow) -> Result<EnterpriseRecord> {
+        let id: i64 = r.try_get("id")?;
+        let designations = sqlx::query(
+            "SELECT kind, awarded_on, expires_on FROM designations WHERE enterprise_id = $1 ORDER BY awarded_on, kind",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|d| {
+            Ok(Designation {
+                kind: d.try_get::<String, _>("kind")?.parse().map_err(corrupt)?,
+                awarded_on: date_col(d, "awarded_on")?,
+                expires_on: crate::get_opt_text(d, "expires_on")?
+                    .map(|s| parse_date("expires_on", &s).map_err(corrupt))
+                    .transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let financials = sqlx::query(
+            "SELECT year, revenue_china_fen, revenue_world_fen FROM financials WHERE enterprise_id = $1 ORDER BY year",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|f| {
+            Ok(Financials {
+                year: f.try_get::<i64, _>("year")? as i32,
+                revenue_china: Yuan::from_fen(f.try_get("revenue_china_fen")?),
+                revenue_world: f
+                    .try_get::<Option<i64>, _>("revenue_world_fen")?
+                    .map(Yuan::from_fen),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        Ok(EnterpriseRecord {
+            id,
+            enterprise: Enterprise {
+                uscc: Uscc::parse(&r.try_get::<String, _>("uscc")?).map_err(corrupt)?,
+                name: r.try_get("name")?,
+                region: RegionCode::parse(&r.try_get::<String, _>("region")?).map_err(corrupt)?,
+                division: Division::parse(&r.try_get::<i64, _>("division")?.to_string())
+                    .map_err(corrupt)?,
+                registered_capital: Yuan::from_fen(r.try_get("registered_capital_fen")?),
+                employees: r.try_get::<i64, _>("employees")? as u32,
+                founded_on: date_col(r, "founded_on")?,
+                listing: r.try_get::<String, _>("listing")?.parse().map_err(corrupt)?,
+                designations,
+                financials,
+            },
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+
+    pub async fn enterprise_by_uscc(&self, uscc: &str) -> Result<EnterpriseRecord> {
+        let row = sqlx::query(&format!("SELECT {ENTERPRISE_COLS} FROM enterprises WHERE uscc = $1"))
+            .bind(uscc)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("enterprise {uscc}")))?;
+        self.enterprise_from_row(&row).await
+    }
+
+    pub async fn enterprise_by_id(&self, id: i64) -> Result<EnterpriseRecord> {
+        let row = sqlx::query(&format!("SELECT {ENTERPRISE_COLS} FROM enterprises WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("enterprise #{id}")))?;
+        self.enterprise_from_row(&row).await
+    }
+
+    pub async fn enterprise_count(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM enterprises")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
+    /// Creates or updates one enterprise (keyed by USCC) with its designations and financials;
+    /// records the before/after in the audit log. Returns the id.
+    pub async fn save_enterprise(&self, w: &mut WriteTx, e: &Enterprise) -> Result<i64> {
+        let before = match self.enterprise_by_uscc(e.uscc.as_str()).await {
+            Ok(r) => Some(r.enterprise),
+            Err(StoreError::NotFound(_)) => None,
+            Err(err) => return Err(err),
+        };
+        let ids = upsert_enterprises(&mut w.tx, std::slice::from_ref(e), self).await?;
+        let id = ids[0];
+        let action = if before.is_some() { "update" } else { "create" };
+        let mut change = Change::new(action, "enterprise", e.uscc.as_str()).after(e);
+        if let Some(b) = before {
+            change = change.before(b);
+        }
+        w.record(change);
+        Ok(id)
+    }
+
+    /// Imports enterprises all-or-nothing in one transaction with batched statements.
+    pub async fn import_enterprises(
+        &self,
+        actor: crate::Actor,
+        rows: &[Enterprise],
+        file_sha256: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<ImportSummary> {
+        let mut w = self.begin_write(actor).await?;
+        let mut summary = ImportSummary {
+            rows: rows.len(),
+            ..Default::default()
+        };
+        for chunk in rows.chunks(500) {
+            let existing = count_existing(&mut w.tx, chunk).await?;
+            summary.updated += existing;
+            summary.inserted += chunk.len() - existing;
+            upsert_enterprises(&mut w.tx, chunk, self).await?;
+            progress(chunk.len());
+        }
+        w.record(
+            Change::new("import", "enterprise", format!("file:{file_sha256}")).after(&summary),
+        );
+        self.commit(w).await?;
+        Ok(summary)
+    }
+
+    pub async fn save_product(&self, w: &mut WriteTx, enterprise_id: i64, p: &Product) -> Result<i64> {
+        let before = sqlx::query("SELECT id FROM products WHERE enterprise_id = $1 AND model = $2")
+            .bind(enterprise_id)
+            .bind(&p.model)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let id = upsert_product(&mut w.tx, enterprise_id, p).await?;
+        let action = if before.is_some() { "update" } else { "create" };
+        w.record(Change::new(action, "product", id).after(p));
+        Ok(id)
+    }
+
+    pub async fn delete_product(&self, w: &mut WriteTx, id: i64) -> Result<()> {
+        let before = self.product(id).await?;
+        sqlx::query("DELETE FROM products WHERE id = $1")
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.record(Change::new("delete", "product", id).before(before.product));
+        Ok(())
+    }
+
+    pub async fn product(&self, id: i64) -> Result<ProductRecord> {
+        let row = sqlx::query(
+            "SELECT p.*, e.uscc FROM products p JOIN enterprises e ON e.id = p.enterprise_id WHERE p.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("product #{id}")))?;
+        product_from_row(&row)
+    }
+
+    pub async fn products_of(&self, enterprise_id: i64) -> Result<Vec<ProductRecord>> {
+        sqlx::query(
+            "SELECT p.*, e.uscc FROM products p JOIN enterprises e ON e.id = p.enterprise_id WHERE p.enterprise_id = $1 ORDER BY p.id",
+        )
+        .bind(enterprise_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(product_from_row)
+        .collect()
+    }
+
+    pub async fn product_by_model(&self, enterprise_id: i64, model: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query("SELECT id FROM products WHERE enterprise_id = $1 AND model = $2")
+                .bind(enterprise_id)
+                .bind(model)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?,
+        )
+    }
+
+    /// Creates or updates a quality event keyed by (enterprise, natural key).
+    pub async fn save_event(
+        &self,
+        w: &mut WriteTx,
+        enterprise_id: i64,
+        product_id: Option<i64>,
+        date: NaiveDate,
+        natural_key: &str,
+        kind: &QualityEventKind,
+    ) -> Result<i64> {
+        let id = upsert_event(&mut w.tx, enterprise_id, product_id, date, natural_key, kind).await?;
+        w.record(Change::new("save", "quality_event", id).after(kind));
+        Ok(id)
+    }
+
+    pub async fn events_of(&self, enterprise_id: i64) -> Result<Vec<EventRecord>> {
+        sqlx::query(
+            "SELECT id, enterprise_id, product_id, event_date, natural_key, data FROM quality_events WHERE enterprise_id = $1 ORDER BY event_date DESC, id DESC",
+        )
+        .bind(enterprise_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect()
+    }
+
+    /// The enterprise's quality credit file as of `today`.
+    pub async fn quality_file(&self, enterprise_id: i64, today: NaiveDate) -> Result<QualityFile> {
+        let enterprise = self.enterprise_by_id(enterprise_id).await?;
+        let products = self.products_of(enterprise_id).await?;
+        let events = self.events_of(enterprise_id).await?;
+        let summary = summarize(&events, today);
+        Ok(QualityFile {
+            enterprise,
+            products,
+            events,
+            summary,
+        })
+    }
+}
+
+/// Counts the quality file's figures; certifications count when valid on `today`.
+pub fn summarize(events: &[EventRecord], today: NaiveDate) -> QualitySummary {
+    use yuepin_domain::{InspectionResult, StandardLevel, StandardRole};
+    let mut s = QualitySummary::default();
+    for e in events {
+        match &e.kind {
+            QualityEventKind::Inspection { result, .. } => {
+                s.inspections += 1;
+                if *result == InspectionResult::Fail {
+                    s.inspections_failed += 1;
+                }
+            }
+            QualityEventKind::Certification(c) => {
+                if c.valid_from <= today && today <= c.valid_until {
+                    s.certifications_valid += 1;
+                }
+            }
+            QualityEventKind::Award { .. } => s.awards += 1,
+            QualityEventKind::Standard { level, role, .. } => {
+                if *role == StandardRole::Lead {
+                    s.standards_led += 1;
+                    if *level == StandardLevel::International {
+                        s.standards_international_led += 1;
+                    }
+                }
+            }
+            QualityEventKind::Penalty { serious, .. } => {
+                s.penalties += 1;
+                if *serious {
+                    s.serious_penalties += 1;
+                }
+            }
+        }
+    }
+    s
+}
+
+fn product_from_row(r: &AnyRow) -> Result<ProductRecord> {
+    Ok(ProductRecord {
+        id: r.try_get("id")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+        product: Product {
+            enterprise: Uscc::parse(&r.try_get::<String, _>("uscc")?).map_err(corrupt)?,
+            name: r.try_get("name")?,
+            brand: r.try_get("brand")?,
+            model: r.try_get("model")?,
+            gtin: crate::get_opt_text(r, "gtin")?
+                .map(|g| Gtin::parse(&g).map_err(corrupt))
+                .transpose()?,
+            category: r.try_get("category")?,
+            standard: crate::get_opt_text(r, "standard")?
+                .map(|s| StandardCode::parse(&s).map_err(corrupt))
+                .transpose()?,
+        },
+    })
+}
+
+fn event_from_row(r: &AnyRow) -> Result<EventRecord> {
+    Ok(EventRecord {
+        id: r.try_get("id")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+        product_id: r.try_get("product_id")?,
+        date: date_col(r, "event_date")?,
+        natural_key: r.try_get("natural_key")?,
+        kind: serde_json::from_str(&r.try_get::<String, _>("data")?).map_err(corrupt)?,
+    })
+}
+
+async fn count_existing(conn: &mut AnyConnection, chunk: &[Enterprise]) -> Result<usize> {
+    let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT COUNT(*) FROM enterprises WHERE uscc IN ({})",
+        placeholders.join(",")
+    );
+    let mut q = sqlx::query(&sql);
+    for e in chunk {
+        q = q.bind(e.uscc.as_str());
+    }
+    Ok(q.fetch_one(&mut *conn).await?.try_get::<i64, _>(0)? as usize)
+}
+
+/// Multi-row upsert of enterprises and their search grams, designations and financials.
+/// Returns the ids in input order.
+async fn upsert_enterprises(conn: &mut AnyConnection, chunk: &[Enterprise], store: &Store) -> Result<Vec<i64>> {
+    const COLS: usize = 10;
+    let now = now_text();
+    let values: Vec<String> = (0..chunk.len())
+        .map(|i| {
+            let p: Vec<String> = (1..=COLS).map(|c| format!("${}", i * COLS + c)).collect();
+            format!("({})", p.join(","))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO enterprises (uscc, name, region, city, division, registered_capital_fen, employees, founded_on, listing, updated_at) VALUES {} \
+         ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, region = excluded.region, city = excluded.city, division = excluded.division, \
+         registered_capital_fen = excluded.registered_capital_fen, employees = excluded.employees, founded_on = excluded.founded_on, \
+         listing = excluded.listing, updated_at = excluded.updated_at RETURNING id, uscc",
+        values.join(",")
+    );
+    let mut q = sqlx::query(&sql);
+    for e in chunk {
+        q = q
+            .bind(e.uscc.as_str())
+            .bind(e.name.as_str())
+            .bind(e.region.as_str())
+            .bind(e.region.city().code.as_str())
+            .bind(i64::from(e.division.code()))
+            .bind(e.registered_capital.fen())
+            .bind(i64::from(e.employees))
+            .bind(e.founded_on.to_string())
+            .bind(e.listing.as_str())
+            .bind(now.as_str());
+    }
+    let returned = q.fetch_all(&mut *conn).await?;
+    let mut by_uscc = std::collections::HashMap::with_capacity(returned.len());
+    for r in &returned {
+        by_uscc.insert(r.try_get::<String, _>("uscc")?, r.try_get::<i64, _>("id")?);
+    }
+    let ids: Vec<i64> = chunk
+        .iter()
+        .map(|e| {
+            by_uscc
+                .get(e.uscc.as_str())
+                .copied()
+                .ok_or_else(|| StoreError::Conflict(format!("duplicate USCC {} in one batch", e.uscc)))
+        })
+        .collect::<Result<_>>()?;
+
+    for (e, id) in chunk.iter().zip(&ids) {
+        for stmt in store.dialect.index_grams_sql() {
+            sqlx::query(stmt)
+                .bind(*id)
+                .bind(name_grams(&e.name))
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    let designations: Vec<(i64, &Designation)> = chunk
+        .iter()
+        .zip(&ids)
+        .flat_map(|(e, id)| e.designations.iter().map(move |d| (*id, d)))
+        .collect();
+    for part in designations.chunks(1000) {
+        let values: Vec<String> = (0..part.len())
+            .map(|i| format!("(${},${},${},${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+            .collect();
+        let sql = format!(
+            "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on) VALUES {} \
+             ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on",
+            values.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, d) in part {
+            q = q
+                .bind(*id)
+                .bind(d.kind.code())
+                .bind(d.awarded_on.to_string())
+                .bind(d.expires_on.map(|x| x.to_string()));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let financials: Vec<(i64, &Financials)> = chunk
+        .iter()
+        .zip(&ids)
+        .flat_map(|(e, id)| e.financials.iter().map(move |f| (*id, f)))
+        .collect();
+    for part in financials.chunks(1000) {
+        let values: Vec<String> = (0..part.len())
+            .map(|i| format!("(${},${},${},${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+            .collect();
+        let sql = format!(
+            "INSERT INTO financials (enterprise_id, year, revenue_china_fen, revenue_world_fen) VALUES {} \
+             ON CONFLICT (enterprise_id, year) DO UPDATE SET revenue_china_fen = excluded.revenue_china_fen, revenue_world_fen = excluded.revenue_world_fen",
+            values.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, f) in part {
+            q = q
+                .bind(*id)
+                .bind(i64::from(f.year))
+                .bind(f.revenue_china.fen())
+                .bind(f.revenue_world.map(|y| y.fen()));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(ids)
+}
+
+pub(crate) async fn upsert_product(conn: &mut AnyConnection, enterprise_id: i64, p: &Product) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO products (enterprise_id, name, brand, model, gtin, category, standard, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) \
+         ON CONFLICT (enterprise_id, model) DO UPDATE SET name = excluded.name, brand = excluded.brand, gtin = excluded.gtin, \
+         category = excluded.category, standard = excluded.standard, updated_at = excluded.updated_at RETURNING id",
+    )
+    .bind(enterprise_id)
+    .bind(&p.name)
+    .bind(&p.brand)
+    .bind(&p.model)
+    .bind(p.gtin.as_ref().map(|g| g.as_str().to_string()))
+    .bind(&p.category)
+    .bind(p.standard.as_ref().map(|s| s.as_str().to_string()))
+    .bind(now_text())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+pub(crate) async fn upsert_event(
+    conn: &mut AnyConnection,
+    enterprise_id: i64,
+    product_id: Option<i64>,
+    date: NaiveDate,
+    natural_key: &str,
+    kind: &QualityEventKind,
+) -> Result<i64> {
+    let data = serde_json::to_string(kind).map_err(corrupt)?;
+    let row = sqlx::query(
+        "INSERT INTO quality_events (enterprise_id, product_id, kind, event_date, natural_key, data, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
+         ON CONFLICT (enterprise_id, natural_key) DO UPDATE SET product_id = excluded.product_id, kind = excluded.kind, \
+         event_date = excluded.event_date, data = excluded.data, updated_at = excluded.updated_at RETURNING id",
+    )
+    .bind(enterprise_id)
+    .bind(product_id)
+    .bind(kind.code())
+    .bind(date.to_string())
+    .bind(natural_key)
+    .bind(data)
+    .bind(now_text())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
