@@ -47,13 +47,29 @@ pub mod enterprise {
     pub const SPECS: &[ColumnSpec] = &[
         req("uscc", "统一社会信用代码", USCC_ALIASES),
         req("name", "企业名称", &["名称", "enterprise_name"]),
-        req("region", "地区", &["所在地区", "行政区划", "所在地", "city"]),
-        req("division", "行业大类", &["行业", "国民经济行业", "行业代码", "industry"]),
+        req(
+            "region",
+            "地区",
+            &["所在地区", "行政区划", "所在地", "city"],
+        ),
+        req(
+            "division",
+            "行业大类",
+            &["行业", "国民经济行业", "行业代码", "industry"],
+        ),
         col("registered_capital", "注册资本", &["capital"]),
-        col("employees", "从业人员", &["员工人数", "从业人员数", "staff"]),
+        col(
+            "employees",
+            "从业人员",
+            &["员工人数", "从业人员数", "staff"],
+        ),
         req("founded_on", "成立日期", &["founded", "成立时间"]),
         col("listing", "上市情况", &["上市状态", "上市板块"]),
-        col("designations", "认定", &["荣誉资质", "资质荣誉", "认定情况"]),
+        col(
+            "designations",
+            "认定",
+            &["荣誉资质", "资质荣誉", "认定情况"],
+        ),
     ];
 }
 
@@ -219,14 +235,7 @@ impl Binding {
         if !missing.is_empty() || !unknown.is_empty() || !duplicated.is_empty() {
             let mut expected: Vec<String> = specs
                 .iter()
-                .map(|s| {
-                    format!(
-                        "{}{} ({})",
-                        s.en,
-                        if s.required { "*" } else { "" },
-                        s.zh
-                    )
-                })
+                .map(|s| format!("{}{} ({})", s.en, if s.required { "*" } else { "" }, s.zh))
                 .collect();
             if allow_revenue {
                 expected.push("revenue_china_YYYY (营业收入_境内_YYYY)".into());
@@ -271,10 +280,18 @@ mod tests {
 
     #[test]
     fn chinese_english_and_revenue_headers() {
-        let headers: Vec<String> = ["\u{feff}统一社会信用代码", "Name", "地区", "行业大类", "成立日期", "营业收入_境内_2024", "revenue_world_2024"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let headers: Vec<String> = [
+            "\u{feff}统一社会信用代码",
+            "Name",
+            "地区",
+            "行业大类",
+            "成立日期",
+            "营业收入_境内_2024",
+            "revenue_world_2024",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let b = Binding::bind("enterprises", enterprise::SPECS, true, &headers).unwrap();
         assert_eq!(b.index[enterprise::USCC], Some(0));
         assert_eq!(b.name(enterprise::USCC), "统一社会信用代码");

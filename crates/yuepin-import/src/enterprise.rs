@@ -58,7 +58,10 @@ impl Record for Enterprise {
 
 fn non_negative(y: Yuan, field: &'static str) -> Result<Yuan, DomainError> {
     if y < Yuan::ZERO {
-        Err(DomainError::new(field, format!("不能为负数 (must not be negative: {y})")))
+        Err(DomainError::new(
+            field,
+            format!("不能为负数 (must not be negative: {y})"),
+        ))
     } else {
         Ok(y)
     }
@@ -85,7 +88,11 @@ fn parse_employees(s: &str) -> Result<u32, DomainError> {
 /// `little_giant@2022-07-01~2025-06-30; 高新技术企业@2021-12-01` — separators `;` or `；`, expiry optional.
 pub fn parse_designations(s: &str) -> Result<Vec<Designation>, DomainError> {
     let mut out = Vec::new();
-    for part in s.split([';', '；']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in s
+        .split([';', '；'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let (kind, dates) = part.split_once(['@', '＠']).ok_or_else(|| {
             DomainError::new(
                 "designations",
@@ -94,9 +101,10 @@ pub fn parse_designations(s: &str) -> Result<Vec<Designation>, DomainError> {
                 ),
             )
         })?;
-        let kind: DesignationKind = kind.trim().parse().map_err(|e: DomainError| {
-            DomainError::new("designations", e.reason)
-        })?;
+        let kind: DesignationKind = kind
+            .trim()
+            .parse()
+            .map_err(|e: DomainError| DomainError::new("designations", e.reason))?;
         let (awarded, expires) = match dates.split_once(['~', '～']) {
             Some((a, e)) => (a, Some(e)),
             None => (dates, None),

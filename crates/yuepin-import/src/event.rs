@@ -56,7 +56,9 @@ pub fn parse_award_level(s: &str) -> Result<String, DomainError> {
         .ok_or_else(|| {
             DomainError::new(
                 "award_level",
-                format!("应为 national/国家级、provincial/省级、city/市级 或 industry/行业, 实际 {s:?}"),
+                format!(
+                    "应为 national/国家级、provincial/省级、city/市级 或 industry/行业, 实际 {s:?}"
+                ),
             )
         })
 }
@@ -176,9 +178,16 @@ fn parse_kind_fields(cells: &mut Cells<'_>, kind: &str) -> Option<QualityEventKi
             let authority = text(cells, c::AUTHORITY, 100);
             let decision_no = text(cells, c::DECISION_NO, 100);
             let amount = cells.parse_with(c::AMOUNT, |s| {
-                let y = if s.is_empty() { Yuan::ZERO } else { Yuan::parse(s)? };
+                let y = if s.is_empty() {
+                    Yuan::ZERO
+                } else {
+                    Yuan::parse(s)?
+                };
                 if y < Yuan::ZERO {
-                    return Err(DomainError::new("amount", "不能为负数 (must not be negative)"));
+                    return Err(DomainError::new(
+                        "amount",
+                        "不能为负数 (must not be negative)",
+                    ));
                 }
                 Ok(y)
             });
@@ -209,7 +218,10 @@ impl Record for EventRecord {
             0 => Some(None),
             1..=100 => Some(Some(model.to_string())),
             _ => {
-                cells.fail(c::PRODUCT_MODEL, "超过100个字符 (longer than 100 characters)");
+                cells.fail(
+                    c::PRODUCT_MODEL,
+                    "超过100个字符 (longer than 100 characters)",
+                );
                 None
             }
         };

@@ -130,7 +130,9 @@ impl Export for Product {
             self.name.clone(),
             self.brand.clone(),
             self.model.clone(),
-            self.gtin.as_ref().map_or_else(String::new, ToString::to_string),
+            self.gtin
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
             self.category.clone(),
             self.standard
                 .as_ref()
@@ -225,7 +227,9 @@ pub struct CsvExporter<W: Write, T: Export> {
 
 impl<W: Write, T: Export> std::fmt::Debug for CsvExporter<W, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CsvExporter").field("years", &self.years).finish()
+        f.debug_struct("CsvExporter")
+            .field("years", &self.years)
+            .finish()
     }
 }
 

@@ -19,6 +19,7 @@ mod enterprise;
 mod error;
 mod event;
 mod export;
+mod product;
 mod rows;
 mod source;
 

@@ -197,9 +197,7 @@ impl<T: Record> Iterator for Rows<T> {
                         errors.push(RowError::new(
                             row,
                             self.binding.name(value.key_column()),
-                            format!(
-                                "与第{first}行重复 (duplicate of row {first}: same key {key})"
-                            ),
+                            format!("与第{first}行重复 (duplicate of row {first}: same key {key})"),
                         ));
                         None
                     }
@@ -215,9 +213,9 @@ impl<T: Record> Iterator for Rows<T> {
             Some(v) => Some(Ok(v)),
             None => {
                 let mut errors = errors.into_iter();
-                let first = errors.next().unwrap_or_else(|| {
-                    RowError::new(row, "", "无法解析 (could not be parsed)")
-                });
+                let first = errors
+                    .next()
+                    .unwrap_or_else(|| RowError::new(row, "", "无法解析 (could not be parsed)"));
                 self.pending.extend(errors);
                 Some(Err(first))
             }

@@ -3,6 +3,7 @@
 
 use crate::error::{FileError, RowError};
 use calamine::{Data, Range, Reader as _};
+use std::collections::VecDeque;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -82,14 +83,53 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// Remembers where line breaks are in the (decoded) text the CSV parser reads, because the
+/// parser's own line counter skips blank lines; a spreadsheet user counts them.
+struct NewlineIndex<R> {
+    inner: R,
+    offset: u64,
+    last_was_cr: bool,
+    newlines: NewlineOffsets,
+}
+
+/// Offsets of `\n` bytes, each with whether a `\r` came right before it.
+type NewlineOffsets = Arc<std::sync::Mutex<VecDeque<(u64, bool)>>>;
+
+impl<R: Read> Read for NewlineIndex<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut newlines) = self.newlines.lock() {
+            for (i, &b) in buf[..n].iter().enumerate() {
+                if b == b'\n' {
+                    let after_cr = if i == 0 {
+                        self.last_was_cr
+                    } else {
+                        buf[i - 1] == b'\r'
+                    };
+                    newlines.push_back((self.offset + i as u64, after_cr));
+                }
+            }
+        }
+        if n > 0 {
+            self.last_was_cr = buf[n - 1] == b'\r';
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// The records of one table, header excluded.
 pub(crate) enum Records {
     Csv {
         reader: csv::Reader<Box<dyn Read + Send>>,
         bytes_read: Arc<AtomicU64>,
         done: bool,
+        /// Offsets of line breaks not yet passed by the parser.
+        newlines: NewlineOffsets,
+        /// Line breaks before the current record.
+        lines_before: u64,
         /// Line breaks inside quoted cells so far: a spreadsheet shows such a record as one row,
-        /// so they are subtracted from the parser's line number.
+        /// so they do not count as rows.
         embedded_newlines: u64,
     },
     Sheet {
@@ -156,7 +196,9 @@ impl Table {
             .map_err(|e| FileError::Workbook(e.to_string()))?;
         let range = book
             .worksheet_range_at(0)
-            .ok_or_else(|| FileError::Workbook("工作簿没有工作表 (the workbook has no sheet)".into()))?
+            .ok_or_else(|| {
+                FileError::Workbook("工作簿没有工作表 (the workbook has no sheet)".into())
+            })?
             .map_err(|e| FileError::Workbook(e.to_string()))?;
         let first_row = range.start().map_or(0, |(r, _)| r as usize);
         let headers: Vec<String> = range
@@ -207,6 +249,13 @@ impl Table {
             ),
             _ => Box::new(raw),
         };
+        let newlines = Arc::new(std::sync::Mutex::new(VecDeque::new()));
+        let decoded: Box<dyn Read + Send> = Box::new(NewlineIndex {
+            inner: decoded,
+            offset: 0,
+            last_was_cr: false,
+            newlines: Arc::clone(&newlines),
+        });
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -224,6 +273,8 @@ impl Table {
                 reader,
                 bytes_read,
                 done: false,
+                newlines,
+                lines_before: 0,
                 embedded_newlines: count_newlines(&header),
             },
             total_bytes,
@@ -240,6 +291,8 @@ impl Table {
                 Records::Csv {
                     reader,
                     done,
+                    newlines,
+                    lines_before,
                     embedded_newlines,
                     ..
                 } => {
@@ -248,8 +301,26 @@ impl Table {
                     }
                     match reader.read_record(record) {
                         Ok(true) => {
-                            if let Some(pos) = record.position() {
-                                self.row = (pos.line().saturating_sub(*embedded_newlines)) as usize;
+                            if let (Some(pos), Ok(mut newlines)) =
+                                (record.position(), newlines.lock())
+                            {
+                                // The parser's position is just past the previous record's
+                                // first terminator byte, before any blank lines: skip those too.
+                                let mut cursor = pos.byte();
+                                while let Some(&(n, after_cr)) = newlines.front() {
+                                    if n < cursor {
+                                        newlines.pop_front();
+                                        *lines_before += 1;
+                                    } else if n == cursor || (n == cursor + 1 && after_cr) {
+                                        newlines.pop_front();
+                                        *lines_before += 1;
+                                        cursor = n + 1;
+                                    } else {
+                                        break;
+                                    }
+                                }
+                                self.row =
+                                    (1 + lines_before.saturating_sub(*embedded_newlines)) as usize;
                             }
                             *embedded_newlines += count_newlines(record);
                         }
@@ -276,7 +347,12 @@ impl Table {
                     }
                     record.clear();
                     for column in 0..range.width() {
-                        record.push_field(&range.get((*next, column)).map(cell_text).unwrap_or_default());
+                        record.push_field(
+                            &range
+                                .get((*next, column))
+                                .map(cell_text)
+                                .unwrap_or_default(),
+                        );
                     }
                     *next += 1;
                     self.row = *first_row + *next;
@@ -291,7 +367,9 @@ impl Table {
     /// Bytes consumed so far (for workbooks: the file size scaled by rows done).
     pub fn bytes_done(&self) -> u64 {
         match &self.records {
-            Records::Csv { bytes_read, .. } => bytes_read.load(Ordering::Relaxed).min(self.total_bytes),
+            Records::Csv { bytes_read, .. } => {
+                bytes_read.load(Ordering::Relaxed).min(self.total_bytes)
+            }
             Records::Sheet { range, next, .. } => {
                 let rows = range.height().max(1) as u64;
                 self.total_bytes * (*next as u64).min(rows) / rows
@@ -318,9 +396,11 @@ fn looks_utf8(head: &[u8]) -> bool {
 
 fn describe_csv_error(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "不是有效的UTF-8文本,文件可能是GBK编码,请指定编码 (not valid UTF-8: \
+        csv::ErrorKind::Utf8 { .. } => {
+            "不是有效的UTF-8文本,文件可能是GBK编码,请指定编码 (not valid UTF-8: \
              the file may be GBK-encoded; pass the encoding explicitly)"
-            .to_string(),
+                .to_string()
+        }
         csv::ErrorKind::Io(io) => format!("读取失败 (read error): {io}"),
         _ => format!("CSV格式错误 (malformed CSV): {e}"),
     }
