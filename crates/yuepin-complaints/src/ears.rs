@@ -92,8 +92,8 @@ pub fn ears(observed: &[f64], params: &EarsParams) -> Vec<Outcome> {
                 ((observed[t] - mean) / sd, mean, sd)
             };
             for (t, &x) in observed.iter().enumerate().skip(first) {
-                let lag2 = (c2(t - 2).0 - 1.0).max(0.0);
-                let lag1 = (c2(t - 1).0 - 1.0).max(0.0);
+                let lag2 = fmax0(c2(t - 2).0 - 1.0);
+                let lag1 = fmax0(c2(t - 1).0 - 1.0);
                 let (z, mean, sd) = c2(t);
                 // R: pmax(0, x + sd * (zAlpha - (lag2 + lag1)))
                 let upper = fmax0(x + sd * (z_alpha - (lag2 + lag1)));
