@@ -48,7 +48,7 @@ impl ParamOverrides {
 }
 
 /// The five outcomes, compactly, for bulk matching.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum OutcomeKind {

@@ -39,7 +39,10 @@ impl Period {
     /// "From `from` for `years` years": the last day is the day before the same date `years`
     /// later (2023-10-12 + 3 years → last day 2026-10-11). Feb 29 starts end on Feb 28.
     pub fn for_years(from: NaiveDate, years: u32) -> Option<Self> {
-        let end_exclusive = from.checked_add_months(chrono::Months::new(years.checked_mul(12)?))?;
+        use chrono::Datelike;
+        let year = from.year().checked_add(i32::try_from(years).ok()?)?;
+        let end_exclusive = NaiveDate::from_ymd_opt(year, from.month(), from.day())
+            .or_else(|| NaiveDate::from_ymd_opt(year, 3, 1))?;
         Some(Self {
             from,
             until: end_exclusive.pred_opt()?,
