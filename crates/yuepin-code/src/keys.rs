@@ -10,15 +10,16 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// A key id: 1..=8 of `A-Z a-z 0-9 - _`. Short on purpose: it is carried in every code URI.
+/// A key id: 1..=2 of `A-Z a-z 0-9 - _`. Short on purpose: it is carried in every code URI and
+/// each character costs QR capacity (see docs/yuepin-code.md, "QR budget").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Kid(String);
 
 impl Kid {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
-        if input.is_empty() || input.len() > 8 {
-            return Err(ParseError::new("kid", format!("must be 1 to 8 characters, got {}", input.len())));
+        if input.is_empty() || input.len() > 2 {
+            return Err(ParseError::new("kid", format!("must be 1 to 2 characters, got {}", input.len())));
         }
         if !input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err(ParseError::new("kid", "only letters, digits, '-' and '_' are allowed"));

@@ -1,7 +1,9 @@
 //! The detached COSE_Sign1 (RFC 9052, EdDSA/Ed25519) carried in `?s=`.
 //!
-//! Protected header: `{4: kid, "c": [issue_day, status_index]}` — issue day as days since
-//! 1970-01-01, status index as the global index ([`StatusRef::global_index`]). The payload is nil
+//! Protected header: `{4: kid, "c": h'DDDD IIIIIIII'}` — a 6-byte claims string: issue day as
+//! big-endian u16 days since 1970-01-01, then the big-endian u32 global status index
+//! ([`StatusRef::global_index`]). Packed rather than a CBOR array to save the 2 bytes that keep
+//! the longest code within QR version 10-M. The payload is nil
 //! in the structure; the verifier reconstructs it as the UTF-8 bytes of the URI without `?s=`.
 //! `alg` is omitted on purpose (the key set fixes EdDSA per kid), saving the bytes that keep the
 //! longest code within QR version 10-M.
@@ -33,14 +35,23 @@ fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
-/// Days since 1970-01-01 (dates before 1970 are never issued; they clamp to 0).
-pub fn day_number(date: NaiveDate) -> u64 {
-    u64::try_from((date - epoch()).num_days()).unwrap_or(0)
+/// Days since 1970-01-01, clamped to the u16 range (1970..=2149).
+pub fn day_number(date: NaiveDate) -> u16 {
+    u16::try_from((date - epoch()).num_days().max(0)).unwrap_or(u16::MAX)
 }
 
-fn date_from_day_number(days: u64) -> Option<NaiveDate> {
-    let days = i64::try_from(days).ok()?;
-    epoch().checked_add_signed(chrono::TimeDelta::try_days(days)?)
+/// Length of the packed claims byte string.
+pub const CLAIMS_LEN: usize = 6;
+
+fn pack_claims(claims: &CodeClaims) -> [u8; CLAIMS_LEN] {
+    let mut packed = [0u8; CLAIMS_LEN];
+    packed[..2].copy_from_slice(&day_number(claims.issued_on).to_be_bytes());
+    packed[2..].copy_from_slice(&claims.status.global_index().to_be_bytes());
+    packed
+}
+
+fn date_from_day_number(days: u16) -> Option<NaiveDate> {
+    epoch().checked_add_signed(chrono::TimeDelta::try_days(i64::from(days))?)
 }
 
 /// The protected header and the bytes to be signed for a code.
@@ -49,10 +60,7 @@ fn protected_header(kid: &str, claims: &CodeClaims) -> coset::Header {
         .key_id(kid.as_bytes().to_vec())
         .text_value(
             CLAIMS_LABEL.to_string(),
-            Value::Array(vec![
-                Value::Integer(day_number(claims.issued_on).into()),
-                Value::Integer(u64::from(claims.status.global_index()).into()),
-            ]),
+            Value::Bytes(pack_claims(claims).to_vec()),
         )
         .build()
 }
@@ -92,13 +100,6 @@ fn malformed(reason: impl Into<String>) -> ParseError {
     ParseError::new("signature", reason)
 }
 
-fn as_u64(value: &Value, what: &str) -> Result<u64, ParseError> {
-    match value {
-        Value::Integer(i) => u64::try_from(*i).map_err(|_| malformed(format!("{what} is not a non-negative integer"))),
-        _ => Err(malformed(format!("{what} is not an integer"))),
-    }
-}
-
 /// Decodes and structurally checks the base64url COSE_Sign1 from `?s=`.
 pub fn decode_signature(signature_b64: &str) -> Result<DecodedSignature, ParseError> {
     if signature_b64.len() > MAX_SIGNATURE_B64 {
@@ -130,12 +131,16 @@ pub fn decode_signature(signature_b64: &str) -> Result<DecodedSignature, ParseEr
         .find(|(label, _)| *label == Label::Text(CLAIMS_LABEL.to_string()))
         .map(|(_, value)| value)
         .ok_or_else(|| malformed("claims \"c\" missing from protected header"))?;
-    let (day, index) = match claims_value {
-        Value::Array(items) if items.len() == 2 => (as_u64(&items[0], "issue day")?, as_u64(&items[1], "status index")?),
-        _ => return Err(malformed("claims must be [issue_day, status_index]")),
+    let packed: [u8; CLAIMS_LEN] = match claims_value {
+        Value::Bytes(bytes) => bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| malformed("claims must be 6 bytes"))?,
+        _ => return Err(malformed("claims must be a byte string")),
     };
+    let day = u16::from_be_bytes([packed[0], packed[1]]);
+    let index = u32::from_be_bytes([packed[2], packed[3], packed[4], packed[5]]);
     let issued_on = date_from_day_number(day).ok_or_else(|| malformed("issue day out of range"))?;
-    let index = u32::try_from(index).map_err(|_| malformed("status index out of range"))?;
     let status = StatusRef::from_global_index(index).map_err(|e| malformed(e.to_string()))?;
     let signature: [u8; 64] = sign1
         .signature
