@@ -19,3 +19,9 @@ pub use model::{
 pub use surveillance::{
     adjust_day_of_week, benjamini_hochberg, bh_reject, cusum, CusumParams, Outcome,
 };
+pub mod privacy;
+pub use privacy::{mask_address, mask_complainant, mask_id_number, mask_name, mask_phone, scrub_text};
+pub mod ingest;
+pub use ingest::{parse_datetime, ComplaintParser, Format, IngestError, RowError, Rows, TextEncoding};
+pub mod classify;
+pub use classify::{Classification, Classifier, Target, TermOverride};
