@@ -20,12 +20,24 @@ fn finds_earliest_slots_across_instruments_and_cities() {
     let gz = instrument(3, "重金属含量", "广州");
     let other = instrument(4, "盐雾试验", "深圳");
     let bookings = vec![
-        (InstrumentId(1), range("2026-12-01 08:30", "2026-12-01 12:00")),
-        (InstrumentId(2), range("2026-12-01 08:30", "2026-12-01 10:00")),
-        (InstrumentId(9), range("2026-12-01 08:30", "2026-12-01 10:00")),
+        (
+            InstrumentId(1),
+            range("2026-12-01 08:30", "2026-12-01 12:00"),
+        ),
+        (
+            InstrumentId(2),
+            range("2026-12-01 08:30", "2026-12-01 10:00"),
+        ),
+        (
+            InstrumentId(9),
+            range("2026-12-01 08:30", "2026-12-01 10:00"),
+        ),
     ];
     let (index, rejected) = AvailabilityIndex::with_bookings(&[sz1, sz2, gz, other], bookings);
-    assert_eq!(rejected, vec![BookingConflict::UnknownInstrument(InstrumentId(9))]);
+    assert_eq!(
+        rejected,
+        vec![BookingConflict::UnknownInstrument(InstrumentId(9))]
+    );
     let query = SlotQuery {
         test_item: item("重金属含量"),
         city: Some(RegionCode::parse("深圳").unwrap()),
@@ -48,23 +60,40 @@ fn finds_earliest_slots_across_instruments_and_cities() {
         ]
     );
     assert_eq!(slots[0].free, range("2026-12-01 10:00", "2026-12-01 12:00"));
-    let everywhere = index.search(&SlotQuery { city: None, ..query.clone() });
+    let everywhere = index.search(&SlotQuery {
+        city: None,
+        ..query.clone()
+    });
     assert!(everywhere.iter().any(|s| s.instrument == InstrumentId(3)));
-    assert!(index.search(&SlotQuery { test_item: item("未知项目"), ..query }).is_empty());
+    assert!(index
+        .search(&SlotQuery {
+            test_item: item("未知项目"),
+            ..query
+        })
+        .is_empty());
 }
 
 #[test]
 fn combined_sets_use_distinct_instruments() {
     let a = instrument(1, "重金属含量", "深圳");
     let mut b = instrument(2, "重金属含量", "深圳");
-    b.test_methods.push(TestMethod { item: item("样品前处理"), standards: vec![] });
-    let bookings = vec![(InstrumentId(1), range("2026-12-01 08:30", "2026-12-01 15:00"))];
+    b.test_methods.push(TestMethod {
+        item: item("样品前处理"),
+        standards: vec![],
+    });
+    let bookings = vec![(
+        InstrumentId(1),
+        range("2026-12-01 08:30", "2026-12-01 15:00"),
+    )];
     let (index, _) = AvailabilityIndex::with_bookings(&[a, b], bookings);
     let window = range("2026-12-01 00:00", "2026-12-02 00:00");
     let items = [item("样品前处理"), item("重金属含量")];
     let found = index.search_combined(&items, None, &window, 60, 30, 5);
     // Until 15:00 only instrument 2 is free, and it cannot do both items at once.
-    assert_eq!(found[0].range, range("2026-12-01 15:00", "2026-12-01 16:00"));
+    assert_eq!(
+        found[0].range,
+        range("2026-12-01 15:00", "2026-12-01 16:00")
+    );
     assert_eq!(found[0].instruments, vec![InstrumentId(2), InstrumentId(1)]);
 }
 
@@ -76,14 +105,30 @@ fn booking_and_release() {
     let clash = range("2026-12-01 09:30", "2026-12-01 11:00");
     assert_eq!(
         index.try_book(InstrumentId(1), &clash),
-        Err(BookingConflict::Overlaps { instrument: InstrumentId(1), existing: r })
+        Err(BookingConflict::Overlaps {
+            instrument: InstrumentId(1),
+            existing: r
+        })
     );
-    assert!(index.try_book(InstrumentId(1), &range("2026-12-01 10:00", "2026-12-01 11:00")).is_ok());
+    assert!(index
+        .try_book(
+            InstrumentId(1),
+            &range("2026-12-01 10:00", "2026-12-01 11:00")
+        )
+        .is_ok());
     assert!(index.release(InstrumentId(1), &r));
     assert!(!index.release(InstrumentId(1), &r));
     assert!(index.try_book(InstrumentId(1), &clash).is_err());
-    assert!(index.try_book(InstrumentId(1), &range("2026-12-01 09:00", "2026-12-01 10:00")).is_ok());
-    assert!(matches!(index.try_book(InstrumentId(5), &r), Err(BookingConflict::UnknownInstrument(_))));
+    assert!(index
+        .try_book(
+            InstrumentId(1),
+            &range("2026-12-01 09:00", "2026-12-01 10:00")
+        )
+        .is_ok());
+    assert!(matches!(
+        index.try_book(InstrumentId(5), &r),
+        Err(BookingConflict::UnknownInstrument(_))
+    ));
 }
 
 fn base() -> chrono::NaiveDateTime {

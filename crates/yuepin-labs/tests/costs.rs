@@ -12,7 +12,12 @@ fn y(s: &str) -> Yuan {
 #[test]
 fn booking_invoice_lines_add_up() {
     let inst = instrument(1, "重金属含量", "深圳");
-    let inv = booking_invoice(&inst, &range("2026-12-01 17:30", "2026-12-01 19:00"), &["自动进样器", "不存在"]).unwrap();
+    let inv = booking_invoice(
+        &inst,
+        &range("2026-12-01 17:30", "2026-12-01 19:00"),
+        &["自动进样器", "不存在"],
+    )
+    .unwrap();
     let amounts: Vec<Yuan> = inv.lines.iter().map(|l| l.amount).collect();
     assert_eq!(amounts, vec![y("200"), y("280"), y("75")]);
     assert_eq!(inv.lines[0].quantity, "0.5 小时");
@@ -26,7 +31,10 @@ fn order_invoice_with_retest() {
         lab: LabId(1),
         area: ServiceArea::Testing,
         mode: ServiceMode::TestingOnBehalf,
-        method: TestMethod { item: TestItem::parse("中性盐雾试验").unwrap(), standards: vec![] },
+        method: TestMethod {
+            item: TestItem::parse("中性盐雾试验").unwrap(),
+            standards: vec![],
+        },
         price_per_sample: y("350.5"),
         turnaround_days: 7,
     };
@@ -38,13 +46,23 @@ fn order_invoice_with_retest() {
 
 #[test]
 fn savings_against_buying() {
-    let s = ownership_savings(y("180万"), &OwnershipAssumptions::default(), y("3.2万"), y("400"));
+    let s = ownership_savings(
+        y("180万"),
+        &OwnershipAssumptions::default(),
+        y("3.2万"),
+        y("400"),
+    );
     assert_eq!(s.annual_depreciation, y("171000"));
     assert_eq!(s.annual_maintenance, y("90000"));
     assert_eq!(s.annual_ownership_cost, y("261000"));
     assert_eq!(s.saving, y("229000"));
     assert_eq!(s.break_even_hours, Some(652));
-    let heavy = ownership_savings(y("10万"), &OwnershipAssumptions::default(), y("5万"), Yuan::ZERO);
+    let heavy = ownership_savings(
+        y("10万"),
+        &OwnershipAssumptions::default(),
+        y("5万"),
+        Yuan::ZERO,
+    );
     assert!(heavy.saving < Yuan::ZERO);
     assert_eq!(heavy.break_even_hours, None);
 }
@@ -59,9 +77,18 @@ fn utilisation_and_sharing_rate() {
         range("2025-12-31 00:00", "2026-01-01 00:00"), // outside the year
     ];
     let usage = [
-        UsageRecord { range: range("2026-05-01 00:00", "2026-05-03 12:00"), outside_user: true },
-        UsageRecord { range: range("2026-06-01 00:00", "2026-06-02 16:00"), outside_user: false },
-        UsageRecord { range: range("2026-12-31 12:00", "2027-01-01 12:00"), outside_user: false },
+        UsageRecord {
+            range: range("2026-05-01 00:00", "2026-05-03 12:00"),
+            outside_user: true,
+        },
+        UsageRecord {
+            range: range("2026-06-01 00:00", "2026-06-02 16:00"),
+            outside_user: false,
+        },
+        UsageRecord {
+            range: range("2026-12-31 12:00", "2027-01-01 12:00"),
+            outside_user: false,
+        },
     ];
     let u = utilisation(2026, &opening, &blackouts, &usage);
     assert_eq!(u.available_minutes, (365 - 7) * 24 * 60);
@@ -87,7 +114,11 @@ fn one_stop_groups_by_area() {
         scope: vec![],
         areas: vec![ServiceArea::Testing],
         city: yuepin_domain::RegionCode::parse(city).unwrap(),
-        contact: Contact { person: "张工".into(), phone: "020-12345678".into(), email: None },
+        contact: Contact {
+            person: "张工".into(),
+            phone: "020-12345678".into(),
+            email: None,
+        },
         opening_hours: office_hours(),
     };
     let svc = |id, lab, area| Service {
@@ -95,14 +126,28 @@ fn one_stop_groups_by_area() {
         lab: LabId(lab),
         area,
         mode: ServiceMode::TestingOnBehalf,
-        method: TestMethod { item: TestItem::parse("x").unwrap(), standards: vec![] },
+        method: TestMethod {
+            item: TestItem::parse("x").unwrap(),
+            standards: vec![],
+        },
         price_per_sample: y("1"),
         turnaround_days: 1,
     };
     let labs = [lab(1, "深圳"), lab(2, "广州")];
-    let services = [svc(1, 1, ServiceArea::Reliability), svc(2, 1, ServiceArea::Metrology), svc(3, 2, ServiceArea::Testing)];
-    let sz = one_stop(&labs, &services, Some(&yuepin_domain::RegionCode::parse("440305").unwrap()));
-    assert_eq!(sz.keys().copied().collect::<Vec<_>>(), vec![ServiceArea::Metrology, ServiceArea::Reliability]);
+    let services = [
+        svc(1, 1, ServiceArea::Reliability),
+        svc(2, 1, ServiceArea::Metrology),
+        svc(3, 2, ServiceArea::Testing),
+    ];
+    let sz = one_stop(
+        &labs,
+        &services,
+        Some(&yuepin_domain::RegionCode::parse("440305").unwrap()),
+    );
+    assert_eq!(
+        sz.keys().copied().collect::<Vec<_>>(),
+        vec![ServiceArea::Metrology, ServiceArea::Reliability]
+    );
     assert_eq!(one_stop(&labs, &services, None).len(), 3);
     assert!(labs[0].may_issue_reports());
 }

@@ -66,7 +66,13 @@ fn parse_with_python(ics: &str) -> Option<Parsed> {
     })
 }
 
-fn booking(id: u64, inst: u64, r: TimeRange, state: BookingState, who: yuepin_domain::Uscc) -> Booking {
+fn booking(
+    id: u64,
+    inst: u64,
+    r: TimeRange,
+    state: BookingState,
+    who: yuepin_domain::Uscc,
+) -> Booking {
     Booking {
         id: BookingId(id),
         instrument: InstrumentId(inst),
@@ -85,22 +91,56 @@ fn feeds_parse_with_python_icalendar() {
     inst.name = "电感耦合等离子体质谱仪, 高分辨; 含碰撞反应池\\激光剥蚀系统（广东省检验检测公共技术服务平台）".into();
     inst.location = "广州市天河区, 质检院 3 号楼; 201 室".into();
     let bookings = vec![
-        booking(1, 7, range("2026-12-01 09:00", "2026-12-01 11:30"), BookingState::Confirmed, enterprise()),
-        booking(2, 7, range("2026-12-01 23:00", "2026-12-02 01:00"), BookingState::PendingApproval, enterprise()),
-        booking(3, 7, range("2026-12-03 09:00", "2026-12-03 10:00"), BookingState::Cancelled, other_enterprise()),
-        booking(4, 7, range("2026-12-04 09:00", "2026-12-04 10:00"), BookingState::Rejected, enterprise()),
+        booking(
+            1,
+            7,
+            range("2026-12-01 09:00", "2026-12-01 11:30"),
+            BookingState::Confirmed,
+            enterprise(),
+        ),
+        booking(
+            2,
+            7,
+            range("2026-12-01 23:00", "2026-12-02 01:00"),
+            BookingState::PendingApproval,
+            enterprise(),
+        ),
+        booking(
+            3,
+            7,
+            range("2026-12-03 09:00", "2026-12-03 10:00"),
+            BookingState::Cancelled,
+            other_enterprise(),
+        ),
+        booking(
+            4,
+            7,
+            range("2026-12-04 09:00", "2026-12-04 10:00"),
+            BookingState::Rejected,
+            enterprise(),
+        ),
     ];
     let now = at("2026-11-26 10:00");
 
     let feed = instrument_feed(&inst, &bookings, now);
     for line in feed.split("\r\n") {
-        assert!(line.len() <= 75, "unfolded line of {} octets: {line}", line.len());
+        assert!(
+            line.len() <= 75,
+            "unfolded line of {} octets: {line}",
+            line.len()
+        );
     }
     assert!(feed.ends_with("END:VCALENDAR\r\n"));
-    let Some(parsed) = parse_with_python(&feed) else { return };
+    let Some(parsed) = parse_with_python(&feed) else {
+        return;
+    };
     assert!(parsed.name.starts_with("电感耦合"), "{}", parsed.name);
     let events = parsed.events;
-    assert_eq!(events.len(), 3, "rejected bookings are left out: {events:?}");
+    assert_eq!(
+        events.len(),
+        3,
+        "rejected bookings are left out: {events:?}"
+    );
     assert_eq!(events[0][0], "booking-1@labs.yuepin");
     assert_eq!(events[0][1], format!("{}：已确认", inst.name));
     // 09:00 China Standard Time is 01:00 UTC.
@@ -113,7 +153,9 @@ fn feeds_parse_with_python_icalendar() {
     assert_eq!(events[2][4], "CANCELLED");
 
     let mine = enterprise_feed(&enterprise(), &bookings, std::slice::from_ref(&inst), now);
-    let Some(parsed) = parse_with_python(&mine) else { return };
+    let Some(parsed) = parse_with_python(&mine) else {
+        return;
+    };
     let events = parsed.events;
     assert_eq!(events.len(), 2);
     assert!(events.iter().all(|e| e[1].starts_with("仪器预约：")));
@@ -144,7 +186,9 @@ fn arbitrary_text_round_trips_through_python() {
         })
         .collect();
     let feed = render_calendar("测试", &events, at("2026-11-26 10:00"));
-    let Some(parsed) = parse_with_python(&feed) else { return };
+    let Some(parsed) = parse_with_python(&feed) else {
+        return;
+    };
     let summaries: Vec<&str> = parsed.events.iter().map(|e| e[1].as_str()).collect();
     // CRLF inside text is written as one escaped newline.
     let expected: Vec<String> = texts.iter().map(|t| t.replace("\r\n", "\n")).collect();

@@ -47,8 +47,7 @@ pub fn instrument(id: u64, item: &str, city: &str) -> Instrument {
         tariff: Tariff {
             peak_hourly: Yuan::parse("400").unwrap(),
             off_peak_hourly: Yuan::parse("280").unwrap(),
-            peak: WeeklySchedule::weekdays(&[DailyWindow::parse("09:00-18:00").unwrap()])
-                .unwrap(),
+            peak: WeeklySchedule::weekdays(&[DailyWindow::parse("09:00-18:00").unwrap()]).unwrap(),
         },
         accessories: vec![Accessory {
             name: "自动进样器".into(),
