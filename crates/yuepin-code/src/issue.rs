@@ -55,7 +55,12 @@ pub fn issue_one(
     Ok(sign_prepared(code, status, spec.issued_on, key))
 }
 
-fn sign_prepared(code: CodeUri, status: StatusRef, issued_on: NaiveDate, key: &PrivateKey) -> IssuedCode {
+fn sign_prepared(
+    code: CodeUri,
+    status: StatusRef,
+    issued_on: NaiveDate,
+    key: &PrivateKey,
+) -> IssuedCode {
     let claims = CodeClaims { issued_on, status };
     let unsigned = code.unsigned();
     let signature = sign_payload(unsigned.as_bytes(), &claims, key);
@@ -90,10 +95,12 @@ pub fn issue_batch<W: Write>(
         });
     }
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(CSV_HEADER).map_err(|e| CodeError::Csv {
-        row: 0,
-        reason: e.to_string(),
-    })?;
+    writer
+        .write_record(CSV_HEADER)
+        .map_err(|e| CodeError::Csv {
+            row: 0,
+            reason: e.to_string(),
+        })?;
     let issued_on_text = spec.issued_on.format("%Y-%m-%d").to_string();
     let mut refs = Vec::with_capacity(count);
     let mut row: u64 = 0;
@@ -134,6 +141,9 @@ pub fn issue_batch<W: Write>(
         }
         left -= size;
     }
-    writer.flush().map_err(|source| CodeError::Io { what: "batch CSV", source })?;
+    writer.flush().map_err(|source| CodeError::Io {
+        what: "batch CSV",
+        source,
+    })?;
     Ok(refs)
 }

@@ -19,10 +19,19 @@ pub struct Kid(String);
 impl Kid {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         if input.is_empty() || input.len() > 2 {
-            return Err(ParseError::new("kid", format!("must be 1 to 2 characters, got {}", input.len())));
+            return Err(ParseError::new(
+                "kid",
+                format!("must be 1 to 2 characters, got {}", input.len()),
+            ));
         }
-        if !input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(ParseError::new("kid", "only letters, digits, '-' and '_' are allowed"));
+        if !input
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ParseError::new(
+                "kid",
+                "only letters, digits, '-' and '_' are allowed",
+            ));
         }
         Ok(Self(input.to_string()))
     }
@@ -176,8 +185,9 @@ impl<'de> Deserialize<'de> for PublicKey {
         let bytes: [u8; 32] = raw
             .try_into()
             .map_err(|_| D::Error::custom(format!("key {}: x must be 32 bytes", wire.kid)))?;
-        let key = VerifyingKey::from_bytes(&bytes)
-            .map_err(|_| D::Error::custom(format!("key {}: x is not an Ed25519 point", wire.kid)))?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| {
+            D::Error::custom(format!("key {}: x is not an Ed25519 point", wire.kid))
+        })?;
         Ok(Self {
             kid: wire.kid,
             key,
@@ -199,7 +209,11 @@ pub struct KeySet {
 
 impl KeySet {
     /// Builds a key set, rejecting duplicate key ids.
-    pub fn new(issuer: impl Into<String>, version: u64, mut keys: Vec<PublicKey>) -> Result<Self, CodeError> {
+    pub fn new(
+        issuer: impl Into<String>,
+        version: u64,
+        mut keys: Vec<PublicKey>,
+    ) -> Result<Self, CodeError> {
         keys.sort_by(|a, b| a.kid.cmp(&b.kid));
         if let Some(pair) = keys.windows(2).find(|pair| pair[0].kid == pair[1].kid) {
             return Err(CodeError::KeySet(format!("duplicate kid {}", pair[0].kid)));

@@ -28,7 +28,9 @@ pub fn write_private_key(path: &Path, key: &PrivateKey) -> Result<(), CodeError>
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| file_error(path, format!("cannot create: {e}")))?;
+    let mut file = options
+        .open(path)
+        .map_err(|e| file_error(path, format!("cannot create: {e}")))?;
     #[cfg(unix)]
     {
         // The umask cannot widen 0600, but set it explicitly in case the file system ignored mode.
@@ -39,7 +41,9 @@ pub fn write_private_key(path: &Path, key: &PrivateKey) -> Result<(), CodeError>
     let mut seed = key.seed_bytes();
     let mut text = format!("{MAGIC}\nkid={}\nseed={}\n", key.kid(), B64.encode(seed));
     seed.zeroize();
-    let written = file.write_all(text.as_bytes()).and_then(|()| file.sync_all());
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all());
     text.zeroize();
     written.map_err(|e| file_error(path, format!("cannot write: {e}")))
 }
@@ -61,7 +65,10 @@ pub fn read_private_key(path: &Path) -> Result<PrivateKey, CodeError> {
         if mode & 0o077 != 0 {
             return Err(file_error(
                 path,
-                format!("mode {:o} lets group/other access the key; must be 0600", mode & 0o777),
+                format!(
+                    "mode {:o} lets group/other access the key; must be 0600",
+                    mode & 0o777
+                ),
             ));
         }
     }

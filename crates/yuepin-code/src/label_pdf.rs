@@ -109,7 +109,11 @@ pub fn label_sheet_pdf(labels: &[Label]) -> Result<Vec<u8>, CodeError> {
     let cell_width = (PAGE_WIDTH - 2.0 * MARGIN) / COLUMNS as f64;
     let cell_height = (PAGE_HEIGHT - 2.0 * MARGIN) / ROWS as f64;
     let mut pages = Vec::new();
-    let chunks: Vec<&[Label]> = if labels.is_empty() { vec![&[]] } else { labels.chunks(per_page).collect() };
+    let chunks: Vec<&[Label]> = if labels.is_empty() {
+        vec![&[]]
+    } else {
+        labels.chunks(per_page).collect()
+    };
     for page_labels in chunks {
         let mut content = String::new();
         for (slot, label) in page_labels.iter().enumerate() {
@@ -122,10 +126,21 @@ pub fn label_sheet_pdf(labels: &[Label]) -> Result<Vec<u8>, CodeError> {
 
     // Objects: 1 catalog, 2 pages, 3 font, then per page: page object, content stream.
     let mut objects: Vec<Vec<u8>> = Vec::new();
-    let kids: Vec<String> = (0..pages.len()).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    let kids: Vec<String> = (0..pages.len())
+        .map(|i| format!("{} 0 R", 4 + 2 * i))
+        .collect();
     objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
-    objects.push(format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()).into_bytes());
-    objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>".to_vec());
+    objects.push(
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {} >>",
+            kids.join(" "),
+            pages.len()
+        )
+        .into_bytes(),
+    );
+    objects.push(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>".to_vec(),
+    );
     for (i, stream) in pages.iter().enumerate() {
         objects.push(
             format!(
@@ -135,7 +150,11 @@ pub fn label_sheet_pdf(labels: &[Label]) -> Result<Vec<u8>, CodeError> {
             )
             .into_bytes(),
         );
-        let mut object = format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", stream.len()).into_bytes();
+        let mut object = format!(
+            "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            stream.len()
+        )
+        .into_bytes();
         object.extend_from_slice(stream);
         object.extend_from_slice(b"\nendstream");
         objects.push(object);
@@ -151,7 +170,7 @@ pub fn label_sheet_pdf(labels: &[Label]) -> Result<Vec<u8>, CodeError> {
     let xref_offset = pdf.len();
     let mut xref = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for offset in offsets {
-        let _ = write!(xref, "{offset:010} 00000 n \n");
+        let _ = writeln!(xref, "{offset:010} 00000 n ");
     }
     let _ = write!(
         xref,

@@ -20,7 +20,8 @@ pub use issue::{issue_batch, issue_one, BatchSpec, IssuedCode, CSV_HEADER};
 pub use keys::{KeySet, KeyStatus, Kid, PrivateKey, PublicKey, SignedKeySet};
 pub use sign::{decode_signature, sign_code, CodeClaims, DecodedSignature};
 pub use status::{
-    CodeStatus, IndexAllocator, RevocationDetail, StatusList, StatusListObject, StatusRef, LIST_CAPACITY,
+    CodeStatus, IndexAllocator, RevocationDetail, StatusList, StatusListObject, StatusRef,
+    LIST_CAPACITY,
 };
 pub use uri::{CodeUri, Lot, ProductId, Resolver, Serial, SignedUri, Subject};
 pub use verify::{verify, verify_detailed, CodeDetails, Verdict, Verification};

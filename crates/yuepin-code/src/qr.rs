@@ -42,7 +42,12 @@ pub fn qr_png(uri: &str, module_px: u32) -> Result<Vec<u8>, CodeError> {
         .build();
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(image.as_raw(), image.width(), image.height(), image::ExtendedColorType::L8)
+        .write_image(
+            image.as_raw(),
+            image.width(),
+            image.height(),
+            image::ExtendedColorType::L8,
+        )
         .map_err(|e| CodeError::Qr {
             what: "png",
             reason: e.to_string(),

@@ -16,7 +16,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use chrono::NaiveDate;
 use coset::cbor::value::Value;
-use coset::{iana, CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, Label, RegisteredLabelWithPrivate};
+use coset::{
+    iana, CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, Label,
+    RegisteredLabelWithPrivate,
+};
 
 /// Text label of the claims array in the protected header.
 pub const CLAIMS_LABEL: &str = "c";
@@ -92,7 +95,8 @@ pub struct DecodedSignature {
 impl DecodedSignature {
     /// The exact bytes the signature must cover (RFC 9052 Sig_structure, detached payload).
     pub fn to_be_signed(&self, code: &CodeUri) -> Vec<u8> {
-        self.sign1.tbs_detached_data(code.unsigned().as_bytes(), &[])
+        self.sign1
+            .tbs_detached_data(code.unsigned().as_bytes(), &[])
     }
 }
 
@@ -108,7 +112,8 @@ pub fn decode_signature(signature_b64: &str) -> Result<DecodedSignature, ParseEr
     let bytes = B64
         .decode(signature_b64)
         .map_err(|e| malformed(format!("not base64url without padding: {e}")))?;
-    let sign1 = CoseSign1::from_slice(&bytes).map_err(|e| malformed(format!("not a COSE_Sign1: {e}")))?;
+    let sign1 =
+        CoseSign1::from_slice(&bytes).map_err(|e| malformed(format!("not a COSE_Sign1: {e}")))?;
     if sign1.payload.is_some() {
         return Err(malformed("payload must be detached (nil)"));
     }
@@ -121,7 +126,8 @@ pub fn decode_signature(signature_b64: &str) -> Result<DecodedSignature, ParseEr
             return Err(malformed("alg must be EdDSA when present"));
         }
     }
-    let kid = String::from_utf8(header.key_id.clone()).map_err(|_| malformed("kid is not UTF-8"))?;
+    let kid =
+        String::from_utf8(header.key_id.clone()).map_err(|_| malformed("kid is not UTF-8"))?;
     if kid.is_empty() {
         return Err(malformed("kid missing"));
     }

@@ -35,7 +35,10 @@ pub struct StatusRef {
 impl StatusRef {
     pub fn new(list_id: u32, position: u32) -> Result<Self, ParseError> {
         if list_id >= MAX_LISTS {
-            return Err(ParseError::new("status.list_id", format!("must be < {MAX_LISTS}, got {list_id}")));
+            return Err(ParseError::new(
+                "status.list_id",
+                format!("must be < {MAX_LISTS}, got {list_id}"),
+            ));
         }
         if position >= LIST_CAPACITY {
             return Err(ParseError::new(
@@ -102,7 +105,11 @@ pub struct StatusList {
 
 impl StatusList {
     /// A list with every entry valid.
-    pub fn new(list_id: u32, issued_at: DateTime<Utc>, ttl_seconds: u64) -> Result<Self, ParseError> {
+    pub fn new(
+        list_id: u32,
+        issued_at: DateTime<Utc>,
+        ttl_seconds: u64,
+    ) -> Result<Self, ParseError> {
         StatusRef::new(list_id, 0)?;
         Ok(Self {
             list_id,
@@ -150,7 +157,11 @@ impl StatusList {
     }
 
     /// Revokes with an optional reason and date (returned in the verdict).
-    pub fn revoke(&mut self, status_ref: StatusRef, detail: RevocationDetail) -> Result<(), CodeError> {
+    pub fn revoke(
+        &mut self,
+        status_ref: StatusRef,
+        detail: RevocationDetail,
+    ) -> Result<(), CodeError> {
         self.set(status_ref, CodeStatus::Revoked)?;
         self.details.insert(status_ref.position, detail);
         Ok(())
@@ -158,7 +169,9 @@ impl StatusList {
 
     pub fn get(&self, status_ref: StatusRef) -> Result<CodeStatus, CodeError> {
         let position = self.check(status_ref)?;
-        Ok(CodeStatus::from_bits(self.bytes[position / 4] >> ((position % 4) * 2)))
+        Ok(CodeStatus::from_bits(
+            self.bytes[position / 4] >> ((position % 4) * 2),
+        ))
     }
 
     pub fn revocation_detail(&self, status_ref: StatusRef) -> Option<&RevocationDetail> {
@@ -195,14 +208,18 @@ impl StatusList {
         if object.bits != BITS_PER_ENTRY {
             return Err(fail("bits must be 2"));
         }
-        let compressed = B64.decode(&object.lst).map_err(|_| fail("lst is not base64url"))?;
+        let compressed = B64
+            .decode(&object.lst)
+            .map_err(|_| fail("lst is not base64url"))?;
         let mut bytes = Vec::with_capacity(LIST_BYTES);
         ZlibDecoder::new(compressed.as_slice())
             .take(MAX_INFLATED + 1)
             .read_to_end(&mut bytes)
             .map_err(|_| fail("lst is not zlib data"))?;
         if bytes.len() != LIST_BYTES {
-            return Err(fail("lst must inflate to exactly 32768 bytes (131072 entries)"));
+            return Err(fail(
+                "lst must inflate to exactly 32768 bytes (131072 entries)",
+            ));
         }
         Ok(bytes)
     }
@@ -245,7 +262,9 @@ impl StatusList {
             .and_then(|raw| serde_json::from_slice(&raw).ok())
             .ok_or_else(|| fail("header is not base64url JSON".into()))?;
         if header.alg != "EdDSA" || header.typ != "statuslist+jwt" {
-            return Err(fail("header must have alg EdDSA and typ statuslist+jwt".into()));
+            return Err(fail(
+                "header must have alg EdDSA and typ statuslist+jwt".into(),
+            ));
         }
         let key = keys
             .find(&header.kid)
@@ -261,7 +280,10 @@ impl StatusList {
         let signing_input_len = header_b64.len() + 1 + claims_b64.len();
         let signing_input = token.get(..signing_input_len).unwrap_or_default();
         key.key
-            .verify_strict(signing_input.as_bytes(), &ed25519_dalek::Signature::from_bytes(&signature))
+            .verify_strict(
+                signing_input.as_bytes(),
+                &ed25519_dalek::Signature::from_bytes(&signature),
+            )
             .map_err(|_| fail("signature does not verify".into()))?;
         let claims: TokenClaims = B64
             .decode(claims_b64)
@@ -269,7 +291,8 @@ impl StatusList {
             .and_then(|raw| serde_json::from_slice(&raw).ok())
             .ok_or_else(|| fail("claims are not base64url JSON of a status list".into()))?;
         StatusRef::new(claims.list_id, 0).map_err(|e| fail(e.to_string()))?;
-        let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or_else(|| fail("iat out of range".into()))?;
+        let issued_at = DateTime::from_timestamp(claims.iat, 0)
+            .ok_or_else(|| fail("iat out of range".into()))?;
         let bytes = Self::decode_bytes(claims.list_id, &claims.status_list)?;
         Ok(Self {
             list_id: claims.list_id,

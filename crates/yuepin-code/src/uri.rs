@@ -71,7 +71,10 @@ fn parse_cset82(field: &'static str, value: &str, max: usize) -> Result<String, 
     if let Some(bad) = value.bytes().find(|b| !is_gs1_cset82(*b)) {
         return Err(ParseError::new(
             field,
-            format!("character {:?} is not in the GS1 character set 82", bad as char),
+            format!(
+                "character {:?} is not in the GS1 character set 82",
+                bad as char
+            ),
         ));
     }
     Ok(value.to_string())
@@ -88,7 +91,10 @@ impl Resolver {
             None => (input, None),
         };
         if host.is_empty() || host.len() > 253 {
-            return Err(ParseError::new("resolver", "host must be 1 to 253 characters"));
+            return Err(ParseError::new(
+                "resolver",
+                "host must be 1 to 253 characters",
+            ));
         }
         for label in host.split('.') {
             let valid = !label.is_empty()
@@ -101,13 +107,18 @@ impl Resolver {
             if !valid {
                 return Err(ParseError::new(
                     "resolver",
-                    format!("host label {label:?} must be lower-case letters, digits and inner '-'"),
+                    format!(
+                        "host label {label:?} must be lower-case letters, digits and inner '-'"
+                    ),
                 ));
             }
         }
         if let Some(port) = port {
             if port.is_empty() || port.len() > 5 || port.parse::<u16>().is_err() {
-                return Err(ParseError::new("resolver", format!("port {port:?} is not 1..=65535")));
+                return Err(ParseError::new(
+                    "resolver",
+                    format!("port {port:?} is not 1..=65535"),
+                ));
             }
         }
         Ok(Self(input.to_string()))
@@ -284,7 +295,10 @@ impl SignedUri {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(ParseError::new("uri.query", "signature must be non-empty base64url"));
+            return Err(ParseError::new(
+                "uri.query",
+                "signature must be non-empty base64url",
+            ));
         }
         let (host, path) = before_query
             .split_once('/')
@@ -294,9 +308,13 @@ impl SignedUri {
         let (subject, remaining) = match segments.as_slice() {
             ["01", gtin14, remaining @ ..] => {
                 if gtin14.len() != 14 || !gtin14.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(ParseError::new("gtin", "must be 14 digits in a Digital Link"));
+                    return Err(ParseError::new(
+                        "gtin",
+                        "must be 14 digits in a Digital Link",
+                    ));
                 }
-                let gtin = Gtin::parse(gtin14).map_err(|e| ParseError::new("gtin", e.to_string()))?;
+                let gtin =
+                    Gtin::parse(gtin14).map_err(|e| ParseError::new("gtin", e.to_string()))?;
                 (Subject::Gtin(gtin), remaining)
             }
             ["p", id, remaining @ ..] => (Subject::Product(ProductId::parse(id)?), remaining),

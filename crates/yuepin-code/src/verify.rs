@@ -29,7 +29,9 @@ pub enum Verdict {
     /// Not a code URI of this scheme; the reason says which part.
     Malformed(String),
     /// The status list is older than its time-to-live; the code was valid or suspended in it.
-    StatusStale { age: TimeDelta },
+    StatusStale {
+        age: TimeDelta,
+    },
     /// Signature good but no status list for this code was given.
     StatusUnknown,
 }
@@ -50,7 +52,12 @@ pub struct Verification {
 }
 
 /// Checks a complete code URI. See [`verify_detailed`] for the decoded fields.
-pub fn verify(uri: &str, keys: &KeySet, status: Option<&StatusList>, now: DateTime<Utc>) -> Verdict {
+pub fn verify(
+    uri: &str,
+    keys: &KeySet,
+    status: Option<&StatusList>,
+    now: DateTime<Utc>,
+) -> Verdict {
     verify_detailed(uri, keys, status, now).verdict
 }
 
@@ -58,8 +65,16 @@ pub fn verify(uri: &str, keys: &KeySet, status: Option<&StatusList>, now: DateTi
 ///
 /// A stale list still reports Revoked/Recalled, because those are final and a newer list cannot
 /// undo them; Valid/Suspended from a stale list become `StatusStale`.
-pub fn verify_detailed(uri: &str, keys: &KeySet, status: Option<&StatusList>, now: DateTime<Utc>) -> Verification {
-    let unverified = |verdict| Verification { verdict, details: None };
+pub fn verify_detailed(
+    uri: &str,
+    keys: &KeySet,
+    status: Option<&StatusList>,
+    now: DateTime<Utc>,
+) -> Verification {
+    let unverified = |verdict| Verification {
+        verdict,
+        details: None,
+    };
     let parsed = match SignedUri::parse(uri) {
         Ok(parsed) => parsed,
         Err(error) => return unverified(Verdict::Malformed(error.to_string())),

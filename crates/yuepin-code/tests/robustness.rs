@@ -20,7 +20,15 @@ fn setup() -> &'static Setup {
     SETUP.get_or_init(|| {
         let mut rng = ChaCha20Rng::seed_from_u64(9);
         let key = PrivateKey::generate(Kid::parse("k1").unwrap(), &mut rng);
-        let keys = KeySet::new("t", 1, vec![key.public(KeyStatus::Active, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())]).unwrap();
+        let keys = KeySet::new(
+            "t",
+            1,
+            vec![key.public(
+                KeyStatus::Active,
+                NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            )],
+        )
+        .unwrap();
         let spec = BatchSpec {
             resolver: Resolver::parse("q.example.cn").unwrap(),
             subject: Subject::Gtin(Gtin::parse("6901234567892").unwrap()),
@@ -28,8 +36,14 @@ fn setup() -> &'static Setup {
             issued_on: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
         };
         let mut allocator = IndexAllocator::new(0).unwrap();
-        let uri = issue_one(&spec, &key, &mut allocator, &mut rng).unwrap().uri;
-        Setup { keys, list: StatusList::new(0, now(), 3600).unwrap(), uri }
+        let uri = issue_one(&spec, &key, &mut allocator, &mut rng)
+            .unwrap()
+            .uri;
+        Setup {
+            keys,
+            list: StatusList::new(0, now(), 3600).unwrap(),
+            uri,
+        }
     })
 }
 
@@ -73,5 +87,8 @@ proptest! {
 #[test]
 fn the_unmutated_code_is_valid() {
     let s = setup();
-    assert_eq!(verify(&s.uri, &s.keys, Some(&s.list), now()), Verdict::Valid);
+    assert_eq!(
+        verify(&s.uri, &s.keys, Some(&s.list), now()),
+        Verdict::Valid
+    );
 }
