@@ -22,7 +22,10 @@ pub enum EngineError {
     #[error("measure {0:?}: no such measure (use M16 or gd-2023-74/M16)")]
     UnknownMeasure(String),
     #[error("measure {measure}: has no eligibility rule for subject kind {subject}")]
-    NotApplicable { measure: String, subject: SubjectKind },
+    NotApplicable {
+        measure: String,
+        subject: SubjectKind,
+    },
     #[error(transparent)]
     Facts(#[from] FactError),
 }
@@ -164,7 +167,6 @@ pub struct Evaluation {
     pub benefits: Vec<BenefitView>,
 }
 
-
 /// A policy set compiled for evaluation, with parameter overrides applied.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -262,8 +264,14 @@ impl Engine {
                 if !pack.in_force.contains(as_of) {
                     return MeasureState::NotInForce {
                         reason: Label::new(
-                            format!("{}有效期为{}至{}", pack.number, pack.in_force.from, pack.in_force.until),
-                            format!("{} is in force from {} to {}", pack.number, pack.in_force.from, pack.in_force.until),
+                            format!(
+                                "{}有效期为{}至{}",
+                                pack.number, pack.in_force.from, pack.in_force.until
+                            ),
+                            format!(
+                                "{} is in force from {} to {}",
+                                pack.number, pack.in_force.from, pack.in_force.until
+                            ),
                         ),
                         in_force: pack.in_force,
                     };
@@ -272,14 +280,20 @@ impl Engine {
                     return MeasureState::NotInForce {
                         reason: Label::new(
                             format!("本措施有效期为{}至{}", m.in_force.from, m.in_force.until),
-                            format!("this measure is in force from {} to {}", m.in_force.from, m.in_force.until),
+                            format!(
+                                "this measure is in force from {} to {}",
+                                m.in_force.from, m.in_force.until
+                            ),
                         ),
                         in_force: m.in_force,
                     };
                 }
                 if let Some(newer) = superseded_by(m) {
                     return MeasureState::NotInForce {
-                        reason: Label::new(format!("已被{}取代", newer.key), format!("superseded by {}", newer.key)),
+                        reason: Label::new(
+                            format!("已被{}取代", newer.key),
+                            format!("superseded by {}", newer.key),
+                        ),
                         in_force: m.in_force,
                     };
                 }
@@ -290,7 +304,10 @@ impl Engine {
                     .collect();
                 if !conflicted.is_empty() {
                     return MeasureState::Conflict(vec![ConflictInfo {
-                        reason: Label::new("参数在同一日期有两个取值", "a parameter has two values dated the same day"),
+                        reason: Label::new(
+                            "参数在同一日期有两个取值",
+                            "a parameter has two values dated the same day",
+                        ),
                         with: conflicted,
                     }]);
                 }
@@ -314,7 +331,12 @@ impl Engine {
     }
 
     /// Evaluates one measure (`M16` or `gd-2023-74/M16`) for request facts, with explanation.
-    pub fn evaluate(&self, measure: &str, facts: &Facts, as_of: NaiveDate) -> Result<Evaluation, EngineError> {
+    pub fn evaluate(
+        &self,
+        measure: &str,
+        facts: &Facts,
+        as_of: NaiveDate,
+    ) -> Result<Evaluation, EngineError> {
         let idx = self
             .set
             .find_measure(measure)
@@ -357,7 +379,10 @@ impl Engine {
         MatchResult {
             as_of,
             subject,
-            measures: measures.iter().map(|i| self.set.measures[*i].key.clone()).collect(),
+            measures: measures
+                .iter()
+                .map(|i| self.set.measures[*i].key.clone())
+                .collect(),
             measure_indices: measures,
             outcomes,
             rows: count,
@@ -376,7 +401,9 @@ fn params_used(m: &Measure) -> Vec<u16> {
         for n in &r.nodes {
             match &n.op {
                 NodeOp::Compare { rhs, .. } => add(rhs),
-                NodeOp::CountAtLeast { filter, at_least, .. } => {
+                NodeOp::CountAtLeast {
+                    filter, at_least, ..
+                } => {
                     add(at_least);
                     if let CountFilter::Where { rhs, .. } = filter {
                         add(rhs)
@@ -501,7 +528,9 @@ impl<'e> Snapshot<'e> {
             }
             if seen == [true, true] {
                 for (col, m) in measures.iter().enumerate() {
-                    if group.contains(m) && matches!(out[col], OutcomeKind::Eligible | OutcomeKind::NotEligible) {
+                    if group.contains(m)
+                        && matches!(out[col], OutcomeKind::Eligible | OutcomeKind::NotEligible)
+                    {
                         out[col] = OutcomeKind::Conflict;
                     }
                 }
@@ -562,7 +591,9 @@ impl<'e> Snapshot<'e> {
                 Tri::Unknown => Tri::Unknown,
             },
             NodeOp::Compare { fact, of, op, rhs } => {
-                let (Some(left), Some(right)) = (aggregate(row.get(*fact), *of), self.operand(*rhs)) else {
+                let (Some(left), Some(right)) =
+                    (aggregate(row.get(*fact), *of), self.operand(*rhs))
+                else {
                     return Tri::Unknown;
                 };
                 compare(left, *op, right)
@@ -572,12 +603,18 @@ impl<'e> Snapshot<'e> {
                 FactValue::Set(bits) => tri(bits & mask != 0),
                 _ => Tri::Unknown,
             },
-            NodeOp::CountAtLeast { fact, filter, at_least } => {
+            NodeOp::CountAtLeast {
+                fact,
+                filter,
+                at_least,
+            } => {
                 let Some(Scalar::Int(n)) = self.operand(*at_least) else {
                     return Tri::Unknown;
                 };
                 let count = match (row.get(*fact), filter) {
-                    (FactValue::Set(bits), CountFilter::Codes(mask)) => i64::from((bits & mask).count_ones()),
+                    (FactValue::Set(bits), CountFilter::Codes(mask)) => {
+                        i64::from((bits & mask).count_ones())
+                    }
                     (FactValue::MoneyList(list), CountFilter::Where { op, rhs }) => {
                         let Some(Scalar::Money(t)) = self.operand(*rhs) else {
                             return Tri::Unknown;
@@ -589,9 +626,52 @@ impl<'e> Snapshot<'e> {
                 tri(count >= n)
             }
             NodeOp::DateWithin { fact, from, until } => match row.get(*fact) {
-                FactValue::Date(d) => tri(from.is_none_or(|f| f <= *d) && until.is_none_or(|u| *d <= u)),
+                FactValue::Date(d) => {
+                    tri(from.is_none_or(|f| f <= *d) && until.is_none_or(|u| *d <= u))
+                }
                 _ => Tri::Unknown,
             },
+        }
+    }
+
+    /// The outcome plus its reasons as rule-node indices, written into a reused buffer without
+    /// allocating: the failed leaf conditions when NotEligible, the undetermined leaves when
+    /// Undetermined. [`Snapshot::explain`] renders the same reasons with labels and values.
+    pub fn outcome_with_reasons(
+        &self,
+        m: MeasureIdx,
+        row: &FactRow,
+        reasons: &mut Vec<u32>,
+    ) -> OutcomeKind {
+        reasons.clear();
+        let kind = self.outcome(m, row);
+        if let (OutcomeKind::NotEligible | OutcomeKind::Undetermined, Some(rule)) =
+            (kind, self.engine.set.measures[m].rule(row.subject))
+        {
+            let want = if kind == OutcomeKind::NotEligible {
+                Tri::False
+            } else {
+                Tri::Unknown
+            };
+            self.reason_nodes(&rule.nodes, 0, row, want, reasons);
+        }
+        kind
+    }
+
+    fn reason_nodes(&self, nodes: &[Node], i: u32, row: &FactRow, want: Tri, out: &mut Vec<u32>) {
+        let Some(node) = nodes.get(i as usize) else {
+            return;
+        };
+        match &node.op {
+            NodeOp::All(children) | NodeOp::Any(children) => {
+                for c in children {
+                    if self.eval(nodes, *c, row) == want {
+                        self.reason_nodes(nodes, *c, row, want, out);
+                    }
+                }
+            }
+            NodeOp::Not(c) if want == Tri::Unknown => self.reason_nodes(nodes, *c, row, want, out),
+            _ => out.push(i),
         }
     }
 
@@ -601,11 +681,19 @@ impl<'e> Snapshot<'e> {
         let measure = &set.measures[m];
         let pack = &set.packs[measure.pack];
         let outcome = match self.states.get(m) {
-            Some(MeasureState::NotInForce { reason, in_force }) => Outcome::NotInForce { reason: reason.clone(), in_force: *in_force },
-            Some(MeasureState::Conflict(c)) => Outcome::Conflict { conflicts: c.clone() },
+            Some(MeasureState::NotInForce { reason, in_force }) => Outcome::NotInForce {
+                reason: reason.clone(),
+                in_force: *in_force,
+            },
+            Some(MeasureState::Conflict(c)) => Outcome::Conflict {
+                conflicts: c.clone(),
+            },
             _ => match measure.rule(row.subject) {
                 None => Outcome::NotInForce {
-                    reason: Label::new("本措施不适用于此类主体", "this measure has no rule for this kind of subject"),
+                    reason: Label::new(
+                        "本措施不适用于此类主体",
+                        "this measure has no rule for this kind of subject",
+                    ),
                     in_force: measure.in_force,
                 },
                 Some(rule) => self.explain_rule(m, rule, row),
@@ -623,7 +711,13 @@ impl<'e> Snapshot<'e> {
                     clause: self.cite(measure, &b.clause),
                     amount_fen,
                     amount: amount_fen.map(|f| Yuan::from_fen(f).to_zh()),
-                    is_cap: matches!(b.amount, Some(Amount::Param { basis: AmountBasis::Cap, .. })),
+                    is_cap: matches!(
+                        b.amount,
+                        Some(Amount::Param {
+                            basis: AmountBasis::Cap,
+                            ..
+                        })
+                    ),
                 }
             })
             .collect();
@@ -645,8 +739,18 @@ impl<'e> Snapshot<'e> {
         let set = &*self.engine.set;
         let measure = &set.measures[m];
         match self.eval(&rule.nodes, 0, row) {
-            Tri::True | Tri::False if self.topics.iter().any(|g| g.contains(&m) && self.topic_disagrees(g, row)) => {
-                let group = self.topics.iter().find(|g| g.contains(&m)).cloned().unwrap_or_default();
+            Tri::True | Tri::False
+                if self
+                    .topics
+                    .iter()
+                    .any(|g| g.contains(&m) && self.topic_disagrees(g, row)) =>
+            {
+                let group = self
+                    .topics
+                    .iter()
+                    .find(|g| g.contains(&m))
+                    .cloned()
+                    .unwrap_or_default();
                 Outcome::Conflict {
                     conflicts: vec![ConflictInfo {
                         reason: Label::new(
@@ -680,8 +784,17 @@ impl<'e> Snapshot<'e> {
         }
     }
 
-    fn collect_failed(&self, measure: &Measure, rule: &Rule, i: u32, row: &FactRow, out: &mut Vec<Condition>) {
-        let Some(node) = rule.nodes.get(i as usize) else { return };
+    fn collect_failed(
+        &self,
+        measure: &Measure,
+        rule: &Rule,
+        i: u32,
+        row: &FactRow,
+        out: &mut Vec<Condition>,
+    ) {
+        let Some(node) = rule.nodes.get(i as usize) else {
+            return;
+        };
         match &node.op {
             NodeOp::All(children) | NodeOp::Any(children) => {
                 for c in children {
@@ -701,8 +814,17 @@ impl<'e> Snapshot<'e> {
         }
     }
 
-    fn collect_missing(&self, measure: &Measure, rule: &Rule, i: u32, row: &FactRow, out: &mut Vec<MissingFact>) {
-        let Some(node) = rule.nodes.get(i as usize) else { return };
+    fn collect_missing(
+        &self,
+        measure: &Measure,
+        rule: &Rule,
+        i: u32,
+        row: &FactRow,
+        out: &mut Vec<MissingFact>,
+    ) {
+        let Some(node) = rule.nodes.get(i as usize) else {
+            return;
+        };
         let set = &*self.engine.set;
         match &node.op {
             NodeOp::All(children) | NodeOp::Any(children) => {
@@ -717,7 +839,12 @@ impl<'e> Snapshot<'e> {
                 let (fact, params) = leaf_fact_and_params(op);
                 let def = set.fact_def(row.subject, fact);
                 let mut push = |name: String, label: Label| {
-                    out.push(MissingFact { fact: name, label, needed_by: node.label.clone(), clause: self.cite(measure, &node.clause) })
+                    out.push(MissingFact {
+                        fact: name,
+                        label,
+                        needed_by: node.label.clone(),
+                        clause: self.cite(measure, &node.clause),
+                    })
                 };
                 let value = row.get(fact);
                 let type_ok = def.is_some_and(|d| value_fits(d.ty, value));
@@ -759,7 +886,12 @@ impl<'e> Snapshot<'e> {
         let show = |o: &Operand| self.operand(*o).map(Scalar::display);
         match &node.op {
             NodeOp::All(_) | NodeOp::Any(_) | NodeOp::Not(_) => {
-                c.op = match node.op { NodeOp::All(_) => "all", NodeOp::Any(_) => "any", _ => "not" }.into();
+                c.op = match node.op {
+                    NodeOp::All(_) => "all",
+                    NodeOp::Any(_) => "any",
+                    _ => "not",
+                }
+                .into();
                 c.value = Some(format!("{:?}", self.eval(&rule.nodes, i, row)).to_lowercase());
                 return c;
             }
@@ -779,24 +911,44 @@ impl<'e> Snapshot<'e> {
                 c.threshold = Some(self.show_codes(row.subject, *fact, *mask));
                 self.fill_fact(&mut c, row.subject, *fact);
             }
-            NodeOp::CountAtLeast { fact, filter, at_least } => {
+            NodeOp::CountAtLeast {
+                fact,
+                filter,
+                at_least,
+            } => {
                 let count = match (row.get(*fact), filter) {
-                    (FactValue::Set(bits), CountFilter::Codes(mask)) => Some(i64::from((bits & mask).count_ones())),
-                    (FactValue::MoneyList(list), CountFilter::Where { op, rhs }) => match self.operand(*rhs) {
-                        Some(Scalar::Money(t)) => Some(list.iter().filter(|v| op.holds(**v, t)).count() as i64),
-                        _ => None,
-                    },
+                    (FactValue::Set(bits), CountFilter::Codes(mask)) => {
+                        Some(i64::from((bits & mask).count_ones()))
+                    }
+                    (FactValue::MoneyList(list), CountFilter::Where { op, rhs }) => {
+                        match self.operand(*rhs) {
+                            Some(Scalar::Money(t)) => {
+                                Some(list.iter().filter(|v| op.holds(**v, t)).count() as i64)
+                            }
+                            _ => None,
+                        }
+                    }
                     _ => None,
                 };
                 let what = match filter {
-                    CountFilter::Codes(mask) => format!("count of {}", self.show_codes(row.subject, *fact, *mask)),
+                    CountFilter::Codes(mask) => {
+                        format!("count of {}", self.show_codes(row.subject, *fact, *mask))
+                    }
                     CountFilter::Where { op, rhs } => {
                         c.parameter = param_name(rhs);
-                        format!("count of elements {} {}", op.symbol(), show(rhs).unwrap_or_default())
+                        format!(
+                            "count of elements {} {}",
+                            op.symbol(),
+                            show(rhs).unwrap_or_default()
+                        )
                     }
                 };
                 c.op = format!("{what} ≥");
-                c.value = Some(format!("{} ({})", count.map(|n| n.to_string()).unwrap_or_default(), self.show_value(row.subject, *fact, row.get(*fact))));
+                c.value = Some(format!(
+                    "{} ({})",
+                    count.map(|n| n.to_string()).unwrap_or_default(),
+                    self.show_value(row.subject, *fact, row.get(*fact))
+                ));
                 c.threshold = show(at_least);
                 if c.parameter.is_none() {
                     c.parameter = param_name(at_least);
@@ -825,8 +977,16 @@ impl<'e> Snapshot<'e> {
     }
 
     fn show_codes(&self, subject: SubjectKind, fact: FactId, mask: u128) -> String {
-        let Some(d) = self.engine.set.fact_def(subject, fact) else { return String::new() };
-        let codes: Vec<&str> = d.domain.iter().enumerate().filter(|(i, _)| *i < 128 && mask & (1u128 << i) != 0).map(|(_, c)| c.as_str()).collect();
+        let Some(d) = self.engine.set.fact_def(subject, fact) else {
+            return String::new();
+        };
+        let codes: Vec<&str> = d
+            .domain
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < 128 && mask & (1u128 << i) != 0)
+            .map(|(_, c)| c.as_str())
+            .collect();
         format!("{{{}}}", codes.join(", "))
     }
 
@@ -844,7 +1004,13 @@ impl<'e> Snapshot<'e> {
                 .and_then(|d| d.domain.get(*c as usize).cloned())
                 .unwrap_or_else(|| "(other)".into()),
             FactValue::Set(bits) => self.show_codes(subject, fact, *bits),
-            FactValue::MoneyList(list) => format!("[{}]", list.iter().map(|f| Yuan::from_fen(*f).to_zh()).collect::<Vec<_>>().join(", ")),
+            FactValue::MoneyList(list) => format!(
+                "[{}]",
+                list.iter()
+                    .map(|f| Yuan::from_fen(*f).to_zh())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 
@@ -852,7 +1018,10 @@ impl<'e> Snapshot<'e> {
     pub fn benefit_amount(&self, b: &Benefit, row: &FactRow) -> Option<i64> {
         match b.amount.as_ref()? {
             Amount::Param { param, per, .. } => {
-                let Scalar::Money(each) = self.params.get(*param as usize).copied().flatten()? else { return None };
+                let Scalar::Money(each) = self.params.get(*param as usize).copied().flatten()?
+                else {
+                    return None;
+                };
                 match per {
                     Some((subject, fact)) if *subject == row.subject => match row.get(*fact) {
                         FactValue::Int(n) if *n >= 0 => each.checked_mul(*n),
@@ -871,7 +1040,11 @@ impl<'e> Snapshot<'e> {
 }
 
 fn tri(b: bool) -> Tri {
-    if b { Tri::True } else { Tri::False }
+    if b {
+        Tri::True
+    } else {
+        Tri::False
+    }
 }
 
 fn value_fits(ty: FactType, v: &FactValue) -> bool {
@@ -895,7 +1068,11 @@ fn leaf_fact_and_params(op: &NodeOp) -> (FactId, Vec<u16>) {
     match op {
         NodeOp::Compare { fact, rhs, .. } => (*fact, p(rhs).into_iter().collect()),
         NodeOp::InSet { fact, .. } | NodeOp::DateWithin { fact, .. } => (*fact, Vec::new()),
-        NodeOp::CountAtLeast { fact, filter, at_least } => {
+        NodeOp::CountAtLeast {
+            fact,
+            filter,
+            at_least,
+        } => {
             let mut v: Vec<u16> = p(at_least).into_iter().collect();
             if let CountFilter::Where { rhs, .. } = filter {
                 v.extend(p(rhs));
@@ -913,7 +1090,9 @@ fn aggregate(v: &FactValue, of: Aggregate) -> Option<Scalar> {
         (Aggregate::Value, FactValue::Int(i)) => Scalar::Int(*i),
         (Aggregate::Value, FactValue::Money(m)) => Scalar::Money(*m),
         (Aggregate::Value, FactValue::Date(d)) => Scalar::Date(*d),
-        (Aggregate::Sum, FactValue::MoneyList(l)) => Scalar::Money(l.iter().try_fold(0i64, |a, b| a.checked_add(*b))?),
+        (Aggregate::Sum, FactValue::MoneyList(l)) => {
+            Scalar::Money(l.iter().try_fold(0i64, |a, b| a.checked_add(*b))?)
+        }
         (Aggregate::Max, FactValue::MoneyList(l)) => Scalar::Money(*l.iter().max()?),
         (Aggregate::Min, FactValue::MoneyList(l)) => Scalar::Money(*l.iter().min()?),
         (Aggregate::Count, FactValue::MoneyList(l)) => Scalar::Int(l.len() as i64),
@@ -924,7 +1103,9 @@ fn aggregate(v: &FactValue, of: Aggregate) -> Option<Scalar> {
 
 fn compare(left: Scalar, op: CmpOp, right: Scalar) -> Tri {
     match (left, right) {
-        (Scalar::Int(a), Scalar::Int(b)) | (Scalar::Money(a), Scalar::Money(b)) => tri(op.holds(a, b)),
+        (Scalar::Int(a), Scalar::Int(b)) | (Scalar::Money(a), Scalar::Money(b)) => {
+            tri(op.holds(a, b))
+        }
         (Scalar::Date(a), Scalar::Date(b)) => tri(op.holds(a, b)),
         (Scalar::Bool(a), Scalar::Bool(b)) => tri(op.holds(a, b)),
         _ => Tri::Unknown,

@@ -2,9 +2,9 @@
 //! [`FactRow`], the interned, typed form the engine evaluates (one slot per [`FactId`]).
 //! Absent facts stay [`FactValue::Missing`]: missing is never read as false.
 
+use crate::model::Scalar;
 use crate::model::{FactDef, FactId, FactType, PolicySet, SubjectKind};
 use crate::pack::parse_scalar;
-use crate::model::Scalar;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -135,7 +135,9 @@ fn scalar_text(v: &Value) -> Option<String> {
 
 fn money(v: &Value) -> Result<i64, String> {
     let text = scalar_text(v).ok_or_else(|| format!("expected an amount, got {v}"))?;
-    Yuan::parse(&text).map(|y| y.fen()).map_err(|e| e.to_string())
+    Yuan::parse(&text)
+        .map(|y| y.fen())
+        .map_err(|e| e.to_string())
 }
 
 fn code(def: &FactDef, v: &Value) -> Result<Option<u16>, String> {
@@ -144,10 +146,7 @@ fn code(def: &FactDef, v: &Value) -> Result<Option<u16>, String> {
     match def.domain.iter().position(|c| c == text) {
         Some(i) => Ok(Some(i as u16)),
         None if def.open => Ok(None),
-        None => Err(format!(
-            "{text:?} is not one of {}",
-            def.domain.join(", ")
-        )),
+        None => Err(format!("{text:?} is not one of {}", def.domain.join(", "))),
     }
 }
 
@@ -170,7 +169,9 @@ pub(crate) fn typed_value(def: &FactDef, v: &Value) -> Result<FactValue, String>
         },
         FactType::Money => FactValue::Money(money(v)?),
         FactType::Date => {
-            let text = v.as_str().ok_or_else(|| format!("expected a date string, got {v}"))?;
+            let text = v
+                .as_str()
+                .ok_or_else(|| format!("expected a date string, got {v}"))?;
             match parse_scalar(FactType::Date, text)? {
                 Scalar::Date(d) => FactValue::Date(d),
                 _ => return Err("expected a date".into()),
@@ -178,7 +179,9 @@ pub(crate) fn typed_value(def: &FactDef, v: &Value) -> Result<FactValue, String>
         }
         FactType::Code => FactValue::Code(code(def, v)?.unwrap_or(FactValue::OTHER_CODE)),
         FactType::Set => {
-            let items = v.as_array().ok_or_else(|| format!("expected a list of codes, got {v}"))?;
+            let items = v
+                .as_array()
+                .ok_or_else(|| format!("expected a list of codes, got {v}"))?;
             let mut bits = 0u128;
             for item in items {
                 if let Some(bit) = code(def, item)? {
@@ -188,7 +191,9 @@ pub(crate) fn typed_value(def: &FactDef, v: &Value) -> Result<FactValue, String>
             FactValue::Set(bits)
         }
         FactType::MoneyList => {
-            let items = v.as_array().ok_or_else(|| format!("expected a list of amounts, got {v}"))?;
+            let items = v
+                .as_array()
+                .ok_or_else(|| format!("expected a list of amounts, got {v}"))?;
             let list: Result<Vec<i64>, String> = items
                 .iter()
                 .enumerate()

@@ -262,7 +262,10 @@ pub enum NodeOp {
         rhs: Operand,
     },
     /// A code fact is one of, or a set fact contains any of, the codes in `mask`.
-    InSet { fact: FactId, mask: u128 },
+    InSet {
+        fact: FactId,
+        mask: u128,
+    },
     CountAtLeast {
         fact: FactId,
         filter: CountFilter,

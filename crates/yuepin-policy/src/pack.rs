@@ -308,7 +308,12 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, needles: &[&str], field: impl Into<String>, reason: impl Into<String>) -> PackError {
+    fn err(
+        &self,
+        needles: &[&str],
+        field: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> PackError {
         PackError::Invalid {
             file: self.file.to_string(),
             line: locate(self.text, needles),
@@ -356,10 +361,18 @@ impl PolicySet {
     fn add(&mut self, cx: &Ctx<'_>, doc: PackDoc) -> Result<(), PackError> {
         let h = &doc.pack;
         if self.packs.iter().any(|p| p.id == h.id) {
-            return Err(cx.err(&["id:"], "pack.id", format!("pack {:?} is already loaded", h.id)));
+            return Err(cx.err(
+                &["id:"],
+                "pack.id",
+                format!("pack {:?} is already loaded", h.id),
+            ));
         }
         let issued_on = cx.date(&["issued_on"], "pack.issued_on", &h.issued_on)?;
-        let from = cx.date(&["validity", "from"], "pack.validity.from", &h.validity.from)?;
+        let from = cx.date(
+            &["validity", "from"],
+            "pack.validity.from",
+            &h.validity.from,
+        )?;
         let in_force = match (h.validity.years, &h.validity.until) {
             (Some(years), None) => Period::for_years(from, years)
                 .ok_or_else(|| cx.err(&["years"], "pack.validity.years", "out of range"))?,
@@ -406,7 +419,11 @@ impl PolicySet {
                     continue;
                 }
                 if !f.values.is_empty() && !matches!(f.ty, FactType::Code | FactType::Set) {
-                    return Err(cx.err(&needles, field, "`values` only apply to code and set facts"));
+                    return Err(cx.err(
+                        &needles,
+                        field,
+                        "`values` only apply to code and set facts",
+                    ));
                 }
                 let id = FactId(self.fact_count(*subject) as u16);
                 self.facts.push(FactDef {
@@ -429,7 +446,11 @@ impl PolicySet {
         let mut seen_ids: Vec<&str> = Vec::new();
         for m in &doc.measures {
             if seen_ids.contains(&m.id.as_str()) {
-                return Err(cx.err(&[&format!("id: {}", m.id)], "measures.id", format!("duplicate measure id {:?}", m.id)));
+                return Err(cx.err(
+                    &[&format!("id: {}", m.id)],
+                    "measures.id",
+                    format!("duplicate measure id {:?}", m.id),
+                ));
             }
             seen_ids.push(&m.id);
         }
@@ -438,23 +459,55 @@ impl PolicySet {
             let field = format!("parameters.{name}");
             let needles = ["parameters:", &format!("{name}:")];
             if self.parameter(name).is_some() {
-                return Err(cx.err(&needles, field, "a parameter of that name is already loaded"));
+                return Err(cx.err(
+                    &needles,
+                    field,
+                    "a parameter of that name is already loaded",
+                ));
             }
             let Some(measure) = doc.measures.iter().find(|m| m.id == p.measure) else {
-                return Err(cx.err(&needles, format!("{field}.measure"), format!("no measure {:?} in this pack", p.measure)));
+                return Err(cx.err(
+                    &needles,
+                    format!("{field}.measure"),
+                    format!("no measure {:?} in this pack", p.measure),
+                ));
             };
             if !measure.clause_text.contains(&p.clause) {
-                return Err(cx.err(&needles, format!("{field}.clause"), format!("{:?} is not quoted verbatim from {}'s clause", p.clause, p.measure)));
+                return Err(cx.err(
+                    &needles,
+                    format!("{field}.clause"),
+                    format!(
+                        "{:?} is not quoted verbatim from {}'s clause",
+                        p.clause, p.measure
+                    ),
+                ));
             }
-            if !matches!(p.ty, FactType::Int | FactType::Money | FactType::Date | FactType::Bool) {
-                return Err(cx.err(&needles, format!("{field}.type"), "parameters are int, money, date or bool"));
+            if !matches!(
+                p.ty,
+                FactType::Int | FactType::Money | FactType::Date | FactType::Bool
+            ) {
+                return Err(cx.err(
+                    &needles,
+                    format!("{field}.type"),
+                    "parameters are int, money, date or bool",
+                ));
             }
             let mut values = Vec::new();
             for v in &p.values {
-                let from = cx.date(&[&format!("{name}:"), &v.from], &format!("{field}.values.from"), &v.from)?;
+                let from = cx.date(
+                    &[&format!("{name}:"), &v.from],
+                    &format!("{field}.values.from"),
+                    &v.from,
+                )?;
                 let value = match &v.value {
                     None => None,
-                    Some(s) => Some(parse_scalar(p.ty, &s.text()).map_err(|why| cx.err(&[&format!("{name}:"), &s.text()], format!("{field}.values.value"), why))?),
+                    Some(s) => Some(parse_scalar(p.ty, &s.text()).map_err(|why| {
+                        cx.err(
+                            &[&format!("{name}:"), &s.text()],
+                            format!("{field}.values.value"),
+                            why,
+                        )
+                    })?),
                 };
                 values.push(DatedValue { from, value });
             }
@@ -476,32 +529,69 @@ impl PolicySet {
             let in_force = match &m.in_force {
                 None => in_force,
                 Some(p) => Period {
-                    from: cx.date(&[&anchor, "from"], &format!("{field}.in_force.from"), &p.from)?,
-                    until: cx.date(&[&anchor, "until"], &format!("{field}.in_force.until"), &p.until)?,
+                    from: cx.date(
+                        &[&anchor, "from"],
+                        &format!("{field}.in_force.from"),
+                        &p.from,
+                    )?,
+                    until: cx.date(
+                        &[&anchor, "until"],
+                        &format!("{field}.in_force.until"),
+                        &p.until,
+                    )?,
                 },
             };
             if m.responsible.units.is_empty() {
-                return Err(cx.err(&[&anchor, "responsible"], format!("{field}.responsible.units"), "at least one responsible unit"));
+                return Err(cx.err(
+                    &[&anchor, "responsible"],
+                    format!("{field}.responsible.units"),
+                    "at least one responsible unit",
+                ));
             }
             let mut benefits = Vec::new();
             for b in &m.benefits {
                 if !m.clause_text.contains(&b.clause) {
-                    return Err(cx.err(&[&anchor, &b.clause], format!("{field}.benefits.clause"), format!("{:?} is not quoted verbatim from the clause", b.clause)));
+                    return Err(cx.err(
+                        &[&anchor, &b.clause],
+                        format!("{field}.benefits.clause"),
+                        format!("{:?} is not quoted verbatim from the clause", b.clause),
+                    ));
                 }
                 let amount = match &b.amount {
                     None => None,
                     Some(a) => Some(self.amount(cx, &anchor, &field, a)?),
                 };
-                benefits.push(Benefit { kind: b.kind, label: b.label.clone(), clause: b.clause.clone(), amount });
+                benefits.push(Benefit {
+                    kind: b.kind,
+                    label: b.label.clone(),
+                    clause: b.clause.clone(),
+                    amount,
+                });
             }
             if m.eligibility.is_empty() {
-                return Err(cx.err(&[&anchor], format!("{field}.eligibility"), "needs a rule for at least one subject kind"));
+                return Err(cx.err(
+                    &[&anchor],
+                    format!("{field}.eligibility"),
+                    "needs a rule for at least one subject kind",
+                ));
             }
             let mut rules = Vec::new();
             for (subject, node) in &m.eligibility {
                 let mut nodes = Vec::new();
-                self.compile_node(cx, &anchor, &format!("{field}.eligibility.{subject}"), *subject, m, in_force, node, &mut nodes)?;
-                rules.push(Rule { subject: *subject, nodes });
+                self.compile_node(
+                    cx,
+                    &anchor,
+                    &format!("{field}.eligibility.{subject}"),
+                    *subject,
+                    m,
+                    in_force,
+                    node,
+                    &mut nodes,
+                )?;
+                rules.push(Rule {
+                    subject: *subject,
+                    nodes,
+                });
             }
             self.measures.push(Measure {
                 pack: pack_idx,
@@ -511,7 +601,10 @@ impl PolicySet {
                 group: m.group,
                 title: m.title.clone(),
                 clause_text: m.clause_text.clone(),
-                responsible: Responsibility { lead: m.responsible.mode == ResponsibleMode::Lead, units: m.responsible.units.clone() },
+                responsible: Responsibility {
+                    lead: m.responsible.mode == ResponsibleMode::Lead,
+                    units: m.responsible.units.clone(),
+                },
                 programme: m.programme,
                 topic: m.topic.clone(),
                 supersedes: m.supersedes.clone(),
@@ -523,7 +616,11 @@ impl PolicySet {
         for m in &doc.measures {
             for s in &m.supersedes {
                 if self.find_measure(s).is_none() {
-                    return Err(cx.err(&[&format!("id: {}", m.id), s], format!("measures.{}.supersedes", m.id), format!("no loaded measure {s:?}")));
+                    return Err(cx.err(
+                        &[&format!("id: {}", m.id), s],
+                        format!("measures.{}.supersedes", m.id),
+                        format!("no loaded measure {s:?}"),
+                    ));
                 }
             }
         }
@@ -531,7 +628,11 @@ impl PolicySet {
     }
 
     fn intern_code(&mut self, subject: SubjectKind, id: FactId, code: &str) -> Result<u16, String> {
-        let Some(def) = self.facts.iter_mut().find(|f| f.subject == subject && f.id == id) else {
+        let Some(def) = self
+            .facts
+            .iter_mut()
+            .find(|f| f.subject == subject && f.id == id)
+        else {
             return Err("unknown fact".into());
         };
         if let Some(i) = def.domain.iter().position(|c| c == code) {
@@ -544,18 +645,40 @@ impl PolicySet {
         Ok((def.domain.len() - 1) as u16)
     }
 
-    fn subject_fact(&self, cx: &Ctx<'_>, anchor: &str, field: &str, path: &str) -> Result<(SubjectKind, FactId), PackError> {
+    fn subject_fact(
+        &self,
+        cx: &Ctx<'_>,
+        anchor: &str,
+        field: &str,
+        path: &str,
+    ) -> Result<(SubjectKind, FactId), PackError> {
         let (s, f) = path.split_once('.').unwrap_or(("", path));
-        let subject = SubjectKind::parse(s).ok_or_else(|| cx.err(&[anchor, path], field, format!("{path:?}: write subject.fact, e.g. standard.count")))?;
-        let def = self.fact(subject, f).ok_or_else(|| cx.err(&[anchor, path], field, format!("unknown fact {path:?}")))?;
+        let subject = SubjectKind::parse(s).ok_or_else(|| {
+            cx.err(
+                &[anchor, path],
+                field,
+                format!("{path:?}: write subject.fact, e.g. standard.count"),
+            )
+        })?;
+        let def = self
+            .fact(subject, f)
+            .ok_or_else(|| cx.err(&[anchor, path], field, format!("unknown fact {path:?}")))?;
         Ok((subject, def.id))
     }
 
-    fn amount(&self, cx: &Ctx<'_>, anchor: &str, field: &str, a: &AmountDoc) -> Result<Amount, PackError> {
+    fn amount(
+        &self,
+        cx: &Ctx<'_>,
+        anchor: &str,
+        field: &str,
+        a: &AmountDoc,
+    ) -> Result<Amount, PackError> {
         let field = format!("{field}.benefits.amount");
         match (&a.param, &a.from_fact) {
             (Some(p), None) => {
-                let (idx, param) = self.parameter(p).ok_or_else(|| cx.err(&[anchor, p], &field, format!("unknown parameter {p:?}")))?;
+                let (idx, param) = self.parameter(p).ok_or_else(|| {
+                    cx.err(&[anchor, p], &field, format!("unknown parameter {p:?}"))
+                })?;
                 if param.ty != FactType::Money {
                     return Err(cx.err(&[anchor, p], &field, "amount parameters must be money"));
                 }
@@ -564,34 +687,72 @@ impl PolicySet {
                     Some(path) => {
                         let (s, id) = self.subject_fact(cx, anchor, &field, path)?;
                         if self.fact_def(s, id).map(|d| d.ty) != Some(FactType::Int) {
-                            return Err(cx.err(&[anchor, path], &field, "`per` must be an int fact"));
+                            return Err(cx.err(
+                                &[anchor, path],
+                                &field,
+                                "`per` must be an int fact",
+                            ));
                         }
                         Some((s, id))
                     }
                 };
-                Ok(Amount::Param { param: idx, basis: a.basis.unwrap_or(AmountBasis::Cap), per })
+                Ok(Amount::Param {
+                    param: idx,
+                    basis: a.basis.unwrap_or(AmountBasis::Cap),
+                    per,
+                })
             }
             (None, Some(path)) => {
                 let (subject, fact) = self.subject_fact(cx, anchor, &field, path)?;
                 if self.fact_def(subject, fact).map(|d| d.ty) != Some(FactType::Money) {
-                    return Err(cx.err(&[anchor, path], &field, "`from_fact` must be a money fact"));
+                    return Err(cx.err(
+                        &[anchor, path],
+                        &field,
+                        "`from_fact` must be a money fact",
+                    ));
                 }
                 Ok(Amount::FromFact { subject, fact })
             }
-            _ => Err(cx.err(&[anchor, "amount"], &field, "give exactly one of `param` or `from_fact`")),
+            _ => Err(cx.err(
+                &[anchor, "amount"],
+                &field,
+                "give exactly one of `param` or `from_fact`",
+            )),
         }
     }
 
-    fn operand(&self, cx: &Ctx<'_>, needles: &[&str], field: &str, ty: FactType, value: &Option<ScalarDoc>, param: &Option<String>) -> Result<Operand, PackError> {
+    fn operand(
+        &self,
+        cx: &Ctx<'_>,
+        needles: &[&str],
+        field: &str,
+        ty: FactType,
+        value: &Option<ScalarDoc>,
+        param: &Option<String>,
+    ) -> Result<Operand, PackError> {
         match (value, param) {
             (Some(v), None) => parse_scalar(ty, &v.text())
                 .map(Operand::Literal)
                 .map_err(|why| cx.err(needles, format!("{field}.value"), why)),
             (None, Some(p)) => {
-                let (idx, def) = self.parameter(p).ok_or_else(|| cx.err(needles, format!("{field}.param"), format!("unknown parameter {p:?}")))?;
-                let want = if ty == FactType::MoneyList { FactType::Money } else { ty };
+                let (idx, def) = self.parameter(p).ok_or_else(|| {
+                    cx.err(
+                        needles,
+                        format!("{field}.param"),
+                        format!("unknown parameter {p:?}"),
+                    )
+                })?;
+                let want = if ty == FactType::MoneyList {
+                    FactType::Money
+                } else {
+                    ty
+                };
                 if def.ty != want {
-                    return Err(cx.err(needles, format!("{field}.param"), format!("parameter {p:?} is {:?}, the fact needs {want:?}", def.ty)));
+                    return Err(cx.err(
+                        needles,
+                        format!("{field}.param"),
+                        format!("parameter {p:?} is {:?}, the fact needs {want:?}", def.ty),
+                    ));
                 }
                 Ok(Operand::Param(idx))
             }
@@ -613,19 +774,54 @@ impl PolicySet {
     ) -> Result<u32, PackError> {
         let needles = [anchor, &n.clause];
         if n.clause.trim().is_empty() || !m.clause_text.contains(&n.clause) {
-            return Err(cx.err(&[anchor, &format!("clause: {}", n.clause)], format!("{field}.clause"), format!("{:?} is not quoted verbatim from {}'s clause", n.clause, m.id)));
+            return Err(cx.err(
+                &[anchor, &format!("clause: {}", n.clause)],
+                format!("{field}.clause"),
+                format!(
+                    "{:?} is not quoted verbatim from {}'s clause",
+                    n.clause, m.id
+                ),
+            ));
         }
         if n.label.zh.trim().is_empty() || n.label.en.trim().is_empty() {
-            return Err(cx.err(&needles, format!("{field}.label"), "both zh and en labels are required"));
+            return Err(cx.err(
+                &needles,
+                format!("{field}.label"),
+                "both zh and en labels are required",
+            ));
         }
-        let ops = [n.all.is_some(), n.any.is_some(), n.not.is_some(), n.compare.is_some(), n.in_set.is_some(), n.count_at_least.is_some(), n.date_within.is_some()];
+        let ops = [
+            n.all.is_some(),
+            n.any.is_some(),
+            n.not.is_some(),
+            n.compare.is_some(),
+            n.in_set.is_some(),
+            n.count_at_least.is_some(),
+            n.date_within.is_some(),
+        ];
         if ops.iter().filter(|b| **b).count() != 1 {
-            return Err(cx.err(&needles, field, "a node has exactly one of all/any/not/compare/in_set/count_at_least/date_within"));
+            return Err(cx.err(
+                &needles,
+                field,
+                "a node has exactly one of all/any/not/compare/in_set/count_at_least/date_within",
+            ));
         }
         let me = out.len() as u32;
-        out.push(Node { op: NodeOp::All(Vec::new()), label: n.label.clone(), clause: n.clause.clone() });
+        out.push(Node {
+            op: NodeOp::All(Vec::new()),
+            label: n.label.clone(),
+            clause: n.clause.clone(),
+        });
         let fact = |set: &PolicySet, name: &str| -> Result<(FactId, FactType), PackError> {
-            set.fact(subject, name).map(|d| (d.id, d.ty)).ok_or_else(|| cx.err(&[anchor, &format!("fact: {name}")], format!("{field}.fact"), format!("unknown {subject} fact {name:?}")))
+            set.fact(subject, name)
+                .map(|d| (d.id, d.ty))
+                .ok_or_else(|| {
+                    cx.err(
+                        &[anchor, &format!("fact: {name}")],
+                        format!("{field}.fact"),
+                        format!("unknown {subject} fact {name:?}"),
+                    )
+                })
         };
         let op = if let Some(children) = n.all.as_ref().or(n.any.as_ref()) {
             if children.is_empty() {
@@ -634,26 +830,75 @@ impl PolicySet {
             let mut ids = Vec::new();
             for (i, c) in children.iter().enumerate() {
                 let kind = if n.all.is_some() { "all" } else { "any" };
-                ids.push(self.compile_node(cx, anchor, &format!("{field}.{kind}[{i}]"), subject, m, in_force, c, out)?);
+                ids.push(self.compile_node(
+                    cx,
+                    anchor,
+                    &format!("{field}.{kind}[{i}]"),
+                    subject,
+                    m,
+                    in_force,
+                    c,
+                    out,
+                )?);
             }
-            if n.all.is_some() { NodeOp::All(ids) } else { NodeOp::Any(ids) }
+            if n.all.is_some() {
+                NodeOp::All(ids)
+            } else {
+                NodeOp::Any(ids)
+            }
         } else if let Some(c) = &n.not {
-            NodeOp::Not(self.compile_node(cx, anchor, &format!("{field}.not"), subject, m, in_force, c, out)?)
+            NodeOp::Not(self.compile_node(
+                cx,
+                anchor,
+                &format!("{field}.not"),
+                subject,
+                m,
+                in_force,
+                c,
+                out,
+            )?)
         } else if let Some(c) = &n.compare {
             let (id, ty) = fact(self, &c.fact)?;
             let needles = [anchor, &format!("fact: {}", c.fact)];
             let operand_ty = match (ty, c.of) {
-                (FactType::MoneyList, Aggregate::Sum | Aggregate::Max | Aggregate::Min) => FactType::Money,
+                (FactType::MoneyList, Aggregate::Sum | Aggregate::Max | Aggregate::Min) => {
+                    FactType::Money
+                }
                 (FactType::MoneyList | FactType::Set, Aggregate::Count) => FactType::Int,
-                (FactType::Bool | FactType::Int | FactType::Money | FactType::Date, Aggregate::Value) => ty,
-                _ => return Err(cx.err(&needles, format!("{field}.compare.of"), format!("cannot compare a {ty:?} fact with `of: {:?}`", c.of))),
+                (
+                    FactType::Bool | FactType::Int | FactType::Money | FactType::Date,
+                    Aggregate::Value,
+                ) => ty,
+                _ => {
+                    return Err(cx.err(
+                        &needles,
+                        format!("{field}.compare.of"),
+                        format!("cannot compare a {ty:?} fact with `of: {:?}`", c.of),
+                    ))
+                }
             };
-            let rhs = self.operand(cx, &needles, &format!("{field}.compare"), operand_ty, &c.value, &c.param)?;
-            NodeOp::Compare { fact: id, of: c.of, op: c.op, rhs }
+            let rhs = self.operand(
+                cx,
+                &needles,
+                &format!("{field}.compare"),
+                operand_ty,
+                &c.value,
+                &c.param,
+            )?;
+            NodeOp::Compare {
+                fact: id,
+                of: c.of,
+                op: c.op,
+                rhs,
+            }
         } else if let Some(c) = &n.in_set {
             let (id, ty) = fact(self, &c.fact)?;
             if !matches!(ty, FactType::Code | FactType::Set) {
-                return Err(cx.err(&[anchor, &format!("fact: {}", c.fact)], format!("{field}.in_set.fact"), "in_set needs a code or set fact"));
+                return Err(cx.err(
+                    &[anchor, &format!("fact: {}", c.fact)],
+                    format!("{field}.in_set.fact"),
+                    "in_set needs a code or set fact",
+                ));
             }
             let mask = self.mask(cx, anchor, field, subject, id, &c.values)?;
             NodeOp::InSet { fact: id, mask }
@@ -662,28 +907,75 @@ impl PolicySet {
             let needles = [anchor, &format!("fact: {}", c.fact)];
             let at_least = match (&c.n, &c.n_param) {
                 (Some(v), None) => Operand::Literal(Scalar::Int(*v)),
-                (None, p @ Some(_)) => self.operand(cx, &needles, &format!("{field}.count_at_least"), FactType::Int, &None, p)?,
-                _ => return Err(cx.err(&needles, format!("{field}.count_at_least"), "give exactly one of `n` or `n_param`")),
+                (None, p @ Some(_)) => self.operand(
+                    cx,
+                    &needles,
+                    &format!("{field}.count_at_least"),
+                    FactType::Int,
+                    &None,
+                    p,
+                )?,
+                _ => {
+                    return Err(cx.err(
+                        &needles,
+                        format!("{field}.count_at_least"),
+                        "give exactly one of `n` or `n_param`",
+                    ))
+                }
             };
             let filter = match (ty, &c.values, &c.where_) {
-                (FactType::Set, Some(values), None) => CountFilter::Codes(self.mask(cx, anchor, field, subject, id, values)?),
-                (FactType::MoneyList, None, Some(w)) => CountFilter::Where { op: w.op, rhs: self.operand(cx, &needles, &format!("{field}.count_at_least.where"), FactType::Money, &w.value, &w.param)? },
-                _ => return Err(cx.err(&needles, format!("{field}.count_at_least"), "a set fact takes `values`, a money_list fact takes `where`")),
+                (FactType::Set, Some(values), None) => {
+                    CountFilter::Codes(self.mask(cx, anchor, field, subject, id, values)?)
+                }
+                (FactType::MoneyList, None, Some(w)) => CountFilter::Where {
+                    op: w.op,
+                    rhs: self.operand(
+                        cx,
+                        &needles,
+                        &format!("{field}.count_at_least.where"),
+                        FactType::Money,
+                        &w.value,
+                        &w.param,
+                    )?,
+                },
+                _ => {
+                    return Err(cx.err(
+                        &needles,
+                        format!("{field}.count_at_least"),
+                        "a set fact takes `values`, a money_list fact takes `where`",
+                    ))
+                }
             };
-            NodeOp::CountAtLeast { fact: id, filter, at_least }
+            NodeOp::CountAtLeast {
+                fact: id,
+                filter,
+                at_least,
+            }
         } else if let Some(c) = &n.date_within {
             let (id, ty) = fact(self, &c.fact)?;
             let needles = [anchor, &format!("fact: {}", c.fact)];
             if ty != FactType::Date {
-                return Err(cx.err(&needles, format!("{field}.date_within.fact"), "date_within needs a date fact"));
+                return Err(cx.err(
+                    &needles,
+                    format!("{field}.date_within.fact"),
+                    "date_within needs a date fact",
+                ));
             }
             let (from, until) = if c.policy_validity {
                 (Some(in_force.from), Some(in_force.until))
             } else {
-                let d = |s: &Option<String>, f: &str| s.as_ref().map(|s| cx.date(&needles, &format!("{field}.date_within.{f}"), s)).transpose();
+                let d = |s: &Option<String>, f: &str| {
+                    s.as_ref()
+                        .map(|s| cx.date(&needles, &format!("{field}.date_within.{f}"), s))
+                        .transpose()
+                };
                 (d(&c.from, "from")?, d(&c.until, "until")?)
             };
-            NodeOp::DateWithin { fact: id, from, until }
+            NodeOp::DateWithin {
+                fact: id,
+                from,
+                until,
+            }
         } else {
             return Err(cx.err(&needles, field, "empty node"));
         };
@@ -691,16 +983,32 @@ impl PolicySet {
         Ok(me)
     }
 
-    fn mask(&mut self, cx: &Ctx<'_>, anchor: &str, field: &str, subject: SubjectKind, id: FactId, values: &[ScalarDoc]) -> Result<u128, PackError> {
+    fn mask(
+        &mut self,
+        cx: &Ctx<'_>,
+        anchor: &str,
+        field: &str,
+        subject: SubjectKind,
+        id: FactId,
+        values: &[ScalarDoc],
+    ) -> Result<u128, PackError> {
         let open = self.fact_def(subject, id).is_some_and(|d| d.open);
         let mut mask = 0u128;
         for v in values {
             let code = v.text();
-            let known = self.fact_def(subject, id).is_some_and(|d| d.domain.contains(&code));
+            let known = self
+                .fact_def(subject, id)
+                .is_some_and(|d| d.domain.contains(&code));
             if !known && !open {
-                return Err(cx.err(&[anchor, &code], format!("{field}.values"), format!("{code:?} is not a declared value of this fact")));
+                return Err(cx.err(
+                    &[anchor, &code],
+                    format!("{field}.values"),
+                    format!("{code:?} is not a declared value of this fact"),
+                ));
             }
-            let bit = self.intern_code(subject, id, &code).map_err(|why| cx.err(&[anchor, &code], format!("{field}.values"), why))?;
+            let bit = self
+                .intern_code(subject, id, &code)
+                .map_err(|why| cx.err(&[anchor, &code], format!("{field}.values"), why))?;
             mask |= 1u128 << bit;
         }
         Ok(mask)

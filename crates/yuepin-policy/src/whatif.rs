@@ -75,7 +75,8 @@ pub fn what_if(
         }
         for &m in &measures {
             let (b, a) = (before.outcome(m, row), after.outcome(m, row));
-            let delta = eligible_amount(&after, m, row, a).saturating_sub(eligible_amount(&before, m, row, b));
+            let delta = eligible_amount(&after, m, row, a)
+                .saturating_sub(eligible_amount(&before, m, row, b));
             if a == b && delta == 0 {
                 continue;
             }
@@ -88,8 +89,12 @@ pub fn what_if(
                 amount_delta_fen: delta,
             };
             match (b, a) {
-                (x, OutcomeKind::Eligible) if x != OutcomeKind::Eligible => diff.newly_eligible.push(entry),
-                (OutcomeKind::Eligible, y) if y != OutcomeKind::Eligible => diff.no_longer_eligible.push(entry),
+                (x, OutcomeKind::Eligible) if x != OutcomeKind::Eligible => {
+                    diff.newly_eligible.push(entry)
+                }
+                (OutcomeKind::Eligible, y) if y != OutcomeKind::Eligible => {
+                    diff.no_longer_eligible.push(entry)
+                }
                 _ => diff.other_changes.push(entry),
             }
         }

@@ -33,10 +33,16 @@ struct Case {
 
 fn extra_pack(name: &str) -> (String, String) {
     match name {
-        "example" => ("example-2026-continuation.yaml".into(), yuepin_policy::EXAMPLE_SECOND_PACK.into()),
+        "example" => (
+            "example-2026-continuation.yaml".into(),
+            yuepin_policy::EXAMPLE_SECOND_PACK.into(),
+        ),
         other => {
             let path = format!("{}/tests/packs/{other}", env!("CARGO_MANIFEST_DIR"));
-            (other.into(), std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+            (
+                other.into(),
+                std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+            )
         }
     }
 }
@@ -116,8 +122,8 @@ fn yaml_cases() {
     let (mut total, mut failures) = (0, Vec::new());
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read case file");
-        let cases: Vec<Case> = serde_yaml_ng::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let cases: Vec<Case> =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         for case in cases {
             total += 1;
             if let Err(why) = run(&case) {
@@ -126,5 +132,10 @@ fn yaml_cases() {
         }
     }
     println!("{total} YAML cases run");
-    assert!(failures.is_empty(), "{} of {total} cases failed:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
