@@ -249,12 +249,12 @@ mod tests {
             let mut checked_in = s == BookingState::CheckedIn;
             for e in seq {
                 if let Ok(next) = transition(s, e) {
-                        prop_assert!(!s.is_terminal(), "left terminal state {:?}", s);
-                        if next == BookingState::Completed { prop_assert!(checked_in); }
-                        if next == BookingState::NoShow { prop_assert_eq!(s, BookingState::Confirmed); }
-                        if next == BookingState::Cancelled { prop_assert!(s != BookingState::CheckedIn); }
-                        checked_in |= next == BookingState::CheckedIn;
-                        s = next;
+                    prop_assert!(!s.is_terminal(), "left terminal state {:?}", s);
+                    if next == BookingState::Completed { prop_assert!(checked_in); }
+                    if next == BookingState::NoShow { prop_assert_eq!(s, BookingState::Confirmed); }
+                    if next == BookingState::Cancelled { prop_assert!(s != BookingState::CheckedIn); }
+                    checked_in |= next == BookingState::CheckedIn;
+                    s = next;
                 }
             }
         }

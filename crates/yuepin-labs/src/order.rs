@@ -410,25 +410,25 @@ mod tests {
             for e in seq {
                 let before = s.clone();
                 if let Ok(next) = transition(s.clone(), e.clone()) {
-                        prop_assert!(!before.is_terminal(), "left terminal state {:?}", before);
-                        match &next {
-                            OrderState::ResultsVerified { tester, verifier, .. } => {
-                                prop_assert_ne!(tester, verifier);
-                            }
-                            OrderState::ReportIssued { report, replaces, round } => {
-                                let was_verified = matches!(before, OrderState::ResultsVerified { .. });
-                                prop_assert!(was_verified);
-                                prop_assert!(replaces.as_ref() != Some(report));
-                                prop_assert!(*round >= last_round);
-                            }
-                            OrderState::ReportReplaced { report, by } => prop_assert_ne!(report, by),
-                            _ => {}
+                    prop_assert!(!before.is_terminal(), "left terminal state {:?}", before);
+                    match &next {
+                        OrderState::ResultsVerified { tester, verifier, .. } => {
+                            prop_assert_ne!(tester, verifier);
                         }
-                        if let OrderState::Testing { round, .. } = &next {
+                        OrderState::ReportIssued { report, replaces, round } => {
+                            let was_verified = matches!(before, OrderState::ResultsVerified { .. });
+                            prop_assert!(was_verified);
+                            prop_assert!(replaces.as_ref() != Some(report));
                             prop_assert!(*round >= last_round);
-                            last_round = *round;
                         }
-                        s = next;
+                        OrderState::ReportReplaced { report, by } => prop_assert_ne!(report, by),
+                        _ => {}
+                    }
+                    if let OrderState::Testing { round, .. } = &next {
+                        prop_assert!(*round >= last_round);
+                        last_round = *round;
+                    }
+                    s = next;
                 }
                 if let OrderState::ReportRevoked { .. } = before {
                     prop_assert_eq!(&s, &before, "a revoked report must stay revoked");

@@ -7,7 +7,7 @@
 use crate::catalogue::{HeldQualification, Instrument, InstrumentId};
 use crate::error::BookingRejection;
 use crate::pricing::{quote, round_div, Quote};
-use crate::time::TimeRange;
+use crate::time::{days, hours, minutes, shift, TimeRange};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde::{Deserialize, Serialize};
 use yuepin_domain::{Uscc, Yuan};
@@ -99,8 +99,8 @@ fn minute_of_day(t: NaiveDateTime) -> u32 {
 }
 
 fn week_start(t: NaiveDateTime) -> NaiveDateTime {
-    let monday = t.date() - Duration::days(i64::from(t.weekday().num_days_from_monday()));
-    monday.and_time(NaiveTime::MIN)
+    let back = Duration::days(i64::from(t.weekday().num_days_from_monday()));
+    shift(t.date().and_time(NaiveTime::MIN), -back)
 }
 
 fn month_start(t: NaiveDateTime) -> NaiveDateTime {
@@ -163,8 +163,8 @@ pub fn blacklisted_until(
     sorted.sort();
     sorted
         .windows(n)
-        .filter(|w| w[n - 1] - w[0] <= Duration::days(policy.blacklist_window_days))
-        .filter_map(|w| w[n - 1].checked_add_signed(Duration::days(policy.blacklist_days)))
+        .filter(|w| w[n - 1] - w[0] <= days(policy.blacklist_window_days))
+        .map(|w| shift(w[n - 1], days(policy.blacklist_days)))
         .max()
         .filter(|until| *until > now)
 }
@@ -209,11 +209,11 @@ pub fn check_booking(
             start: range.start(),
         });
     }
-    let earliest = now + Duration::minutes(policy.min_notice_minutes);
+    let earliest = shift(now, minutes(policy.min_notice_minutes));
     if range.start() < earliest {
         return Err(BookingRejection::TooSoon { earliest });
     }
-    let latest = now + Duration::days(policy.max_advance_days);
+    let latest = shift(now, days(policy.max_advance_days));
     if range.start() > latest {
         return Err(BookingRejection::TooFarAhead { latest });
     }
@@ -256,7 +256,7 @@ pub fn check_booking(
         });
     }
     if let Some(quota) = policy.weekly_quota_minutes {
-        let next_week = |s: NaiveDateTime| s + Duration::days(7);
+        let next_week = |s: NaiveDateTime| shift(s, Duration::days(7));
         for (start, end) in periods(range, week_start, next_week) {
             let used = used_in(ctx.enterprise_bookings, start, end);
             let requested = used_in(std::slice::from_ref(range), start, end);
@@ -406,7 +406,7 @@ pub fn cancellation_fee(
     start: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Yuan {
-    let percent = if now < start - Duration::hours(policy.free_cancellation_hours) {
+    let percent = if now < shift(start, -hours(policy.free_cancellation_hours)) {
         0
     } else if now < start {
         policy.late_cancellation_fee_percent
@@ -424,5 +424,5 @@ pub(crate) fn percent_of(total: Yuan, percent: u8) -> Yuan {
 /// True once the grace period after the start has passed without a check-in: the booking
 /// becomes a no-show and the rest of the slot is released to the waitlist.
 pub fn no_show_due(policy: &BookingPolicy, start: NaiveDateTime, now: NaiveDateTime) -> bool {
-    now >= start + Duration::minutes(policy.no_show_grace_minutes)
+    now >= shift(start, minutes(policy.no_show_grace_minutes))
 }

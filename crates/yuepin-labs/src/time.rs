@@ -17,6 +17,26 @@ pub(crate) fn from_minutes(m: i64) -> Option<NaiveDateTime> {
     chrono::DateTime::from_timestamp(m.checked_mul(60)?, 0).map(|d| d.naive_utc())
 }
 
+/// `t + d`, saturating at the ends of the calendar instead of panicking.
+pub(crate) fn shift(t: NaiveDateTime, d: Duration) -> NaiveDateTime {
+    t.checked_add_signed(d).unwrap_or(if d < Duration::zero() {
+        NaiveDateTime::MIN
+    } else {
+        NaiveDateTime::MAX
+    })
+}
+
+/// Durations from configuration numbers, saturating instead of panicking on absurd values.
+pub(crate) fn minutes(n: i64) -> Duration {
+    Duration::try_minutes(n).unwrap_or(if n < 0 { Duration::MIN } else { Duration::MAX })
+}
+pub(crate) fn hours(n: i64) -> Duration {
+    Duration::try_hours(n).unwrap_or(if n < 0 { Duration::MIN } else { Duration::MAX })
+}
+pub(crate) fn days(n: i64) -> Duration {
+    Duration::try_days(n).unwrap_or(if n < 0 { Duration::MIN } else { Duration::MAX })
+}
+
 /// A half-open interval `[start, end)` with `start < end`, both on whole minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "RawRange")]
@@ -160,13 +180,13 @@ impl DailyWindow {
         self.close
     }
 
-    /// This window on a given date.
-    pub fn on(&self, date: NaiveDate) -> TimeRange {
+    /// This window on a given date (`None` at the very end of the calendar).
+    pub fn on(&self, date: NaiveDate) -> Option<TimeRange> {
         let midnight = date.and_time(NaiveTime::MIN);
-        TimeRange {
-            start: midnight + Duration::minutes(i64::from(self.open)),
-            end: midnight + Duration::minutes(i64::from(self.close)),
-        }
+        Some(TimeRange {
+            start: midnight.checked_add_signed(Duration::minutes(i64::from(self.open)))?,
+            end: midnight.checked_add_signed(Duration::minutes(i64::from(self.close)))?,
+        })
     }
 }
 
@@ -184,8 +204,21 @@ impl From<DailyWindow> for (u16, u16) {
 
 /// Windows per weekday (index 0 = Monday … 6 = Sunday), sorted and non-overlapping.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawSchedule")]
 pub struct WeeklySchedule {
     days: [Vec<DailyWindow>; 7],
+}
+
+#[derive(Deserialize)]
+struct RawSchedule {
+    days: [Vec<DailyWindow>; 7],
+}
+
+impl TryFrom<RawSchedule> for WeeklySchedule {
+    type Error = LabError;
+    fn try_from(raw: RawSchedule) -> Result<Self, LabError> {
+        Self::new(raw.days)
+    }
 }
 
 impl WeeklySchedule {
@@ -253,7 +286,7 @@ impl WeeklySchedule {
         let last = range.end.date();
         while date <= last {
             for w in self.on_weekday(date.weekday()) {
-                let full = w.on(date);
+                let Some(full) = w.on(date) else { continue };
                 let start = full.start.max(range.start);
                 let end = full.end.min(range.end);
                 if start < end {
@@ -310,6 +343,17 @@ mod tests {
         let overnight = TimeRange::new(at("2026-12-01 22:00"), at("2026-12-02 02:00")).unwrap();
         assert!(WeeklySchedule::always().covers(&overnight));
         assert!(!hours.covers(&overnight));
+    }
+
+    #[test]
+    fn schedule_deserialisation_validates() {
+        let ok = r#"{"days":[[[510,720],[810,1260]],[],[],[],[],[],[]]}"#;
+        let s: WeeklySchedule = serde_json::from_str(ok).unwrap();
+        assert_eq!(s.on_weekday(chrono::Weekday::Mon).len(), 2);
+        let overlapping = r#"{"days":[[[510,720],[700,1260]],[],[],[],[],[],[]]}"#;
+        assert!(serde_json::from_str::<WeeklySchedule>(overlapping).is_err());
+        let bad_window = r#"{"days":[[[720,510]],[],[],[],[],[],[]]}"#;
+        assert!(serde_json::from_str::<WeeklySchedule>(bad_window).is_err());
     }
 
     #[test]

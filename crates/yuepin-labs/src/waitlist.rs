@@ -4,8 +4,8 @@
 //! is offered to the next in line.
 
 use crate::catalogue::InstrumentId;
-use crate::time::TimeRange;
-use chrono::{Duration, NaiveDateTime};
+use crate::time::{minutes, shift, TimeRange};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use yuepin_domain::Uscc;
 
@@ -108,7 +108,7 @@ impl Waitlist {
             freed.contains(&e.wanted) && !taken.iter().any(|t| t.overlaps(&e.wanted))
         })?;
         let entry = self.queue.remove(pos);
-        let expires_at = (now + Duration::minutes(hold_minutes.max(0))).min(entry.wanted.start());
+        let expires_at = shift(now, minutes(hold_minutes.max(0))).min(entry.wanted.start());
         let hold = Hold {
             enterprise: entry.enterprise,
             range: entry.wanted,
