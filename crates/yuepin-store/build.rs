@@ -25,8 +25,14 @@ fn main() {
     );
     let mut out = String::from("/// (version, name, sqlite sql, postgres sql), in order.\npub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[\n");
     for name in &sqlite {
-        println!("cargo:rerun-if-changed={}", root.join("sqlite").join(name).display());
-        println!("cargo:rerun-if-changed={}", root.join("postgres").join(name).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            root.join("sqlite").join(name).display()
+        );
+        println!(
+            "cargo:rerun-if-changed={}",
+            root.join("postgres").join(name).display()
+        );
         let version: i64 = name
             .split('_')
             .next()
@@ -39,5 +45,9 @@ fn main() {
         ));
     }
     out.push_str("];\n");
-    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs"), out).unwrap();
+    fs::write(
+        Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs"),
+        out,
+    )
+    .unwrap();
 }

@@ -139,7 +139,9 @@ impl QualityEvent {
     pub fn natural_key(&self) -> String {
         match &self.kind {
             QualityEventKind::Inspection { report_no, .. } => format!("inspection:{report_no}"),
-            QualityEventKind::Certification(c) => format!("certification:{}:{}", c.scheme, c.number),
+            QualityEventKind::Certification(c) => {
+                format!("certification:{}:{}", c.scheme, c.number)
+            }
             QualityEventKind::Award { name, .. } => format!("award:{name}:{}", self.date),
             QualityEventKind::Standard { code, .. } => format!("standard:{code}"),
             QualityEventKind::Penalty { decision_no, .. } => format!("penalty:{decision_no}"),

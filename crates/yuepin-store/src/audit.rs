@@ -27,13 +27,24 @@ pub struct AuditEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Verification {
-    Intact { rows: i64, head: String },
+    Intact {
+        rows: i64,
+        head: String,
+    },
     /// The first row whose content no longer matches its hash.
-    Altered { seq: i64 },
+    Altered {
+        seq: i64,
+    },
     /// A row whose predecessor link is broken: rows were deleted before it, or it was inserted.
-    Broken { seq: i64, expected_prev: String },
+    Broken {
+        seq: i64,
+        expected_prev: String,
+    },
     /// Rows were removed from the end (the head points past the last row).
-    Truncated { last_seq: i64, head_seq: i64 },
+    Truncated {
+        last_seq: i64,
+        head_seq: i64,
+    },
 }
 
 fn row_hash(
@@ -65,7 +76,11 @@ fn row_hash(
     hex::encode(h.finalize())
 }
 
-pub(crate) async fn append(conn: &mut AnyConnection, actor: &Actor, changes: &[Change]) -> Result<()> {
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    changes: &[Change],
+) -> Result<()> {
     let n = changes.len() as i64;
     let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
         .bind(n)

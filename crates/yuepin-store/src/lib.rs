@@ -48,7 +48,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.dialect.name()).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.dialect.name())
+            .finish()
     }
 }
 

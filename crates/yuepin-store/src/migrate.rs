@@ -37,12 +37,14 @@ impl Store {
                 let sql = self.dialect.migration_sql(sqlite, postgres);
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 sqlx::raw_sql(sql).execute(&mut *tx).await?;
-                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                    .bind(*version)
-                    .bind(*name)
-                    .bind(crate::now_text())
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                )
+                .bind(*version)
+                .bind(*name)
+                .bind(crate::now_text())
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
                 done.push(name.to_string());
             }

@@ -45,7 +45,9 @@ pub struct SearchPage {
 pub const COUNT_CAP: i64 = 10_000;
 
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// The index terms a keyword must contain: its bigrams, or for one character a prefix term.
@@ -154,7 +156,9 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT 1 FROM enterprises e {where_sql} LIMIT {}) t",
             COUNT_CAP + 1
         );
-        let rows = bound(&list_sql, &binds, &int_binds).fetch_all(&self.pool).await?;
+        let rows = bound(&list_sql, &binds, &int_binds)
+            .fetch_all(&self.pool)
+            .await?;
         let items = rows
             .iter()
             .map(|r| {

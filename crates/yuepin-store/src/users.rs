@@ -68,7 +68,9 @@ impl Store {
             .fetch_optional(&mut *w.tx)
             .await?;
         if exists.is_some() {
-            return Err(StoreError::Conflict(format!("用户名已存在 (username {username} is taken)")));
+            return Err(StoreError::Conflict(format!(
+                "用户名已存在 (username {username} is taken)"
+            )));
         }
         let id: i64 = sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, role, enterprise_id, disabled, created_at) VALUES ($1,$2,$3,$4,$5,0,$6) RETURNING id",
@@ -89,12 +91,14 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
-        sqlx::query(&format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| user_from_row(&r))
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users u WHERE u.username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| user_from_row(&r))
+        .transpose()
     }
 
     pub async fn users(&self) -> Result<Vec<UserRecord>> {
@@ -176,7 +180,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_api_token(&self, w: &mut WriteTx, user_id: i64, token: &str, name: &str) -> Result<i64> {
+    pub async fn create_api_token(
+        &self,
+        w: &mut WriteTx,
+        user_id: i64,
+        token: &str,
+        name: &str,
+    ) -> Result<i64> {
         let id: i64 = sqlx::query(
             "INSERT INTO api_tokens (user_id, token_hash, name, created_at, revoked) VALUES ($1,$2,$3,$4,0) RETURNING id",
         )
@@ -187,7 +197,10 @@ impl Store {
         .fetch_one(&mut *w.tx)
         .await?
         .try_get(0)?;
-        w.record(Change::new("create", "api_token", id).after(serde_json::json!({"user_id": user_id, "name": name})));
+        w.record(
+            Change::new("create", "api_token", id)
+                .after(serde_json::json!({"user_id": user_id, "name": name})),
+        );
         Ok(id)
     }
 

@@ -1,1 +1,74 @@
-//! placeholder
+//! The HTTP face of Yuepin: server-rendered pages (askama templates compiled into the binary,
+//! zh-CN first with an English switch), the JSON API under `/api/v1` with its OpenAPI document,
+//! and `/healthz`. Every handler checks the caller's role and tenant through [`auth::Auth`].
+
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod input;
+pub mod routes;
+
+use axum::Router;
+use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
+use yuepin_store::Store;
+
+/// Settings the web layer needs; built by the CLI from flags, environment and config file.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Send cookies with `Secure` (set when served over HTTPS behind a proxy).
+    pub secure_cookies: bool,
+    /// Public base URL, e.g. `https://yuepin.example.gov.cn` (used in links and codes).
+    pub public_url: String,
+    /// Where keys and generated files live.
+    pub data_dir: std::path::PathBuf,
+    /// Marks pages as showing synthetic demo data.
+    pub demo: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            public_url: "http://127.0.0.1:8080".into(),
+            data_dir: "yuepin-data".into(),
+            demo: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+}
+
+/// Largest request body accepted (imports go through the CLI, not request bodies).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router(store: Store, config: WebConfig) -> Router {
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    routes::router()
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Today's date in China (UTC+8), which is what "as of today" means on every page.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}

@@ -1,1 +1,78 @@
-fn main() {}
+//! The `yuepin` command: runs the server (`serve`, `demo`), manages the database (`migrate`),
+//! accounts (`admin`), the audit chain (`audit verify`), imports and exports, and benchmarks.
+
+mod cmd;
+mod config;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "yuepin",
+    version,
+    about = "粤品通 Yuepin — Guangdong manufacturing quality platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server and API.
+    Serve(config::ServerArgs),
+    /// Run the server on SQLite with deterministic synthetic demo data (no set-up needed).
+    Demo(cmd::demo::DemoArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(config::DbArgs),
+    /// Accounts and API tokens.
+    #[command(subcommand)]
+    Admin(cmd::admin::AdminCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(cmd::admin::AuditCommand),
+    /// Import enterprises, products or quality events from CSV or XLSX (all-or-nothing).
+    Import(cmd::import::ImportArgs),
+    /// Export enterprises, products or quality events to CSV or XLSX.
+    Export(cmd::import::ExportArgs),
+    /// Benchmarks with documented workloads (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Demo(args) => cmd::demo::run(args).await,
+            Command::Migrate(args) => {
+                let store = args.resolve()?.connect_without_migrating().await?;
+                let applied = store.migrate().await?;
+                println!(
+                    "{} migration(s) applied on {}: {:?}",
+                    applied.len(),
+                    store.backend_name(),
+                    applied
+                );
+                Ok(())
+            }
+            Command::Admin(c) => cmd::admin::run_admin(c).await,
+            Command::Audit(c) => cmd::admin::run_audit(c).await,
+            Command::Import(a) => cmd::import::run_import(a).await,
+            Command::Export(a) => cmd::import::run_export(a).await,
+            Command::Bench(c) => cmd::bench::run(c).await,
+        }
+    })
+}

@@ -1,0 +1,323 @@
+//! Who is calling: a page session (HttpOnly cookie, rotated at login, idle and absolute
+//! timeouts, CSRF token), an API token (`Authorization: Bearer …`), or the anonymous public.
+//! Passwords are Argon2id; failed logins are rate-limited per account and per address in the
+//! database, so the limit holds across replicas.
+
+use crate::error::{WebError, WebResult};
+use crate::i18n::{Lang, Tr};
+use crate::AppState;
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::Method;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use base64::Engine;
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use yuepin_domain::Role;
+use yuepin_store::UserRecord;
+
+pub const SESSION_COOKIE: &str = "yp_session";
+pub const LANG_COOKIE: &str = "yp_lang";
+pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
+pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
+/// Failed logins allowed per account / per address within the window.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+pub fn hash_password(password: &str) -> Result<String, WebError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| WebError::Internal(format!("hashing: {e}")))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Checks the password policy for new accounts.
+pub fn check_password_strength(password: &str) -> WebResult<()> {
+    if password.chars().count() < 10 {
+        return Err(WebError::field(
+            "password",
+            "密码至少10个字符 (at least 10 characters)",
+        ));
+    }
+    Ok(())
+}
+
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn ts(dt: chrono::DateTime<Utc>) -> String {
+    dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The caller of a request.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub user: Option<UserRecord>,
+    /// The session's CSRF token when authenticated by cookie.
+    pub csrf: Option<String>,
+    pub via_cookie: bool,
+    pub tr: Tr,
+    pub client_ip: String,
+}
+
+impl Auth {
+    pub fn require_user(&self) -> WebResult<&UserRecord> {
+        self.user.as_ref().ok_or(WebError::Unauthenticated)
+    }
+
+    pub fn require_role(&self, roles: &[Role]) -> WebResult<&UserRecord> {
+        let u = self.require_user()?;
+        if roles.contains(&u.role) {
+            Ok(u)
+        } else {
+            Err(WebError::Forbidden(format!(
+                "该操作需要角色 {:?} (requires role {:?})",
+                roles, roles
+            )))
+        }
+    }
+
+    pub fn is_regulator(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role == Role::Regulator)
+    }
+
+    /// Read access to one enterprise's data: regulators all, an enterprise user its own.
+    /// Banks gain access only through a live consent (a later module extends this check).
+    pub fn can_read_enterprise(&self, enterprise_id: i64) -> bool {
+        match &self.user {
+            Some(u) if u.role == Role::Regulator => true,
+            Some(u) if u.role == Role::Enterprise => u.enterprise_id == Some(enterprise_id),
+            _ => false,
+        }
+    }
+
+    pub fn require_read_enterprise(&self, enterprise_id: i64) -> WebResult<()> {
+        self.require_user()?;
+        if self.can_read_enterprise(enterprise_id) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden(
+                "无权访问该企业的数据 (not your enterprise)".into(),
+            ))
+        }
+    }
+
+    /// Write access to an enterprise's own data (products, self-declared events, basics).
+    pub fn require_write_enterprise(&self, enterprise_id: i64) -> WebResult<()> {
+        self.require_read_enterprise(enterprise_id)
+    }
+
+    /// The actor string written to the audit log.
+    pub fn actor(&self) -> yuepin_store::Actor {
+        match &self.user {
+            Some(u) => yuepin_store::Actor(format!("user:{}:{}", u.id, u.username)),
+            None => yuepin_store::Actor("anonymous".into()),
+        }
+    }
+
+    /// For cookie-authenticated state changes: the submitted token must match the session's.
+    pub fn check_csrf(&self, submitted: Option<&str>) -> WebResult<()> {
+        if !self.via_cookie {
+            return Ok(());
+        }
+        match (&self.csrf, submitted) {
+            (Some(expected), Some(got)) if constant_eq(expected, got) => Ok(()),
+            _ => Err(WebError::Forbidden(
+                "CSRF令牌无效,请刷新页面后重试 (invalid CSRF token; reload the page)".into(),
+            )),
+        }
+    }
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn lang_of(parts: &Parts, jar: &CookieJar) -> Lang {
+    let from_query = parts.uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("lang="))
+            .and_then(Lang::parse)
+    });
+    from_query
+        .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
+        .unwrap_or_default()
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let tr = Tr {
+            lang: lang_of(parts, &jar),
+        };
+        let client_ip = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "local".into());
+        let bearer = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if let Some(token) = bearer {
+            let user = state
+                .store
+                .user_by_api_token(token)
+                .await?
+                .ok_or(WebError::Unauthenticated)?;
+            return Ok(Auth {
+                user: Some(user),
+                csrf: None,
+                via_cookie: false,
+                tr,
+                client_ip,
+            });
+        }
+        if let Some(cookie) = jar.get(SESSION_COOKIE) {
+            let now = Utc::now();
+            let session = state
+                .store
+                .session(
+                    cookie.value(),
+                    &ts(now - Duration::minutes(IDLE_TIMEOUT_MINUTES)),
+                    &ts(now - Duration::hours(ABSOLUTE_TIMEOUT_HOURS)),
+                    &ts(now - Duration::minutes(1)),
+                )
+                .await?;
+            if let Some(s) = session {
+                let unsafe_method =
+                    !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                let auth = Auth {
+                    user: Some(s.user),
+                    csrf: Some(s.csrf_token),
+                    via_cookie: true,
+                    tr,
+                    client_ip,
+                };
+                // API calls authenticated by cookie must carry the CSRF header.
+                if unsafe_method && parts.uri.path().starts_with("/api/") {
+                    let header = parts
+                        .headers
+                        .get("x-csrf-token")
+                        .and_then(|v| v.to_str().ok());
+                    auth.check_csrf(header)?;
+                }
+                return Ok(auth);
+            }
+        }
+        Ok(Auth {
+            user: None,
+            csrf: None,
+            via_cookie: false,
+            tr,
+            client_ip,
+        })
+    }
+}
+
+/// Checks credentials with rate limiting. On success clears the account's failures.
+pub async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    ip: &str,
+) -> WebResult<UserRecord> {
+    let store = &state.store;
+    let since = ts(Utc::now() - Duration::minutes(FAILURE_WINDOW_MINUTES));
+    let account_key = format!("user:{}", username.trim());
+    let ip_key = format!("ip:{ip}");
+    if store.login_failures_since(&account_key, &since).await? >= MAX_FAILURES_PER_ACCOUNT
+        || store.login_failures_since(&ip_key, &since).await? >= MAX_FAILURES_PER_ADDRESS
+    {
+        return Err(WebError::TooManyAttempts(
+            FAILURE_WINDOW_MINUTES as u64 * 60,
+        ));
+    }
+    let user = store.user_by_username(username.trim()).await?;
+    // Verify against a fixed hash when the user is unknown, so timing does not reveal accounts.
+    let ok = match &user {
+        Some(u) if !u.disabled => verify_password(password, &u.password_hash),
+        _ => {
+            let _ = verify_password(password, dummy_hash());
+            false
+        }
+    };
+    match (ok, user) {
+        (true, Some(u)) => {
+            store.clear_login_failures(&account_key).await?;
+            Ok(u)
+        }
+        _ => {
+            store.record_login_failure(&[account_key, ip_key]).await?;
+            Err(WebError::BadRequest(
+                "用户名或密码错误 (wrong username or password)".into(),
+            ))
+        }
+    }
+}
+
+fn dummy_hash() -> &'static str {
+    static CELL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CELL.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+}
+
+/// Starts a fresh session (new token: any pre-login session cookie is discarded) and returns
+/// the cookie jar to send.
+pub async fn start_session(
+    state: &AppState,
+    jar: CookieJar,
+    user: &UserRecord,
+) -> WebResult<CookieJar> {
+    if let Some(old) = jar.get(SESSION_COOKIE) {
+        state.store.delete_session(old.value()).await?;
+    }
+    let token = random_token(32);
+    let csrf = random_token(24);
+    state.store.create_session(user.id, &token, &csrf).await?;
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .path("/")
+        .build();
+    Ok(jar.add(cookie))
+}
+
+pub async fn end_session(state: &AppState, jar: CookieJar) -> WebResult<CookieJar> {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        state.store.delete_session(c.value()).await?;
+    }
+    Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()))
+}

@@ -1,0 +1,127 @@
+//! The one web error type: every failure becomes a status code and either a JSON body
+//! (`{"error": {...}}`) for the API or an HTML page for browsers.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use yuepin_store::StoreError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("login required")]
+    Unauthenticated,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many attempts; retry after {0} s")]
+    TooManyAttempts(u64),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl WebError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        WebError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::Invalid(_) | WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebError::Invalid(_) => "invalid_input",
+            WebError::BadRequest(_) => "bad_request",
+            WebError::Unauthenticated => "unauthenticated",
+            WebError::Forbidden(_) => "forbidden",
+            WebError::NotFound(_) => "not_found",
+            WebError::Conflict(_) => "conflict",
+            WebError::TooManyAttempts(_) => "too_many_attempts",
+            WebError::Internal(_) => "internal",
+        }
+    }
+
+    /// A short human message (bilingual) for pages.
+    pub fn message(&self) -> String {
+        match self {
+            WebError::Invalid(errs) => errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            WebError::Unauthenticated => "请先登录 (please sign in)".into(),
+            WebError::Internal(_) => "服务器内部错误 (internal error)".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => WebError::NotFound(what),
+            StoreError::Conflict(what) => WebError::Conflict(what),
+            other => {
+                tracing::error!(error = %other, "store error");
+                WebError::Internal(other.to_string())
+            }
+        }
+    }
+}
+
+impl From<yuepin_domain::DomainError> for WebError {
+    fn from(e: yuepin_domain::DomainError) -> Self {
+        WebError::field(e.field, e.reason)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let fields = match &self {
+            WebError::Invalid(errs) => errs.clone(),
+            _ => vec![],
+        };
+        let mut body = serde_json::json!({
+            "error": { "code": self.code(), "message": self.message(), "fields": fields }
+        });
+        if let (WebError::Invalid(errs), Some(obj)) = (&self, body["error"].as_object_mut()) {
+            if let Some(first) = errs.first() {
+                obj.insert("field".into(), first.field.clone().into());
+            }
+        }
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let WebError::TooManyAttempts(secs) = self {
+            if let Ok(v) = secs.to_string().parse() {
+                resp.headers_mut().insert("retry-after", v);
+            }
+        }
+        resp
+    }
+}
+
+pub type WebResult<T> = Result<T, WebError>;

@@ -1,0 +1,151 @@
+//! `yuepin admin …` (accounts, tokens) and `yuepin audit …` (verify, tail).
+
+use crate::config::DbArgs;
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use std::io::BufRead;
+use yuepin_store::audit::Verification;
+use yuepin_store::Actor;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an account; the first regulator is created this way.
+    CreateUser {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        /// regulator, enterprise, bank, lab or expert.
+        #[arg(long, default_value = "regulator")]
+        role: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// For enterprise users: the enterprise's 统一社会信用代码.
+        #[arg(long)]
+        enterprise: Option<String>,
+        /// Read the password from standard input (first line) instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an API token for an account (printed once).
+    CreateToken {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain and report the first altered, inserted or deleted row.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the newest entries.
+    Tail {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    if from_stdin || !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    eprint!("Password (echoed): ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub async fn run_admin(cmd: AdminCommand) -> Result<()> {
+    match cmd {
+        AdminCommand::CreateUser {
+            db,
+            username,
+            role,
+            display_name,
+            enterprise,
+            password_stdin,
+        } => {
+            let settings = db.resolve()?;
+            let store = settings.connect().await?;
+            let password = read_password(password_stdin)?;
+            let state = yuepin_web::AppState {
+                store,
+                config: std::sync::Arc::new(yuepin_web::WebConfig::default()),
+            };
+            let id = yuepin_web::routes::api::create_account(
+                &state,
+                &Actor::cli("admin"),
+                username.clone(),
+                display_name,
+                password,
+                &role,
+                enterprise,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            println!("created {role} account {username:?} (id {id})");
+            Ok(())
+        }
+        AdminCommand::CreateToken { db, username, name } => {
+            let store = db.resolve()?.connect().await?;
+            let user = store
+                .user_by_username(&username)
+                .await?
+                .with_context(|| format!("no account {username:?}"))?;
+            let token = format!("yp_{}", yuepin_web::auth::random_token(32));
+            let mut w = store.begin_write(Actor::cli("admin")).await?;
+            store
+                .create_api_token(&mut w, user.id, &token, &name)
+                .await?;
+            store.commit(w).await?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+pub async fn run_audit(cmd: AuditCommand) -> Result<()> {
+    match cmd {
+        AuditCommand::Verify { db } => {
+            let store = db.resolve()?.connect().await?;
+            match store.audit_verify().await? {
+                Verification::Intact { rows, head } => {
+                    println!("audit log intact: {rows} rows, head {head}");
+                    Ok(())
+                }
+                Verification::Altered { seq } => {
+                    bail!("audit row {seq} was altered (its hash no longer matches)")
+                }
+                Verification::Broken { seq, .. } => {
+                    bail!("audit chain broken at row {seq}: a row before it was deleted or it was inserted")
+                }
+                Verification::Truncated { last_seq, head_seq } => {
+                    bail!(
+                        "audit log truncated: last row {last_seq}, but the head records {head_seq}"
+                    )
+                }
+            }
+        }
+        AuditCommand::Tail { db, limit } => {
+            let store = db.resolve()?.connect().await?;
+            for e in store.audit_list(None, None, limit).await? {
+                println!(
+                    "{} {} {} {} {}:{}",
+                    e.seq, e.at, e.actor, e.action, e.entity, e.entity_id
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! `yuepin demo`: a self-contained platform on SQLite with deterministic synthetic data and one
+//! account per role, for trying Yuepin with no set-up. Seeds only an empty database.
+
+use crate::config::{Resolved, ServerArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use yuepin_store::{Actor, Store};
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Directory for the demo database and keys.
+    #[arg(long, default_value = "yuepin-demo")]
+    pub data_dir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Number of synthetic enterprises.
+    #[arg(long, default_value_t = 2000)]
+    pub enterprises: usize,
+    #[arg(long, default_value_t = 2023)]
+    pub seed: u64,
+    /// Seed the database and exit without serving.
+    #[arg(long)]
+    pub seed_only: bool,
+}
+
+/// The demo accounts: (username, password, role, display name).
+pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
+    (
+        "regulator",
+        "demo-regulator-2023",
+        "regulator",
+        "省市场监管局 演示账号",
+    ),
+    (
+        "enterprise",
+        "demo-enterprise-2023",
+        "enterprise",
+        "企业演示账号",
+    ),
+    ("bank", "demo-bank-2023", "bank", "银行演示账号"),
+    ("lab", "demo-lab-2023", "lab", "检验机构演示账号"),
+    ("expert", "demo-expert-2023", "expert", "质量专家演示账号"),
+];
+
+/// Fills an empty store with the synthetic data set and the demo accounts. Returns the code of
+/// the enterprise the demo enterprise account belongs to.
+pub async fn seed(store: &Store, n: usize, seed: u64) -> Result<String> {
+    let data = yuepin_demo::generate(seed, n);
+    let actor = Actor::cli("demo");
+    let tag = format!("demo-seed-{seed}-{n}");
+    store
+        .import_enterprises(actor.clone(), &data.enterprises, &tag, |_| {})
+        .await?;
+    store
+        .import_products(actor.clone(), &data.products, &tag, |_| {})
+        .await?
+        .map_err(|m| anyhow::anyhow!("demo products reference unknown rows: {}", m.len()))?;
+    let events: Vec<_> = data
+        .events
+        .into_iter()
+        .map(|r| (r.event, r.product_model))
+        .collect();
+    store
+        .import_events(actor.clone(), &events, &tag, |_| {})
+        .await?
+        .map_err(|m| anyhow::anyhow!("demo events reference unknown rows: {}", m.len()))?;
+    // The enterprise account belongs to a well-documented enterprise: the one with most events.
+    let showcase = events
+        .iter()
+        .fold(
+            std::collections::HashMap::<&str, usize>::new(),
+            |mut m, (e, _)| {
+                *m.entry(e.enterprise.as_str()).or_default() += 1;
+                m
+            },
+        )
+        .into_iter()
+        .max_by_key(|(code, count)| (*count, std::cmp::Reverse(*code)))
+        .map(|(code, _)| code.to_string())
+        .context("demo data has no events")?;
+    let state = yuepin_web::AppState {
+        store: store.clone(),
+        config: std::sync::Arc::new(yuepin_web::WebConfig::default()),
+    };
+    for (user, password, role, name) in DEMO_ACCOUNTS {
+        let enterprise = (role == "enterprise").then(|| showcase.clone());
+        yuepin_web::routes::api::create_account(
+            &state,
+            &actor,
+            user.into(),
+            name.into(),
+            password.into(),
+            role,
+            enterprise,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("creating demo account {user}: {}", e.message()))?;
+    }
+    Ok(showcase)
+}
+
+pub async fn run(args: DemoArgs) -> Result<()> {
+    let settings: Resolved = ServerArgs {
+        db: crate::config::DbArgs {
+            data_dir: Some(args.data_dir.clone()),
+            database_url: None,
+            config: None,
+        },
+        listen: Some(args.listen.clone()),
+        ..Default::default()
+    }
+    .resolve()?;
+    let store = settings.connect().await?;
+    if store.enterprise_count().await? == 0 {
+        println!(
+            "Seeding {} synthetic enterprises (seed {}) into {} …",
+            args.enterprises, args.seed, settings.database_url
+        );
+        let showcase = seed(&store, args.enterprises, args.seed).await?;
+        println!("Demo enterprise account belongs to {showcase}");
+    } else {
+        println!(
+            "Using the existing demo database in {}",
+            args.data_dir.display()
+        );
+    }
+    println!("\nDemo accounts (username / password / role):");
+    for (user, password, role, _) in DEMO_ACCOUNTS {
+        println!("  {user:<11} {password:<22} {role}");
+    }
+    if args.seed_only {
+        return Ok(());
+    }
+    drop(store);
+    super::serve::serve(&settings, true).await
+}

@@ -1,0 +1,34 @@
+//! `yuepin serve`: migrate, then serve pages and API until interrupted.
+
+use crate::config::{redact, Resolved, ServerArgs};
+use anyhow::{Context, Result};
+use yuepin_web::WebConfig;
+
+pub async fn run(args: ServerArgs) -> Result<()> {
+    let settings = args.resolve()?;
+    serve(&settings, false).await
+}
+
+pub async fn serve(settings: &Resolved, demo: bool) -> Result<()> {
+    let store = settings.connect().await?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend_name(), db = %redact(&settings.database_url), "serving");
+    println!(
+        "Yuepin is serving on http://{addr}  (database: {})",
+        redact(&settings.database_url)
+    );
+    let app = yuepin_web::router(
+        store,
+        WebConfig {
+            secure_cookies: settings.secure_cookies,
+            public_url: settings.public_url.clone(),
+            data_dir: settings.data_dir.clone(),
+            demo,
+        },
+    );
+    yuepin_web::serve(listener, app).await?;
+    Ok(())
+}

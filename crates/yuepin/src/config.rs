@@ -1,0 +1,144 @@
+//! Settings from flags, then environment (`YUEPIN_*`), then a TOML config file, then defaults.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use yuepin_store::Store;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct DbArgs {
+    /// Database URL: sqlite://PATH (default: DATA_DIR/yuepin.db) or postgres://USER@HOST/DB.
+    #[arg(long, env = "YUEPIN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite database, signing keys and generated files.
+    #[arg(long, env = "YUEPIN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML config file with any of: listen, database_url, data_dir, public_url, secure_cookies.
+    #[arg(long, env = "YUEPIN_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServerArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "YUEPIN_LISTEN")]
+    pub listen: Option<String>,
+    /// Public base URL (links, printed codes), e.g. https://yuepin.example.gov.cn
+    #[arg(long, env = "YUEPIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Mark cookies Secure (set when TLS terminates in front of the server).
+    #[arg(long, env = "YUEPIN_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+}
+
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    secure_cookies: Option<bool>,
+}
+
+fn read_file(path: Option<&Path>) -> Result<FileConfig> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading config {}", p.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing config {}", p.display()))
+        }
+        None => Ok(FileConfig::default()),
+    }
+}
+
+/// Fully resolved settings.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub listen: String,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub secure_cookies: bool,
+}
+
+impl Resolved {
+    pub async fn connect(&self) -> Result<Store> {
+        self.prepare()?;
+        Store::connect(&self.database_url)
+            .await
+            .with_context(|| format!("connecting to {}", redact(&self.database_url)))
+    }
+    pub async fn connect_without_migrating(&self) -> Result<Store> {
+        self.prepare()?;
+        Store::connect_without_migrating(&self.database_url)
+            .await
+            .with_context(|| format!("connecting to {}", redact(&self.database_url)))
+    }
+    fn prepare(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data directory {}", self.data_dir.display()))
+    }
+}
+
+/// Hides a password in a database URL for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl DbArgs {
+    pub fn resolve(&self) -> Result<Resolved> {
+        ServerArgs {
+            db: self.clone(),
+            ..Default::default()
+        }
+        .resolve()
+    }
+}
+
+impl ServerArgs {
+    pub fn resolve(&self) -> Result<Resolved> {
+        let file = read_file(self.db.config.as_deref())?;
+        let data_dir = self
+            .db
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("yuepin-data"));
+        let database_url = self
+            .db
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("yuepin.db").display()));
+        let listen = self
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let public_url = self
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        Ok(Resolved {
+            listen,
+            database_url,
+            data_dir,
+            public_url,
+            secure_cookies: self.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+        })
+    }
+}
