@@ -114,7 +114,7 @@ impl BookingState {
     }
 
     /// Whether a booking in this state occupies the instrument (for conflict checks and the
-    /// database exclusion constraint).
+    /// database exclusion constraint). Completed bookings keep their time: it was used.
     pub fn blocks_instrument(self) -> bool {
         matches!(
             self,
@@ -123,6 +123,7 @@ impl BookingState {
                 | Self::PendingApproval
                 | Self::Confirmed
                 | Self::CheckedIn
+                | Self::Completed
         )
     }
 }
