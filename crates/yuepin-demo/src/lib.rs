@@ -341,7 +341,7 @@ fn designations(
 /// Generates `n_enterprises` enterprises with their products and quality events.
 pub fn generate(seed: u64, n_enterprises: usize) -> DemoData {
     let mut stream = enterprises(seed, n_enterprises);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0F_E7E4);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_E7E4);
     let mut data = DemoData {
         enterprises: Vec::with_capacity(n_enterprises),
         products: Vec::new(),

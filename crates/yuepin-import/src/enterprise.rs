@@ -3,10 +3,11 @@
 
 use crate::columns::{enterprise as c, Binding};
 use crate::error::FileError;
+use crate::fast;
 use crate::rows::{Cells, Record};
 use yuepin_domain::{
-    parse_date, Designation, DesignationKind, Division, DomainError, Enterprise, Financials,
-    Listing, RegionCode, Uscc, Yuan,
+    Designation, DesignationKind, Division, DomainError, Enterprise, Financials, Listing,
+    RegionCode, Uscc, Yuan,
 };
 
 impl Record for Enterprise {
@@ -25,11 +26,11 @@ impl Record for Enterprise {
             if s.is_empty() {
                 Ok(Yuan::ZERO)
             } else {
-                non_negative(Yuan::parse(s)?, "registered_capital")
+                non_negative(fast::yuan(s)?, "registered_capital")
             }
         });
         let employees = cells.parse_with(c::EMPLOYEES, parse_employees);
-        let founded_on = cells.parse_with(c::FOUNDED_ON, |s| parse_date("founded_on", s));
+        let founded_on = cells.parse_with(c::FOUNDED_ON, |s| fast::date("founded_on", s));
         let listing = cells.parse_with(c::LISTING, str::parse::<Listing>);
         let designations = cells.parse_with(c::DESIGNATIONS, parse_designations);
         let financials = parse_financials(cells);
@@ -101,19 +102,17 @@ pub fn parse_designations(s: &str) -> Result<Vec<Designation>, DomainError> {
                 ),
             )
         })?;
-        let kind: DesignationKind = kind
-            .trim()
-            .parse()
+        let kind: DesignationKind = fast::designation_kind(kind)
             .map_err(|e: DomainError| DomainError::new("designations", e.reason))?;
         let (awarded, expires) = match dates.split_once(['~', '～']) {
             Some((a, e)) => (a, Some(e)),
             None => (dates, None),
         };
-        let awarded_on = parse_date("designations", awarded)?;
+        let awarded_on = fast::date("designations", awarded)?;
         let expires_on = expires
             .map(str::trim)
             .filter(|e| !e.is_empty())
-            .map(|e| parse_date("designations", e))
+            .map(|e| fast::date("designations", e))
             .transpose()?;
         if expires_on.is_some_and(|e| e < awarded_on) {
             return Err(DomainError::new(
@@ -166,7 +165,7 @@ fn parse_financials(cells: &mut Cells<'_>) -> Option<Vec<Financials>> {
             }
             None
         } else {
-            match Yuan::parse(china).and_then(|y| non_negative(y, "revenue")) {
+            match fast::yuan(china).and_then(|y| non_negative(y, "revenue")) {
                 Ok(y) => Some(y),
                 Err(e) => {
                     if let Some(pos) = china_col {
@@ -179,7 +178,7 @@ fn parse_financials(cells: &mut Cells<'_>) -> Option<Vec<Financials>> {
         let world_value = if world.is_empty() {
             Some(None)
         } else {
-            match Yuan::parse(world).and_then(|y| non_negative(y, "revenue")) {
+            match fast::yuan(world).and_then(|y| non_negative(y, "revenue")) {
                 Ok(y) => Some(Some(y)),
                 Err(e) => {
                     if let Some(pos) = world_col {

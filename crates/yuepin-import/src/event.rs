@@ -7,8 +7,8 @@ use crate::rows::{Cells, Record};
 use chrono::NaiveDate;
 use yuepin_domain::product::required_text;
 use yuepin_domain::{
-    parse_date, Certification, DomainError, InspectionResult, QualityEvent, QualityEventKind,
-    StandardCode, StandardLevel, StandardRole, Uscc, Yuan,
+    Certification, DomainError, InspectionResult, QualityEvent, QualityEventKind, StandardCode,
+    StandardLevel, StandardRole, Uscc, Yuan,
 };
 
 /// A quality event as a file carries it: the product is named by its model number (the
@@ -109,7 +109,7 @@ fn text(cells: &mut Cells<'_>, column: usize, max: usize) -> Option<String> {
 
 fn date(cells: &mut Cells<'_>, column: usize) -> Option<NaiveDate> {
     let field = c::SPECS[column].en;
-    cells.parse_with(column, |s| parse_date(field, s))
+    cells.parse_with(column, |s| crate::fast::date(field, s))
 }
 
 fn parse_kind_fields(cells: &mut Cells<'_>, kind: &str) -> Option<QualityEventKind> {

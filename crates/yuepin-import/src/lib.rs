@@ -19,6 +19,7 @@ mod enterprise;
 mod error;
 mod event;
 mod export;
+mod fast;
 mod product;
 mod rows;
 mod source;

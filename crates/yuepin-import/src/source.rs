@@ -99,15 +99,13 @@ impl<R: Read> Read for NewlineIndex<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Ok(mut newlines) = self.newlines.lock() {
-            for (i, &b) in buf[..n].iter().enumerate() {
-                if b == b'\n' {
-                    let after_cr = if i == 0 {
-                        self.last_was_cr
-                    } else {
-                        buf[i - 1] == b'\r'
-                    };
-                    newlines.push_back((self.offset + i as u64, after_cr));
-                }
+            for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+                let after_cr = if i == 0 {
+                    self.last_was_cr
+                } else {
+                    buf[i - 1] == b'\r'
+                };
+                newlines.push_back((self.offset + i as u64, after_cr));
             }
         }
         if n > 0 {
