@@ -168,7 +168,7 @@ impl DailyWindow {
         let minute = |t: &str| -> Option<u16> {
             let (h, m) = t.trim().split_once(':')?;
             let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
-            (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+            (m < 60 && (h < 24 || (h == 24 && m == 0))).then(|| h * 60 + m)
         };
         Self::new(minute(a).ok_or_else(err)?, minute(b).ok_or_else(err)?)
     }

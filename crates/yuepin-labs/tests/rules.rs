@@ -366,3 +366,31 @@ fn waitlist_hold_passes_to_next_in_line() {
     );
     assert!(wl.holds().is_empty() && wl.queue().is_empty());
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsers(s in "\\PC{0,30}") {
+            let _ = DailyWindow::parse(&s);
+            let _ = CnasNumber::parse(&s);
+            let _ = CmaNumber::parse(&s);
+            let _ = TestItem::parse(&s);
+            let _ = LabCode::parse(&s);
+        }
+
+        #[test]
+        fn check_booking_on_extreme_times(start in -200_000_000_000i64..200_000_000_000, len in 1i64..100_000, now_off in -1_000_000i64..1_000_000) {
+            let Some(start) = chrono::DateTime::from_timestamp(start * 60, 0).map(|d| d.naive_utc()) else { return Ok(()) };
+            let Ok(r) = TimeRange::starting_at(start, len) else { return Ok(()) };
+            let now = start.checked_add_signed(chrono::Duration::minutes(now_off)).unwrap_or(start);
+            let w = World::new();
+            let req = BookingRequest { instrument: w.inst.id, enterprise: enterprise(), range: r, self_operated: true };
+            let _ = check_booking(&BookingPolicy::default(), &req, &w.ctx(), now);
+            let _ = cancellation_fee(&BookingPolicy::default(), Yuan::from_yuan(100), start, now);
+            let _ = blacklisted_until(&BookingPolicy::default(), &[start, start, start], now);
+        }
+    }
+}
