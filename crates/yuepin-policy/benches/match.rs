@@ -156,7 +156,7 @@ fn main() {
     let mut bytes = 0usize;
     for row in &rows[..sample] {
         for &m in &result.measure_indices {
-            let eval = snap.explain(m, row);
+            let eval = snap.explain(m, row).expect("measure");
             bytes += eval.benefits.len();
         }
     }

@@ -349,7 +349,8 @@ impl Engine {
                 subject: row.subject,
             });
         }
-        Ok(snap.explain(idx, &row))
+        snap.explain(idx, &row)
+            .ok_or_else(|| EngineError::UnknownMeasure(measure.to_string()))
     }
 
     /// Evaluates every measure with a rule for `subject` over all `rows` (免申即享). Outcomes are
@@ -550,7 +551,13 @@ impl<'e> Snapshot<'e> {
             Some(MeasureState::Conflict(_)) => return OutcomeKind::Conflict,
             None => return OutcomeKind::NotApplicable,
         }
-        let Some(rule) = self.engine.set.measures[m].rule(row.subject) else {
+        let Some(rule) = self
+            .engine
+            .set
+            .measures
+            .get(m)
+            .and_then(|x| x.rule(row.subject))
+        else {
             return OutcomeKind::NotApplicable;
         };
         match self.eval(&rule.nodes, 0, row) {
@@ -645,9 +652,14 @@ impl<'e> Snapshot<'e> {
     ) -> OutcomeKind {
         reasons.clear();
         let kind = self.outcome(m, row);
-        if let (OutcomeKind::NotEligible | OutcomeKind::Undetermined, Some(rule)) =
-            (kind, self.engine.set.measures[m].rule(row.subject))
-        {
+        if let (OutcomeKind::NotEligible | OutcomeKind::Undetermined, Some(rule)) = (
+            kind,
+            self.engine
+                .set
+                .measures
+                .get(m)
+                .and_then(|x| x.rule(row.subject)),
+        ) {
             let want = if kind == OutcomeKind::NotEligible {
                 Tri::False
             } else {
@@ -675,10 +687,10 @@ impl<'e> Snapshot<'e> {
         }
     }
 
-    /// The full, explained evaluation of measure `m` for `row`.
-    pub fn explain(&self, m: MeasureIdx, row: &FactRow) -> Evaluation {
+    /// The full, explained evaluation of measure `m` for `row` (`None` for an unknown index).
+    pub fn explain(&self, m: MeasureIdx, row: &FactRow) -> Option<Evaluation> {
         let set = &*self.engine.set;
-        let measure = &set.measures[m];
+        let measure = set.measures.get(m)?;
         let pack = &set.packs[measure.pack];
         let outcome = match self.states.get(m) {
             Some(MeasureState::NotInForce { reason, in_force }) => Outcome::NotInForce {
@@ -721,7 +733,7 @@ impl<'e> Snapshot<'e> {
                 }
             })
             .collect();
-        Evaluation {
+        Some(Evaluation {
             measure: measure.key.clone(),
             document: pack.number.clone(),
             title: measure.title.clone(),
@@ -732,7 +744,7 @@ impl<'e> Snapshot<'e> {
             outcome_label: outcome.kind().label(),
             outcome,
             benefits,
-        }
+        })
     }
 
     fn explain_rule(&self, m: MeasureIdx, rule: &Rule, row: &FactRow) -> Outcome {
@@ -1109,5 +1121,50 @@ fn compare(left: Scalar, op: CmpOp, right: Scalar) -> Tri {
         (Scalar::Date(a), Scalar::Date(b)) => tri(op.holds(a, b)),
         (Scalar::Bool(a), Scalar::Bool(b)) => tri(op.holds(a, b)),
         _ => Tri::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kleene_logic_never_reads_unknown_as_false() {
+        use Tri::*;
+        assert_eq!(and(True, Unknown), Unknown);
+        assert_eq!(and(False, Unknown), False);
+        assert_eq!(or(True, Unknown), True);
+        assert_eq!(or(False, Unknown), Unknown);
+        assert_eq!(
+            compare(Scalar::Money(1), CmpOp::Gt, Scalar::Int(0)),
+            Unknown
+        );
+        assert_eq!(
+            compare(
+                Scalar::Money(200_000_000_001),
+                CmpOp::Gt,
+                Scalar::Money(200_000_000_000)
+            ),
+            True
+        );
+        assert_eq!(
+            compare(
+                Scalar::Money(200_000_000_000),
+                CmpOp::Gt,
+                Scalar::Money(200_000_000_000)
+            ),
+            False
+        );
+        assert_eq!(
+            aggregate(
+                &FactValue::MoneyList(vec![i64::MAX, 1].into()),
+                Aggregate::Sum
+            ),
+            None
+        );
+        assert_eq!(
+            aggregate(&FactValue::MoneyList(Vec::new().into()), Aggregate::Max),
+            None
+        );
     }
 }

@@ -220,7 +220,8 @@ fn match_all_and_what_if() {
     assert_eq!(result.row(1), &[OutcomeKind::Eligible]);
     let explained = engine
         .snapshot(d("2024-06-01"))
-        .explain(result.measure_indices[0], &rows[2]);
+        .explain(result.measure_indices[0], &rows[2])
+        .unwrap();
     assert_eq!(explained.outcome.kind(), OutcomeKind::NotEligible);
 
     let diff = what_if(

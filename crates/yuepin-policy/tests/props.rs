@@ -153,7 +153,7 @@ fn check_determinacy(
         if m.rule(subject).is_none() {
             continue;
         }
-        let eval = snap.explain(i, &row);
+        let eval = snap.explain(i, &row).unwrap();
         let completed = snap.outcome(i, &full_row);
         prop_assert_ne!(
             completed,
@@ -203,7 +203,7 @@ proptest! {
             for (i, m) in e.policy_set().measures().iter().enumerate() {
                 let _ = snap.outcome(i, &row);
                 if m.rule(subject).is_some() {
-                    let eval = snap.explain(i, &row);
+                    let eval = snap.explain(i, &row).unwrap();
                     prop_assert!(serde_json::to_string(&eval).is_ok());
                 }
             }
