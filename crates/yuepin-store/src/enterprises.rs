@@ -97,72 +97,13 @@ const ENTERPRISE_COLS: &str = "id, uscc, name, region, city, division, registere
 
 impl Store {
     async fn enterprise_from_row(&self, r: &AnyRow) -> Result<EnterpriseRecord> {
-        let id: i64 = r.try_get("id")?;
-        let designations = sqlx::query(
-            "SELECT kind, awarded_on, expires_on FROM designations WHERE enterprise_id = $1 ORDER BY awarded_on, kind",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|d| {
-            Ok(Designation {
-                kind: d.try_get::<String, _>("kind")?.parse().map_err(corrupt)?,
-                awarded_on: date_col(d, "awarded_on")?,
-                expires_on: crate::get_opt_text(d, "expires_on")?
-                    .map(|s| parse_date("expires_on", &s).map_err(corrupt))
-                    .transpose()?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let financials = sqlx::query(
-            "SELECT year, revenue_china_fen, revenue_world_fen FROM financials WHERE enterprise_id = $1 ORDER BY year",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|f| {
-            Ok(Financials {
-                year: f.try_get::<i64, _>("year")? as i32,
-                revenue_china: Yuan::from_fen(f.try_get("revenue_china_fen")?),
-                revenue_world: f
-                    .try_get::<Option<i64>, _>("revenue_world_fen")?
-                    .map(Yuan::from_fen),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        Ok(EnterpriseRecord {
-            id,
-            enterprise: Enterprise {
-                uscc: Uscc::parse(&r.try_get::<String, _>("uscc")?).map_err(corrupt)?,
-                name: r.try_get("name")?,
-                region: RegionCode::parse(&r.try_get::<String, _>("region")?).map_err(corrupt)?,
-                division: Division::parse(&r.try_get::<i64, _>("division")?.to_string())
-                    .map_err(corrupt)?,
-                registered_capital: Yuan::from_fen(r.try_get("registered_capital_fen")?),
-                employees: r.try_get::<i64, _>("employees")? as u32,
-                founded_on: date_col(r, "founded_on")?,
-                listing: r
-                    .try_get::<String, _>("listing")?
-                    .parse()
-                    .map_err(corrupt)?,
-                designations,
-                financials,
-            },
-            updated_at: r.try_get("updated_at")?,
-        })
+        let mut conn = self.pool.acquire().await?;
+        load_enterprise(&mut conn, r).await
     }
 
     pub async fn enterprise_by_uscc(&self, uscc: &str) -> Result<EnterpriseRecord> {
-        let row = sqlx::query(&format!(
-            "SELECT {ENTERPRISE_COLS} FROM enterprises WHERE uscc = $1"
-        ))
-        .bind(uscc)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("enterprise {uscc}")))?;
-        self.enterprise_from_row(&row).await
+        let mut conn = self.pool.acquire().await?;
+        enterprise_by_uscc_on(&mut conn, uscc).await
     }
 
     pub async fn enterprise_by_id(&self, id: i64) -> Result<EnterpriseRecord> {
@@ -186,7 +127,7 @@ impl Store {
     /// Creates or updates one enterprise (keyed by USCC) with its designations and financials;
     /// records the before/after in the audit log. Returns the id.
     pub async fn save_enterprise(&self, w: &mut WriteTx, e: &Enterprise) -> Result<i64> {
-        let before = match self.enterprise_by_uscc(e.uscc.as_str()).await {
+        let before = match enterprise_by_uscc_on(&mut w.tx, e.uscc.as_str()).await {
             Ok(r) => Some(r.enterprise),
             Err(StoreError::NotFound(_)) => None,
             Err(err) => return Err(err),
@@ -247,7 +188,7 @@ impl Store {
     }
 
     pub async fn delete_product(&self, w: &mut WriteTx, id: i64) -> Result<()> {
-        let before = self.product(id).await?;
+        let before = product_on(&mut w.tx, id).await?;
         sqlx::query("DELETE FROM products WHERE id = $1")
             .bind(id)
             .execute(&mut *w.tx)
@@ -257,14 +198,8 @@ impl Store {
     }
 
     pub async fn product(&self, id: i64) -> Result<ProductRecord> {
-        let row = sqlx::query(
-            "SELECT p.*, e.uscc FROM products p JOIN enterprises e ON e.id = p.enterprise_id WHERE p.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("product #{id}")))?;
-        product_from_row(&row)
+        let mut conn = self.pool.acquire().await?;
+        product_on(&mut conn, id).await
     }
 
     pub async fn products_of(&self, enterprise_id: i64) -> Result<Vec<ProductRecord>> {
@@ -341,6 +276,77 @@ impl Store {
     }
 }
 
+async fn enterprise_by_uscc_on(conn: &mut AnyConnection, uscc: &str) -> Result<EnterpriseRecord> {
+    let row = sqlx::query(&format!(
+        "SELECT {ENTERPRISE_COLS} FROM enterprises WHERE uscc = $1"
+    ))
+    .bind(uscc)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("enterprise {uscc}")))?;
+    load_enterprise(conn, &row).await
+}
+
+/// Reads an enterprise row's designations and financials on the same connection (so it can run
+/// inside a writing transaction without taking a second pooled connection).
+async fn load_enterprise(conn: &mut AnyConnection, r: &AnyRow) -> Result<EnterpriseRecord> {
+    let id: i64 = r.try_get("id")?;
+    let designations = sqlx::query(
+        "SELECT kind, awarded_on, expires_on FROM designations WHERE enterprise_id = $1 ORDER BY awarded_on, kind",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|d| {
+        Ok(Designation {
+            kind: d.try_get::<String, _>("kind")?.parse().map_err(corrupt)?,
+            awarded_on: date_col(d, "awarded_on")?,
+            expires_on: crate::get_opt_text(d, "expires_on")?
+                .map(|s| parse_date("expires_on", &s).map_err(corrupt))
+                .transpose()?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let financials = sqlx::query(
+        "SELECT year, revenue_china_fen, revenue_world_fen FROM financials WHERE enterprise_id = $1 ORDER BY year",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|f| {
+        Ok(Financials {
+            year: f.try_get::<i64, _>("year")? as i32,
+            revenue_china: Yuan::from_fen(f.try_get("revenue_china_fen")?),
+            revenue_world: f
+                .try_get::<Option<i64>, _>("revenue_world_fen")?
+                .map(Yuan::from_fen),
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(EnterpriseRecord {
+        id,
+        enterprise: Enterprise {
+            uscc: Uscc::parse(&r.try_get::<String, _>("uscc")?).map_err(corrupt)?,
+            name: r.try_get("name")?,
+            region: RegionCode::parse(&r.try_get::<String, _>("region")?).map_err(corrupt)?,
+            division: Division::parse(&r.try_get::<i64, _>("division")?.to_string())
+                .map_err(corrupt)?,
+            registered_capital: Yuan::from_fen(r.try_get("registered_capital_fen")?),
+            employees: r.try_get::<i64, _>("employees")? as u32,
+            founded_on: date_col(r, "founded_on")?,
+            listing: r
+                .try_get::<String, _>("listing")?
+                .parse()
+                .map_err(corrupt)?,
+            designations,
+            financials,
+        },
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
 /// Counts the quality file's figures; certifications count when valid on `today`.
 pub fn summarize(events: &[EventRecord], today: NaiveDate) -> QualitySummary {
     use yuepin_domain::{InspectionResult, StandardLevel, StandardRole};
@@ -376,6 +382,17 @@ pub fn summarize(events: &[EventRecord], today: NaiveDate) -> QualitySummary {
         }
     }
     s
+}
+
+async fn product_on(conn: &mut AnyConnection, id: i64) -> Result<ProductRecord> {
+    let row = sqlx::query(
+        "SELECT p.*, e.uscc FROM products p JOIN enterprises e ON e.id = p.enterprise_id WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("product #{id}")))?;
+    product_from_row(&row)
 }
 
 fn product_from_row(r: &AnyRow) -> Result<ProductRecord> {

@@ -1,0 +1,192 @@
+//! End to end in headless Chromium (driven through chromedriver): sign in, search the
+//! directory, open an enterprise page, switch language. Skipped with a notice when Chromium is
+//! not installed, except under CI (`CI` set), where it must run.
+
+use crate::helpers::{uscc, TestApp};
+use fantoccini::{ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts chromedriver, or returns None (skip) when it is absent outside CI.
+pub async fn start_browser() -> Option<(Driver, fantoccini::Client)> {
+    let driver_bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(driver_bin) = driver_bin else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromedriver is required under CI"
+        );
+        eprintln!("SKIP browser test: chromedriver not installed (apt-get install chromium chromium-driver)");
+        return None;
+    };
+    let port = free_port();
+    let child = Command::new(driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver(child);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--window-size=390,844"]
+        }),
+    );
+    let mut last_err = None;
+    for _ in 0..50 {
+        match ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return Some((driver, c)),
+            Err(e) => {
+                last_err = Some(e);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("could not connect to chromedriver: {last_err:?}");
+}
+
+#[tokio::test]
+async fn sign_in_and_open_an_enterprise_page_in_chromium() {
+    let app = TestApp::spawn().await;
+    let reg = app.regulator().await;
+    let code = uscc(81);
+    app.create_enterprise(&reg, &code, "中山市粤禾照明电器有限公司")
+        .await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(yuepin_web::serve(listener, app.router.clone()));
+
+    let Some((_driver, client)) = start_browser().await else {
+        return;
+    };
+    client.goto(&format!("{base}/enterprises")).await.unwrap();
+    // Redirected to sign-in.
+    assert!(client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/login"));
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("regulator")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("regulator-password-1")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let results = client
+        .wait()
+        .for_element(Locator::Id("results"))
+        .await
+        .unwrap();
+    assert!(results
+        .text()
+        .await
+        .unwrap()
+        .contains("中山市粤禾照明电器有限公司"));
+
+    client
+        .find(Locator::LinkText("中山市粤禾照明电器有限公司"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let name = client
+        .wait()
+        .for_element(Locator::Id("enterprise-name"))
+        .await
+        .unwrap();
+    assert_eq!(name.text().await.unwrap(), "中山市粤禾照明电器有限公司");
+    assert_eq!(
+        client
+            .find(Locator::Id("uscc"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        code
+    );
+    let file = client
+        .find(Locator::Id("quality-file"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(file.contains("质量信用档案"));
+
+    client
+        .find(Locator::Id("lang-switch"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let file = client
+        .wait()
+        .for_element(Locator::Id("quality-file"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(file.contains("Quality credit file"), "{file}");
+
+    client
+        .find(Locator::Id("logout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("login-link"))
+        .await
+        .unwrap();
+    client.close().await.unwrap();
+    server.abort();
+}

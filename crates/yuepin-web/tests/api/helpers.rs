@@ -1,0 +1,194 @@
+//! `TestApp`: a fresh database (a temporary SQLite file, or a new PostgreSQL database on the
+//! server named by `YUEPIN_TEST_DATABASE_URL`), the real router, and request helpers.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use serde_json::Value;
+use tower::ServiceExt;
+use yuepin_store::{Actor, Store};
+use yuepin_web::WebConfig;
+
+pub struct TestApp {
+    pub store: Store,
+    pub router: Router,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A valid credit code built from a small number, for test enterprises.
+pub fn uscc(n: u32) -> String {
+    yuepin_domain::Uscc::assemble("91", "440300", &format!("{n:08}"))
+        .unwrap()
+        .to_string()
+}
+
+pub fn enterprise_json(code: &str, name: &str) -> Value {
+    serde_json::json!({
+        "uscc": code, "name": name, "region": "深圳", "division": "39",
+        "registered_capital": "5000万", "employees": 320, "founded_on": "2012-05-18",
+        "listing": "unlisted",
+        "designations": [{"kind": "little_giant", "awarded_on": "2022-07-01", "expires_on": "2025-06-30"},
+                         {"kind": "high_tech", "awarded_on": "2024-12-01"}],
+        "financials": [{"year": 2025, "revenue_china": "20亿元", "revenue_world": "25.5亿"}]
+    })
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match std::env::var("YUEPIN_TEST_DATABASE_URL") {
+            Ok(server) if !server.is_empty() => fresh_postgres(&server).await,
+            _ => format!("sqlite://{}", dir.path().join("test.db").display()),
+        };
+        let store = Store::connect(&url).await.expect("connect test database");
+        let router = yuepin_web::router(
+            store.clone(),
+            WebConfig {
+                data_dir: dir.path().to_path_buf(),
+                ..WebConfig::default()
+            },
+        );
+        TestApp {
+            store,
+            router,
+            _dir: dir,
+        }
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Resp {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024)
+            .await
+            .unwrap()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        let mut b = Request::get(path);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        self.request(b.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Resp {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json");
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        self.request(b.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send_json("POST", path, token, body).await
+    }
+
+    pub async fn post_form(&self, path: &str, cookie: Option<&str>, form: &str) -> Resp {
+        let mut b = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            b = b.header("cookie", c);
+        }
+        self.request(b.body(Body::from(form.to_string())).unwrap())
+            .await
+    }
+
+    /// Creates an account directly in the store and returns an API token for it.
+    pub async fn user_token(&self, username: &str, role: &str, enterprise: Option<&str>) -> String {
+        let state = yuepin_web::AppState {
+            store: self.store.clone(),
+            config: std::sync::Arc::new(WebConfig::default()),
+        };
+        yuepin_web::routes::api::create_account(
+            &state,
+            &Actor::system(),
+            username.into(),
+            String::new(),
+            format!("{username}-password-1"),
+            role,
+            enterprise.map(str::to_string),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create {username}: {}", e.message()));
+        let resp = self
+            .post(
+                "/api/v1/auth/token",
+                None,
+                &serde_json::json!({"username": username, "password": format!("{username}-password-1")}),
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text());
+        resp.json()["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn regulator(&self) -> String {
+        self.user_token("regulator", "regulator", None).await
+    }
+
+    /// Creates an enterprise through the API as the regulator.
+    pub async fn create_enterprise(&self, token: &str, code: &str, name: &str) -> Value {
+        let resp = self
+            .post(
+                "/api/v1/enterprises",
+                Some(token),
+                &enterprise_json(code, name),
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text());
+        resp.json()
+    }
+}
+
+/// Creates a new, empty database on the server and returns its URL.
+async fn fresh_postgres(server: &str) -> String {
+    use sqlx::Connection;
+    let name = format!(
+        "yp_t_{}",
+        yuepin_web::auth::random_token(8)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let base = match server.rfind('/') {
+        Some(i) if i > "postgres://".len() => &server[..i],
+        _ => server,
+    };
+    format!("{base}/{name}")
+}

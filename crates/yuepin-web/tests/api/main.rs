@@ -1,0 +1,10 @@
+//! The black-box test binary: drives the real router against a fresh database per test, on
+//! SQLite by default or on PostgreSQL when `YUEPIN_TEST_DATABASE_URL` names a server.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod browser;
+mod enterprises;
+mod pages;

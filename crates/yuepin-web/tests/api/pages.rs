@@ -1,0 +1,129 @@
+//! Server-rendered pages: policy home, language switch, directory and enterprise page.
+
+use crate::helpers::{uscc, TestApp};
+use axum::http::StatusCode;
+
+#[tokio::test]
+async fn home_shows_the_policy_in_chinese_then_english() {
+    let app = TestApp::spawn().await;
+    let zh = app.get("/", None).await;
+    assert_eq!(zh.status, StatusCode::OK);
+    let html = zh.text();
+    assert!(html.contains("lang=\"zh-CN\""));
+    assert!(html.contains("粤市监〔2023〕74号"));
+    assert!(html.contains("2026-10-11"));
+    for n in 1..=29 {
+        assert!(
+            html.contains(&format!("href=\"/measures/{n}\"")),
+            "measure {n}"
+        );
+    }
+    assert!(html.contains("降低制造业企业交易制度性成本"));
+    assert!(html.contains("按职责分工负责"));
+
+    let en = app.get("/?lang=en", None).await;
+    assert!(en.text().contains("lang=\"en\""));
+    assert!(en.text().contains("Responsible units"));
+    let cookie = en.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.starts_with("yp_lang=en"));
+
+    let m16 = app.get("/measures/16", None).await.text();
+    assert!(m16.contains("超过20亿元人民币"));
+    assert_eq!(
+        app.get("/measures/99", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/no/such/page", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get("/healthz", None).await.json()["status"], "ok");
+    let openapi = app.get("/api/v1/openapi.json", None).await.json();
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert!(openapi["paths"]["/api/v1/enterprises/{uscc}"].is_object());
+}
+
+#[tokio::test]
+async fn directory_requires_sign_in_and_enterprise_page_shows_quality_file() {
+    let app = TestApp::spawn().await;
+    let reg = app.regulator().await;
+    let code = uscc(71);
+    app.create_enterprise(&reg, &code, "广州市禾川新材料有限公司")
+        .await;
+    let anon = app.get("/enterprises", None).await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
+    assert!(anon
+        .headers
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next="));
+
+    let login = app
+        .post_form(
+            "/login",
+            None,
+            "username=regulator&password=regulator-password-1",
+        )
+        .await;
+    let cookie = login
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let get = |path: &str| {
+        axum::http::Request::get(path)
+            .header("cookie", cookie.clone())
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let list = app.request(get("/enterprises?city=440300")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text().contains("广州市禾川新材料有限公司"));
+    let page = app
+        .request(get(&format!("/enterprises/{code}")))
+        .await
+        .text();
+    assert!(page.contains("质量信用档案"));
+    assert!(page.contains("5000万元"));
+    assert!(page.contains("20亿元"));
+    assert!(page.contains("专精特新“小巨人”企业"));
+    let en = app
+        .request(get(&format!("/enterprises/{code}?lang=en")))
+        .await
+        .text();
+    assert!(en.contains("Quality credit file"));
+
+    // An enterprise user cannot open another enterprise's page.
+    let other = uscc(72);
+    app.create_enterprise(&reg, &other, "另一家企业").await;
+    app.user_token("ent", "enterprise", Some(&code)).await;
+    let login = app
+        .post_form("/login", None, "username=ent&password=ent-password-1")
+        .await;
+    assert_eq!(
+        login.headers.get("location").unwrap(),
+        &format!("/enterprises/{code}")
+    );
+    let c2 = login
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let req = axum::http::Request::get(format!("/enterprises/{other}"))
+        .header("cookie", c2)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(app.request(req).await.status, StatusCode::FORBIDDEN);
+}
