@@ -61,7 +61,7 @@ pub mod enterprise {
         col(
             "employees",
             "从业人员",
-            &["员工人数", "从业人员数", "staff"],
+            &["从业人数", "员工人数", "从业人员数", "职工人数", "staff"],
         ),
         req("founded_on", "成立日期", &["founded", "成立时间"]),
         col("listing", "上市情况", &["上市状态", "上市板块"]),

@@ -1,0 +1,287 @@
+//! The `yuepin` binary end to end: migrate, accounts, import (CSV, GBK, XLSX; all-or-nothing;
+//! idempotent), export round trips, audit verification and demo seeding — on SQLite, or on a
+//! fresh PostgreSQL database when `YUEPIN_TEST_DATABASE_URL` names a server.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+fn fresh_db_url(dir: &Path) -> String {
+    match std::env::var("YUEPIN_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            let name = format!("yp_t_cli_{}_{}", std::process::id(), rand_suffix());
+            let out = Command::new("psql")
+                .args([
+                    "-q",
+                    "-d",
+                    &server,
+                    "-c",
+                    &format!("CREATE DATABASE {name}"),
+                ])
+                .output()
+                .expect("psql");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let base = &server[..server.rfind('/').unwrap()];
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.join("cli.db").display()),
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}", n % 0xffff_ffff)
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_db_url(dir.path());
+        Cli { dir, url }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_yuepin"));
+        cmd.args(args)
+            .env("YUEPIN_DATABASE_URL", &self.url)
+            .env("YUEPIN_DATA_DIR", self.dir.path())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args, None);
+        assert!(
+            out.status.success(),
+            "yuepin {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args, None);
+        assert!(!out.status.success(), "yuepin {args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+fn code(n: u32) -> String {
+    yuepin_domain::Uscc::assemble("91", "441900", &format!("{n:08}"))
+        .unwrap()
+        .to_string()
+}
+
+const HEADER: &str = "统一社会信用代码,企业名称,地区,行业大类,注册资本,从业人数,成立日期,上市状态,认定,营业收入_境内_2025,营业收入_全球_2025\n";
+
+fn enterprise_csv(rows: &[(String, &str)]) -> String {
+    let mut s = HEADER.to_string();
+    for (c, name) in rows {
+        s.push_str(&format!("{c},{name},东莞,C39,5000万,320,2012/05/18,未上市,little_giant@2022-07-01~2025-06-30,20亿元,25亿\n"));
+    }
+    s
+}
+
+#[test]
+fn migrate_is_idempotent_and_first_regulator_is_created() {
+    let cli = Cli::new();
+    let first = cli.ok(&["migrate"]);
+    assert!(first.contains("migration(s) applied"), "{first}");
+    let again = cli.ok(&["migrate"]);
+    assert!(again.starts_with("0 migration(s)"), "{again}");
+    let out = cli.run(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "chief",
+            "--role",
+            "regulator",
+            "--password-stdin",
+        ],
+        Some("a-strong-password\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let weak = cli.run(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "weak",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
+    let token = cli.ok(&["admin", "create-token", "--username", "chief"]);
+    assert!(token.trim().starts_with("yp_"));
+    assert!(cli.ok(&["audit", "verify"]).contains("intact"));
+}
+
+#[test]
+fn import_is_all_or_nothing_and_idempotent() {
+    let cli = Cli::new();
+    let good = cli.path("good.csv");
+    std::fs::write(
+        &good,
+        enterprise_csv(&[
+            (code(1), "东莞市青禾模具制造有限公司"),
+            (code(2), "东莞市澜汐电子有限公司"),
+        ]),
+    )
+    .unwrap();
+    let out = cli.ok(&["import", "enterprises", good.to_str().unwrap()]);
+    assert!(out.contains("2 rows (2 new, 0 updated)"), "{out}");
+    let out = cli.ok(&["import", "enterprises", good.to_str().unwrap()]);
+    assert!(out.contains("2 rows (0 new, 2 updated)"), "{out}");
+
+    // One bad row among good ones: nothing is written and every error is named.
+    let mut bad = enterprise_csv(&[
+        (code(3), "好企业"),
+        ("91441900MA4UXXXX1X".into(), "坏代码企业"),
+    ]);
+    bad.push_str(&format!(
+        "{},金额错误企业,东莞,C39,abc,1,2020-01-01,,,1亿,\n",
+        code(4)
+    ));
+    let bad_path = cli.path("bad.csv");
+    std::fs::write(&bad_path, bad).unwrap();
+    let err = cli.fails(&["import", "enterprises", bad_path.to_str().unwrap()]);
+    assert!(err.contains("nothing imported"), "{err}");
+    assert!(
+        err.contains("3") && err.contains("统一社会信用代码"),
+        "{err}"
+    );
+    assert!(err.contains("注册资本"), "{err}");
+    let export = cli.path("after-bad.csv");
+    cli.ok(&["export", "enterprises", "--out", export.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        !text.contains("好企业"),
+        "the good row of a bad file must not land"
+    );
+    assert_eq!(text.lines().count(), 3, "{text}");
+
+    // GBK-encoded files (as Chinese government spreadsheets often are) import the same.
+    let utf8 = enterprise_csv(&[(code(5), "东莞市国标编码测试有限公司")]);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&utf8);
+    let gbk_path = cli.path("gbk.csv");
+    std::fs::write(&gbk_path, &gbk).unwrap();
+    let out = cli.ok(&["import", "enterprises", gbk_path.to_str().unwrap()]);
+    assert!(out.contains("1 new"), "{out}");
+
+    // Products, then events that name products by model.
+    let products = cli.path("products.csv");
+    std::fs::write(&products, format!("uscc,name,brand,model,gtin,category,standard\n{},变频空调,澜汐,KFR-35GW,6901234567892,空调,GB 4706.1-2005\n", code(1))).unwrap();
+    assert!(cli
+        .ok(&["import", "products", products.to_str().unwrap()])
+        .contains("1 new"));
+    let events = cli.path("events.csv");
+    std::fs::write(
+        &events,
+        format!("uscc,product_model,date,kind,agency,report_no,result,failed_items\n{},KFR-35GW,2025-06-01,inspection,广东省质检院,GDQ-2025-0001,不合格,能效等级;噪声\n", code(1)),
+    )
+    .unwrap();
+    assert!(cli
+        .ok(&["import", "events", events.to_str().unwrap()])
+        .contains("1 new"));
+    let orphan = cli.path("orphan.csv");
+    std::fs::write(
+        &orphan,
+        format!("uscc,product_model,date,kind,agency,report_no,result\n{},NO-SUCH,2025-06-01,inspection,院,R-2,合格\n", code(1)),
+    )
+    .unwrap();
+    let err = cli.fails(&["import", "events", orphan.to_str().unwrap()]);
+    assert!(
+        err.contains("product_model") && err.contains("NO-SUCH"),
+        "{err}"
+    );
+
+    // Export to XLSX and back into a fresh database gives the same rows.
+    let xlsx = cli.path("all.xlsx");
+    cli.ok(&[
+        "export",
+        "enterprises",
+        "--format",
+        "xlsx",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    let other = Cli::new();
+    let out = other.ok(&["import", "enterprises", xlsx.to_str().unwrap()]);
+    assert!(out.contains("3 rows (3 new"), "{out}");
+    let a = cli.path("a.csv");
+    let b = other.path("b.csv");
+    cli.ok(&["export", "enterprises", "--out", a.to_str().unwrap()]);
+    other.ok(&["export", "enterprises", "--out", b.to_str().unwrap()]);
+    assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    assert!(cli.ok(&["audit", "verify"]).contains("intact"));
+}
+
+#[test]
+fn demo_seeds_every_city_and_prints_accounts() {
+    let cli = Cli::new();
+    let out = cli.ok(&[
+        "demo",
+        "--seed-only",
+        "--enterprises",
+        "300",
+        "--data-dir",
+        cli.dir.path().to_str().unwrap(),
+    ]);
+    for user in ["regulator", "enterprise", "bank", "lab", "expert"] {
+        assert!(out.contains(user), "{out}");
+    }
+    let export = cli.path("demo.csv");
+    let demo_db = format!("sqlite://{}", cli.path("yuepin.db").display());
+    cli.ok(&[
+        "export",
+        "enterprises",
+        "--database-url",
+        &demo_db,
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&export).unwrap();
+    assert_eq!(text.lines().count(), 301);
+    // A second run keeps the data.
+    let again = cli.ok(&[
+        "demo",
+        "--seed-only",
+        "--data-dir",
+        cli.dir.path().to_str().unwrap(),
+    ]);
+    assert!(again.contains("existing demo database"), "{again}");
+}
