@@ -3,8 +3,25 @@
 //! special functions of `statrs` (regularised incomplete beta/gamma, normal, Student t).
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
-use statrs::function::beta::beta_reg;
-use statrs::function::gamma::{gamma_lr, gamma_ur};
+use statrs::function::beta::checked_beta_reg;
+use statrs::function::gamma::{checked_gamma_lr, checked_gamma_ur};
+
+// statrs' unchecked special functions panic outside their domain; these wrappers return NaN.
+fn beta_reg(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    checked_beta_reg(a, b, x).unwrap_or(f64::NAN)
+}
+fn gamma_ur(a: f64, x: f64) -> f64 {
+    checked_gamma_ur(a, x).unwrap_or(f64::NAN)
+}
+fn gamma_lr(a: f64, x: f64) -> f64 {
+    checked_gamma_lr(a, x).unwrap_or(f64::NAN)
+}
 
 /// Standard normal quantile (R `qnorm`).
 pub fn normal_quantile(p: f64) -> f64 {
@@ -38,6 +55,9 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 
 /// P(X ≤ x) for the negative binomial with R's (size, prob) parametrisation.
 pub fn nbinom_cdf(x: f64, size: f64, prob: f64) -> f64 {
+    if x.is_nan() || !(size > 0.0) {
+        return f64::NAN;
+    }
     if x < 0.0 {
         return 0.0;
     }
@@ -47,7 +67,10 @@ pub fn nbinom_cdf(x: f64, size: f64, prob: f64) -> f64 {
 
 /// P(X ≥ y) = `pnbinom(y - 1, size, prob, lower.tail = FALSE)`.
 pub fn nbinom_sf_at_least(y: f64, size: f64, prob: f64) -> f64 {
-    if y <= 0.0 {
+    if y.is_nan() {
+        return f64::NAN;
+    }
+    if y.floor() <= 0.0 {
         return 1.0;
     }
     // 1 - I_prob(size, y) = I_{1-prob}(y, size), computed directly to keep tail precision.
@@ -56,6 +79,9 @@ pub fn nbinom_sf_at_least(y: f64, size: f64, prob: f64) -> f64 {
 
 /// P(X ≤ x) for Poisson(mu).
 pub fn pois_cdf(x: f64, mu: f64) -> f64 {
+    if x.is_nan() || mu.is_nan() {
+        return f64::NAN;
+    }
     if x < 0.0 {
         return 0.0;
     }
@@ -67,7 +93,10 @@ pub fn pois_cdf(x: f64, mu: f64) -> f64 {
 
 /// P(X ≥ y) for Poisson(mu) = `ppois(y - 1, mu, lower.tail = FALSE)`.
 pub fn pois_sf_at_least(y: f64, mu: f64) -> f64 {
-    if y <= 0.0 {
+    if y.is_nan() || mu.is_nan() {
+        return f64::NAN;
+    }
+    if y.floor() <= 0.0 {
         return 1.0;
     }
     if mu <= 0.0 {
@@ -86,12 +115,15 @@ fn discrete_quantile(p: f64, guess: f64, cdf: impl Fn(f64) -> f64) -> f64 {
         return f64::INFINITY;
     }
     let target = p * (1.0 - 64.0 * f64::EPSILON);
+    if cdf(0.0).is_nan() {
+        return f64::NAN;
+    }
     let mut lo = 0.0_f64; // invariant: answer ≥ lo
     let mut hi = guess.max(1.0).floor();
     if cdf(0.0) >= target {
         return 0.0;
     }
-    while cdf(hi) < target {
+    while !(cdf(hi) >= target) {
         lo = hi;
         hi *= 2.0;
         if hi > 1e15 {
@@ -101,7 +133,7 @@ fn discrete_quantile(p: f64, guess: f64, cdf: impl Fn(f64) -> f64) -> f64 {
     // now cdf(hi) ≥ target and cdf(lo) < target (lo = 0 checked above)
     while hi - lo > 1.0 {
         let mid = ((lo + hi) / 2.0).floor();
-        if cdf(mid) >= target {
+        if cdf(mid) >= target || cdf(mid).is_nan() {
             hi = mid;
         } else {
             lo = mid;
@@ -144,5 +176,9 @@ mod tests {
         assert!((nbinom_sf_at_least(10.0, 5.0, 0.4) - 0.2792569872).abs() < 1e-6);
         assert!((pois_sf_at_least(6.0, 3.2) - 0.1054081055).abs() < 1e-6);
         assert!((normal_quantile(0.999) - 3.090232).abs() < 1e-6);
+        // out-of-domain input never panics
+        assert_eq!(pois_sf_at_least(0.4, 2.0), 1.0);
+        assert!(nbinom_quantile(0.95, f64::NAN, 0.5).is_nan());
+        assert!(pois_sf_at_least(3.0, f64::INFINITY).is_nan() || pois_sf_at_least(3.0, f64::INFINITY) >= 0.0);
     }
 }
