@@ -6,9 +6,13 @@
 //! audit log in the same transaction, so no write can land without its audit row.
 
 pub mod audit;
+pub mod codes;
+pub mod complaints;
 mod dialect;
 pub mod enterprises;
+pub mod labs;
 pub mod migrate;
+pub mod policy;
 pub mod search;
 pub mod users;
 

@@ -41,16 +41,39 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
+    pub modules: Arc<Modules>,
+}
+
+/// Each capability module's long-lived state (see `routes::<module>::ModuleState`).
+#[derive(Debug)]
+pub struct Modules {
+    pub codes: routes::codes::ModuleState,
+    pub policy: routes::policy::ModuleState,
+    pub complaints: routes::complaints::ModuleState,
+    pub labs: routes::labs::ModuleState,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        let modules = Modules {
+            codes: routes::codes::ModuleState::new(&config),
+            policy: routes::policy::ModuleState::new(&config),
+            complaints: routes::complaints::ModuleState::new(&config),
+            labs: routes::labs::ModuleState::new(&config),
+        };
+        Self {
+            store,
+            config: Arc::new(config),
+            modules: Arc::new(modules),
+        }
+    }
 }
 
 /// Largest request body accepted (imports go through the CLI, not request bodies).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn router(store: Store, config: WebConfig) -> Router {
-    let state = AppState {
-        store,
-        config: Arc::new(config),
-    };
+    let state = AppState::new(store, config);
     routes::router()
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .with_state(state)

@@ -39,6 +39,18 @@ enum Command {
     /// Benchmarks with documented workloads (see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
+    /// 粤品通 product quality credit codes: keys, issuing, labels, verification, revocation.
+    #[command(subcommand)]
+    Codes(cmd::codes::Command),
+    /// The policy engine: check, match (免申即享), what-if.
+    #[command(subcommand)]
+    Policy(cmd::policy::Command),
+    /// 12315 complaint analytics: ingest, aggregate, detect surges, warnings.
+    #[command(subcommand)]
+    Complaints(cmd::complaints::Command),
+    /// Shared testing resources: labs, instruments, bookings, orders.
+    #[command(subcommand)]
+    Labs(cmd::labs::Command),
 }
 
 fn main() -> Result<()> {
@@ -73,6 +85,10 @@ fn main() -> Result<()> {
             Command::Import(a) => cmd::import::run_import(a).await,
             Command::Export(a) => cmd::import::run_export(a).await,
             Command::Bench(c) => cmd::bench::run(c).await,
+            Command::Codes(c) => cmd::codes::run(c).await,
+            Command::Policy(c) => cmd::policy::run(c).await,
+            Command::Complaints(c) => cmd::complaints::run(c).await,
+            Command::Labs(c) => cmd::labs::run(c).await,
         }
     })
 }

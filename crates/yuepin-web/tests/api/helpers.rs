@@ -127,10 +127,7 @@ impl TestApp {
 
     /// Creates an account directly in the store and returns an API token for it.
     pub async fn user_token(&self, username: &str, role: &str, enterprise: Option<&str>) -> String {
-        let state = yuepin_web::AppState {
-            store: self.store.clone(),
-            config: std::sync::Arc::new(WebConfig::default()),
-        };
+        let state = yuepin_web::AppState::new(self.store.clone(), WebConfig::default());
         yuepin_web::routes::api::create_account(
             &state,
             &Actor::system(),

@@ -79,10 +79,7 @@ pub async fn run_admin(cmd: AdminCommand) -> Result<()> {
             let settings = db.resolve()?;
             let store = settings.connect().await?;
             let password = read_password(password_stdin)?;
-            let state = yuepin_web::AppState {
-                store,
-                config: std::sync::Arc::new(yuepin_web::WebConfig::default()),
-            };
+            let state = yuepin_web::AppState::new(store, yuepin_web::WebConfig::default());
             let id = yuepin_web::routes::api::create_account(
                 &state,
                 &Actor::cli("admin"),

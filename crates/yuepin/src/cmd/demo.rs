@@ -79,10 +79,7 @@ pub async fn seed(store: &Store, n: usize, seed: u64) -> Result<String> {
         .max_by_key(|(code, count)| (*count, std::cmp::Reverse(*code)))
         .map(|(code, _)| code.to_string())
         .context("demo data has no events")?;
-    let state = yuepin_web::AppState {
-        store: store.clone(),
-        config: std::sync::Arc::new(yuepin_web::WebConfig::default()),
-    };
+    let state = yuepin_web::AppState::new(store.clone(), yuepin_web::WebConfig::default());
     for (user, password, role, name) in DEMO_ACCOUNTS {
         let enterprise = (role == "enterprise").then(|| showcase.clone());
         yuepin_web::routes::api::create_account(
@@ -98,6 +95,23 @@ pub async fn seed(store: &Store, n: usize, seed: u64) -> Result<String> {
         .map_err(|e| anyhow::anyhow!("creating demo account {user}: {}", e.message()))?;
     }
     Ok(showcase)
+}
+
+/// Each capability module adds its demo data on top of the base data set.
+pub async fn seed_modules(store: &Store, data_dir: &std::path::Path) -> Result<()> {
+    super::codes::seed_demo(store, data_dir)
+        .await
+        .context("seeding codes")?;
+    super::policy::seed_demo(store, data_dir)
+        .await
+        .context("seeding policy")?;
+    super::complaints::seed_demo(store, data_dir)
+        .await
+        .context("seeding complaints")?;
+    super::labs::seed_demo(store, data_dir)
+        .await
+        .context("seeding labs")?;
+    Ok(())
 }
 
 pub async fn run(args: DemoArgs) -> Result<()> {
@@ -118,6 +132,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             args.enterprises, args.seed, settings.database_url
         );
         let showcase = seed(&store, args.enterprises, args.seed).await?;
+        seed_modules(&store, &args.data_dir).await?;
         println!("Demo enterprise account belongs to {showcase}");
     } else {
         println!(

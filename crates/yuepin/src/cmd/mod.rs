@@ -2,6 +2,10 @@
 
 pub mod admin;
 pub mod bench;
+pub mod codes;
+pub mod complaints;
 pub mod demo;
 pub mod import;
+pub mod labs;
+pub mod policy;
 pub mod serve;
