@@ -24,19 +24,7 @@ pub struct EventRecord {
 /// inspection → report number; certification → scheme + number; award → enterprise + name +
 /// date; standard → enterprise + standard code; penalty → decision number.
 pub fn event_natural_key(event: &QualityEvent) -> String {
-    match &event.kind {
-        QualityEventKind::Inspection { report_no, .. } => format!("inspection|{report_no}"),
-        QualityEventKind::Certification(cert) => {
-            format!("certification|{}|{}", cert.scheme, cert.number)
-        }
-        QualityEventKind::Award { name, .. } => {
-            format!("award|{}|{name}|{}", event.enterprise, event.date)
-        }
-        QualityEventKind::Standard { code, .. } => {
-            format!("standard|{}|{code}", event.enterprise)
-        }
-        QualityEventKind::Penalty { decision_no, .. } => format!("penalty|{decision_no}"),
-    }
+    event.natural_key()
 }
 
 /// Award levels accepted, canonical code first.
