@@ -55,7 +55,9 @@ pub struct Classifier {
 
 impl std::fmt::Debug for Classifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Classifier").field("terms", &self.terms.len()).finish()
+        f.debug_struct("Classifier")
+            .field("terms", &self.terms.len())
+            .finish()
     }
 }
 
@@ -78,14 +80,23 @@ impl Classifier {
             overrides: Vec::new(),
         };
         for (i, info) in categories().iter().enumerate() {
-            let Some(cat) = Category::from_index(i) else { continue };
+            let Some(cat) = Category::from_index(i) else {
+                continue;
+            };
             for t in &info.terms {
                 c.insert_seed(t, Target::Category(cat));
             }
         }
-        for record in csv::Reader::from_reader(DIVISION_TERMS_CSV.as_bytes()).records().flatten() {
-            let (Some(code), Some(terms)) = (record.get(0), record.get(1)) else { continue };
-            let Ok(div) = Division::parse(code) else { continue };
+        for record in csv::Reader::from_reader(DIVISION_TERMS_CSV.as_bytes())
+            .records()
+            .flatten()
+        {
+            let (Some(code), Some(terms)) = (record.get(0), record.get(1)) else {
+                continue;
+            };
+            let Ok(div) = Division::parse(code) else {
+                continue;
+            };
             for t in terms.split('|') {
                 c.insert_seed(t, Target::Division(div));
             }
@@ -199,7 +210,9 @@ impl Classifier {
             complaint.division = found.division;
             changed |= found.division.is_some();
         }
-        if complaint.category.is_none() && found.category.map(Category::division) == complaint.division {
+        if complaint.category.is_none()
+            && found.category.map(Category::division) == complaint.division
+        {
             complaint.category = found.category;
             changed |= found.category.is_some();
         }
@@ -215,7 +228,10 @@ mod tests {
     fn classifies_and_accepts_corrections() {
         let mut c = Classifier::new();
         let r = c.classify("上周买的格力空调外机噪音很大，制冷效果差");
-        assert_eq!(r.category.map(|c| c.info().key.as_str()), Some("air_conditioner"));
+        assert_eq!(
+            r.category.map(|c| c.info().key.as_str()),
+            Some("air_conditioner")
+        );
         assert_eq!(r.division.map(Division::code), Some(38));
         let r = c.classify("孩子玩的积木有小零件脱落");
         assert_eq!(r.category.map(|c| c.info().key.as_str()), Some("toy"));

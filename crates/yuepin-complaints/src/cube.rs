@@ -19,7 +19,10 @@ pub const DIVISIONS: usize = 31;
 /// Index of a city in `reference::cities()` (0–20).
 pub fn city_index(region: &RegionCode) -> Option<u8> {
     let code = region.city().code.as_str();
-    reference::cities().iter().position(|c| c.code == code).map(|i| i as u8)
+    reference::cities()
+        .iter()
+        .position(|c| c.code == code)
+        .map(|i| i as u8)
 }
 
 /// Division code 13–43 → 0–30.
@@ -108,7 +111,12 @@ pub struct CodedComplaint {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CubeError {
     #[error("complaint {id}: received {date} is outside the cube's range {start}..={end}")]
-    OutOfRange { id: String, date: NaiveDate, start: NaiveDate, end: NaiveDate },
+    OutOfRange {
+        id: String,
+        date: NaiveDate,
+        start: NaiveDate,
+        end: NaiveDate,
+    },
 }
 
 /// The columnar store.
@@ -220,7 +228,9 @@ impl Cube {
         let date = self.date_of(day as usize);
         match grain {
             TimeGrain::Day => date,
-            TimeGrain::IsoWeek => date - Duration::days(i64::from(date.weekday().num_days_from_monday())),
+            TimeGrain::IsoWeek => {
+                date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+            }
             TimeGrain::Month => date.with_day(1).unwrap_or(date),
         }
     }
@@ -230,7 +240,9 @@ impl Cube {
     pub fn counts(&self, grain: TimeGrain, dims: &[Dim]) -> Vec<(CellKey, u64)> {
         let has = |d: Dim| dims.contains(&d);
         // Precompute the period of every day once.
-        let periods: Vec<NaiveDate> = (0..self.days).map(|d| self.period_of(grain, d as u16)).collect();
+        let periods: Vec<NaiveDate> = (0..self.days)
+            .map(|d| self.period_of(grain, d as u16))
+            .collect();
         let chunk = 1 << 16;
         let merged = (0..self.len())
             .into_par_iter()
@@ -263,7 +275,11 @@ impl Cube {
 
     /// Dense daily counts, one row of `days` per series, where `series_of` maps a record
     /// index to a series number below `n_series` (or `None` to skip). Parallel over chunks.
-    pub fn daily_matrix(&self, n_series: usize, series_of: impl Fn(&Self, usize) -> Option<usize> + Sync) -> Vec<Vec<f64>> {
+    pub fn daily_matrix(
+        &self,
+        n_series: usize,
+        series_of: impl Fn(&Self, usize) -> Option<usize> + Sync,
+    ) -> Vec<Vec<f64>> {
         let days = self.days;
         let chunk = 1 << 18;
         let flat = (0..self.len())
@@ -319,7 +335,11 @@ impl Cube {
             .filter_map(|c| {
                 let region = RegionCode::parse(&reference::cities().get(c as usize)?.code).ok()?;
                 let pop = city_population(c)? as f64;
-                Some((region, counts[c as usize], counts[c as usize] as f64 * 1e5 / pop))
+                Some((
+                    region,
+                    counts[c as usize],
+                    counts[c as usize] as f64 * 1e5 / pop,
+                ))
             })
             .collect()
     }
@@ -379,7 +399,11 @@ pub fn trend(series: &[f64], window: usize) -> Option<Trend> {
     Some(Trend {
         recent,
         previous,
-        ratio: if previous > 0.0 { recent / previous } else { f64::INFINITY },
+        ratio: if previous > 0.0 {
+            recent / previous
+        } else {
+            f64::INFINITY
+        },
         slope: sxy / sxx,
     })
 }
@@ -411,7 +435,14 @@ mod tests {
         let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
         let mut cube = Cube::new(start, NaiveDate::from_ymd_opt(2024, 12, 31).unwrap());
         for day in [0u16, 1, 6, 7, 40] {
-            cube.push_coded(CodedComplaint { day, city: 2, division: 25, category: 0, problem: 0, enterprise: NO_ENTERPRISE });
+            cube.push_coded(CodedComplaint {
+                day,
+                city: 2,
+                division: 25,
+                category: 0,
+                problem: 0,
+                enterprise: NO_ENTERPRISE,
+            });
         }
         let weekly = cube.counts(TimeGrain::IsoWeek, &[Dim::City]);
         assert_eq!(weekly[0].1, 3);

@@ -28,7 +28,13 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [Self::EarsC1, Self::EarsC2, Self::EarsC3, Self::Farrington, Self::Cusum];
+    pub const ALL: [Method; 5] = [
+        Self::EarsC1,
+        Self::EarsC2,
+        Self::EarsC3,
+        Self::Farrington,
+        Self::Cusum,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::EarsC1 => "ears_c1",
@@ -94,11 +100,23 @@ impl Default for DetectParams {
         Self {
             levels: vec![Level::City, Level::CityDivision, Level::CityCategory],
             ears: vec![
-                EarsParams { min_sigma: 0.5, ..EarsParams::new(EarsMethod::C1) },
-                EarsParams { min_sigma: 0.5, ..EarsParams::new(EarsMethod::C2) },
-                EarsParams { min_sigma: 0.5, ..EarsParams::new(EarsMethod::C3) },
+                EarsParams {
+                    min_sigma: 0.5,
+                    ..EarsParams::new(EarsMethod::C1)
+                },
+                EarsParams {
+                    min_sigma: 0.5,
+                    ..EarsParams::new(EarsMethod::C2)
+                },
+                EarsParams {
+                    min_sigma: 0.5,
+                    ..EarsParams::new(EarsMethod::C3)
+                },
             ],
-            farrington: Some(FarringtonParams { b: 3, ..FarringtonParams::noufaily() }),
+            farrington: Some(FarringtonParams {
+                b: 3,
+                ..FarringtonParams::noufaily()
+            }),
             cusum: Some(CusumParams::default()),
             day_of_week_adjust: true,
             fdr: 0.05,
@@ -129,10 +147,15 @@ fn build_series(cube: &Cube, levels: &[Level]) -> Vec<(SeriesId, Vec<f64>)> {
     let n_cat = categories().len();
     let mut out = Vec::new();
     for &level in levels {
-        let (width, ids): (usize, Box<dyn Fn(usize) -> (Option<u8>, Option<u8>)>) = match level {
-            Level::City => (1, Box::new(|_| (None, None))),
-            Level::CityDivision => (DIVISIONS, Box::new(|j| (Some(j as u8), None))),
-            Level::CityCategory => (n_cat, Box::new(|j| (None, Some(j as u8)))),
+        let width = match level {
+            Level::City => 1,
+            Level::CityDivision => DIVISIONS,
+            Level::CityCategory => n_cat,
+        };
+        let ids = |j: usize| match level {
+            Level::City => (None, None),
+            Level::CityDivision => (Some(j as u8), None),
+            Level::CityCategory => (None, Some(j as u8)),
         };
         let matrix = cube.daily_matrix(21 * width, |c, i| {
             let city = c.city_of(i);
@@ -151,7 +174,15 @@ fn build_series(cube: &Cube, levels: &[Level]) -> Vec<(SeriesId, Vec<f64>)> {
                 continue; // never-seen combinations carry no signal
             }
             let (division, category) = ids(s % width);
-            out.push((SeriesId { level, city: (s / width) as u8, division, category }, series));
+            out.push((
+                SeriesId {
+                    level,
+                    city: (s / width) as u8,
+                    division,
+                    category,
+                },
+                series,
+            ));
         }
     }
     out
@@ -208,7 +239,10 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
             if let Some(f) = &params.farrington {
                 let (weekly, first_monday) = daily_to_weekly(daily, start);
                 // Only weeks that can be reported are fitted (each week is an independent fit).
-                let first_week = params.report_from_day.saturating_sub(first_monday).div_ceil(7);
+                let first_week = params
+                    .report_from_day
+                    .saturating_sub(first_monday)
+                    .div_ceil(7);
                 for t in f.first_index().max(first_week)..weekly.len() {
                     if let Some(mut o) = farrington_at(&weekly, t, f) {
                         o.index = first_monday + 7 * o.index;
@@ -221,7 +255,9 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
         .collect();
     let mut alarms = Vec::new();
     for method in Method::ALL {
-        let idx: Vec<usize> = (0..tested.len()).filter(|&i| tested[i].0 == method).collect();
+        let idx: Vec<usize> = (0..tested.len())
+            .filter(|&i| tested[i].0 == method)
+            .collect();
         let p: Vec<f64> = idx.iter().map(|&i| tested[i].2.p_value).collect();
         let q = benjamini_hochberg(&p);
         for (k, &i) in idx.iter().enumerate() {
@@ -230,7 +266,10 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
                 continue;
             }
             let id = series[s].0;
-            let Some(region) = reference::cities().get(id.city as usize).and_then(|c| RegionCode::parse(&c.code).ok()) else {
+            let Some(region) = reference::cities()
+                .get(id.city as usize)
+                .and_then(|c| RegionCode::parse(&c.code).ok())
+            else {
                 continue;
             };
             let category = id.category.and_then(|c| Category::from_index(c as usize));
@@ -238,9 +277,15 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
                 method,
                 level: id.level,
                 region,
-                division: id.division.and_then(division_from_index).or(category.map(Category::division)),
+                division: id
+                    .division
+                    .and_then(division_from_index)
+                    .or(category.map(Category::division)),
                 category,
-                period: Period { start: start + Duration::days(o.index as i64), days },
+                period: Period {
+                    start: start + Duration::days(o.index as i64),
+                    days,
+                },
                 observed: o.observed,
                 expected: o.expected,
                 threshold: o.upperbound,
@@ -281,7 +326,12 @@ pub fn roll_up(alarms: &[Alarm]) -> Vec<CityRollup> {
     for a in alarms {
         let entry = by_city
             .entry((a.period, a.region.as_str().to_string()))
-            .or_insert_with(|| CityRollup { region: a.region.clone(), period: a.period, city_alarms: Vec::new(), divisions: Vec::new() });
+            .or_insert_with(|| CityRollup {
+                region: a.region.clone(),
+                period: a.period,
+                city_alarms: Vec::new(),
+                divisions: Vec::new(),
+            });
         let Some(division) = a.division else {
             entry.city_alarms.push(a.clone());
             continue;
@@ -289,7 +339,11 @@ pub fn roll_up(alarms: &[Alarm]) -> Vec<CityRollup> {
         let pos = match entry.divisions.iter().position(|d| d.division == division) {
             Some(p) => p,
             None => {
-                entry.divisions.push(DivisionRollup { division, alarms: Vec::new(), categories: Vec::new() });
+                entry.divisions.push(DivisionRollup {
+                    division,
+                    alarms: Vec::new(),
+                    categories: Vec::new(),
+                });
                 entry.divisions.len() - 1
             }
         };

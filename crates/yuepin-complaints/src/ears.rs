@@ -57,7 +57,13 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
 }
 
 /// Baseline (mean, floored sd) for time `t` with the given lag of the most recent value used.
-fn baseline_at(observed: &[f64], t: usize, baseline: usize, nearest_lag: usize, min_sigma: f64) -> (f64, f64) {
+fn baseline_at(
+    observed: &[f64],
+    t: usize,
+    baseline: usize,
+    nearest_lag: usize,
+    min_sigma: f64,
+) -> (f64, f64) {
     let end = t + 1 - nearest_lag; // exclusive
     let (mean, sd) = mean_sd(&observed[end - baseline..end]);
     (mean, sd.max(min_sigma))
@@ -78,7 +84,11 @@ pub fn ears(observed: &[f64], params: &EarsParams) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(observed.len() - first);
     match params.method {
         EarsMethod::C1 | EarsMethod::C2 => {
-            let lag = if params.method == EarsMethod::C1 { 1 } else { 3 };
+            let lag = if params.method == EarsMethod::C1 {
+                1
+            } else {
+                3
+            };
             for (t, &x) in observed.iter().enumerate().skip(first) {
                 let (mean, sd) = baseline_at(observed, t, b, lag, ms);
                 let upper = mean + z_alpha * sd;
@@ -147,7 +157,10 @@ mod tests {
         for o in ears_c3(&zeros) {
             assert!(!o.alarm);
         }
-        let p = EarsParams { min_sigma: 0.5, ..EarsParams::new(EarsMethod::C2) };
+        let p = EarsParams {
+            min_sigma: 0.5,
+            ..EarsParams::new(EarsMethod::C2)
+        };
         let mut sparse = vec![0.0; 20];
         sparse[15] = 2.0;
         assert!(ears(&sparse, &p).iter().any(|o| o.alarm));

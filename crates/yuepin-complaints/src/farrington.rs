@@ -6,7 +6,9 @@
 //! not extrapolating, and the negative-binomial plug-in threshold (`thresholdMethod = "nbPlugin"`).
 //! The series is indexed by position (R's `epochAsDate = FALSE`), `freq` periods per year.
 
-use crate::stats::{nbinom_quantile, nbinom_sf_at_least, pois_quantile, pois_sf_at_least, t_two_sided_p};
+use crate::stats::{
+    nbinom_quantile, nbinom_sf_at_least, pois_quantile, pois_sf_at_least, t_two_sided_p,
+};
 use crate::surveillance::Outcome;
 
 /// Control parameters of `farringtonFlexible` (only the nbPlugin threshold is implemented).
@@ -339,7 +341,14 @@ fn fit_flexible(data: &GlmData, trend: bool, prm: &FarringtonParams) -> Option<F
 }
 
 /// `anscombe.residuals` then `algo.farrington.assign.weights`.
-fn anscombe_weights(fit: &GlmFit, x: &[f64], p: usize, y: &[f64], phi: f64, threshold: f64) -> Vec<f64> {
+fn anscombe_weights(
+    fit: &GlmFit,
+    x: &[f64],
+    p: usize,
+    y: &[f64],
+    phi: f64,
+    threshold: f64,
+) -> Vec<f64> {
     let s: Vec<f64> = (0..y.len())
         .map(|i| {
             let row = &x[i * p..(i + 1) * p];
@@ -361,7 +370,13 @@ fn anscombe_weights(fit: &GlmFit, x: &[f64], p: usize, y: &[f64], phi: f64, thre
         .sum();
     let gamma = s.len() as f64 / denom;
     s.iter()
-        .map(|&v| if v > threshold { gamma * v.powi(-2) } else { gamma })
+        .map(|&v| {
+            if v > threshold {
+                gamma * v.powi(-2)
+            } else {
+                gamma
+            }
+        })
         .collect()
 }
 
@@ -390,7 +405,11 @@ pub fn farrington_at(observed: &[f64], t: usize, prm: &FarringtonParams) -> Opti
     let k = t + 1;
     let y_now = *observed.get(t)?;
     let data = reference_data(observed, k, prm)?;
-    let level_now = if prm.no_periods == 1 { 0 } else { prm.no_periods };
+    let level_now = if prm.no_periods == 1 {
+        0
+    } else {
+        prm.no_periods
+    };
     if prm.no_periods != 1 && !data.levels.contains(&level_now) {
         return None;
     }
@@ -420,7 +439,10 @@ pub fn farrington_at(observed: &[f64], t: usize, prm: &FarringtonParams) -> Opti
             nbinom_sf_at_least(y_now, size, 1.0 / phi),
         )
     } else {
-        (pois_quantile(1.0 - prm.alpha, mu0), pois_sf_at_least(y_now, mu0))
+        (
+            pois_quantile(1.0 - prm.alpha, mu0),
+            pois_sf_at_least(y_now, mu0),
+        )
     };
     let window_start = (k + 1).saturating_sub(prm.limit54.1).max(1);
     let recent: f64 = observed[window_start - 1..k].iter().sum();
@@ -431,7 +453,11 @@ pub fn farrington_at(observed: &[f64], t: usize, prm: &FarringtonParams) -> Opti
     Some(Outcome {
         index: t,
         observed: y_now,
-        expected: if enough_cases && !upper.is_nan() { mu0 } else { f64::NAN },
+        expected: if enough_cases && !upper.is_nan() {
+            mu0
+        } else {
+            f64::NAN
+        },
         upperbound: if enough_cases { upper } else { f64::NAN },
         alarm,
         p_value: prob,

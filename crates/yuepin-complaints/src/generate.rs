@@ -10,7 +10,9 @@
 
 use crate::cube::{city_index, division_index, CodedComplaint, Cube, NO_ENTERPRISE, UNKNOWN};
 use crate::detect::{detect_all, DetectParams, Level, Method};
-use crate::model::{categories, Category, Channel, Complainant, Complaint, ComplaintId, ComplaintKind, ProblemType};
+use crate::model::{
+    categories, Category, Channel, Complainant, Complaint, ComplaintId, ComplaintKind, ProblemType,
+};
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::{Rng, RngCore, SeedableRng};
@@ -38,7 +40,15 @@ pub struct GeneratorParams {
 
 impl GeneratorParams {
     pub fn new(start: NaiveDate, days: usize, mean_daily: f64) -> Self {
-        Self { start, days, mean_daily, random_outbreaks: 0, outbreaks: Vec::new(), personal_data: false, outbreaks_from_day: 364 }
+        Self {
+            start,
+            days,
+            mean_daily,
+            random_outbreaks: 0,
+            outbreaks: Vec::new(),
+            personal_data: false,
+            outbreaks_from_day: 364,
+        }
     }
 }
 
@@ -55,8 +65,18 @@ pub struct Outbreak {
 
 /// Spring Festival (农历正月初一) dates 2019–2030.
 const SPRING_FESTIVAL: [(i32, u32, u32); 12] = [
-    (2019, 2, 5), (2020, 1, 25), (2021, 2, 12), (2022, 2, 1), (2023, 1, 22), (2024, 2, 10),
-    (2025, 1, 29), (2026, 2, 17), (2027, 2, 6), (2028, 1, 26), (2029, 2, 13), (2030, 2, 3),
+    (2019, 2, 5),
+    (2020, 1, 25),
+    (2021, 2, 12),
+    (2022, 2, 1),
+    (2023, 1, 22),
+    (2024, 2, 10),
+    (2025, 1, 29),
+    (2026, 2, 17),
+    (2027, 2, 6),
+    (2028, 1, 26),
+    (2029, 2, 13),
+    (2030, 2, 3),
 ];
 
 /// Multiplicative seasonal factor for a date.
@@ -90,15 +110,21 @@ pub fn weekday_factor(date: NaiveDate) -> f64 {
 
 /// Relative complaint volume per category (by key; unlisted = 1).
 fn category_weight(key: &str, date: NaiveDate) -> f64 {
-    let base = match key {
+    match key {
         "mobile_phone" | "food_processed" | "clothing" => 8.0,
         "cosmetics" | "e_bike" | "footwear" | "furniture" | "car" => 5.0,
-        "air_conditioner" => if (5..=8).contains(&date.month()) { 7.0 } else { 2.5 },
-        "refrigerator" | "washing_machine" | "kitchen_appliance" | "computer" | "television" | "toy" | "dairy" | "beverage" | "audio_wearable" | "charger_power" => 3.0,
+        "air_conditioner" => {
+            if (5..=8).contains(&date.month()) {
+                7.0
+            } else {
+                2.5
+            }
+        }
+        "refrigerator" | "washing_machine" | "kitchen_appliance" | "computer" | "television"
+        | "toy" | "dairy" | "beverage" | "audio_wearable" | "charger_power" => 3.0,
         "tobacco" | "firework" | "printing" | "fertilizer_pesticide" => 0.3,
         _ => 1.0,
-    };
-    base
+    }
 }
 
 /// City weight: population × economic multiplier for the big four.
@@ -106,7 +132,10 @@ fn city_weights() -> Vec<f64> {
     (0..21u8)
         .map(|c| {
             let pop = crate::cube::city_population(c).unwrap_or(3_000_000) as f64;
-            let code = reference::cities().get(c as usize).map(|c| c.code.as_str()).unwrap_or("");
+            let code = reference::cities()
+                .get(c as usize)
+                .map(|c| c.code.as_str())
+                .unwrap_or("");
             let boost = match code {
                 "440100" | "440300" => 1.6,
                 "441900" | "440600" => 1.3,
@@ -117,16 +146,54 @@ fn city_weights() -> Vec<f64> {
         .collect()
 }
 
-const PLATFORMS: [&str; 8] = ["淘宝", "京东", "拼多多", "抖音直播间", "实体店", "商场专柜", "微信小程序", "品牌官网"];
-const DEMANDS: [&str; 6] = ["要求退货退款", "要求更换", "要求赔偿损失", "希望监管部门依法查处", "要求商家履行三包义务", "要求给个说法"];
+const PLATFORMS: [&str; 8] = [
+    "淘宝",
+    "京东",
+    "拼多多",
+    "抖音直播间",
+    "实体店",
+    "商场专柜",
+    "微信小程序",
+    "品牌官网",
+];
+const DEMANDS: [&str; 6] = [
+    "要求退货退款",
+    "要求更换",
+    "要求赔偿损失",
+    "希望监管部门依法查处",
+    "要求商家履行三包义务",
+    "要求给个说法",
+];
 
 fn problem_phrase(p: ProblemType, rng: &mut impl Rng) -> &'static str {
     let options: &[&str] = match p {
-        ProblemType::Quality => &["使用不到一个月就出现故障", "质量很差，做工粗糙", "收到时就有破损", "用了几天就坏了"],
-        ProblemType::Safety => &["使用过程中突然冒烟起火", "存在严重安全隐患，差点伤到孩子", "发生爆炸，幸好没人受伤", "边缘锋利划伤了手"],
-        ProblemType::FalseAdvertising => &["实际效果与宣传严重不符", "页面宣传的功能根本没有", "直播间夸大宣传"],
-        ProblemType::AfterSales => &["联系客服一直推脱不处理", "保修期内维修被拒", "售后电话打不通"],
-        ProblemType::Contract => &["付款后迟迟不发货", "商家单方面取消订单", "退款申请一直未处理"],
+        ProblemType::Quality => &[
+            "使用不到一个月就出现故障",
+            "质量很差，做工粗糙",
+            "收到时就有破损",
+            "用了几天就坏了",
+        ],
+        ProblemType::Safety => &[
+            "使用过程中突然冒烟起火",
+            "存在严重安全隐患，差点伤到孩子",
+            "发生爆炸，幸好没人受伤",
+            "边缘锋利划伤了手",
+        ],
+        ProblemType::FalseAdvertising => &[
+            "实际效果与宣传严重不符",
+            "页面宣传的功能根本没有",
+            "直播间夸大宣传",
+        ],
+        ProblemType::AfterSales => &[
+            "联系客服一直推脱不处理",
+            "保修期内维修被拒",
+            "售后电话打不通",
+        ],
+        ProblemType::Contract => &[
+            "付款后迟迟不发货",
+            "商家单方面取消订单",
+            "退款申请一直未处理",
+        ],
         ProblemType::Price => &["先涨价后打折", "结算价格与标价不一致", "收取不合理费用"],
         ProblemType::Counterfeit => &["怀疑是假冒产品", "与正品对比明显是仿冒的", "商标疑似侵权"],
         ProblemType::Labeling => &["没有中文标签", "生产日期标注不清", "未标明厂名厂址"],
@@ -138,12 +205,19 @@ fn problem_phrase(p: ProblemType, rng: &mut impl Rng) -> &'static str {
 /// Builds a complaint text mentioning one of the category's lexicon terms.
 fn complaint_text(cat: Category, p: ProblemType, date: NaiveDate, rng: &mut impl Rng) -> String {
     let terms = &cat.info().terms;
-    let term = terms.get(rng.gen_range(0..terms.len().max(1))).map(String::as_str).unwrap_or("商品");
+    let term = terms
+        .get(rng.gen_range(0..terms.len().max(1)))
+        .map(String::as_str)
+        .unwrap_or("商品");
     let platform = PLATFORMS[rng.gen_range(0..PLATFORMS.len())];
     let demand = DEMANDS[rng.gen_range(0..DEMANDS.len())];
     let phrase = problem_phrase(p, rng);
     match rng.gen_range(0..3) {
-        0 => format!("本人于{}月{}日在{platform}购买了{term}，{phrase}，{demand}。", date.month(), date.day()),
+        0 => format!(
+            "本人于{}月{}日在{platform}购买了{term}，{phrase}，{demand}。",
+            date.month(),
+            date.day()
+        ),
         1 => format!("{platform}买的{term}{phrase}，多次沟通无果，{demand}。"),
         _ => format!("消费者反映：其购买的{term}{phrase}，{demand}。"),
     }
@@ -155,14 +229,18 @@ fn problem_weights() -> WeightedIndex<f64> {
 }
 
 const SURNAMES: [&str; 10] = ["陈", "李", "黄", "张", "梁", "林", "刘", "吴", "何", "欧阳"];
-const GIVEN: [&str; 10] = ["伟", "芳", "秀英", "志强", "丽娟", "建华", "小明", "嘉怡", "俊杰", "婷"];
+const GIVEN: [&str; 10] = [
+    "伟", "芳", "秀英", "志强", "丽娟", "建华", "小明", "嘉怡", "俊杰", "婷",
+];
 
 /// Draws random outbreaks: 7–28 days, 1.5–6 extra complaints/day, in a random city × category,
 /// starting after the first year so detectors have a baseline.
 fn random_outbreaks(params: &GeneratorParams, rng: &mut impl Rng) -> Vec<Outbreak> {
     let cw = WeightedIndex::new(city_weights()).expect("positive weights");
     let n_cat = categories().len();
-    let min_start = params.outbreaks_from_day.min(params.days.saturating_sub(60));
+    let min_start = params
+        .outbreaks_from_day
+        .min(params.days.saturating_sub(60));
     (0..params.random_outbreaks)
         .filter_map(|_| {
             let len = rng.gen_range(7..=28);
@@ -195,7 +273,11 @@ pub fn generate(seed: u64, params: GeneratorParams) -> Generated {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
     let mut outbreaks = params.outbreaks.clone();
     outbreaks.extend(random_outbreaks(&params, &mut rng));
-    Generated { params, seed, outbreaks }
+    Generated {
+        params,
+        seed,
+        outbreaks,
+    }
 }
 
 /// One generated record before text rendering.
@@ -237,22 +319,49 @@ impl Generated {
                 return None;
             }
             let date = self.params.start + Duration::days(day as i64);
-            if category_weights.as_ref().is_none_or(|(m, _)| *m != date.month()) {
-                let w: Vec<f64> = categories().iter().map(|c| category_weight(&c.key, date)).collect();
-                category_weights = Some((date.month(), WeightedIndex::new(w).expect("positive weights")));
+            if category_weights
+                .as_ref()
+                .is_none_or(|(m, _)| *m != date.month())
+            {
+                let w: Vec<f64> = categories()
+                    .iter()
+                    .map(|c| category_weight(&c.key, date))
+                    .collect();
+                category_weights = Some((
+                    date.month(),
+                    WeightedIndex::new(w).expect("positive weights"),
+                ));
             }
-            let Some((_, catw)) = category_weights.as_ref() else { return None };
+            let (_, catw) = category_weights.as_ref()?;
             let lambda = self.params.mean_daily * season_factor(date) * weekday_factor(date);
-            let n = Poisson::new(lambda.max(1e-9)).map(|p| p.sample(&mut rng) as usize).unwrap_or(0);
+            let n = Poisson::new(lambda.max(1e-9))
+                .map(|p| p.sample(&mut rng) as usize)
+                .unwrap_or(0);
             for _ in 0..n {
-                buffer.push(Draw { day, city: cw.sample(&mut rng), category: catw.sample(&mut rng).min(n_cat - 1), problem: ProblemType::ALL[pw.sample(&mut rng)] });
+                buffer.push(Draw {
+                    day,
+                    city: cw.sample(&mut rng),
+                    category: catw.sample(&mut rng).min(n_cat - 1),
+                    problem: ProblemType::ALL[pw.sample(&mut rng)],
+                });
             }
             for &(s, e, city, category, extra) in &outbreak_codes {
                 if day >= s && day <= e {
-                    let k = Poisson::new(extra).map(|p| p.sample(&mut rng) as usize).unwrap_or(0);
+                    let k = Poisson::new(extra)
+                        .map(|p| p.sample(&mut rng) as usize)
+                        .unwrap_or(0);
                     for _ in 0..k {
-                        let problem = if rng.gen_bool(0.5) { ProblemType::Safety } else { ProblemType::Quality };
-                        buffer.push(Draw { day, city, category, problem });
+                        let problem = if rng.gen_bool(0.5) {
+                            ProblemType::Safety
+                        } else {
+                            ProblemType::Quality
+                        };
+                        buffer.push(Draw {
+                            day,
+                            city,
+                            category,
+                            problem,
+                        });
                     }
                 }
             }
@@ -280,7 +389,10 @@ impl Generated {
     /// division, so the classifier has work to do.
     pub fn complaints(&self) -> impl Iterator<Item = Complaint> + '_ {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed.wrapping_add(1));
-        let regions: Vec<RegionCode> = reference::cities().iter().filter_map(|c| RegionCode::parse(&c.code).ok()).collect();
+        let regions: Vec<RegionCode> = reference::cities()
+            .iter()
+            .filter_map(|c| RegionCode::parse(&c.code).ok())
+            .collect();
         self.draws().enumerate().filter_map(move |(i, d)| {
             let date = self.params.start + Duration::days(d.day as i64);
             let cat = Category::from_index(d.category)?;
@@ -288,19 +400,29 @@ impl Generated {
             let seconds = rng.gen_range(8 * 3600..21 * 3600);
             let received_at = date.and_hms_opt(0, 0, 0)? + Duration::seconds(seconds);
             let roll: f64 = rng.gen();
-            let complainant = if self.params.personal_data { fake_person(&mut rng, regions.get(d.city)?) } else { Complainant::default() };
+            let complainant = if self.params.personal_data {
+                fake_person(&mut rng, regions.get(d.city)?)
+            } else {
+                Complainant::default()
+            };
             Some(Complaint {
                 id: ComplaintId::parse(&format!("G{}{:09}", date.format("%Y%m%d"), i)).ok()?,
                 received_at,
                 channel: Channel::ALL[rng.gen_range(0..Channel::ALL.len())],
-                kind: if rng.gen_bool(0.85) { ComplaintKind::Complaint } else { ComplaintKind::Report },
+                kind: if rng.gen_bool(0.85) {
+                    ComplaintKind::Complaint
+                } else {
+                    ComplaintKind::Report
+                },
                 region: regions.get(d.city)?.clone(),
                 enterprise_uscc: None,
                 enterprise_name: None,
                 category: (roll >= 0.10).then_some(cat),
                 division: (roll >= 0.05).then_some(cat.division()),
                 problem: d.problem,
-                amount: rng.gen_bool(0.7).then(|| Yuan::from_fen(rng.gen_range(1_000..2_000_000))),
+                amount: rng
+                    .gen_bool(0.7)
+                    .then(|| Yuan::from_fen(rng.gen_range(1_000..2_000_000))),
                 text,
                 complainant,
             })
@@ -309,12 +431,35 @@ impl Generated {
 }
 
 fn fake_person(rng: &mut impl RngCore, region: &RegionCode) -> Complainant {
-    let name = format!("{}{}", SURNAMES[(rng.next_u32() % 10) as usize], GIVEN[(rng.next_u32() % 10) as usize]);
-    let phone = format!("13{}{:08}", rng.next_u32() % 10, rng.next_u32() % 100_000_000);
+    let name = format!(
+        "{}{}",
+        SURNAMES[(rng.next_u32() % 10) as usize],
+        GIVEN[(rng.next_u32() % 10) as usize]
+    );
+    let phone = format!(
+        "13{}{:08}",
+        rng.next_u32() % 10,
+        rng.next_u32() % 100_000_000
+    );
     let birth = 1960 + rng.next_u32() % 45;
-    let id = format!("{}{birth}0{}1{}{:03}{}", region.as_str(), 1 + rng.next_u32() % 9, rng.next_u32() % 9, rng.next_u32() % 1000, rng.next_u32() % 10);
+    let id = format!(
+        "{}{birth}0{}1{}{:03}{}",
+        region.as_str(),
+        1 + rng.next_u32() % 9,
+        rng.next_u32() % 9,
+        rng.next_u32() % 1000,
+        rng.next_u32() % 10
+    );
     let city = region.city().name_zh.clone();
-    Complainant { name: Some(name), phone: Some(phone), id_number: Some(id), address: Some(format!("广东省{city}某某区某某街道{}号", 1 + rng.next_u32() % 300)) }
+    Complainant {
+        name: Some(name),
+        phone: Some(phone),
+        id_number: Some(id),
+        address: Some(format!(
+            "广东省{city}某某区某某街道{}号",
+            1 + rng.next_u32() % 300
+        )),
+    }
 }
 
 /// Detection quality of one method on generated data.
@@ -340,14 +485,30 @@ pub fn evaluate(data: &Generated, params: &DetectParams) -> Vec<MethodScore> {
     for c in data.coded() {
         cube.push_coded(c);
     }
-    let prm = DetectParams { levels: vec![Level::CityCategory], ..params.clone() };
+    let prm = DetectParams {
+        levels: vec![Level::CityCategory],
+        ..params.clone()
+    };
     let alarms = detect_all(&cube, &prm);
     let in_outbreak = |region: &RegionCode, cat: Option<Category>, from: NaiveDate, days: i64| {
-        data.outbreaks.iter().find(|o| &o.region == region && Some(o.category) == cat && from <= o.end && from + Duration::days(days - 1) >= o.start)
+        data.outbreaks.iter().find(|o| {
+            &o.region == region
+                && Some(o.category) == cat
+                && from <= o.end
+                && from + Duration::days(days - 1) >= o.start
+        })
     };
     let n_series_days = |days_per: i64| -> f64 {
         // tested periods ≈ series × reportable periods; used only as the FPR denominator
-        let series = cube.counts(crate::cube::TimeGrain::Day, &[crate::cube::Dim::City, crate::cube::Dim::Category]).iter().map(|(k, _)| (k.city, k.category)).collect::<std::collections::HashSet<_>>().len() as f64;
+        let series = cube
+            .counts(
+                crate::cube::TimeGrain::Day,
+                &[crate::cube::Dim::City, crate::cube::Dim::Category],
+            )
+            .iter()
+            .map(|(k, _)| (k.city, k.category))
+            .collect::<std::collections::HashSet<_>>()
+            .len() as f64;
         series * (data.params.days.saturating_sub(prm.report_from_day) as f64 / days_per as f64)
     };
     Method::ALL
@@ -357,18 +518,43 @@ pub fn evaluate(data: &Generated, params: &DetectParams) -> Vec<MethodScore> {
             let days_per = if method == Method::Farrington { 7 } else { 1 };
             let mut delays = Vec::new();
             let report_from = start + Duration::days(prm.report_from_day as i64);
-            let scored: Vec<&Outbreak> = data.outbreaks.iter().filter(|o| o.end >= report_from).collect();
+            let scored: Vec<&Outbreak> = data
+                .outbreaks
+                .iter()
+                .filter(|o| o.end >= report_from)
+                .collect();
             for o in &scored {
                 let first = mine
                     .iter()
-                    .filter(|a| a.region == o.region && a.category == Some(o.category) && a.period.start <= o.end && a.period.start + Duration::days(i64::from(a.period.days) - 1) >= o.start)
-                    .map(|a| (a.period.start + Duration::days(i64::from(a.period.days) - 1) - o.start).num_days().max(0))
+                    .filter(|a| {
+                        a.region == o.region
+                            && a.category == Some(o.category)
+                            && a.period.start <= o.end
+                            && a.period.start + Duration::days(i64::from(a.period.days) - 1)
+                                >= o.start
+                    })
+                    .map(|a| {
+                        (a.period.start + Duration::days(i64::from(a.period.days) - 1) - o.start)
+                            .num_days()
+                            .max(0)
+                    })
                     .min();
                 if let Some(d) = first {
                     delays.push(d as f64);
                 }
             }
-            let false_alarms = mine.iter().filter(|a| in_outbreak(&a.region, a.category, a.period.start, i64::from(a.period.days)).is_none()).count() as f64;
+            let false_alarms = mine
+                .iter()
+                .filter(|a| {
+                    in_outbreak(
+                        &a.region,
+                        a.category,
+                        a.period.start,
+                        i64::from(a.period.days),
+                    )
+                    .is_none()
+                })
+                .count() as f64;
             delays.sort_by(f64::total_cmp);
             MethodScore {
                 method,

@@ -3,7 +3,9 @@
 //! `Result<Complaint, RowError>` so memory stays bounded by one row plus the set of ids seen
 //! (8 bytes per row, for duplicate detection). The column schema is in docs/complaints-import.md.
 
-use crate::model::{Category, Channel, Complainant, Complaint, ComplaintId, ComplaintKind, ProblemType};
+use crate::model::{
+    Category, Channel, Complainant, Complaint, ComplaintId, ComplaintKind, ProblemType,
+};
 use calamine::{DataRef, Reader, Xlsx};
 use chrono::{NaiveDate, NaiveDateTime};
 use encoding_rs::GBK;
@@ -36,7 +38,10 @@ pub enum IngestError {
     #[error("无法识别文件编码 (input is neither valid UTF-8 nor GBK near byte {offset}; convert it or pass the encoding explicitly)")]
     UnknownEncoding { offset: usize },
     #[error("缺少必填列 {missing:?} (missing required columns; found {found:?})")]
-    MissingColumns { missing: Vec<&'static str>, found: Vec<String> },
+    MissingColumns {
+        missing: Vec<&'static str>,
+        found: Vec<String>,
+    },
     #[error("无法读取表头 (cannot read the header row: {0})")]
     Header(String),
     #[error("读取失败 (I/O error: {0})")]
@@ -100,7 +105,12 @@ impl Columns {
         let missing: Vec<&'static str> = REQUIRED
             .iter()
             .copied()
-            .filter(|r| FIELDS.iter().position(|(n, _)| n == r).is_some_and(|i| slot[i].is_none()))
+            .filter(|r| {
+                FIELDS
+                    .iter()
+                    .position(|(n, _)| n == r)
+                    .is_some_and(|i| slot[i].is_none())
+            })
             .collect();
         if missing.is_empty() {
             Ok(Self { slot })
@@ -120,7 +130,10 @@ pub fn parse_datetime(input: &str) -> Option<NaiveDateTime> {
         let d = NaiveDate::parse_from_str(s, "%Y%m%d").ok()?;
         return d.and_hms_opt(0, 0, 0);
     }
-    for part in s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()) {
+    for part in s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+    {
         if count == 6 {
             // fractional seconds are ignored; anything more is not a datetime
             if count == 6 && part.len() <= 9 && s.contains('.') {
@@ -174,30 +187,60 @@ impl RowBuilder {
         }
     }
 
-    fn build<'r>(&mut self, row: u64, get: impl Fn(usize) -> Option<&'r str>) -> Result<Complaint, RowError> {
+    fn build<'r>(
+        &mut self,
+        row: u64,
+        get: impl Fn(usize) -> Option<&'r str>,
+    ) -> Result<Complaint, RowError> {
         let field = |i: usize| -> Option<&'r str> {
-            self.columns.slot[i].and_then(&get).map(str::trim).filter(|s| !s.is_empty())
+            self.columns.slot[i]
+                .and_then(&get)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
         };
         let err = |f: &str, reason: String| RowError {
             row,
             field: f.to_string(),
             reason,
         };
-        let required = |i: usize| field(i).ok_or_else(|| err(FIELDS[i].0, "必填字段为空 (required field is empty)".into()));
+        let required = |i: usize| {
+            field(i)
+                .ok_or_else(|| err(FIELDS[i].0, "必填字段为空 (required field is empty)".into()))
+        };
         let id = ComplaintId::parse(required(0)?).map_err(|e| err("id", e.reason))?;
         let raw_time = required(1)?;
         let received_at = parse_datetime(raw_time).ok_or_else(|| {
-            err("received_at", format!("无法识别的时间 {raw_time:?} (not a date/time; use YYYY-MM-DD HH:MM:SS)"))
+            err(
+                "received_at",
+                format!("无法识别的时间 {raw_time:?} (not a date/time; use YYYY-MM-DD HH:MM:SS)"),
+            )
         })?;
-        let channel = Channel::parse(field(2).unwrap_or("")).map_err(|e| err("channel", e.reason))?;
+        let channel =
+            Channel::parse(field(2).unwrap_or("")).map_err(|e| err("channel", e.reason))?;
         let kind = ComplaintKind::parse(required(3)?).map_err(|e| err("kind", e.reason))?;
-        let region = self.regions.get(required(4)?).map_err(|r| err("region", r))?;
-        let enterprise_uscc = field(5).map(Uscc::parse).transpose().map_err(|e| err("enterprise_uscc", e.reason))?;
+        let region = self
+            .regions
+            .get(required(4)?)
+            .map_err(|r| err("region", r))?;
+        let enterprise_uscc = field(5)
+            .map(Uscc::parse)
+            .transpose()
+            .map_err(|e| err("enterprise_uscc", e.reason))?;
         let enterprise_name = field(6).map(str::to_string);
-        let category = field(7).map(Category::parse).transpose().map_err(|e| err("category", e.reason))?;
-        let division = field(8).map(Division::parse).transpose().map_err(|e| err("division", e.reason))?;
-        let problem = ProblemType::parse(field(9).unwrap_or("")).map_err(|e| err("problem", e.reason))?;
-        let amount = field(10).map(Yuan::parse).transpose().map_err(|e| err("amount", e.reason))?;
+        let category = field(7)
+            .map(Category::parse)
+            .transpose()
+            .map_err(|e| err("category", e.reason))?;
+        let division = field(8)
+            .map(Division::parse)
+            .transpose()
+            .map_err(|e| err("division", e.reason))?;
+        let problem =
+            ProblemType::parse(field(9).unwrap_or("")).map_err(|e| err("problem", e.reason))?;
+        let amount = field(10)
+            .map(Yuan::parse)
+            .transpose()
+            .map_err(|e| err("amount", e.reason))?;
         let text = required(11)?.to_string();
         let complainant = Complainant {
             name: field(12).map(str::to_string),
@@ -208,7 +251,10 @@ impl RowBuilder {
         let mut h = DefaultHasher::new();
         id.as_str().hash(&mut h);
         if !self.seen_ids.insert(h.finish()) {
-            return Err(err("id", format!("编号 {id} 在本文件中重复 (duplicate id within the file)")));
+            return Err(err(
+                "id",
+                format!("编号 {id} 在本文件中重复 (duplicate id within the file)"),
+            ));
         }
         Ok(Complaint {
             id,
@@ -241,7 +287,9 @@ fn sniff(sample: &[u8], at_eof: bool) -> Result<TextEncoding, IngestError> {
             if !had_errors || (!at_eof && !GBK.decode_without_bom_handling(clean_prefix).1) {
                 Ok(TextEncoding::Gbk)
             } else {
-                Err(IngestError::UnknownEncoding { offset: e.valid_up_to() })
+                Err(IngestError::UnknownEncoding {
+                    offset: e.valid_up_to(),
+                })
             }
         }
     }
@@ -348,21 +396,25 @@ impl ComplaintParser {
         mut on_row: impl FnMut(Result<Complaint, RowError>) -> bool,
     ) -> Result<(), IngestError> {
         let mut book: Xlsx<R> = Xlsx::new(reader).map_err(|e| IngestError::Xlsx(e.to_string()))?;
-        let sheet = book
-            .sheet_names()
-            .first()
-            .cloned()
-            .ok_or_else(|| IngestError::Xlsx("工作簿没有工作表 (workbook has no sheets)".into()))?;
+        let sheet =
+            book.sheet_names().first().cloned().ok_or_else(|| {
+                IngestError::Xlsx("工作簿没有工作表 (workbook has no sheets)".into())
+            })?;
         let mut cells = book
             .worksheet_cells_reader(&sheet)
             .map_err(|e| IngestError::Xlsx(e.to_string()))?;
         let mut builder: Option<RowBuilder> = None;
         let mut current_row: Option<u32> = None;
         let mut values: Vec<String> = Vec::new();
-        let mut flush = |builder: &mut Option<RowBuilder>, row: u32, values: &mut Vec<String>| -> Result<bool, IngestError> {
+        let mut flush = |builder: &mut Option<RowBuilder>,
+                         row: u32,
+                         values: &mut Vec<String>|
+         -> Result<bool, IngestError> {
             let keep_going = match builder {
                 None => {
-                    *builder = Some(RowBuilder::new(Columns::from_headers(values.iter().map(String::as_str))?));
+                    *builder = Some(RowBuilder::new(Columns::from_headers(
+                        values.iter().map(String::as_str),
+                    )?));
                     true
                 }
                 Some(b) => {
@@ -377,7 +429,9 @@ impl ComplaintParser {
             Ok(keep_going)
         };
         loop {
-            let cell = cells.next_cell().map_err(|e| IngestError::Xlsx(e.to_string()))?;
+            let cell = cells
+                .next_cell()
+                .map_err(|e| IngestError::Xlsx(e.to_string()))?;
             let Some(cell) = cell else { break };
             let (r, c) = cell.get_position();
             if current_row != Some(r) {
@@ -401,7 +455,9 @@ impl ComplaintParser {
             flush(&mut builder, prev, &mut values)?;
         }
         if builder.is_none() {
-            return Err(IngestError::Header("工作表为空 (worksheet is empty)".into()));
+            return Err(IngestError::Header(
+                "工作表为空 (worksheet is empty)".into(),
+            ));
         }
         Ok(())
     }
@@ -419,9 +475,13 @@ fn cell_text(v: &DataRef<'_>) -> String {
         DataRef::DateTime(d) => {
             let serial = d.as_f64();
             let base = NaiveDate::from_ymd_opt(1899, 12, 30).and_then(|d| d.and_hms_opt(0, 0, 0));
-            base.and_then(|b| b.checked_add_signed(chrono::Duration::milliseconds((serial * 86_400_000.0).round() as i64)))
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default()
+            base.and_then(|b| {
+                b.checked_add_signed(chrono::Duration::milliseconds(
+                    (serial * 86_400_000.0).round() as i64,
+                ))
+            })
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default()
         }
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
         DataRef::Error(_) | DataRef::Empty => String::new(),
@@ -470,7 +530,9 @@ fn json_rows<'a>(text: Box<dyn Read + 'a>) -> Rows<'a> {
         let texts: Vec<Option<String>> = FIELDS
             .iter()
             .map(|(name, aliases)| {
-                let v = object.get(*name).or_else(|| aliases.iter().find_map(|a| object.get(*a)))?;
+                let v = object
+                    .get(*name)
+                    .or_else(|| aliases.iter().find_map(|a| object.get(*a)))?;
                 match v {
                     serde_json::Value::String(s) => Some(s.clone()),
                     serde_json::Value::Null => None,
@@ -488,10 +550,22 @@ mod tests {
 
     #[test]
     fn datetimes() {
-        for s in ["2024-03-15 10:22:33", "2024/3/15 10:22:33", "2024-03-15T10:22:33", "2024年3月15日 10时22分33秒"] {
-            assert_eq!(parse_datetime(s).unwrap().to_string(), "2024-03-15 10:22:33", "{s}");
+        for s in [
+            "2024-03-15 10:22:33",
+            "2024/3/15 10:22:33",
+            "2024-03-15T10:22:33",
+            "2024年3月15日 10时22分33秒",
+        ] {
+            assert_eq!(
+                parse_datetime(s).unwrap().to_string(),
+                "2024-03-15 10:22:33",
+                "{s}"
+            );
         }
-        assert_eq!(parse_datetime("20240315").unwrap().to_string(), "2024-03-15 00:00:00");
+        assert_eq!(
+            parse_datetime("20240315").unwrap().to_string(),
+            "2024-03-15 00:00:00"
+        );
         assert!(parse_datetime("2024-02-30").is_none());
         assert!(parse_datetime("昨天").is_none());
         assert!(parse_datetime("15/03/2024").is_none());

@@ -4,6 +4,9 @@
 //! Benjamini–Hochberg), a seeded synthetic generator with outbreak ground truth, and masking of
 //! complainants' personal data. No I/O except reading a caller-supplied `io::Read`.
 
+// `!(x > 0.0)` is deliberate throughout: it also rejects NaN, like R's argument checks.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 pub mod ears;
 pub mod farrington;
 pub mod model;
@@ -20,14 +23,23 @@ pub use surveillance::{
     adjust_day_of_week, benjamini_hochberg, bh_reject, cusum, CusumParams, Outcome,
 };
 pub mod privacy;
-pub use privacy::{mask_address, mask_complainant, mask_id_number, mask_name, mask_phone, scrub_text};
+pub use privacy::{
+    mask_address, mask_complainant, mask_id_number, mask_name, mask_phone, scrub_text,
+};
 pub mod ingest;
-pub use ingest::{parse_datetime, ComplaintParser, Format, IngestError, RowError, Rows, TextEncoding};
+pub use ingest::{
+    parse_datetime, ComplaintParser, Format, IngestError, RowError, Rows, TextEncoding,
+};
 pub mod classify;
 pub use classify::{Classification, Classifier, Target, TermOverride};
 pub mod cube;
-pub use cube::{city_population, daily_to_weekly, trend, CellKey, CodedComplaint, Cube, CubeError, Dim, TimeGrain, Trend};
+pub use cube::{
+    city_population, daily_to_weekly, trend, CellKey, CodedComplaint, Cube, CubeError, Dim,
+    TimeGrain, Trend,
+};
 pub mod detect;
-pub use detect::{detect_all, roll_up, Alarm, CityRollup, DetectParams, DivisionRollup, Level, Method, Period};
+pub use detect::{
+    detect_all, roll_up, Alarm, CityRollup, DetectParams, DivisionRollup, Level, Method, Period,
+};
 pub mod generate;
 pub use generate::{evaluate, generate, Generated, GeneratorParams, MethodScore, Outbreak};

@@ -38,7 +38,9 @@ impl ComplaintId {
         if s.chars().count() > 64 || s.chars().any(char::is_control) {
             return Err(ValueError::new(
                 "id",
-                format!("编号 {s:?} 过长或含控制字符 (id longer than 64 chars or has control chars)"),
+                format!(
+                    "编号 {s:?} 过长或含控制字符 (id longer than 64 chars or has control chars)"
+                ),
             ));
         }
         Ok(Self(s.to_string()))
@@ -346,11 +348,18 @@ mod tests {
 
     #[test]
     fn category_table_is_well_formed() {
-        let n = CATEGORIES_CSV.lines().skip(1).filter(|l| !l.is_empty()).count();
+        let n = CATEGORIES_CSV
+            .lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .count();
         assert_eq!(categories().len(), n, "every category row parses");
         assert!((30..=60).contains(&n));
         assert_eq!(Category::parse("空调").unwrap().division().code(), 38);
-        assert_eq!(Category::parse("e_bike").unwrap().info().name_zh, "电动自行车");
+        assert_eq!(
+            Category::parse("e_bike").unwrap().info().name_zh,
+            "电动自行车"
+        );
         assert!(Category::parse("火箭").is_err());
     }
 
@@ -358,7 +367,10 @@ mod tests {
     fn vocabularies_parse_chinese_and_english() {
         assert_eq!(Channel::parse("微信").unwrap(), Channel::Wechat);
         assert_eq!(ComplaintKind::parse("举报").unwrap(), ComplaintKind::Report);
-        assert_eq!(ProblemType::parse("虚假宣传").unwrap(), ProblemType::FalseAdvertising);
+        assert_eq!(
+            ProblemType::parse("虚假宣传").unwrap(),
+            ProblemType::FalseAdvertising
+        );
         assert!(ProblemType::parse("xyz").is_err());
         assert!(ComplaintId::parse("  ").is_err());
     }

@@ -31,7 +31,10 @@ pub fn mask_name(name: &str) -> String {
 /// 13812341234 → 138****1234; landlines keep the last 4 digits; other separators are dropped.
 pub fn mask_phone(phone: &str) -> String {
     let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    let digits = digits.strip_prefix("86").filter(|d| d.len() == 11).unwrap_or(&digits);
+    let digits = digits
+        .strip_prefix("86")
+        .filter(|d| d.len() == 11)
+        .unwrap_or(&digits);
     let n = digits.len();
     if n == 11 && digits.starts_with('1') {
         format!("{}****{}", &digits[..3], &digits[7..])
@@ -136,7 +139,10 @@ mod tests {
         assert_eq!(mask_phone("020-12345678"), "*******5678");
         assert_eq!(mask_id_number("44030619900101123X"), "440306********123X");
         assert_eq!(mask_id_number("123"), "***");
-        assert_eq!(mask_address("广东省深圳市南山区粤海街道科技园1号"), "广东省深圳市南山区***");
+        assert_eq!(
+            mask_address("广东省深圳市南山区粤海街道科技园1号"),
+            "广东省深圳市南山区***"
+        );
         assert_eq!(mask_address("东莞市长安镇xx路"), "东莞市***");
         assert_eq!(mask_address("惠州市博罗县罗阳街道"), "惠州市博罗县***");
     }
@@ -145,14 +151,26 @@ mod tests {
     fn scrubs_free_text() {
         let t = "我的电话13812345678,身份证440306199001011234,座机020-87654321。";
         let s = scrub_text(t);
-        assert!(!s.contains("12345678") && !s.contains("19900101") && !s.contains("87654321"), "{s}");
-        assert!(s.contains("138****5678") && s.contains("440306********1234"), "{s}");
+        assert!(
+            !s.contains("12345678") && !s.contains("19900101") && !s.contains("87654321"),
+            "{s}"
+        );
+        assert!(
+            s.contains("138****5678") && s.contains("440306********1234"),
+            "{s}"
+        );
     }
 
     #[test]
     fn arbitrary_input_never_panics() {
         for s in ["", "市", "区", "市区", "😀😀", "x市y"] {
-            let _ = (mask_name(s), mask_phone(s), mask_id_number(s), mask_address(s), scrub_text(s));
+            let _ = (
+                mask_name(s),
+                mask_phone(s),
+                mask_id_number(s),
+                mask_address(s),
+                scrub_text(s),
+            );
         }
     }
 }

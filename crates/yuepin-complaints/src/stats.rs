@@ -144,7 +144,7 @@ fn discrete_quantile(p: f64, guess: f64, cdf: impl Fn(f64) -> f64) -> f64 {
 
 /// R `qnbinom(p, size, prob)`.
 pub fn nbinom_quantile(p: f64, size: f64, prob: f64) -> f64 {
-    if !(size > 0.0) || !(prob > 0.0 && prob <= 1.0) {
+    if !(size > 0.0 && prob > 0.0 && prob <= 1.0) {
         return f64::NAN;
     }
     let mean = size * (1.0 - prob) / prob;
@@ -179,6 +179,9 @@ mod tests {
         // out-of-domain input never panics
         assert_eq!(pois_sf_at_least(0.4, 2.0), 1.0);
         assert!(nbinom_quantile(0.95, f64::NAN, 0.5).is_nan());
-        assert!(pois_sf_at_least(3.0, f64::INFINITY).is_nan() || pois_sf_at_least(3.0, f64::INFINITY) >= 0.0);
+        assert!(
+            pois_sf_at_least(3.0, f64::INFINITY).is_nan()
+                || pois_sf_at_least(3.0, f64::INFINITY) >= 0.0
+        );
     }
 }

@@ -21,7 +21,13 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn new(index: usize, observed: f64, expected: f64, upperbound: f64, p_value: f64) -> Self {
+    pub(crate) fn new(
+        index: usize,
+        observed: f64,
+        expected: f64,
+        upperbound: f64,
+        p_value: f64,
+    ) -> Self {
         Self {
             index,
             observed,
@@ -108,13 +114,21 @@ pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
 
 /// Which hypotheses BH rejects at level `fdr`.
 pub fn bh_reject(p_values: &[f64], fdr: f64) -> Vec<bool> {
-    benjamini_hochberg(p_values).into_iter().map(|q| q <= fdr).collect()
+    benjamini_hochberg(p_values)
+        .into_iter()
+        .map(|q| q <= fdr)
+        .collect()
 }
 
 /// Multiplicative day-of-week factors f_d (mean 1 over the week), estimated from a reference
 /// daily series (normally the province-wide total) over the `weeks` full weeks before `t`.
 /// `weekday_of_index0` is the weekday (0 = Monday) of index 0.
-pub fn weekday_factors(reference: &[f64], t: usize, weeks: usize, weekday_of_index0: usize) -> [f64; 7] {
+pub fn weekday_factors(
+    reference: &[f64],
+    t: usize,
+    weeks: usize,
+    weekday_of_index0: usize,
+) -> [f64; 7] {
     let mut sums = [0.0; 7];
     let start = t.saturating_sub(weeks * 7);
     for (i, v) in reference.iter().enumerate().take(t).skip(start) {
@@ -133,7 +147,12 @@ pub fn weekday_factors(reference: &[f64], t: usize, weeks: usize, weekday_of_ind
 
 /// Divides each day's count by its weekday factor, with factors re-estimated every 7 days from
 /// the trailing `weeks` weeks of `reference` (so no future data is used).
-pub fn adjust_day_of_week(series: &[f64], reference: &[f64], weeks: usize, weekday_of_index0: usize) -> Vec<f64> {
+pub fn adjust_day_of_week(
+    series: &[f64],
+    reference: &[f64],
+    weeks: usize,
+    weekday_of_index0: usize,
+) -> Vec<f64> {
     let mut out = Vec::with_capacity(series.len());
     let mut factors = [1.0; 7];
     for (t, &x) in series.iter().enumerate() {
@@ -177,7 +196,9 @@ mod tests {
         let x: Vec<f64> = (0..70).map(|i| pattern[i % 7]).collect();
         let adj = adjust_day_of_week(&x, &x, 4, 0);
         let tail = &adj[35..];
-        let (lo, hi) = tail.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let (lo, hi) = tail
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         assert!((hi - lo).abs() < 1e-9, "{tail:?}");
     }
 }

@@ -16,7 +16,12 @@ fn accuracy_on_labelled_set_meets_floor() {
         if got.category.map(|c| c.info().key.as_str()) == Some(&r[1]) {
             cat_ok += 1;
         } else {
-            eprintln!("miss: {} → {:?} (gold {})", &r[0], got.category.map(|c| c.info().key.clone()), &r[1]);
+            eprintln!(
+                "miss: {} → {:?} (gold {})",
+                &r[0],
+                got.category.map(|c| c.info().key.clone()),
+                &r[1]
+            );
         }
         if got.division.map(|d| d.code().to_string()).as_deref() == Some(&r[2]) {
             div_ok += 1;

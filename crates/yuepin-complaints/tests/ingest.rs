@@ -2,7 +2,9 @@
 //! row/file errors (missing columns, bad dates, unknown regions, duplicate ids, wrong encoding).
 
 use chrono::NaiveDate;
-use yuepin_complaints::{generate, mask_complainant, ComplaintParser, Format, GeneratorParams, IngestError, TextEncoding};
+use yuepin_complaints::{
+    generate, mask_complainant, ComplaintParser, Format, GeneratorParams, IngestError, TextEncoding,
+};
 
 const HEADER: &str = "id,received_at,channel,kind,region,enterprise_uscc,enterprise_name,category,division,problem,amount,text,complainant_name,complainant_phone,complainant_id_number,complainant_address\n";
 
@@ -19,12 +21,18 @@ fn sample_csv() -> String {
 #[test]
 fn csv_utf8_rows_and_errors() {
     let text = sample_csv();
-    let rows: Vec<_> = ComplaintParser::new(Format::Csv).parse(text.as_bytes()).unwrap().collect();
+    let rows: Vec<_> = ComplaintParser::new(Format::Csv)
+        .parse(text.as_bytes())
+        .unwrap()
+        .collect();
     assert_eq!(rows.len(), 5);
     let first = rows[0].as_ref().unwrap();
     assert_eq!(first.region.as_str(), "441900");
     assert_eq!(first.category.unwrap().info().key, "air_conditioner");
-    assert_eq!(mask_complainant(&first.complainant).phone.as_deref(), Some("138****5678"));
+    assert_eq!(
+        mask_complainant(&first.complainant).phone.as_deref(),
+        Some("138****5678")
+    );
     assert!(rows[1].is_ok());
     let e = rows[2].as_ref().unwrap_err();
     assert_eq!((e.row, e.field.as_str()), (4, "received_at"));
@@ -39,35 +47,55 @@ fn csv_utf8_rows_and_errors() {
 fn gbk_is_detected_and_forced_utf8_fails_cleanly() {
     let text = sample_csv();
     let (bytes, _, _) = encoding_rs::GBK.encode(&text);
-    let rows: Vec<_> = ComplaintParser::new(Format::Csv).parse(&bytes[..]).unwrap().collect();
+    let rows: Vec<_> = ComplaintParser::new(Format::Csv)
+        .parse(&bytes[..])
+        .unwrap()
+        .collect();
     assert_eq!(rows.iter().filter(|r| r.is_ok()).count(), 2);
     assert_eq!(rows[0].as_ref().unwrap().text, "格力空调外机漏水");
-    let forced = ComplaintParser::new(Format::Csv).with_encoding(TextEncoding::Utf8).parse(&bytes[..]);
+    let forced = ComplaintParser::new(Format::Csv)
+        .with_encoding(TextEncoding::Utf8)
+        .parse(&bytes[..]);
     match forced {
         Err(IngestError::UnknownEncoding { .. }) => {}
-        Ok(rows) => assert!(rows.into_iter().any(|r| r.is_err_and(|e| e.reason.contains("UTF-8")))),
+        Ok(rows) => assert!(rows
+            .into_iter()
+            .any(|r| r.is_err_and(|e| e.reason.contains("UTF-8")))),
         Err(e) => panic!("unexpected {e}"),
     }
     let garbage = [0xffu8, 0xfe, 0xff, 0x00, 0x81, 0x20, 0xff];
-    assert!(matches!(ComplaintParser::new(Format::Csv).parse(&garbage[..]), Err(IngestError::UnknownEncoding { .. })));
+    assert!(matches!(
+        ComplaintParser::new(Format::Csv).parse(&garbage[..]),
+        Err(IngestError::UnknownEncoding { .. })
+    ));
 }
 
 #[test]
 fn missing_columns_are_named() {
-    let err = ComplaintParser::new(Format::Csv).parse("id,text\n1,x\n".as_bytes()).err().unwrap();
+    let err = ComplaintParser::new(Format::Csv)
+        .parse("id,text\n1,x\n".as_bytes())
+        .err()
+        .unwrap();
     match err {
-        IngestError::MissingColumns { missing, .. } => assert_eq!(missing, vec!["received_at", "kind", "region"]),
+        IngestError::MissingColumns { missing, .. } => {
+            assert_eq!(missing, vec!["received_at", "kind", "region"])
+        }
         e => panic!("{e}"),
     }
     // Chinese headers are accepted
-    let ok = ComplaintParser::new(Format::Csv).parse("编号,受理时间,类型,地区,内容\n1,2024-01-02,投诉,佛山,冰箱不制冷\n".as_bytes()).unwrap();
+    let ok = ComplaintParser::new(Format::Csv)
+        .parse("编号,受理时间,类型,地区,内容\n1,2024-01-02,投诉,佛山,冰箱不制冷\n".as_bytes())
+        .unwrap();
     assert_eq!(ok.filter(|r| r.is_ok()).count(), 1);
 }
 
 #[test]
 fn json_lines() {
     let text = "{\"id\":\"J1\",\"received_at\":\"2024-05-01 09:00:00\",\"kind\":\"投诉\",\"region\":\"深圳\",\"text\":\"充电宝鼓包\",\"amount\":99.5}\n\n{\"id\":2}\nnot json\n";
-    let rows: Vec<_> = ComplaintParser::new(Format::JsonLines).parse(text.as_bytes()).unwrap().collect();
+    let rows: Vec<_> = ComplaintParser::new(Format::JsonLines)
+        .parse(text.as_bytes())
+        .unwrap()
+        .collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0].as_ref().unwrap().amount.unwrap().fen(), 9950);
     assert_eq!(rows[1].as_ref().unwrap_err().row, 3);
@@ -78,7 +106,10 @@ fn json_lines() {
 fn xlsx_streaming() {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    for (c, h) in ["编号", "受理时间", "类型", "地区", "内容", "行业"].iter().enumerate() {
+    for (c, h) in ["编号", "受理时间", "类型", "地区", "内容", "行业"]
+        .iter()
+        .enumerate()
+    {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
     for r in 1..=50u32 {
@@ -105,23 +136,47 @@ fn xlsx_streaming() {
 #[test]
 fn generated_complaints_round_trip_through_csv() {
     let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-    let data = generate(7, GeneratorParams { personal_data: true, ..GeneratorParams::new(start, 20, 50.0) });
+    let data = generate(
+        7,
+        GeneratorParams {
+            personal_data: true,
+            ..GeneratorParams::new(start, 20, 50.0)
+        },
+    );
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(HEADER.trim().split(',')).unwrap();
     let mut n = 0;
     for c in data.complaints() {
         n += 1;
         w.write_record([
-            c.id.as_str(), &c.received_at.to_string(), c.channel.as_str(), c.kind.as_str(), c.region.as_str(), "", "",
+            c.id.as_str(),
+            &c.received_at.to_string(),
+            c.channel.as_str(),
+            c.kind.as_str(),
+            c.region.as_str(),
+            "",
+            "",
             &c.category.map(|c| c.info().key.clone()).unwrap_or_default(),
             &c.division.map(|d| d.code().to_string()).unwrap_or_default(),
-            c.problem.as_str(), &c.amount.map(|a| a.to_string()).unwrap_or_default(), &c.text,
-            c.complainant.name.as_deref().unwrap_or(""), c.complainant.phone.as_deref().unwrap_or(""),
-            c.complainant.id_number.as_deref().unwrap_or(""), c.complainant.address.as_deref().unwrap_or(""),
-        ]).unwrap();
+            c.problem.as_str(),
+            &c.amount.map(|a| a.to_string()).unwrap_or_default(),
+            &c.text,
+            c.complainant.name.as_deref().unwrap_or(""),
+            c.complainant.phone.as_deref().unwrap_or(""),
+            c.complainant.id_number.as_deref().unwrap_or(""),
+            c.complainant.address.as_deref().unwrap_or(""),
+        ])
+        .unwrap();
     }
     let bytes = w.into_inner().unwrap();
-    let parsed: Vec<_> = ComplaintParser::new(Format::Csv).parse(&bytes[..]).unwrap().collect();
+    let parsed: Vec<_> = ComplaintParser::new(Format::Csv)
+        .parse(&bytes[..])
+        .unwrap()
+        .collect();
     assert_eq!(parsed.len(), n);
-    assert!(parsed.iter().all(|r| r.is_ok()), "{:?}", parsed.iter().find(|r| r.is_err()));
+    assert!(
+        parsed.iter().all(|r| r.is_ok()),
+        "{:?}",
+        parsed.iter().find(|r| r.is_err())
+    );
 }

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::process::Command;
-use yuepin_complaints::{ears, farrington_flexible, EarsMethod, EarsParams, FarringtonParams, Outcome};
+use yuepin_complaints::{
+    ears, farrington_flexible, EarsMethod, EarsParams, FarringtonParams, Outcome,
+};
 
 #[derive(Debug, Clone)]
 struct Row {
@@ -25,7 +27,10 @@ fn num(s: &str) -> f64 {
 }
 
 fn run_oracle() -> Option<BTreeMap<(String, String), Vec<Row>>> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/surveillance_oracle.R");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/oracle/surveillance_oracle.R"
+    );
     let output = match Command::new("Rscript").arg(script).output() {
         Ok(o) if o.status.success() => o,
         other => {
@@ -42,17 +47,19 @@ fn run_oracle() -> Option<BTreeMap<(String, String), Vec<Row>>> {
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split(',').collect();
         assert_eq!(f.len(), 7, "bad oracle line {line}");
-        map.entry((f[0].to_string(), f[1].to_string())).or_default().push(Row {
-            t: f[2].trim().parse().expect("t"),
-            observed: num(f[3]),
-            upper: num(f[4]),
-            alarm: match f[5].trim() {
-                "1" => Some(true),
-                "0" => Some(false),
-                _ => None,
-            },
-            pvalue: num(f[6]),
-        });
+        map.entry((f[0].to_string(), f[1].to_string()))
+            .or_default()
+            .push(Row {
+                t: f[2].trim().parse().expect("t"),
+                observed: num(f[3]),
+                upper: num(f[4]),
+                alarm: match f[5].trim() {
+                    "1" => Some(true),
+                    "0" => Some(false),
+                    _ => None,
+                },
+                pvalue: num(f[6]),
+            });
     }
     Some(map)
 }
@@ -68,19 +75,32 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 }
 
 /// Compares one method's outcomes with R's rows; returns (compared, upper mismatches, alarm mismatches).
-fn compare(name: &str, ours: &[Outcome], theirs: &[Row], rel: f64, check_p: bool) -> (usize, usize, usize) {
+fn compare(
+    name: &str,
+    ours: &[Outcome],
+    theirs: &[Row],
+    rel: f64,
+    check_p: bool,
+) -> (usize, usize, usize) {
     let by_t: BTreeMap<usize, &Outcome> = ours.iter().map(|o| (o.index + 1, o)).collect();
     let (mut n, mut bad_upper, mut bad_alarm) = (0, 0, 0);
     for r in theirs {
         let Some(o) = by_t.get(&r.t) else {
-            assert!(r.upper.is_nan(), "{name} t={}: R has a result, we have none", r.t);
+            assert!(
+                r.upper.is_nan(),
+                "{name} t={}: R has a result, we have none",
+                r.t
+            );
             continue;
         };
         n += 1;
         assert_eq!(o.observed, r.observed, "{name} t={} observed", r.t);
         if !close(o.upperbound, r.upper, rel) {
             bad_upper += 1;
-            eprintln!("{name} t={}: upperbound ours {} R {}", r.t, o.upperbound, r.upper);
+            eprintln!(
+                "{name} t={}: upperbound ours {} R {}",
+                r.t, o.upperbound, r.upper
+            );
         }
         if o.alarm != r.alarm.unwrap_or(false) {
             bad_alarm += 1;
@@ -88,7 +108,10 @@ fn compare(name: &str, ours: &[Outcome], theirs: &[Row], rel: f64, check_p: bool
         }
         if check_p && !close(o.p_value, r.pvalue, rel) {
             bad_upper += 1;
-            eprintln!("{name} t={}: p-value ours {} R {}", r.t, o.p_value, r.pvalue);
+            eprintln!(
+                "{name} t={}: p-value ours {} R {}",
+                r.t, o.p_value, r.pvalue
+            );
         }
     }
     (n, bad_upper, bad_alarm)
@@ -105,12 +128,22 @@ fn ears_and_farrington_match_r_surveillance() {
     assert!(series.len() >= 4, "oracle printed {series:?}");
     let mut farrington_points = 0;
     for s in &series {
-        let data: Vec<f64> = oracle[&(s.clone(), "data".to_string())].iter().map(|r| r.observed).collect();
-        for (method, tag) in [(EarsMethod::C1, "C1"), (EarsMethod::C2, "C2"), (EarsMethod::C3, "C3")] {
+        let data: Vec<f64> = oracle[&(s.clone(), "data".to_string())]
+            .iter()
+            .map(|r| r.observed)
+            .collect();
+        for (method, tag) in [
+            (EarsMethod::C1, "C1"),
+            (EarsMethod::C2, "C2"),
+            (EarsMethod::C3, "C3"),
+        ] {
             for min_sigma in [0.0, 0.5] {
                 let key = (s.clone(), format!("{tag}_ms{min_sigma}"));
                 let rows = &oracle[&key];
-                let prm = EarsParams { min_sigma, ..EarsParams::new(method) };
+                let prm = EarsParams {
+                    min_sigma,
+                    ..EarsParams::new(method)
+                };
                 let ours = ears(&data, &prm);
                 assert_eq!(ours.len(), rows.len(), "{key:?} length");
                 let (n, bu, ba) = compare(&format!("{key:?}"), &ours, rows, 1e-6, false);
@@ -125,5 +158,8 @@ fn ears_and_farrington_match_r_surveillance() {
             assert_eq!((bu, ba), (0, 0), "{s} farrington: mismatches out of {n}");
         }
     }
-    assert!(farrington_points > 500, "compared {farrington_points} Farrington points");
+    assert!(
+        farrington_points > 500,
+        "compared {farrington_points} Farrington points"
+    );
 }
