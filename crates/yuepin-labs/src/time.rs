@@ -85,7 +85,8 @@ impl TimeRange {
         Self::new(start, end)
     }
 
-    pub(crate) fn from_minutes(start: i64, end: i64) -> Option<Self> {
+    /// From minutes since 1970-01-01 00:00 (local), the integer form stored in the database.
+    pub fn from_minutes(start: i64, end: i64) -> Option<Self> {
         Self::new(from_minutes(start)?, from_minutes(end)?).ok()
     }
 
@@ -114,7 +115,8 @@ impl TimeRange {
             0
         }
     }
-    pub(crate) fn as_minutes(&self) -> (i64, i64) {
+    /// (start, end) as minutes since 1970-01-01 00:00 (local).
+    pub fn as_minutes(&self) -> (i64, i64) {
         (to_minutes(self.start), to_minutes(self.end))
     }
 }
