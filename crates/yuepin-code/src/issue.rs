@@ -147,3 +147,67 @@ pub fn issue_batch<W: Write>(
     })?;
     Ok(refs)
 }
+
+/// Issues `count` codes and returns them (for callers that store them before writing files).
+/// Serials and positions are drawn serially from `rng`; signing runs in parallel.
+pub fn issue_many(
+    spec: &BatchSpec,
+    key: &PrivateKey,
+    count: usize,
+    allocator: &mut IndexAllocator,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<Vec<IssuedCode>, CodeError> {
+    if allocator.remaining() < count {
+        return Err(CodeError::ListFull {
+            list_id: allocator.list_id(),
+            capacity: crate::status::LIST_CAPACITY,
+        });
+    }
+    let mut prepared = Vec::with_capacity(count);
+    for _ in 0..count {
+        let status = allocator.allocate(rng)?;
+        let code = CodeUri {
+            resolver: spec.resolver.clone(),
+            subject: spec.subject.clone(),
+            lot: spec.lot.clone(),
+            serial: Serial::random(rng),
+        };
+        prepared.push((code, status));
+    }
+    Ok(prepared
+        .into_par_iter()
+        .with_min_len(CHUNK / 4)
+        .map(|(code, status)| sign_prepared(code, status, spec.issued_on, key))
+        .collect())
+}
+
+/// Writes already issued codes as CSV with [`CSV_HEADER`].
+pub fn write_csv<W: Write>(codes: &[IssuedCode], out: W) -> Result<(), CodeError> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer
+        .write_record(CSV_HEADER)
+        .map_err(|e| CodeError::Csv {
+            row: 0,
+            reason: e.to_string(),
+        })?;
+    for (row, code) in codes.iter().enumerate() {
+        let index = code.status.global_index().to_string();
+        let day = code.issued_on.format("%Y-%m-%d").to_string();
+        writer
+            .write_record([
+                code.uri.as_str(),
+                code.serial.as_str(),
+                index.as_str(),
+                day.as_str(),
+                code.kid.as_str(),
+            ])
+            .map_err(|e| CodeError::Csv {
+                row: row as u64 + 1,
+                reason: e.to_string(),
+            })?;
+    }
+    writer.flush().map_err(|source| CodeError::Io {
+        what: "batch CSV",
+        source,
+    })
+}

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod issue;
+pub mod keyring;
 pub mod keys;
 pub mod keys_fs;
 pub mod label_pdf;
@@ -16,7 +17,8 @@ pub mod uri;
 pub mod verify;
 
 pub use error::{CodeError, ParseError};
-pub use issue::{issue_batch, issue_one, BatchSpec, IssuedCode, CSV_HEADER};
+pub use issue::{issue_batch, issue_many, issue_one, write_csv, BatchSpec, IssuedCode, CSV_HEADER};
+pub use keyring::{KeyRecord, KeyRing, RootKeyDocument};
 pub use keys::{KeySet, KeyStatus, Kid, PrivateKey, PublicKey, SignedKeySet};
 pub use sign::{decode_signature, sign_code, CodeClaims, DecodedSignature};
 pub use status::{

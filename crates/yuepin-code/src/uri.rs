@@ -81,8 +81,20 @@ fn parse_cset82(field: &'static str, value: &str, max: usize) -> Result<String, 
 }
 
 /// Host (and optional port) of the resolver, lower-case, e.g. `q.yuepin.gd.gov.cn`.
+///
+/// Codes always use `https://`, except on a loopback resolver (`127.0.0.1`, `localhost`) built
+/// with [`Resolver::from_base_url`] from an `http://` base URL: that is for local demos and
+/// tests only, and the scheme is part of the signed payload either way.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Resolver(String);
+pub struct Resolver {
+    host: String,
+    plain_http: bool,
+}
+
+/// Whether a host (without port) is a loopback name on which plain http is tolerated.
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost" || host == "127.0.0.1"
+}
 
 impl Resolver {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
@@ -121,11 +133,53 @@ impl Resolver {
                 ));
             }
         }
-        Ok(Self(input.to_string()))
+        Ok(Self {
+            host: input.to_string(),
+            plain_http: false,
+        })
+    }
+
+    /// From a base URL such as `https://q.yuepin.gd.gov.cn` or (loopback only)
+    /// `http://127.0.0.1:8080`; a trailing `/` is ignored, any other path is rejected.
+    pub fn from_base_url(url: &str) -> Result<Self, ParseError> {
+        let url = url.trim_end_matches('/');
+        if let Some(host) = url.strip_prefix("https://") {
+            return Self::parse(host);
+        }
+        if let Some(host) = url.strip_prefix("http://") {
+            let mut resolver = Self::parse(host)?;
+            let bare = host.split(':').next().unwrap_or_default();
+            if !is_loopback_host(bare) {
+                return Err(ParseError::new(
+                    "resolver",
+                    "plain http is only allowed on a loopback host (127.0.0.1 or localhost)",
+                ));
+            }
+            resolver.plain_http = true;
+            return Ok(resolver);
+        }
+        Err(ParseError::new(
+            "resolver",
+            "base URL must start with https:// (or http:// on loopback)",
+        ))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.host
+    }
+
+    /// `https://` or, for a loopback demo resolver, `http://`.
+    pub fn scheme_prefix(&self) -> &'static str {
+        if self.plain_http {
+            "http://"
+        } else {
+            "https://"
+        }
+    }
+
+    /// The resolver's base URL, e.g. `https://q.yuepin.gd.gov.cn`.
+    pub fn base_url(&self) -> String {
+        format!("{}{}", self.scheme_prefix(), self.host)
     }
 }
 
@@ -231,7 +285,7 @@ impl CodeUri {
     }
 
     pub(crate) fn write_unsigned(&self, out: &mut String) {
-        out.push_str("https://");
+        out.push_str(self.resolver.scheme_prefix());
         out.push_str(self.resolver.as_str());
         match &self.subject {
             Subject::Gtin(gtin) => {
@@ -281,9 +335,15 @@ impl SignedUri {
         if input.len() > 2048 {
             return Err(ParseError::new("uri", "longer than 2048 characters"));
         }
-        let rest = input
-            .strip_prefix("https://")
-            .ok_or_else(|| ParseError::new("uri.scheme", "must start with https://"))?;
+        let (plain_http, rest) = match input.strip_prefix("https://") {
+            Some(rest) => (false, rest),
+            None => (
+                true,
+                input
+                    .strip_prefix("http://")
+                    .ok_or_else(|| ParseError::new("uri.scheme", "must start with https://"))?,
+            ),
+        };
         let (before_query, query) = rest
             .split_once('?')
             .ok_or_else(|| ParseError::new("uri.query", "missing ?s= signature"))?;
@@ -303,7 +363,13 @@ impl SignedUri {
         let (host, path) = before_query
             .split_once('/')
             .ok_or_else(|| ParseError::new("uri.path", "missing path"))?;
-        let resolver = Resolver::parse(host)?;
+        let mut resolver = Resolver::parse(host)?;
+        if plain_http {
+            if !is_loopback_host(host.split(':').next().unwrap_or_default()) {
+                return Err(ParseError::new("uri.scheme", "must start with https://"));
+            }
+            resolver.plain_http = true;
+        }
         let segments: Vec<&str> = path.split('/').collect();
         let (subject, remaining) = match segments.as_slice() {
             ["01", gtin14, remaining @ ..] => {

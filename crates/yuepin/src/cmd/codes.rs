@@ -1,29 +1,738 @@
-//! `yuepin codes …` subcommands (filled in by its issue).
+//! `yuepin codes …`: signing keys (init, rotate, withdraw, export), batch issue with QR images
+//! and an A4 label sheet, offline verification, status changes (revoke, suspend, reinstate,
+//! recall) and benchmarks. Private keys stay in `{data_dir}/keys/` (mode 0600).
 
-use anyhow::Result;
-use clap::Subcommand;
-use yuepin_store::Store;
+use crate::config::{DbArgs, ServerArgs};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use rand::SeedableRng;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use yuepin_code::{KeyRing, Resolver, SignedKeySet, StatusList, Verdict};
+use yuepin_store::codes::StatusScope;
+use yuepin_store::{Actor, Store};
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Show what this module has stored.
-    Status {
+    /// Signing keys: init, rotate, withdraw, list, export the signed key set.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Issue signed codes for a product: CSV of URIs, optional QR images and A4 label sheet.
+    Issue(IssueArgs),
+    /// Verify a code URI offline against a key set (and optionally a cached status list).
+    Verify(VerifyArgs),
+    /// Write the signed status list LIST_ID (for offline verifiers).
+    StatusList {
+        list_id: i64,
+        #[arg(long)]
+        out: PathBuf,
         #[command(flatten)]
-        db: crate::config::DbArgs,
+        server: ServerArgs,
     },
+    /// Revoke, suspend, reinstate or recall one code, a lot, a product or an enterprise's codes.
+    Status(StatusArgs),
+    /// Show counts of issued codes by status.
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Benchmarks: issue to CSV, offline verification.
+    Bench(BenchArgs),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Create the root key and the first signing key (no-op when they exist).
+    Init {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Retire the active signing key (its codes keep verifying) and create a new one.
+    Rotate {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Withdraw a key: codes it signed stop verifying.
+    Withdraw {
+        kid: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// List keys (public metadata only).
+    List {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Write the root-signed key set (and the root public key) for offline verification.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the root public key document here.
+        #[arg(long)]
+        root_out: Option<PathBuf>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct IssueArgs {
+    /// Product id (as shown by the API / enterprise page).
+    #[arg(long)]
+    product: i64,
+    #[arg(long)]
+    lot: Option<String>,
+    #[arg(long)]
+    count: usize,
+    /// CSV output: uri,serial,status_index,issued_on,kid.
+    #[arg(long)]
+    out: PathBuf,
+    /// Write one SVG and one PNG QR image per code into this directory.
+    #[arg(long)]
+    qr_dir: Option<PathBuf>,
+    /// Write an A4 label sheet (3 × 4 per page) with the human-readable code under each QR.
+    #[arg(long)]
+    pdf: Option<PathBuf>,
+    /// Issue from this approved series (default: the newest approved series of the product and lot with room).
+    #[arg(long)]
+    series: Option<i64>,
+    /// As the operator, grant a new series for this issue with this reason (audited).
+    #[arg(long)]
+    grant: Option<String>,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    uri: String,
+    /// Key set: the signed document from /.well-known/yuepin/keys.json (or `keys export`).
+    #[arg(long)]
+    keys: PathBuf,
+    /// Root public key document (/.well-known/yuepin/root.json); checks the key set's signature.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Cached status list token (from /status/{list_id} or `codes status-list`).
+    #[arg(long)]
+    status: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// revoke, suspend, reinstate or recall
+    action: String,
+    #[arg(long)]
+    reason: String,
+    /// One code, by its full URI.
+    #[arg(long)]
+    uri: Option<String>,
+    /// A product (with --lot: one lot of it).
+    #[arg(long)]
+    product: Option<i64>,
+    #[arg(long)]
+    lot: Option<String>,
+    /// Every code of this enterprise (USCC).
+    #[arg(long)]
+    enterprise: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// issue (signed codes to CSV) or verify (offline verification)
+    what: String,
+    #[arg(long, default_value_t = 100_000)]
+    count: usize,
+    /// Worker threads for signing/verifying (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// CSV output for `issue` (default: a temporary file).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+fn keys_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys")
+}
+
+/// Opens (or creates) the key ring of a data directory, with the public URL as issuer.
+pub fn open_ring(data_dir: &Path, public_url: &str) -> Result<(KeyRing, bool)> {
+    let resolver = Resolver::from_base_url(public_url)
+        .with_context(|| format!("public URL {public_url} as code resolver"))?;
+    KeyRing::open_or_init(
+        &keys_dir(data_dir),
+        &resolver.base_url(),
+        today(),
+        &mut rand::rngs::OsRng,
+    )
+    .context("opening the key ring")
+}
+
+async fn audit_key_event(
+    data_dir: &Path,
+    server: &ServerArgs,
+    action: &str,
+    kid: &str,
+    detail: serde_json::Value,
+) {
+    // Key events are recorded in the audit log when a database is configured and reachable.
+    let Ok(resolved) = server.resolve() else {
+        return;
+    };
+    if resolved.data_dir != data_dir {
+        return;
+    }
+    if let Ok(store) = resolved.connect().await {
+        if let Ok(mut w) = store.begin_write(Actor::cli("codes-keys")).await {
+            w.record(yuepin_store::Change::new(action, "code_key", kid).after(detail));
+            if let Err(e) = store.commit(w).await {
+                eprintln!("warning: audit entry not written: {e}");
+            }
+        }
+    }
 }
 
 pub async fn run(cmd: Command) -> Result<()> {
     match cmd {
-        Command::Status { db } => {
+        Command::Keys(k) => run_keys(k).await,
+        Command::Issue(a) => run_issue(a).await,
+        Command::Verify(a) => run_verify(a),
+        Command::StatusList {
+            list_id,
+            out,
+            server,
+        } => {
+            let s = server.resolve()?;
+            let store = s.connect().await?;
+            let (ring, _) = open_ring(&s.data_dir, &s.public_url)?;
+            let token = status_token(&store, &ring, &s.public_url, list_id).await?;
+            std::fs::write(&out, token).with_context(|| format!("writing {}", out.display()))?;
+            println!("status list {list_id} written to {}", out.display());
+            Ok(())
+        }
+        Command::Status(a) => run_status(a).await,
+        Command::Show { db } => {
             let store = db.resolve()?.connect().await?;
-            println!("{} on {}", module_path!(), store.backend_name());
+            let c = store.code_counts().await?;
+            println!(
+                "valid {} · suspended {} · revoked {} · recalled {} ({})",
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                store.backend_name()
+            );
+            Ok(())
+        }
+        Command::Bench(a) => run_bench(a),
+    }
+}
+
+async fn status_token(
+    store: &Store,
+    ring: &KeyRing,
+    public_url: &str,
+    list_id: i64,
+) -> Result<String> {
+    if !store.code_list_exists(list_id).await? {
+        bail!("no status list {list_id}");
+    }
+    let mut list = StatusList::new(
+        u32::try_from(list_id).context("list id")?,
+        chrono::Utc::now(),
+        yuepin_web::routes::codes::STATUS_TTL_SECONDS,
+    )?;
+    for e in store.code_list_entries(list_id).await? {
+        let status = match e.status {
+            1 => yuepin_code::CodeStatus::Suspended,
+            2 => yuepin_code::CodeStatus::Revoked,
+            3 => yuepin_code::CodeStatus::Recalled,
+            _ => yuepin_code::CodeStatus::Valid,
+        };
+        list.set(
+            yuepin_code::StatusRef::new(list_id as u32, e.position)?,
+            status,
+        )?;
+    }
+    let base = Resolver::from_base_url(public_url)?.base_url();
+    Ok(list.to_signed_token(&format!("{base}/status/{list_id}"), ring.active()?))
+}
+
+async fn run_keys(cmd: KeysCommand) -> Result<()> {
+    match cmd {
+        KeysCommand::Init { server } => {
+            let s = server.resolve()?;
+            let (ring, created) = open_ring(&s.data_dir, &s.public_url)?;
+            if created {
+                let kid = ring.active()?.kid().to_string();
+                audit_key_event(
+                    &s.data_dir,
+                    &server,
+                    "create",
+                    &kid,
+                    serde_json::json!({"status": "active"}),
+                )
+                .await;
+                println!(
+                    "created key ring in {} (active key {kid})",
+                    keys_dir(&s.data_dir).display()
+                );
+            } else {
+                println!(
+                    "key ring in {} already exists (version {})",
+                    keys_dir(&s.data_dir).display(),
+                    ring.version()
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Rotate { server } => {
+            let s = server.resolve()?;
+            let (mut ring, _) = open_ring(&s.data_dir, &s.public_url)?;
+            let (new, old) = ring.rotate(today(), &mut rand::rngs::OsRng)?;
+            audit_key_event(&s.data_dir, &server, "rotate", new.as_str(), serde_json::json!({"active": new.as_str(), "retired": old.as_ref().map(|k| k.as_str())})).await;
+            println!(
+                "new active key {new}; retired {}",
+                old.map(|k| k.to_string()).unwrap_or_else(|| "none".into())
+            );
+            Ok(())
+        }
+        KeysCommand::Withdraw {
+            kid,
+            reason,
+            server,
+        } => {
+            let s = server.resolve()?;
+            let (mut ring, _) = open_ring(&s.data_dir, &s.public_url)?;
+            let new = ring.withdraw(&kid, &reason, today(), &mut rand::rngs::OsRng)?;
+            audit_key_event(&s.data_dir, &server, "withdraw", &kid, serde_json::json!({"reason": reason, "new_active": new.as_ref().map(|k| k.as_str())})).await;
+            println!("withdrew key {kid}; codes it signed no longer verify");
+            if let Some(n) = new {
+                println!("it was the active key: new active key {n}");
+            }
+            Ok(())
+        }
+        KeysCommand::List { server } => {
+            let s = server.resolve()?;
+            let (ring, _) = open_ring(&s.data_dir, &s.public_url)?;
+            println!("issuer {} · version {}", ring.issuer(), ring.version());
+            for r in ring.records() {
+                println!(
+                    "{:<3} {:<9} not_before {} created {} retired {} withdrawn {}",
+                    r.kid.as_str(),
+                    format!("{:?}", r.status).to_lowercase(),
+                    r.not_before,
+                    r.created_on,
+                    r.retired_on
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "—".into()),
+                    r.withdrawn_on
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "—".into()),
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Export {
+            out,
+            root_out,
+            server,
+        } => {
+            let s = server.resolve()?;
+            let (ring, _) = open_ring(&s.data_dir, &s.public_url)?;
+            std::fs::write(&out, ring.signed_key_set()?.to_json())
+                .with_context(|| format!("writing {}", out.display()))?;
+            if let Some(r) = root_out {
+                std::fs::write(&r, serde_json::to_string_pretty(&ring.root_document())?)
+                    .with_context(|| format!("writing {}", r.display()))?;
+            }
+            println!(
+                "signed key set (public keys only) written to {}",
+                out.display()
+            );
             Ok(())
         }
     }
 }
 
-/// Adds this module's demo data to a freshly seeded demo store.
-pub async fn seed_demo(_store: &Store, _data_dir: &std::path::Path) -> Result<()> {
+async fn run_issue(a: IssueArgs) -> Result<()> {
+    if a.count == 0 {
+        bail!("--count must be at least 1");
+    }
+    let s = a.server.resolve()?;
+    let store = s.connect().await?;
+    let (ring, _) = open_ring(&s.data_dir, &s.public_url)?;
+    let product = store
+        .product(a.product)
+        .await
+        .with_context(|| format!("product #{}", a.product))?;
+    let lot = a.lot.as_deref().map(str::trim).filter(|l| !l.is_empty());
+    let actor = Actor::cli("codes-issue");
+    let series = match (a.series, &a.grant) {
+        (Some(id), _) => store.code_series(id).await?,
+        (None, Some(reason)) => {
+            store
+                .grant_code_series(actor.clone(), product.id, lot, a.count as i64, reason)
+                .await?
+        }
+        (None, None) => store
+            .code_series_of_product(product.id)
+            .await?
+            .into_iter()
+            .find(|s| s.lot.as_deref() == lot && s.quantity - s.issued >= a.count as i64)
+            .with_context(|| {
+                format!(
+                    "no approved series of product #{} (lot {:?}) with room for {} codes: apply and have it approved, or pass --grant REASON",
+                    product.id, lot, a.count
+                )
+            })?,
+    };
+    if series.product_id != product.id || series.lot.as_deref() != lot {
+        bail!(
+            "series #{} is for product #{} lot {:?}",
+            series.id,
+            series.product_id,
+            series.lot
+        );
+    }
+    let resolver = Resolver::from_base_url(&s.public_url)?;
+    let spec = yuepin_web::routes::codes::batch_spec(&resolver, &product, lot, today())
+        .map_err(|e| anyhow::anyhow!(e.message()))?;
+    let started = Instant::now();
+    let mut rng = rand::rngs::StdRng::from_entropy();
+    let codes = store
+        .issue_codes(actor, series.id, a.count, &spec, ring.active()?, &mut rng)
+        .await?;
+    let file =
+        std::fs::File::create(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    yuepin_code::write_csv(&codes, std::io::BufWriter::new(file))?;
+    println!(
+        "issued {} codes of series #{} (key {}) in {:.2?} → {}",
+        codes.len(),
+        series.id,
+        ring.active()?.kid(),
+        started.elapsed(),
+        a.out.display()
+    );
+    if let Some(dir) = &a.qr_dir {
+        std::fs::create_dir_all(dir)?;
+        for c in &codes {
+            let name = c.serial.as_str();
+            std::fs::write(
+                dir.join(format!("{name}.svg")),
+                yuepin_code::qr::qr_svg(&c.uri, 8)?,
+            )?;
+            std::fs::write(
+                dir.join(format!("{name}.png")),
+                yuepin_code::qr::qr_png(&c.uri, 8)?,
+            )?;
+        }
+        println!("QR images (SVG + PNG) in {}", dir.display());
+    }
+    if let Some(pdf) = &a.pdf {
+        let labels: Vec<_> = codes
+            .iter()
+            .map(|c| yuepin_code::label_pdf::Label {
+                uri: c.uri.clone(),
+                caption: format!(
+                    "{} {}{}",
+                    product.product.name,
+                    lot.map(|l| format!("{l} ")).unwrap_or_default(),
+                    c.serial.as_str()
+                ),
+            })
+            .collect();
+        std::fs::write(pdf, yuepin_code::label_pdf::label_sheet_pdf(&labels)?)?;
+        println!("A4 label sheet in {}", pdf.display());
+    }
+    Ok(())
+}
+
+fn run_verify(a: VerifyArgs) -> Result<()> {
+    let keys_text =
+        std::fs::read(&a.keys).with_context(|| format!("reading {}", a.keys.display()))?;
+    let key_set = match &a.root {
+        Some(root) => {
+            let doc: yuepin_code::RootKeyDocument = serde_json::from_slice(
+                &std::fs::read(root).with_context(|| format!("reading {}", root.display()))?,
+            )
+            .context("root key document")?;
+            SignedKeySet::from_json_verified(&keys_text, &doc.verifying_key()?)?
+        }
+        None => {
+            let doc: SignedKeySet =
+                serde_json::from_slice(&keys_text).context("not a signed key set document")?;
+            eprintln!("note: key set accepted without checking its root signature (pass --root)");
+            doc.key_set
+        }
+    };
+    let status = match &a.status {
+        Some(p) => {
+            let token =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(StatusList::from_signed_token(token.trim(), &key_set)?)
+        }
+        None => None,
+    };
+    let checked =
+        yuepin_code::verify_detailed(a.uri.trim(), &key_set, status.as_ref(), chrono::Utc::now());
+    let (word, ok) = match &checked.verdict {
+        Verdict::Valid => ("valid: genuine and valid".to_string(), true),
+        Verdict::Revoked { .. } => ("revoked".into(), false),
+        Verdict::Suspended => ("suspended".into(), false),
+        Verdict::Recalled => ("recalled".into(), false),
+        Verdict::SignatureInvalid => ("signature-invalid".into(), false),
+        Verdict::UnknownKey => ("unknown-key".into(), false),
+        Verdict::KeyWithdrawn => ("key-withdrawn".into(), false),
+        Verdict::Malformed(r) => (format!("malformed: {r}"), false),
+        Verdict::StatusStale { age } => (
+            format!(
+                "status-stale: signature valid, status list {} s old",
+                age.num_seconds()
+            ),
+            false,
+        ),
+        Verdict::StatusUnknown => (
+            "signature-valid: status unknown (no status list for this code given)".into(),
+            a.status.is_none(),
+        ),
+    };
+    println!("{word}");
+    if let Some(d) = &checked.details {
+        println!(
+            "kid {} · issued {} · status index {}",
+            d.kid,
+            d.claims.issued_on,
+            d.claims.status.global_index()
+        );
+    }
+    if ok {
+        Ok(())
+    } else {
+        std::process::exit(2)
+    }
+}
+
+async fn run_status(a: StatusArgs) -> Result<()> {
+    let status = match a.action.as_str() {
+        "reinstate" => 0,
+        "suspend" => 1,
+        "revoke" => 2,
+        "recall" => 3,
+        other => bail!("action {other:?}: use revoke, suspend, reinstate or recall"),
+    };
+    if a.reason.trim().is_empty() {
+        bail!("--reason is required");
+    }
+    let store = a.db.resolve()?.connect().await?;
+    let scope = match (&a.uri, a.product, &a.lot, &a.enterprise) {
+        (Some(uri), None, None, None) => {
+            let parsed = yuepin_code::SignedUri::parse(uri.trim())?;
+            let code = store
+                .code_by_serial(
+                    &yuepin_store::codes::subject_key(&parsed.code.subject),
+                    parsed.code.serial.as_str(),
+                )
+                .await?
+                .context("unknown code")?;
+            StatusScope::Code { code_id: code.id }
+        }
+        (None, Some(p), Some(lot), None) => StatusScope::Lot {
+            product_id: p,
+            lot: lot.clone(),
+        },
+        (None, Some(p), None, None) => StatusScope::Product { product_id: p },
+        (None, None, None, Some(uscc)) => StatusScope::Enterprise {
+            enterprise_id: store.enterprise_by_uscc(uscc.trim()).await?.id,
+        },
+        _ => bail!("give exactly one of --uri, --product [--lot], --enterprise"),
+    };
+    let changed = store
+        .set_code_status(
+            Actor::cli("codes-status"),
+            &scope,
+            status,
+            a.reason.trim(),
+            today(),
+        )
+        .await?;
+    println!("{} code(s) changed to {}", changed, a.action);
+    Ok(())
+}
+
+fn run_bench(a: BenchArgs) -> Result<()> {
+    let pool = rayon_pool(a.threads)?;
+    let key =
+        yuepin_code::PrivateKey::generate(yuepin_code::Kid::parse("A")?, &mut rand::rngs::OsRng);
+    let spec = yuepin_code::BatchSpec {
+        resolver: Resolver::parse("q.yuepin.gd.gov.cn")?,
+        subject: yuepin_code::Subject::Gtin(yuepin_domain::Gtin::parse("06901234567892")?),
+        lot: Some(yuepin_code::Lot::parse("20261126GZ01")?),
+        issued_on: today(),
+    };
+    let threads = pool.current_num_threads();
+    match a.what.as_str() {
+        "issue" => {
+            let mut allocator = yuepin_code::IndexAllocator::new(0)?;
+            let mut rng = rand::rngs::StdRng::from_entropy();
+            let path = a
+                .out
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("yuepin-bench-issue.csv"));
+            let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
+            let count = a.count.min(yuepin_code::LIST_CAPACITY as usize);
+            let started = Instant::now();
+            pool.install(|| {
+                yuepin_code::issue_batch(&spec, &key, count, &mut allocator, &mut rng, file)
+            })?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "issue: {count} signed codes to CSV {} in {secs:.3} s = {:.0} codes/s ({threads} threads)",
+                path.display(),
+                count as f64 / secs
+            );
+        }
+        "verify" => {
+            let mut allocator = yuepin_code::IndexAllocator::new(0)?;
+            let mut rng = rand::rngs::StdRng::from_entropy();
+            let count = a.count.min(yuepin_code::LIST_CAPACITY as usize);
+            let codes = yuepin_code::issue_many(&spec, &key, count, &mut allocator, &mut rng)?;
+            let key_set = yuepin_code::KeySet::new(
+                "bench",
+                1,
+                vec![key.public(yuepin_code::KeyStatus::Active, today())],
+            )?;
+            let mut list = StatusList::new(0, chrono::Utc::now(), 3600)?;
+            for c in codes.iter().step_by(100) {
+                list.set(c.status, yuepin_code::CodeStatus::Revoked)?;
+            }
+            let now = chrono::Utc::now();
+            let started = Instant::now();
+            let valid: usize = pool.install(|| {
+                use rayon::prelude::*;
+                codes
+                    .par_iter()
+                    .filter(|c| {
+                        yuepin_code::verify(&c.uri, &key_set, Some(&list), now) == Verdict::Valid
+                    })
+                    .count()
+            });
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "verify: {count} codes in {secs:.3} s = {:.0} codes/s on {threads} thread(s) = {:.0} codes/s per thread ({valid} valid, {} revoked)",
+                count as f64 / secs,
+                count as f64 / secs / threads as f64,
+                count - valid
+            );
+        }
+        other => bail!("bench {other:?}: use issue or verify"),
+    }
+    std::io::stdout().flush()?;
+    Ok(())
+}
+
+fn rayon_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        b = b.num_threads(n);
+    }
+    Ok(b.build()?)
+}
+
+/// Demo: codes for a few demo products (one revoked, one suspended, one recalled), scan URLs printed.
+pub async fn seed_demo(store: &Store, data_dir: &Path) -> Result<()> {
+    let public_url =
+        std::env::var("YUEPIN_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
+    let (ring, _) = open_ring(data_dir, &public_url)?;
+    let resolver = Resolver::from_base_url(&public_url)?;
+    let actor = Actor::cli("demo");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2023);
+    let mut products = store.all_products().await?;
+    products.sort_by_key(|p| (p.product.gtin.is_none(), p.id));
+    let mut picked: Vec<_> = products
+        .iter()
+        .filter(|p| p.product.gtin.is_some())
+        .take(4)
+        .cloned()
+        .collect();
+    picked.extend(
+        products
+            .iter()
+            .filter(|p| p.product.gtin.is_none())
+            .take(1)
+            .cloned(),
+    );
+    let mut urls = Vec::new();
+    for (i, product) in picked.iter().enumerate() {
+        let lot = (i % 2 == 0).then(|| format!("2026{:02}GZ{:02}", 11, i + 1));
+        let series = store
+            .grant_code_series(
+                actor.clone(),
+                product.id,
+                lot.as_deref(),
+                20,
+                "演示数据 (demo data)",
+            )
+            .await?;
+        let spec =
+            yuepin_web::routes::codes::batch_spec(&resolver, product, lot.as_deref(), today())
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
+        let codes = store
+            .issue_codes(
+                actor.clone(),
+                series.id,
+                20,
+                &spec,
+                ring.active()?,
+                &mut rng,
+            )
+            .await?;
+        urls.push(("valid", codes[0].uri.clone()));
+        let first = store
+            .code_by_serial(
+                &yuepin_store::codes::subject_key(&spec.subject),
+                codes[1].serial.as_str(),
+            )
+            .await?
+            .context("demo code just issued")?;
+        let (status, word, reason) = match i {
+            0 => (
+                2,
+                "revoked",
+                "演示:标签遗失,已作废 (demo: labels lost and voided)",
+            ),
+            1 => (
+                1,
+                "suspended",
+                "演示:抽检复核中 (demo: re-inspection pending)",
+            ),
+            2 => (3, "recalled", "演示:产品召回 (demo: product recall)"),
+            _ => (0, "", ""),
+        };
+        if status != 0 {
+            store
+                .set_code_status(
+                    actor.clone(),
+                    &StatusScope::Code { code_id: first.id },
+                    status,
+                    reason,
+                    today(),
+                )
+                .await?;
+            urls.push((word, codes[1].uri.clone()));
+        }
+    }
+    println!("\nDemo scan URLs (open them while the demo server runs):");
+    for (word, url) in &urls {
+        println!("  {word:<9} {url}");
+    }
     Ok(())
 }
