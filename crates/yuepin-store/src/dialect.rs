@@ -13,13 +13,29 @@ pub trait Dialect: Send + Sync + 'static {
     fn begin_write_sql(&self) -> &'static str;
     /// Picks this backend's SQL out of a migration pair.
     fn migration_sql<'a>(&self, sqlite: &'a str, postgres: &'a str) -> &'a str;
-    /// Statement that stores the search grams of enterprise `$1` as `$2` (space-separated).
-    fn index_grams_sql(&self) -> &'static [&'static str];
+    /// Statements that store the search grams of `n` enterprises at once: each binds either
+    /// the ids alone or (id, space-separated grams) pairs, in input order.
+    fn index_grams_sql(&self, n: usize) -> Vec<(String, GramBinds)>;
     /// A boolean SQL condition on `e.id` that holds when the enterprise's grams contain all the
     /// space-separated grams bound at placeholder `$n`.
     fn grams_match_sql(&self, n: usize) -> String;
     /// Turns query grams into what `grams_match_sql` binds.
     fn grams_query(&self, grams: &[String]) -> String;
+}
+
+/// What a grams statement binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GramBinds {
+    Ids,
+    Pairs,
+}
+
+/// `($1,$2),($3,$4),…` for `n` pairs, with optional casts.
+fn pairs(n: usize, cast_a: &str, cast_b: &str) -> String {
+    (0..n)
+        .map(|i| format!("(${}{cast_a},${}{cast_b})", 2 * i + 1, 2 * i + 2))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 struct Sqlite;
@@ -57,10 +73,23 @@ impl Dialect for Sqlite {
     fn migration_sql<'a>(&self, sqlite: &'a str, _postgres: &'a str) -> &'a str {
         sqlite
     }
-    fn index_grams_sql(&self) -> &'static [&'static str] {
-        &[
-            "DELETE FROM enterprise_fts WHERE rowid = $1",
-            "INSERT INTO enterprise_fts (rowid, grams) VALUES ($1, $2)",
+    fn index_grams_sql(&self, n: usize) -> Vec<(String, GramBinds)> {
+        let ids: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+        vec![
+            (
+                format!(
+                    "DELETE FROM enterprise_fts WHERE rowid IN ({})",
+                    ids.join(",")
+                ),
+                GramBinds::Ids,
+            ),
+            (
+                format!(
+                    "INSERT INTO enterprise_fts (rowid, grams) VALUES {}",
+                    pairs(n, "", "")
+                ),
+                GramBinds::Pairs,
+            ),
         ]
     }
     fn grams_match_sql(&self, n: usize) -> String {
@@ -98,8 +127,14 @@ impl Dialect for Postgres {
     fn migration_sql<'a>(&self, _sqlite: &'a str, postgres: &'a str) -> &'a str {
         postgres
     }
-    fn index_grams_sql(&self) -> &'static [&'static str] {
-        &["UPDATE enterprises SET grams = string_to_array($2, ' ') WHERE id = $1"]
+    fn index_grams_sql(&self, n: usize) -> Vec<(String, GramBinds)> {
+        vec![(
+            format!(
+                "UPDATE enterprises e SET grams = string_to_array(v.g, ' ') FROM (VALUES {}) AS v(id, g) WHERE e.id = v.id",
+                pairs(n, "::BIGINT", "::TEXT")
+            ),
+            GramBinds::Pairs,
+        )]
     }
     fn grams_match_sql(&self, n: usize) -> String {
         format!("e.grams @> string_to_array(${n}, ' ')")

@@ -489,14 +489,16 @@ async fn upsert_enterprises(
         })
         .collect::<Result<_>>()?;
 
-    for (e, id) in chunk.iter().zip(&ids) {
-        for stmt in store.dialect.index_grams_sql() {
-            sqlx::query(stmt)
-                .bind(*id)
-                .bind(name_grams(&e.name))
-                .execute(&mut *conn)
-                .await?;
+    let grams: Vec<String> = chunk.iter().map(|e| name_grams(&e.name)).collect();
+    for (sql, binds) in store.dialect.index_grams_sql(chunk.len()) {
+        let mut q = sqlx::query(&sql);
+        for (id, g) in ids.iter().zip(&grams) {
+            q = q.bind(*id);
+            if binds == crate::dialect::GramBinds::Pairs {
+                q = q.bind(g.as_str());
+            }
         }
+        q.execute(&mut *conn).await?;
     }
     let designations: Vec<(i64, &Designation)> = chunk
         .iter()

@@ -154,3 +154,48 @@ async fn passwords_are_argon2id_and_tokens_are_hashed() {
         .await;
     assert_eq!(orphan.json()["error"]["field"], "enterprise_uscc");
 }
+
+async fn login(app: &TestApp) -> String {
+    let r = app
+        .post_form(
+            "/login",
+            None,
+            "username=regulator&password=regulator-password-1",
+        )
+        .await;
+    session_cookie(&r)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle_and_after_the_absolute_lifetime() {
+    let app = TestApp::spawn().await;
+    app.regulator().await;
+    let me = |cookie: String| {
+        axum::http::Request::get("/api/v1/me")
+            .header("cookie", cookie)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+
+    let idle = login(&app).await;
+    assert_eq!(app.request(me(idle.clone())).await.status, StatusCode::OK);
+    // 31 minutes without a request.
+    sqlx::query("UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z'")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(app.request(me(idle)).await.status, StatusCode::UNAUTHORIZED);
+
+    let old = login(&app).await;
+    // Active all along, but created 13 hours ago.
+    sqlx::query("UPDATE sessions SET created_at = '2000-01-01T00:00:00.000Z'")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(app.request(me(old)).await.status, StatusCode::UNAUTHORIZED);
+}
