@@ -16,12 +16,12 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 use yuepin_domain::{InspectionResult, QualityEventKind, Uscc, Yuan};
 use yuepin_labs::{
-    booking, order, AvailabilityIndex, Blackout, Booking, BookingContext, BookingEvent,
-    BookingId, BookingPolicy, BookingRejection, BookingRequest, BookingState, CombinedSlot,
-    FreeSlot, HeldQualification, IllegalTransition, Instrument, InstrumentId, Invoice, Lab,
-    LabCode, LabId, OrderEvent, OrderState, OwnershipAssumptions, PersonId, Qualification, Quote,
-    ReportNumber, ReportStatus, Savings, Service, ServiceId, SlotQuery, TestItem, TimeRange,
-    UsageRecord, Utilisation,
+    booking, order, AvailabilityIndex, Blackout, Booking, BookingContext, BookingEvent, BookingId,
+    BookingPolicy, BookingRejection, BookingRequest, BookingState, CombinedSlot, FreeSlot,
+    HeldQualification, IllegalTransition, Instrument, InstrumentId, Invoice, Lab, LabCode, LabId,
+    OrderEvent, OrderState, OwnershipAssumptions, PersonId, Qualification, Quote, ReportNumber,
+    ReportStatus, Savings, Service, ServiceId, SlotQuery, TestItem, TimeRange, UsageRecord,
+    Utilisation,
 };
 
 /// States that occupy the instrument (must match `BookingState::blocks_instrument` and the
@@ -416,7 +416,9 @@ fn order_from_row(r: &AnyRow) -> Result<OrderRecord> {
         samples: r.try_get("samples")?,
         note: r.try_get("note")?,
         state: from_json(&r.try_get::<String, _>("state_data")?)?,
-        quoted: r.try_get::<Option<i64>, _>("quoted_fen")?.map(Yuan::from_fen),
+        quoted: r
+            .try_get::<Option<i64>, _>("quoted_fen")?
+            .map(Yuan::from_fen),
         tester_id: r.try_get("tester_id")?,
         verifier_id: r.try_get("verifier_id")?,
         round: r.try_get("round")?,
@@ -433,11 +435,16 @@ fn report_from_row(r: &AnyRow) -> Result<ReportRecord> {
     let status = match r.try_get::<String, _>("status")?.as_str() {
         "valid" => ReportStatus::Valid,
         "replaced" => ReportStatus::Replaced {
-            by: ReportNumber::parse(&r.try_get::<Option<String>, _>("replaced_by")?.unwrap_or_default())
-                .map_err(corrupt)?,
+            by: ReportNumber::parse(
+                &r.try_get::<Option<String>, _>("replaced_by")?
+                    .unwrap_or_default(),
+            )
+            .map_err(corrupt)?,
         },
         "revoked" => ReportStatus::Revoked {
-            reason: r.try_get::<Option<String>, _>("revoked_reason")?.unwrap_or_default(),
+            reason: r
+                .try_get::<Option<String>, _>("revoked_reason")?
+                .unwrap_or_default(),
         },
         other => return Err(corrupt(format!("report status {other}"))),
     };
@@ -559,15 +566,21 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("lab #{id}")))?;
         let before = lab_from_row(&before)?;
-        sqlx::query("UPDATE labs SET name = $1, city = $2, data = $3, updated_at = $4 WHERE id = $5")
-            .bind(&lab.name)
-            .bind(lab.city.city().code.as_str())
-            .bind(json(lab)?)
-            .bind(now_text())
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?;
-        w.record(Change::new("update", "lab", id).before(before.lab).after(lab));
+        sqlx::query(
+            "UPDATE labs SET name = $1, city = $2, data = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(&lab.name)
+        .bind(lab.city.city().code.as_str())
+        .bind(json(lab)?)
+        .bind(now_text())
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.record(
+            Change::new("update", "lab", id)
+                .before(before.lab)
+                .after(lab),
+        );
         Ok(())
     }
 
@@ -622,12 +635,14 @@ impl Store {
 
     /// The lab a `lab` account works for.
     pub async fn staff_lab(&self, user_id: i64) -> Result<Option<i64>> {
-        Ok(sqlx::query("SELECT lab_id FROM lab_staff WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?)
+        Ok(
+            sqlx::query("SELECT lab_id FROM lab_staff WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?,
+        )
     }
 
     /// Creates (`id` = None) or updates an instrument of `lab_id`.
@@ -1021,7 +1036,11 @@ impl Store {
                 ..query.clone()
             };
             // Reuse the loader: the busy intervals are the complement we need, so load directly.
-            let city = q.city.as_ref().map(|c| c.city().code.clone()).unwrap_or_default();
+            let city = q
+                .city
+                .as_ref()
+                .map(|c| c.city().code.clone())
+                .unwrap_or_default();
             let found = self.find_instruments(item.as_str(), &city, 10_000).await?;
             let (ws, we) = q.window.as_minutes();
             for inst in found {
@@ -1074,6 +1093,7 @@ impl Store {
 
 // ---------------------------------------------------------------- bookings
 
+#[allow(clippy::too_many_arguments)]
 async fn insert_booking(
     conn: &mut AnyConnection,
     instrument_id: i64,
@@ -1228,10 +1248,13 @@ impl Store {
                         .and_utc()
                         .timestamp()
                         / 60;
-                    let window_to = (part.range.end() + Duration::days(40)).and_utc().timestamp() / 60;
+                    let window_to = (part.range.end() + Duration::days(40))
+                        .and_utc()
+                        .timestamp()
+                        / 60;
                     let mine = ranges(
                         &mut w.tx,
-                        &format!("SELECT start_min, end_min FROM lab_bookings WHERE enterprise_id = $1 AND start_min < $3 AND end_min > $2 AND state IN ('held', 'requested', 'pending_approval', 'confirmed', 'checked_in', 'completed')"),
+                        &format!("SELECT start_min, end_min FROM lab_bookings WHERE enterprise_id = $1 AND start_min < $3 AND end_min > $2 AND state IN {BLOCKING}"),
                         *id,
                         window_from,
                         window_to,
@@ -1270,10 +1293,12 @@ impl Store {
                             reason,
                         },
                     )?;
-                    let requested =
-                        transition(BookingState::Requested, BookingEvent::Submit {
+                    let requested = transition(
+                        BookingState::Requested,
+                        BookingEvent::Submit {
                             requires_approval: policy.requires_approval,
-                        })?;
+                        },
+                    )?;
                     (requested, Some(quote))
                 }
             };
@@ -1491,7 +1516,7 @@ impl Store {
             );
             summary.no_shows += 1;
             // The rest of the slot is released: offer what remains from now on.
-            if let Some(rest) = TimeRange::new(now.max(b.starts_at), b.ends_at).ok() {
+            if let Ok(rest) = TimeRange::new(now.max(b.starts_at), b.ends_at) {
                 summary.offers += offer_freed(&mut w, &inst, rest, &policy, now).await?;
             }
         }
@@ -1520,7 +1545,8 @@ impl Store {
             );
             summary.holds_expired += 1;
             if let Some(range) = b.range() {
-                summary.offers += offer_freed(&mut w, &inst, range, &policy_for(&inst), now).await?;
+                summary.offers +=
+                    offer_freed(&mut w, &inst, range, &policy_for(&inst), now).await?;
             }
         }
         if summary.no_shows + summary.holds_expired == 0 {
@@ -1571,34 +1597,38 @@ impl Store {
         .await?
         .try_get(0)
         .map_err(StoreError::from)?;
-        w.record(Change::new("join", "lab_waitlist", id).after(serde_json::json!({
-            "instrument_id": instrument_id, "enterprise_id": enterprise_id,
-            "start": dt_text(range.start()), "end": dt_text(range.end()),
-        })));
+        w.record(
+            Change::new("join", "lab_waitlist", id).after(serde_json::json!({
+                "instrument_id": instrument_id, "enterprise_id": enterprise_id,
+                "start": dt_text(range.start()), "end": dt_text(range.end()),
+            })),
+        );
         self.commit(w).await?;
         Ok(id)
     }
 
     pub async fn waitlist_of_enterprise(&self, enterprise_id: i64) -> Result<Vec<WaitRecord>> {
-        sqlx::query("SELECT * FROM lab_waitlist WHERE enterprise_id = $1 ORDER BY id DESC LIMIT 200")
-            .bind(enterprise_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                let range = range_of(r.try_get("start_min")?, r.try_get("end_min")?)?;
-                Ok(WaitRecord {
-                    id: r.try_get("id")?,
-                    instrument_id: r.try_get("instrument_id")?,
-                    enterprise_id: r.try_get("enterprise_id")?,
-                    starts_at: range.start(),
-                    ends_at: range.end(),
-                    state: r.try_get("state")?,
-                    booking_id: r.try_get("booking_id")?,
-                    joined_at: r.try_get("joined_at")?,
-                })
+        sqlx::query(
+            "SELECT * FROM lab_waitlist WHERE enterprise_id = $1 ORDER BY id DESC LIMIT 200",
+        )
+        .bind(enterprise_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let range = range_of(r.try_get("start_min")?, r.try_get("end_min")?)?;
+            Ok(WaitRecord {
+                id: r.try_get("id")?,
+                instrument_id: r.try_get("instrument_id")?,
+                enterprise_id: r.try_get("enterprise_id")?,
+                starts_at: range.start(),
+                ends_at: range.end(),
+                state: r.try_get("state")?,
+                booking_id: r.try_get("booking_id")?,
+                joined_at: r.try_get("joined_at")?,
             })
-            .collect()
+        })
+        .collect()
     }
 
     /// Invoice of a booking: instrument time and accessories at the booked price, or the
@@ -1615,15 +1645,15 @@ impl Store {
                 },
                 b.fee,
             )),
-            BookingState::Rejected | BookingState::Released => {
-                Ok(yuepin_labs::fee_invoice("未产生费用 (no charge)", Yuan::ZERO))
-            }
+            BookingState::Rejected | BookingState::Released => Ok(yuepin_labs::fee_invoice(
+                "未产生费用 (no charge)",
+                Yuan::ZERO,
+            )),
             _ => {
                 let range = b.range().ok_or_else(|| corrupt("booking range"))?;
                 let names: Vec<&str> = b.accessories.iter().map(String::as_str).collect();
-                yuepin_labs::booking_invoice(&inst.instrument, &range, &names).map_err(|reason| {
-                    LabsError::Rejected { part: None, reason }
-                })
+                yuepin_labs::booking_invoice(&inst.instrument, &range, &names)
+                    .map_err(|reason| LabsError::Rejected { part: None, reason })
             }
         }
     }
@@ -1698,9 +1728,11 @@ async fn offer_freed(
             .bind(wid)
             .execute(&mut *w.tx)
             .await?;
-        w.record(Change::new("offer", "lab_waitlist", wid).after(serde_json::json!({
-            "booking_id": bid, "hold_until": dt_text(hold_until),
-        })));
+        w.record(
+            Change::new("offer", "lab_waitlist", wid).after(serde_json::json!({
+                "booking_id": bid, "hold_until": dt_text(hold_until),
+            })),
+        );
         return Ok(1);
     }
     Ok(0)
@@ -1746,9 +1778,11 @@ impl Store {
         .await?
         .try_get(0)
         .map_err(StoreError::from)?;
-        w.record(Change::new("create", "lab_order", id).after(serde_json::json!({
-            "service_id": service_id, "enterprise_id": enterprise_id, "samples": samples,
-        })));
+        w.record(
+            Change::new("create", "lab_order", id).after(serde_json::json!({
+                "service_id": service_id, "enterprise_id": enterprise_id, "samples": samples,
+            })),
+        );
         let out = order_on(&mut w.tx, id).await?;
         self.commit(w).await?;
         Ok(out)
@@ -2121,19 +2155,27 @@ impl Store {
         let end = NaiveDate::from_ymd_opt(year + 1, 1, 1)
             .ok_or_else(|| StoreError::NotFound(format!("year {year}")))?;
         let (ys, ye) = (
-            start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp() / 60,
-            end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp() / 60,
+            start
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
+                .and_utc()
+                .timestamp()
+                / 60,
+            end.and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
+                .and_utc()
+                .timestamp()
+                / 60,
         );
         let lab = lab_id.unwrap_or(0);
-        let instruments: Vec<InstrumentRecord> = sqlx::query(
-            "SELECT * FROM lab_instruments WHERE ($1 = 0 OR lab_id = $1) ORDER BY id",
-        )
-        .bind(lab)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(instrument_from_row)
-        .collect::<Result<_>>()?;
+        let instruments: Vec<InstrumentRecord> =
+            sqlx::query("SELECT * FROM lab_instruments WHERE ($1 = 0 OR lab_id = $1) ORDER BY id")
+                .bind(lab)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(instrument_from_row)
+                .collect::<Result<_>>()?;
         let mut usage: HashMap<i64, Vec<UsageRecord>> = HashMap::new();
         for r in sqlx::query(
             "SELECT b.instrument_id, b.start_min, b.end_min, b.enterprise_id FROM lab_bookings b JOIN lab_instruments i ON i.id = b.instrument_id \

@@ -28,7 +28,7 @@ use yuepin_labs::{
     ServiceMode, SlotQuery, Tariff, TestItem, TestMethod, TimeRange, WeeklySchedule,
 };
 use yuepin_store::labs::{
-    china_now, BookingAction, BookingPart, BookingRecord, Booker, LabsError, OrderAction,
+    china_now, Booker, BookingAction, BookingPart, BookingRecord, LabsError, OrderAction,
     OrderRecord,
 };
 
@@ -55,11 +55,17 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/labs/services", get(list_services))
         .route("/api/v1/labs/qualifications", post(grant_qualification))
-        .route("/api/v1/labs/bookings", get(my_bookings).post(create_booking))
+        .route(
+            "/api/v1/labs/bookings",
+            get(my_bookings).post(create_booking),
+        )
         .route("/api/v1/labs/bookings/{id}", get(get_booking))
         .route("/api/v1/labs/bookings/{id}/invoice", get(booking_invoice))
         .route("/api/v1/labs/bookings/{id}/{action}", post(booking_action))
-        .route("/api/v1/labs/waitlist", get(my_waitlist).post(join_waitlist))
+        .route(
+            "/api/v1/labs/waitlist",
+            get(my_waitlist).post(join_waitlist),
+        )
         .route("/api/v1/labs/orders", get(my_orders).post(create_order))
         .route("/api/v1/labs/orders/{id}", get(get_order))
         .route("/api/v1/labs/orders/{id}/invoice", get(order_invoice))
@@ -129,12 +135,21 @@ pub(crate) fn parse_time(field: &str, s: &str) -> WebResult<NaiveDateTime> {
     ))
 }
 
-pub(crate) fn parse_range(start: &str, end: Option<&str>, minutes: Option<i64>) -> WebResult<TimeRange> {
+pub(crate) fn parse_range(
+    start: &str,
+    end: Option<&str>,
+    minutes: Option<i64>,
+) -> WebResult<TimeRange> {
     let s = parse_time("start", start)?;
     let r = match (end.filter(|e| !e.trim().is_empty()), minutes) {
         (Some(e), _) => TimeRange::new(s, parse_time("end", e)?),
         (None, Some(m)) if (1..=24 * 60 * 92).contains(&m) => TimeRange::starting_at(s, m),
-        _ => return Err(WebError::field("end", "需要结束时间或时长 (end or minutes required)")),
+        _ => {
+            return Err(WebError::field(
+                "end",
+                "需要结束时间或时长 (end or minutes required)",
+            ))
+        }
     };
     r.map_err(|e| WebError::field("end", e.reason))
 }
@@ -175,12 +190,18 @@ fn lab_field<T>(r: Result<T, yuepin_labs::LabError>) -> WebResult<T> {
 pub(crate) async fn staff_lab(state: &AppState, auth: &Auth) -> WebResult<i64> {
     let u = auth.require_role(&[Role::Lab])?;
     state.store.staff_lab(u.id).await?.ok_or_else(|| {
-        WebError::Forbidden("该实验室账户尚未绑定实验室 (this lab account is not bound to a lab)".into())
+        WebError::Forbidden(
+            "该实验室账户尚未绑定实验室 (this lab account is not bound to a lab)".into(),
+        )
     })
 }
 
 /// Regulators manage every lab; a lab account only its own.
-pub(crate) async fn require_manage_lab(state: &AppState, auth: &Auth, lab_id: i64) -> WebResult<()> {
+pub(crate) async fn require_manage_lab(
+    state: &AppState,
+    auth: &Auth,
+    lab_id: i64,
+) -> WebResult<()> {
     let u = auth.require_user()?;
     match u.role {
         Role::Regulator => Ok(()),
@@ -202,7 +223,11 @@ pub(crate) async fn my_enterprise(state: &AppState, auth: &Auth) -> WebResult<(i
 }
 
 /// Who may see a booking: its enterprise, the owning lab's staff, the regulator.
-pub(crate) async fn require_see_booking(state: &AppState, auth: &Auth, b: &BookingRecord) -> WebResult<()> {
+pub(crate) async fn require_see_booking(
+    state: &AppState,
+    auth: &Auth,
+    b: &BookingRecord,
+) -> WebResult<()> {
     let u = auth.require_user()?;
     let ok = match u.role {
         Role::Regulator => true,
@@ -217,7 +242,11 @@ pub(crate) async fn require_see_booking(state: &AppState, auth: &Auth, b: &Booki
     }
 }
 
-pub(crate) async fn require_see_order(state: &AppState, auth: &Auth, o: &OrderRecord) -> WebResult<()> {
+pub(crate) async fn require_see_order(
+    state: &AppState,
+    auth: &Auth,
+    o: &OrderRecord,
+) -> WebResult<()> {
     let u = auth.require_user()?;
     let ok = match u.role {
         Role::Regulator => true,
@@ -271,7 +300,8 @@ pub(crate) async fn do_order_action(
     require_see_order(state, auth, &o).await?;
     let u = auth.require_user()?;
     let ok = if action.by_customer() {
-        u.role == Role::Enterprise || (u.role == Role::Regulator && matches!(action, OrderAction::Cancel))
+        u.role == Role::Enterprise
+            || (u.role == Role::Regulator && matches!(action, OrderAction::Cancel))
     } else {
         u.role == Role::Lab
     };
@@ -328,7 +358,9 @@ async fn get_lab(State(state): State<AppState>, Path(id): Path<i64>) -> WebResul
     let lab = state.store.lab(id).await?;
     let instruments = state.store.instruments_of_lab(id).await?;
     let services = state.store.services(Some(id)).await?;
-    Ok(Json(json!({"lab": lab, "instruments": instruments, "services": services})))
+    Ok(Json(
+        json!({"lab": lab, "instruments": instruments, "services": services}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -352,7 +384,10 @@ pub(crate) fn build_lab(input: &LabInput) -> WebResult<(LabCode, Lab)> {
     let code = lab_field(LabCode::parse(&input.code))?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(WebError::field("name", "名称应为1至100个字符 (1–100 characters)"));
+        return Err(WebError::field(
+            "name",
+            "名称应为1至100个字符 (1–100 characters)",
+        ));
     }
     let cma = match input.cma.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => Some(lab_field(CmaNumber::parse(s))?),
@@ -457,13 +492,19 @@ pub(crate) fn build_instrument(lab: &Lab, input: &InstrumentInput) -> WebResult<
     let text = |field: &str, s: &str, max: usize| -> WebResult<String> {
         let s = s.trim();
         if s.is_empty() || s.chars().count() > max {
-            Err(WebError::field(field, format!("应为1至{max}个字符 (1–{max} characters)")))
+            Err(WebError::field(
+                field,
+                format!("应为1至{max}个字符 (1–{max} characters)"),
+            ))
         } else {
             Ok(s.to_string())
         }
     };
     if input.test_methods.is_empty() {
-        return Err(WebError::field("test_methods", "至少一个检测项目 (at least one test item)"));
+        return Err(WebError::field(
+            "test_methods",
+            "至少一个检测项目 (at least one test item)",
+        ));
     }
     let peak = yuan("peak_hourly", &input.peak_hourly)?;
     let off_peak = match input.off_peak_hourly.as_deref() {
@@ -471,7 +512,10 @@ pub(crate) fn build_instrument(lab: &Lab, input: &InstrumentInput) -> WebResult<
         _ => peak,
     };
     if peak < Yuan::ZERO || off_peak < Yuan::ZERO {
-        return Err(WebError::field("peak_hourly", "价格不能为负 (prices cannot be negative)"));
+        return Err(WebError::field(
+            "peak_hourly",
+            "价格不能为负 (prices cannot be negative)",
+        ));
     }
     let tariff = match &input.peak_hours {
         Some(v) => Tariff {
@@ -563,7 +607,10 @@ async fn create_service(
     require_manage_lab(&state, &auth, lab_id).await?;
     let lab = state.store.lab(lab_id).await?;
     if !(1..=365).contains(&input.turnaround_days) {
-        return Err(WebError::field("turnaround_days", "1至365天 (1 to 365 days)"));
+        return Err(WebError::field(
+            "turnaround_days",
+            "1至365天 (1 to 365 days)",
+        ));
     }
     let svc = Service {
         id: ServiceId(0),
@@ -578,9 +625,16 @@ async fn create_service(
         turnaround_days: input.turnaround_days,
     };
     let mut w = state.store.begin_write(auth.actor()).await?;
-    let id = state.store.save_service(&mut w, lab_id, input.id, &svc).await?;
+    let id = state
+        .store
+        .save_service(&mut w, lab_id, input.id, &svc)
+        .await?;
     state.store.commit(w).await?;
-    Ok((StatusCode::CREATED, Json(json!(state.store.service(id).await?))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!(state.store.service(id).await?)),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -631,7 +685,9 @@ async fn list_services(
     State(state): State<AppState>,
     Query(q): Query<FindQuery>,
 ) -> WebResult<Json<Value>> {
-    Ok(Json(json!({"services": state.store.services(q.lab).await?})))
+    Ok(Json(
+        json!({"services": state.store.services(q.lab).await?}),
+    ))
 }
 
 async fn one_stop(
@@ -680,7 +736,10 @@ pub(crate) fn slot_query(q: &AvailabilityQuery) -> WebResult<(Vec<TestItem>, Slo
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| WebError::field("item", e.reason))?;
     if items.is_empty() || items.len() > 5 {
-        return Err(WebError::field("item", "需要1至5个检测项目 (1 to 5 test items)"));
+        return Err(WebError::field(
+            "item",
+            "需要1至5个检测项目 (1 to 5 test items)",
+        ));
     }
     let now = china_now();
     let from = if q.from.trim().is_empty() {
@@ -698,12 +757,18 @@ pub(crate) fn slot_query(q: &AvailabilityQuery) -> WebResult<(Vec<TestItem>, Slo
         parse_time("to", &q.to)?
     };
     if to <= from || (to - from).num_days() > yuepin_store::labs::MAX_SEARCH_DAYS {
-        return Err(WebError::field("to", "查询范围应为1分钟至92天 (window must be 1 minute to 92 days)"));
+        return Err(WebError::field(
+            "to",
+            "查询范围应为1分钟至92天 (window must be 1 minute to 92 days)",
+        ));
     }
     let window = TimeRange::new(from, to).map_err(|e| WebError::field("to", e.reason))?;
     let minutes = q.minutes.unwrap_or(120);
     if !(30..=24 * 60).contains(&minutes) {
-        return Err(WebError::field("minutes", "时长30至1440分钟 (30 to 1440 minutes)"));
+        return Err(WebError::field(
+            "minutes",
+            "时长30至1440分钟 (30 to 1440 minutes)",
+        ));
     }
     let city = if q.city.trim().is_empty() {
         None
@@ -768,7 +833,10 @@ async fn create_blackout(
     let range = parse_range(&input.start, Some(&input.end), None)?;
     let reason = input.reason.trim();
     if reason.is_empty() {
-        return Err(WebError::field("reason", "须说明原因 (a reason is required)"));
+        return Err(WebError::field(
+            "reason",
+            "须说明原因 (a reason is required)",
+        ));
     }
     let mut w = state.store.begin_write(auth.actor()).await?;
     let bid = state
@@ -861,7 +929,9 @@ async fn create_booking(
 
 async fn my_bookings(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let (id, _) = my_enterprise(&state, &auth).await?;
-    Ok(Json(json!({"bookings": state.store.bookings_of_enterprise(id).await?})))
+    Ok(Json(
+        json!({"bookings": state.store.bookings_of_enterprise(id).await?}),
+    ))
 }
 
 async fn get_booking(
@@ -930,7 +1000,9 @@ async fn join_waitlist(
 
 async fn my_waitlist(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let (id, _) = my_enterprise(&state, &auth).await?;
-    Ok(Json(json!({"waitlist": state.store.waitlist_of_enterprise(id).await?})))
+    Ok(Json(
+        json!({"waitlist": state.store.waitlist_of_enterprise(id).await?}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -955,7 +1027,9 @@ async fn lab_bookings(
     };
     let from = from.and_hms_opt(0, 0, 0).unwrap_or_default();
     let to = from + chrono::Duration::days(q.days.unwrap_or(14).clamp(1, 92));
-    Ok(Json(json!({"bookings": state.store.bookings_of_lab(id, from, to).await?})))
+    Ok(Json(
+        json!({"bookings": state.store.bookings_of_lab(id, from, to).await?}),
+    ))
 }
 
 // ---------------------------------------------------------------- orders API
@@ -976,7 +1050,13 @@ async fn create_order(
     let (eid, _) = my_enterprise(&state, &auth).await?;
     let o = state
         .store
-        .create_order(auth.actor(), eid, input.service_id, input.samples, &input.note)
+        .create_order(
+            auth.actor(),
+            eid,
+            input.service_id,
+            input.samples,
+            &input.note,
+        )
         .await
         .map_err(labs_err)?;
     Ok((StatusCode::CREATED, Json(json!(o))).into_response())
@@ -1003,7 +1083,9 @@ async fn lab_orders(
     Path(id): Path<i64>,
 ) -> WebResult<Json<Value>> {
     require_manage_lab(&state, &auth, id).await?;
-    Ok(Json(json!({"orders": state.store.orders_of_lab(id).await?})))
+    Ok(Json(
+        json!({"orders": state.store.orders_of_lab(id).await?}),
+    ))
 }
 
 async fn get_order(
@@ -1070,7 +1152,10 @@ async fn savings(
     let eid = if q.uscc.trim().is_empty() {
         my_enterprise(&state, &auth).await?.0
     } else {
-        let e = state.store.enterprise_by_uscc(Uscc::parse(&q.uscc)?.as_str()).await?;
+        let e = state
+            .store
+            .enterprise_by_uscc(Uscc::parse(&q.uscc)?.as_str())
+            .await?;
         auth.require_read_enterprise(e.id)?;
         e.id
     };
@@ -1102,7 +1187,9 @@ async fn utilisation(
     } else {
         q.lab
     };
-    let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&crate::today()));
+    let year = q
+        .year
+        .unwrap_or_else(|| chrono::Datelike::year(&crate::today()));
     if !(2000..=2100).contains(&year) {
         return Err(WebError::field("year", "2000–2100"));
     }
@@ -1124,20 +1211,33 @@ async fn create_feed(
 ) -> WebResult<Response> {
     let (kind, ref_id, path) = match input.kind.as_str() {
         "instrument" => {
-            let id = input.id.ok_or_else(|| WebError::field("id", "需要仪器编号 (instrument id)"))?;
+            let id = input
+                .id
+                .ok_or_else(|| WebError::field("id", "需要仪器编号 (instrument id)"))?;
             let inst = state.store.instrument(id).await?;
             require_manage_lab(&state, &auth, inst.lab_id).await?;
-            ("instrument", id, format!("/labs/instruments/{id}/calendar.ics"))
+            (
+                "instrument",
+                id,
+                format!("/labs/instruments/{id}/calendar.ics"),
+            )
         }
         "enterprise" => {
             let (id, uscc) = my_enterprise(&state, &auth).await?;
-            ("enterprise", id, format!("/labs/enterprises/{uscc}/calendar.ics"))
+            (
+                "enterprise",
+                id,
+                format!("/labs/enterprises/{uscc}/calendar.ics"),
+            )
         }
         _ => return Err(WebError::field("kind", "instrument 或 enterprise")),
     };
     let token = crate::auth::random_token(24);
     let mut w = state.store.begin_write(auth.actor()).await?;
-    state.store.create_feed_token(&mut w, kind, ref_id, &token).await?;
+    state
+        .store
+        .create_feed_token(&mut w, kind, ref_id, &token)
+        .await?;
     state.store.commit(w).await?;
     Ok((
         StatusCode::CREATED,
@@ -1181,11 +1281,18 @@ async fn instrument_calendar(
     Query(q): Query<TokenQuery>,
 ) -> WebResult<Response> {
     let ok = auth.user.is_some()
-        || (!q.token.is_empty() && state.store.feed_token_valid("instrument", id, &q.token).await?);
+        || (!q.token.is_empty()
+            && state
+                .store
+                .feed_token_valid("instrument", id, &q.token)
+                .await?);
     if !ok {
         return Err(WebError::Unauthenticated);
     }
-    Ok(ics(state.store.instrument_calendar(id, china_now()).await?))
+    Ok(ics(state
+        .store
+        .instrument_calendar(id, china_now())
+        .await?))
 }
 
 /// An enterprise's feed: its own users, the regulator, or a feed token.
@@ -1198,7 +1305,11 @@ async fn enterprise_calendar(
     let uscc = Uscc::parse(&uscc)?;
     let e = state.store.enterprise_by_uscc(uscc.as_str()).await?;
     let ok = auth.can_read_enterprise(e.id)
-        || (!q.token.is_empty() && state.store.feed_token_valid("enterprise", e.id, &q.token).await?);
+        || (!q.token.is_empty()
+            && state
+                .store
+                .feed_token_valid("enterprise", e.id, &q.token)
+                .await?);
     if !ok {
         return Err(if auth.user.is_some() {
             WebError::Forbidden("无权访问该日历 (not your calendar)".into())
@@ -1206,5 +1317,8 @@ async fn enterprise_calendar(
             WebError::Unauthenticated
         });
     }
-    Ok(ics(state.store.enterprise_calendar(e.id, &uscc, china_now()).await?))
+    Ok(ics(state
+        .store
+        .enterprise_calendar(e.id, &uscc, china_now())
+        .await?))
 }

@@ -50,16 +50,24 @@ fn instrument_json(name: &str, item: &str) -> Value {
 async fn setup(app: &TestApp) -> Fx {
     let reg = app.regulator().await;
     let uscc1 = uscc(1);
-    app.create_enterprise(&reg, &uscc1, "甲精密制造有限公司").await;
-    app.create_enterprise(&reg, &uscc(2), "乙电子科技有限公司").await;
-    let r = app.post("/api/v1/labs", Some(&reg), &lab_json("GDQTC")).await;
+    app.create_enterprise(&reg, &uscc1, "甲精密制造有限公司")
+        .await;
+    app.create_enterprise(&reg, &uscc(2), "乙电子科技有限公司")
+        .await;
+    let r = app
+        .post("/api/v1/labs", Some(&reg), &lab_json("GDQTC"))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let lab_id = r.json()["id"].as_i64().unwrap();
     let lab1 = app.user_token("labtester", "lab", None).await;
     let lab2 = app.user_token("labverifier", "lab", None).await;
     for name in ["labtester", "labverifier"] {
         let r = app
-            .post(&format!("/api/v1/labs/{lab_id}/staff"), Some(&reg), &json!({"username": name}))
+            .post(
+                &format!("/api/v1/labs/{lab_id}/staff"),
+                Some(&reg),
+                &json!({"username": name}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     }
@@ -102,8 +110,12 @@ fn part(inst: i64, day: &str, hour: &str, minutes: i64) -> Value {
 }
 
 async fn book(app: &TestApp, token: &str, parts: Vec<Value>) -> crate::helpers::Resp {
-    app.post("/api/v1/labs/bookings", Some(token), &json!({"parts": parts}))
-        .await
+    app.post(
+        "/api/v1/labs/bookings",
+        Some(token),
+        &json!({"parts": parts}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -115,7 +127,11 @@ async fn concurrent_bookings_of_one_slot_exactly_one_wins() {
     let mut set = tokio::task::JoinSet::new();
     for i in 0..20 {
         let router = app.router.clone();
-        let token = if i % 2 == 0 { fx.ent1.clone() } else { fx.ent2.clone() };
+        let token = if i % 2 == 0 {
+            fx.ent1.clone()
+        } else {
+            fx.ent2.clone()
+        };
         let body = body.clone();
         set.spawn(async move {
             let req = Request::post("/api/v1/labs/bookings")
@@ -130,7 +146,10 @@ async fn concurrent_bookings_of_one_slot_exactly_one_wins() {
     while let Some(s) = set.join_next().await {
         statuses.push(s.unwrap());
     }
-    let won = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let won = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
     assert_eq!(won, 1, "{statuses:?}");
     assert!(
         statuses
@@ -200,16 +219,29 @@ async fn combined_booking_is_all_or_nothing() {
     let r = book(
         &app,
         &fx.ent1,
-        vec![part(fx.inst, &day, "13:00", 120), part(icp, &day, "13:00", 120)],
+        vec![
+            part(fx.inst, &day, "13:00", 120),
+            part(icp, &day, "13:00", 120),
+        ],
     )
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
-    let mine = app.get("/api/v1/labs/bookings", Some(&fx.ent1)).await.json();
-    assert_eq!(mine["bookings"].as_array().unwrap().len(), 0, "nothing booked");
+    let mine = app
+        .get("/api/v1/labs/bookings", Some(&fx.ent1))
+        .await
+        .json();
+    assert_eq!(
+        mine["bookings"].as_array().unwrap().len(),
+        0,
+        "nothing booked"
+    );
     let r = book(
         &app,
         &fx.ent1,
-        vec![part(fx.inst, &day, "10:00", 120), part(icp, &day, "10:00", 120)],
+        vec![
+            part(fx.inst, &day, "10:00", 120),
+            part(icp, &day, "10:00", 120),
+        ],
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -219,7 +251,9 @@ async fn combined_booking_is_all_or_nothing() {
     // The combined search finds a common slot for both items.
     let r = app
         .get(
-            &format!("/api/v1/labs/availability?item=盐雾试验,重金属含量&from={day}&to={day}&minutes=60"),
+            &format!(
+                "/api/v1/labs/availability?item=盐雾试验,重金属含量&from={day}&to={day}&minutes=60"
+            ),
             None,
         )
         .await;
@@ -235,16 +269,26 @@ async fn booking_rules_approval_blackout_qualification_and_cancellation() {
     spec["requires_approval"] = json!(true);
     spec["operator_qualification"] = json!("电镜上岗证");
     let r = app
-        .post(&format!("/api/v1/labs/{}/instruments", fx.lab_id), Some(&fx.lab1), &spec)
+        .post(
+            &format!("/api/v1/labs/{}/instruments", fx.lab_id),
+            Some(&fx.lab1),
+            &spec,
+        )
         .await;
     let sem = r.json()["id"].as_i64().unwrap();
     let day = china_day(5);
     // Prices are shown before booking.
     let r = app
-        .get(&format!("/api/v1/labs/availability?item=微观形貌&from={day}&to={day}&minutes=120"), None)
+        .get(
+            &format!("/api/v1/labs/availability?item=微观形貌&from={day}&to={day}&minutes=120"),
+            None,
+        )
         .await;
     let slots = r.json()["slots"].as_array().unwrap().clone();
-    assert!(!slots.is_empty() && slots[0]["price"].is_string(), "{slots:?}");
+    assert!(
+        !slots.is_empty() && slots[0]["price"].is_string(),
+        "{slots:?}"
+    );
     // Self-operation needs the qualification: rejected with the testing-on-behalf hint.
     let mut p = part(sem, &day, "10:00", 120);
     p["self_operated"] = json!(true);
@@ -265,9 +309,21 @@ async fn booking_rules_approval_blackout_qualification_and_cancellation() {
     assert_eq!(b["state"], "pending_approval");
     let id = b["id"].as_i64().unwrap();
     // The enterprise cannot approve its own booking; the lab can.
-    let r = app.post(&format!("/api/v1/labs/bookings/{id}/approve"), Some(&fx.ent1), &json!({})).await;
+    let r = app
+        .post(
+            &format!("/api/v1/labs/bookings/{id}/approve"),
+            Some(&fx.ent1),
+            &json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app.post(&format!("/api/v1/labs/bookings/{id}/approve"), Some(&fx.lab2), &json!({})).await;
+    let r = app
+        .post(
+            &format!("/api/v1/labs/bookings/{id}/approve"),
+            Some(&fx.lab2),
+            &json!({}),
+        )
+        .await;
     assert_eq!(r.json()["state"], "confirmed", "{}", r.text());
     // Blackouts refuse bookings.
     let r = app
@@ -282,13 +338,30 @@ async fn booking_rules_approval_blackout_qualification_and_cancellation() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     assert!(r.text().contains("年度校准"), "{}", r.text());
     // Off-grid and too-short requests are refused with the rule's message.
-    let r = book(&app, &fx.ent2, vec![part(fx.inst, &china_day(6), "09:10", 60)]).await;
+    let r = book(
+        &app,
+        &fx.ent2,
+        vec![part(fx.inst, &china_day(6), "09:10", 60)],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Free cancellation more than 24 h ahead; the invoice then shows no fee.
-    let r = app.post(&format!("/api/v1/labs/bookings/{id}/cancel"), Some(&fx.ent1), &json!({})).await;
+    let r = app
+        .post(
+            &format!("/api/v1/labs/bookings/{id}/cancel"),
+            Some(&fx.ent1),
+            &json!({}),
+        )
+        .await;
     assert_eq!(r.json()["state"], "cancelled", "{}", r.text());
     assert_eq!(r.json()["fee"], "0");
-    let inv = app.get(&format!("/api/v1/labs/bookings/{id}/invoice"), Some(&fx.ent1)).await.json();
+    let inv = app
+        .get(
+            &format!("/api/v1/labs/bookings/{id}/invoice"),
+            Some(&fx.ent1),
+        )
+        .await
+        .json();
     assert_eq!(inv["invoice"]["total"], "0", "{inv}");
     // Quota: 20 h a week per enterprise.
     let d = china_day(8);
@@ -297,7 +370,11 @@ async fn booking_rules_approval_blackout_qualification_and_cancellation() {
         let r = book(&app, &fx.ent2, vec![part(fx.inst, &d, h, 480)]).await;
         if r.status != StatusCode::CREATED {
             over += 1;
-            assert!(r.text().contains("quota") || r.text().contains("配额"), "{}", r.text());
+            assert!(
+                r.text().contains("quota") || r.text().contains("配额"),
+                "{}",
+                r.text()
+            );
         }
     }
     assert!(over >= 1, "the weekly quota must bite");
@@ -318,8 +395,16 @@ async fn waitlist_hold_no_show_fee_and_blacklist() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    app.post(&format!("/api/v1/labs/bookings/{first}/cancel"), Some(&fx.ent1), &json!({})).await;
-    let mine = app.get("/api/v1/labs/bookings", Some(&fx.ent2)).await.json();
+    app.post(
+        &format!("/api/v1/labs/bookings/{first}/cancel"),
+        Some(&fx.ent1),
+        &json!({}),
+    )
+    .await;
+    let mine = app
+        .get("/api/v1/labs/bookings", Some(&fx.ent2))
+        .await
+        .json();
     let held = mine["bookings"][0].clone();
     assert_eq!(held["state"], "held", "{mine}");
     assert!(held["hold_until"].is_string());
@@ -327,17 +412,30 @@ async fn waitlist_hold_no_show_fee_and_blacklist() {
     // Someone else cannot take the held slot.
     let r = book(&app, &fx.ent1, vec![part(fx.inst, &day, "10:00", 60)]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let r = app.post(&format!("/api/v1/labs/bookings/{hid}/accept_hold"), Some(&fx.ent2), &json!({})).await;
+    let r = app
+        .post(
+            &format!("/api/v1/labs/bookings/{hid}/accept_hold"),
+            Some(&fx.ent2),
+            &json!({}),
+        )
+        .await;
     assert_eq!(r.json()["state"], "confirmed", "{}", r.text());
     // No-show: the sweep after the grace period marks it, charges 100 % and releases the slot.
-    let start = chrono::NaiveDateTime::parse_from_str(&format!("{day} 10:00"), "%Y-%m-%d %H:%M").unwrap();
+    let start =
+        chrono::NaiveDateTime::parse_from_str(&format!("{day} 10:00"), "%Y-%m-%d %H:%M").unwrap();
     let s = app
         .store
-        .labs_sweep(yuepin_store::Actor::system(), start + chrono::Duration::minutes(20))
+        .labs_sweep(
+            yuepin_store::Actor::system(),
+            start + chrono::Duration::minutes(20),
+        )
         .await
         .unwrap();
     assert_eq!(s.no_shows, 1);
-    let b = app.get(&format!("/api/v1/labs/bookings/{hid}"), Some(&fx.ent2)).await.json();
+    let b = app
+        .get(&format!("/api/v1/labs/bookings/{hid}"), Some(&fx.ent2))
+        .await
+        .json();
     assert_eq!(b["state"], "no_show");
     assert_eq!(b["fee"], b["price"]);
     // Two more no-shows within 90 days suspend the enterprise.
@@ -345,20 +443,38 @@ async fn waitlist_hold_no_show_fee_and_blacklist() {
         let day = china_day(d);
         let r = book(&app, &fx.ent2, vec![part(fx.inst, &day, "10:00", 60)]).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        let start = chrono::NaiveDateTime::parse_from_str(&format!("{day} 10:00"), "%Y-%m-%d %H:%M").unwrap();
+        let start =
+            chrono::NaiveDateTime::parse_from_str(&format!("{day} 10:00"), "%Y-%m-%d %H:%M")
+                .unwrap();
         app.store
-            .labs_sweep(yuepin_store::Actor::system(), start + chrono::Duration::minutes(30))
+            .labs_sweep(
+                yuepin_store::Actor::system(),
+                start + chrono::Duration::minutes(30),
+            )
             .await
             .unwrap();
     }
-    let r = book(&app, &fx.ent2, vec![part(fx.inst, &china_day(6), "10:00", 60)]).await;
+    let r = book(
+        &app,
+        &fx.ent2,
+        vec![part(fx.inst, &china_day(6), "10:00", 60)],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
-    assert!(r.text().contains("暂停") || r.text().contains("suspend") || r.text().contains("blacklist"), "{}", r.text());
+    assert!(
+        r.text().contains("暂停") || r.text().contains("suspend") || r.text().contains("blacklist"),
+        "{}",
+        r.text()
+    );
 }
 
 async fn act(app: &TestApp, token: &str, order: i64, body: Value) -> crate::helpers::Resp {
-    app.post(&format!("/api/v1/labs/orders/{order}/actions"), Some(token), &body)
-        .await
+    app.post(
+        &format!("/api/v1/labs/orders/{order}/actions"),
+        Some(token),
+        &body,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -366,74 +482,177 @@ async fn order_lifecycle_four_eyes_report_inspection_retest_and_revoke() {
     let app = TestApp::spawn().await;
     let fx = setup(&app).await;
     let r = app
-        .post("/api/v1/labs/orders", Some(&fx.ent1), &json!({"service_id": fx.service, "samples": 3}))
+        .post(
+            "/api/v1/labs/orders",
+            Some(&fx.ent1),
+            &json!({"service_id": fx.service, "samples": 3}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let o = r.json()["id"].as_i64().unwrap();
     // The enterprise may not quote; the lab may not accept on the customer's behalf.
-    assert_eq!(act(&app, &fx.ent1, o, json!({"action": "quote", "amount": "1"})).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(act(&app, &fx.lab1, o, json!({"action": "quote", "amount": "2400"})).await.status, StatusCode::OK);
-    assert_eq!(act(&app, &fx.lab1, o, json!({"action": "accept"})).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(act(&app, &fx.ent1, o, json!({"action": "accept"})).await.status, StatusCode::OK);
+    assert_eq!(
+        act(&app, &fx.ent1, o, json!({"action": "quote", "amount": "1"}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        act(
+            &app,
+            &fx.lab1,
+            o,
+            json!({"action": "quote", "amount": "2400"})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&app, &fx.lab1, o, json!({"action": "accept"}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        act(&app, &fx.ent1, o, json!({"action": "accept"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
     // Illegal jumps are refused.
-    assert_eq!(act(&app, &fx.lab1, o, json!({"action": "issue_report"})).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        act(&app, &fx.lab1, o, json!({"action": "issue_report"}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
     for a in ["receive_sample", "start_testing"] {
         let r = act(&app, &fx.lab1, o, json!({"action": a})).await;
         assert_eq!(r.status, StatusCode::OK, "{a}: {}", r.text());
     }
     // Only the tester records results.
     let results = json!({"action": "record_results", "results": {"passed": false, "failed_items": ["盐雾96h出现红锈"], "summary": "不合格"}});
-    assert_eq!(act(&app, &fx.lab2, o, results.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        act(&app, &fx.lab2, o, results.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(act(&app, &fx.lab1, o, results).await.status, StatusCode::OK);
     // Four eyes: the tester cannot verify; a colleague can.
     let r = act(&app, &fx.lab1, o, json!({"action": "verify"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
-    assert_eq!(act(&app, &fx.lab2, o, json!({"action": "verify"})).await.status, StatusCode::OK);
+    assert_eq!(
+        act(&app, &fx.lab2, o, json!({"action": "verify"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let r = act(&app, &fx.lab2, o, json!({"action": "issue_report"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let first = r.json()["reports"][0]["number"].as_str().unwrap().to_string();
-    assert!(first.starts_with("YP-GDQTC-") && first.ends_with("-0001"), "{first}");
+    let first = r.json()["reports"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        first.starts_with("YP-GDQTC-") && first.ends_with("-0001"),
+        "{first}"
+    );
     // Public verification.
-    let v = app.get(&format!("/api/v1/labs/reports/{first}"), None).await.json();
+    let v = app
+        .get(&format!("/api/v1/labs/reports/{first}"), None)
+        .await
+        .json();
     assert_eq!(v["status"]["status"], "valid", "{v}");
     let page = app.get(&format!("/labs/reports/{first}"), None).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("<svg") && page.text().contains(&first));
     // The report is now an inspection record in the enterprise's quality file.
     let qf = app
-        .get(&format!("/api/v1/enterprises/{}/quality-file", fx.uscc1), Some(&fx.ent1))
+        .get(
+            &format!("/api/v1/enterprises/{}/quality-file", fx.uscc1),
+            Some(&fx.ent1),
+        )
         .await
         .json();
     let events = qf["events"].as_array().unwrap();
-    let insp = events.iter().find(|e| e["report_no"] == first.as_str()).expect("inspection event");
+    let insp = events
+        .iter()
+        .find(|e| e["report_no"] == first.as_str())
+        .expect("inspection event");
     assert_eq!(insp["kind"], "inspection");
     assert_eq!(insp["result"], "fail");
     // Retest: new report number, the old one is replaced by it.
-    assert_eq!(act(&app, &fx.ent1, o, json!({"action": "request_retest"})).await.status, StatusCode::OK);
+    assert_eq!(
+        act(&app, &fx.ent1, o, json!({"action": "request_retest"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
     act(&app, &fx.lab2, o, json!({"action": "start_testing"})).await;
-    act(&app, &fx.lab2, o, json!({"action": "record_results", "results": {"passed": true}})).await;
-    assert_eq!(act(&app, &fx.lab2, o, json!({"action": "verify"})).await.status, StatusCode::CONFLICT);
-    assert_eq!(act(&app, &fx.lab1, o, json!({"action": "verify"})).await.status, StatusCode::OK);
+    act(
+        &app,
+        &fx.lab2,
+        o,
+        json!({"action": "record_results", "results": {"passed": true}}),
+    )
+    .await;
+    assert_eq!(
+        act(&app, &fx.lab2, o, json!({"action": "verify"}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        act(&app, &fx.lab1, o, json!({"action": "verify"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let r = act(&app, &fx.lab1, o, json!({"action": "issue_report"})).await;
-    let second = r.json()["order"]["state"]["report"].as_str().unwrap().to_string();
+    let second = r.json()["order"]["state"]["report"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(first, second);
-    let v = app.get(&format!("/api/v1/labs/reports/{first}"), None).await.json();
+    let v = app
+        .get(&format!("/api/v1/labs/reports/{first}"), None)
+        .await
+        .json();
     assert_eq!(v["status"]["status"], "replaced");
     assert_eq!(v["status"]["by"], second.as_str());
     // Invoice: 3 samples × 800 quoted at 2400, plus one chargeable retest round.
-    let inv = app.get(&format!("/api/v1/labs/orders/{o}/invoice"), Some(&fx.ent1)).await.json();
+    let inv = app
+        .get(&format!("/api/v1/labs/orders/{o}/invoice"), Some(&fx.ent1))
+        .await
+        .json();
     assert_eq!(inv["invoice"]["total"], "4800", "{inv}");
     // Revoke: final, and verification says so.
-    let r = act(&app, &fx.lab1, o, json!({"action": "revoke_report", "reason": "样品信息有误"})).await;
+    let r = act(
+        &app,
+        &fx.lab1,
+        o,
+        json!({"action": "revoke_report", "reason": "样品信息有误"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let v = app.get(&format!("/api/v1/labs/reports/{second}"), None).await.json();
+    let v = app
+        .get(&format!("/api/v1/labs/reports/{second}"), None)
+        .await
+        .json();
     assert_eq!(v["status"]["status"], "revoked");
-    assert_eq!(act(&app, &fx.ent1, o, json!({"action": "request_retest"})).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        act(&app, &fx.ent1, o, json!({"action": "request_retest"}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
     // The database keeps revoked reports final.
-    let err = sqlx::query("UPDATE lab_reports SET status = 'valid', revoked_reason = NULL WHERE number = $1")
-        .bind(&second)
-        .execute(app.store.pool())
-        .await;
+    let err = sqlx::query(
+        "UPDATE lab_reports SET status = 'valid', revoked_reason = NULL WHERE number = $1",
+    )
+    .bind(&second)
+    .execute(app.store.pool())
+    .await;
     assert!(err.is_err());
 }
 
@@ -445,24 +664,52 @@ async fn ics_feeds_parse_with_python_icalendar() {
     book(&app, &fx.ent1, vec![part(fx.inst, &day, "10:00", 120)]).await;
     book(&app, &fx.ent1, vec![part(fx.inst, &day, "14:00", 60)]).await;
     // Anonymous without a token: refused.
-    let r = app.get(&format!("/labs/instruments/{}/calendar.ics", fx.inst), None).await;
+    let r = app
+        .get(&format!("/labs/instruments/{}/calendar.ics", fx.inst), None)
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = app.post("/api/v1/labs/feeds", Some(&fx.lab1), &json!({"kind": "instrument", "id": fx.inst})).await;
+    let r = app
+        .post(
+            "/api/v1/labs/feeds",
+            Some(&fx.lab1),
+            &json!({"kind": "instrument", "id": fx.inst}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let path = r.json()["path"].as_str().unwrap().to_string();
     let inst_feed = app.get(&path, None).await;
     assert_eq!(inst_feed.status, StatusCode::OK);
-    assert!(inst_feed.headers["content-type"].to_str().unwrap().starts_with("text/calendar"));
-    let r = app.post("/api/v1/labs/feeds", Some(&fx.ent1), &json!({"kind": "enterprise"})).await;
+    assert!(inst_feed.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let r = app
+        .post(
+            "/api/v1/labs/feeds",
+            Some(&fx.ent1),
+            &json!({"kind": "enterprise"}),
+        )
+        .await;
     let epath = r.json()["path"].as_str().unwrap().to_string();
     let ent_feed = app.get(&epath, None).await;
     assert_eq!(ent_feed.status, StatusCode::OK);
     // Another enterprise's token does not open this feed; the other enterprise cannot read it.
-    let r = app.get(&format!("/labs/enterprises/{}/calendar.ics", fx.uscc1), Some(&fx.ent2)).await;
+    let r = app
+        .get(
+            &format!("/labs/enterprises/{}/calendar.ics", fx.uscc1),
+            Some(&fx.ent2),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app.get(&format!("/labs/enterprises/{}/calendar.ics?token=nope", fx.uscc1), None).await;
+    let r = app
+        .get(
+            &format!("/labs/enterprises/{}/calendar.ics?token=nope", fx.uscc1),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../yuepin-labs/tests/peers/parse_ics.py");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../yuepin-labs/tests/peers/parse_ics.py");
     for (feed, n) in [(inst_feed.body, 2usize), (ent_feed.body, 2)] {
         let mut child = match std::process::Command::new("python3")
             .arg(&script)
@@ -481,16 +728,28 @@ async fn ics_feeds_parse_with_python_icalendar() {
         child.stdin.take().unwrap().write_all(&feed).unwrap();
         let out = child.wait_with_output().unwrap();
         if out.status.code() == Some(3) {
-            assert!(std::env::var("CI").is_err(), "python icalendar missing under CI");
+            assert!(
+                std::env::var("CI").is_err(),
+                "python icalendar missing under CI"
+            );
             eprintln!("skipping ICS peer check: python icalendar not installed");
             return;
         }
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
         let events = parsed["events"].as_array().unwrap();
         assert_eq!(events.len(), n, "{parsed}");
         // 10:00 China time is 02:00 UTC.
-        assert!(events.iter().any(|e| e[2].as_str().unwrap().contains("T02:00:00")), "{parsed}");
+        assert!(
+            events
+                .iter()
+                .any(|e| e[2].as_str().unwrap().contains("T02:00:00")),
+            "{parsed}"
+        );
     }
 }
 
@@ -501,38 +760,143 @@ async fn tenant_isolation_and_roles() {
     let day = china_day(3);
     let r = book(&app, &fx.ent1, vec![part(fx.inst, &day, "10:00", 60)]).await;
     let b = r.json()["bookings"][0]["id"].as_i64().unwrap();
-    let r = app.post("/api/v1/labs/orders", Some(&fx.ent1), &json!({"service_id": fx.service, "samples": 1})).await;
+    let r = app
+        .post(
+            "/api/v1/labs/orders",
+            Some(&fx.ent1),
+            &json!({"service_id": fx.service, "samples": 1}),
+        )
+        .await;
     let o = r.json()["id"].as_i64().unwrap();
     // Another enterprise sees neither, and cannot act.
-    assert_eq!(app.get(&format!("/api/v1/labs/bookings/{b}"), Some(&fx.ent2)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.post(&format!("/api/v1/labs/bookings/{b}/cancel"), Some(&fx.ent2), &json!({})).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&format!("/api/v1/labs/orders/{o}"), Some(&fx.ent2)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(act(&app, &fx.ent2, o, json!({"action": "cancel"})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/labs/bookings/{b}"), Some(&fx.ent2))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/labs/bookings/{b}/cancel"),
+            Some(&fx.ent2),
+            &json!({})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/labs/orders/{o}"), Some(&fx.ent2))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        act(&app, &fx.ent2, o, json!({"action": "cancel"}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // A second lab's staff cannot manage the first lab.
-    let r = app.post("/api/v1/labs", Some(&fx.reg), &lab_json("SZLAB")).await;
+    let r = app
+        .post("/api/v1/labs", Some(&fx.reg), &lab_json("SZLAB"))
+        .await;
     let other = r.json()["id"].as_i64().unwrap();
     let outsider = app.user_token("otherlab", "lab", None).await;
     // Unbound lab accounts can do nothing.
-    assert_eq!(app.get("/api/v1/labs/orders", Some(&outsider)).await.status, StatusCode::FORBIDDEN);
-    app.post(&format!("/api/v1/labs/{other}/staff"), Some(&fx.reg), &json!({"username": "otherlab"})).await;
-    let r = app.post(&format!("/api/v1/labs/{}/instruments", fx.lab_id), Some(&outsider), &instrument_json("X", "盐雾试验")).await;
+    assert_eq!(
+        app.get("/api/v1/labs/orders", Some(&outsider)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    app.post(
+        &format!("/api/v1/labs/{other}/staff"),
+        Some(&fx.reg),
+        &json!({"username": "otherlab"}),
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("/api/v1/labs/{}/instruments", fx.lab_id),
+            Some(&outsider),
+            &instrument_json("X", "盐雾试验"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get(&format!("/api/v1/labs/{}/orders", fx.lab_id), Some(&outsider)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get(&format!("/api/v1/labs/bookings/{b}"), Some(&outsider)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(act(&app, &outsider, o, json!({"action": "quote", "amount": "1"})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/labs/{}/orders", fx.lab_id),
+            Some(&outsider)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/labs/bookings/{b}"), Some(&outsider))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        act(
+            &app,
+            &outsider,
+            o,
+            json!({"action": "quote", "amount": "1"})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
     // Only the regulator creates labs and binds staff; enterprises cannot.
-    assert_eq!(app.post("/api/v1/labs", Some(&fx.ent1), &lab_json("ENTLAB")).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.post(&format!("/api/v1/labs/{other}/staff"), Some(&fx.lab1), &json!({"username": "labtester"})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post("/api/v1/labs", Some(&fx.ent1), &lab_json("ENTLAB"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/labs/{other}/staff"),
+            Some(&fx.lab1),
+            &json!({"username": "labtester"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     // Utilisation: regulator and labs only.
-    assert_eq!(app.get("/api/v1/labs/utilisation", Some(&fx.ent1)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get("/api/v1/labs/utilisation", Some(&fx.reg)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/labs/utilisation", Some(&fx.ent1))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/labs/utilisation", Some(&fx.reg))
+            .await
+            .status,
+        StatusCode::OK
+    );
     // The catalogue, availability and one-stop view are public.
     assert_eq!(app.get("/api/v1/labs", None).await.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/labs/one-stop?city=广州", None).await.status, StatusCode::OK);
-    let r = app.get("/api/v1/labs/availability?item=盐雾试验&city=广州", None).await;
+    assert_eq!(
+        app.get("/api/v1/labs/one-stop?city=广州", None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = app
+        .get("/api/v1/labs/availability?item=盐雾试验&city=广州", None)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     // Anonymous booking is refused.
-    assert_eq!(book(&app, "", vec![part(fx.inst, &day, "12:00", 60)]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        book(&app, "", vec![part(fx.inst, &day, "12:00", 60)])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -542,22 +906,44 @@ async fn availability_savings_utilisation_and_pages() {
     let day = china_day(2);
     let q = format!("/api/v1/labs/availability?item=盐雾试验&from={day}&to={day}&minutes=120");
     let before = app.get(&q, None).await.json();
-    let earliest = before["slots"][0]["earliest"]["start"].as_str().unwrap().to_string();
+    let earliest = before["slots"][0]["earliest"]["start"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(earliest.starts_with(&day), "{before}");
     // Book the whole day from midnight: the earliest free slot moves.
     let r = book(&app, &fx.ent1, vec![part(fx.inst, &day, "00:00", 480)]).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let after = app.get(&q, None).await.json();
-    assert!(after["slots"][0]["earliest"]["start"].as_str().unwrap().contains("T08:00"), "{after}");
+    assert!(
+        after["slots"][0]["earliest"]["start"]
+            .as_str()
+            .unwrap()
+            .contains("T08:00"),
+        "{after}"
+    );
     // Savings against buying the instrument.
     let s = app.get("/api/v1/labs/savings", Some(&fx.ent1)).await.json();
     assert_eq!(s["instruments"].as_array().unwrap().len(), 1, "{s}");
-    assert!(s["total_saving"].as_str().unwrap().parse::<f64>().unwrap() > 0.0, "{s}");
+    assert!(
+        s["total_saving"].as_str().unwrap().parse::<f64>().unwrap() > 0.0,
+        "{s}"
+    );
     // Utilisation counts checked-in time as used and enterprise use as outside use.
     let b = r.json()["bookings"][0]["id"].as_i64().unwrap();
-    sqlx::query("UPDATE lab_bookings SET state = 'completed' WHERE id = $1").bind(b).execute(app.store.pool()).await.unwrap();
+    sqlx::query("UPDATE lab_bookings SET state = 'completed' WHERE id = $1")
+        .bind(b)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
     let year = &day[..4];
-    let u = app.get(&format!("/api/v1/labs/utilisation?year={year}"), Some(&fx.lab1)).await.json();
+    let u = app
+        .get(
+            &format!("/api/v1/labs/utilisation?year={year}"),
+            Some(&fx.lab1),
+        )
+        .await
+        .json();
     let row = &u["instruments"][0];
     assert_eq!(row["used_minutes"], 480, "{u}");
     assert_eq!(row["sharing_rate_bp"], 10000, "{u}");
@@ -576,6 +962,12 @@ async fn availability_savings_utilisation_and_pages() {
         assert!(r.text().contains(needle), "{path} lacks {needle}");
     }
     // Signed-out visitors are sent to sign in; enterprises cannot open the dashboard.
-    assert_eq!(app.get("/labs/my", None).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get("/labs/dashboard", Some(&fx.ent1)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/labs/my", None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/labs/dashboard", Some(&fx.ent1)).await.status,
+        StatusCode::FORBIDDEN
+    );
 }

@@ -14,7 +14,7 @@ use yuepin_labs::{
     Service, ServiceArea, ServiceId, ServiceMode, SlotQuery, Tariff, TestItem, TestMethod,
     TimeRange, WeeklySchedule,
 };
-use yuepin_store::labs::{china_now, BookingPart, Booker, OrderAction, TestResults};
+use yuepin_store::labs::{china_now, Booker, BookingPart, OrderAction, TestResults};
 use yuepin_store::{Actor, Change, Store};
 
 #[derive(Subcommand)]
@@ -65,7 +65,14 @@ pub async fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Status { db } => {
             let store = db.resolve()?.connect().await?;
-            for t in ["labs", "lab_instruments", "lab_services", "lab_bookings", "lab_orders", "lab_reports"] {
+            for t in [
+                "labs",
+                "lab_instruments",
+                "lab_services",
+                "lab_bookings",
+                "lab_orders",
+                "lab_reports",
+            ] {
                 let n: i64 = sqlx_count(&store, t).await?;
                 println!("{t}: {n}");
             }
@@ -106,7 +113,17 @@ pub async fn run(cmd: Command) -> Result<()> {
             queries,
             tasks,
             attempts,
-        } => bench(database_url, instruments, bookings_per_instrument, queries, tasks, attempts).await,
+        } => {
+            bench(
+                database_url,
+                instruments,
+                bookings_per_instrument,
+                queries,
+                tasks,
+                attempts,
+            )
+            .await
+        }
     }
 }
 
@@ -193,12 +210,36 @@ pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()>
             name: format!(
                 "{}{}",
                 city,
-                ["质量技术检测中心", "计量检测研究院", "标准化与检测中心", "产品质量监督检验所", "可靠性试验中心"][n]
+                [
+                    "质量技术检测中心",
+                    "计量检测研究院",
+                    "标准化与检测中心",
+                    "产品质量监督检验所",
+                    "可靠性试验中心"
+                ][n]
             ),
-            cma: Some(yuepin_labs::CmaNumber::parse(&format!("2019190{:05}", 10_000 + n)).map_err(|e| anyhow!("{e}"))?),
-            cnas: Some(yuepin_labs::CnasNumber::parse(&format!("CNAS L{}", 1234 + n * 1111)).map_err(|e| anyhow!("{e}"))?),
-            scope: ITEMS.iter().map(|(i, s, _)| method(i, s)).collect::<Result<_>>()?,
-            areas: vec![ServiceArea::Testing, [ServiceArea::Metrology, ServiceArea::Standards, ServiceArea::Certification, ServiceArea::Reliability, ServiceArea::Testing][n]],
+            cma: Some(
+                yuepin_labs::CmaNumber::parse(&format!("2019190{:05}", 10_000 + n))
+                    .map_err(|e| anyhow!("{e}"))?,
+            ),
+            cnas: Some(
+                yuepin_labs::CnasNumber::parse(&format!("CNAS L{}", 1234 + n * 1111))
+                    .map_err(|e| anyhow!("{e}"))?,
+            ),
+            scope: ITEMS
+                .iter()
+                .map(|(i, s, _)| method(i, s))
+                .collect::<Result<_>>()?,
+            areas: vec![
+                ServiceArea::Testing,
+                [
+                    ServiceArea::Metrology,
+                    ServiceArea::Standards,
+                    ServiceArea::Certification,
+                    ServiceArea::Reliability,
+                    ServiceArea::Testing,
+                ][n],
+            ],
             city: RegionCode::parse(city)?,
             contact: Contact {
                 person: "王工".into(),
@@ -213,15 +254,27 @@ pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()>
         lab.id = LabId(id as u64);
         for k in 0..10 {
             let inst = demo_instrument(&lab, k + n, 20 + ((k * 37 + n * 11) % 180) as i64)?;
-            store.save_instrument(&mut w, id, None, &inst, k % 5 == 4).await?;
+            store
+                .save_instrument(&mut w, id, None, &inst, k % 5 == 4)
+                .await?;
         }
         for (k, (item, std, _)) in ITEMS.iter().enumerate().skip(n).take(4) {
-            let area = [ServiceArea::Testing, ServiceArea::Metrology, ServiceArea::Standards, ServiceArea::Certification, ServiceArea::Reliability][(k + n) % 5];
+            let area = [
+                ServiceArea::Testing,
+                ServiceArea::Metrology,
+                ServiceArea::Standards,
+                ServiceArea::Certification,
+                ServiceArea::Reliability,
+            ][(k + n) % 5];
             let svc = Service {
                 id: ServiceId(0),
                 lab: lab.id,
                 area,
-                mode: if k % 2 == 0 { ServiceMode::TestingOnBehalf } else { ServiceMode::OutsourcedExperiment },
+                mode: if k % 2 == 0 {
+                    ServiceMode::TestingOnBehalf
+                } else {
+                    ServiceMode::OutsourcedExperiment
+                },
                 method: method(item, std)?,
                 price_per_sample: Yuan::from_fen((300 + 150 * k as i64) * 100),
                 turnaround_days: 5 + k as u16,
@@ -254,14 +307,19 @@ pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()>
         if chrono::Datelike::weekday(&day).num_days_from_monday() < 5 {
             let inst = &instruments[made % instruments.len()];
             if inst.instrument.operator_qualification.is_none() {
-                let start = day.and_hms_opt(9 + (made as u32 % 3) * 2, 0, 0).unwrap_or(now);
+                let start = day
+                    .and_hms_opt(9 + (made as u32 % 3) * 2, 0, 0)
+                    .unwrap_or(now);
                 let part = BookingPart {
                     instrument_id: inst.id,
                     range: TimeRange::starting_at(start, 120).map_err(|e| anyhow!("{e}"))?,
                     self_operated: true,
                     accessories: vec![],
                 };
-                store.book(actor.clone(), &booker, &[part], now).await.map_err(|e| anyhow!("demo booking: {e}"))?;
+                store
+                    .book(actor.clone(), &booker, &[part], now)
+                    .await
+                    .map_err(|e| anyhow!("demo booking: {e}"))?;
             }
             made += 1;
         }
@@ -271,27 +329,48 @@ pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()>
     seed_history(store, &lab_ids, eid, now).await?;
     // Orders: one at each stage, one with an issued report.
     let services = store.services(Some(lab_ids[0])).await?;
-    let lab_user = store.user_by_username("lab").await?.map(|u| u.id).unwrap_or(0);
+    let lab_user = store
+        .user_by_username("lab")
+        .await?
+        .map(|u| u.id)
+        .unwrap_or(0);
     let verifier = lab_user + 1_000_000; // a verifier id distinct from the tester (audit names the actor)
     let today = (chrono::Utc::now() + Duration::hours(8)).date_naive();
     let steps: [&[OrderAction]; 3] = [
         &[],
-        &[OrderAction::Quote { amount: Yuan::from_fen(240_000) }],
+        &[OrderAction::Quote {
+            amount: Yuan::from_fen(240_000),
+        }],
         &[
-            OrderAction::Quote { amount: Yuan::from_fen(240_000) },
+            OrderAction::Quote {
+                amount: Yuan::from_fen(240_000),
+            },
             OrderAction::Accept,
             OrderAction::ReceiveSample,
             OrderAction::StartTesting,
-            OrderAction::RecordResults { results: TestResults { passed: true, failed_items: vec![], summary: "全部项目合格".into() } },
+            OrderAction::RecordResults {
+                results: TestResults {
+                    passed: true,
+                    failed_items: vec![],
+                    summary: "全部项目合格".into(),
+                },
+            },
             OrderAction::Verify,
             OrderAction::IssueReport,
         ],
     ];
     for (i, list) in steps.iter().enumerate() {
         let svc = &services[i % services.len()];
-        let o = store.create_order(actor.clone(), eid, svc.id, 3, "演示委托").await.map_err(|e| anyhow!("{e}"))?;
+        let o = store
+            .create_order(actor.clone(), eid, svc.id, 3, "演示委托")
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
         for a in list.iter() {
-            let person = if matches!(a, OrderAction::Verify | OrderAction::IssueReport) { verifier } else { lab_user };
+            let person = if matches!(a, OrderAction::Verify | OrderAction::IssueReport) {
+                verifier
+            } else {
+                lab_user
+            };
             store
                 .order_action(actor.clone(), o.id, person, a.clone(), today)
                 .await
@@ -308,11 +387,17 @@ async fn seed_history(store: &Store, lab_ids: &[i64], eid: i64, now: NaiveDateTi
     let mut n = 0;
     for lab in lab_ids {
         for inst in store.instruments_of_lab(*lab).await? {
-            let mut t = (now - Duration::days(120)).date().and_hms_opt(9, 0, 0).unwrap_or(now);
+            let mut t = (now - Duration::days(120))
+                .date()
+                .and_hms_opt(9, 0, 0)
+                .unwrap_or(now);
             while t < now - Duration::days(1) {
                 let hours = rng.gen_range(1..=4);
                 let outside = rng.gen_bool(0.7);
-                let (s, e) = (t.and_utc().timestamp() / 60, t.and_utc().timestamp() / 60 + hours * 60);
+                let (s, e) = (
+                    t.and_utc().timestamp() / 60,
+                    t.and_utc().timestamp() / 60 + hours * 60,
+                );
                 sqlx::query("INSERT INTO lab_bookings (instrument_id, enterprise_id, group_key, start_min, end_min, starts_at, ends_at, state, self_operated, price_fen, created_at, updated_at) VALUES ($1, $2, 'history', $3, $4, $5, $6, 'completed', 0, $7, $8, $8)")
                     .bind(inst.id)
                     .bind(outside.then_some(eid))
@@ -355,8 +440,14 @@ async fn bench(
     std::fs::create_dir_all(&dir)?;
     let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.join("bench.db").display()));
     let store = Store::connect(&url).await.context("connecting")?;
-    println!("backend: {} · {n} instruments · {per} bookings each over a year", store.backend_name());
-    let cities: Vec<String> = yuepin_domain::reference::cities().iter().map(|c| c.name_zh.clone()).collect();
+    println!(
+        "backend: {} · {n} instruments · {per} bookings each over a year",
+        store.backend_name()
+    );
+    let cities: Vec<String> = yuepin_domain::reference::cities()
+        .iter()
+        .map(|c| c.name_zh.clone())
+        .collect();
     let items: Vec<String> = (0..100).map(|i| format!("检测项目{i:03}")).collect();
     let t0 = Instant::now();
     let mut w = store.begin_write(Actor::cli("labs-bench")).await?;
@@ -370,22 +461,40 @@ async fn bench(
             scope: vec![],
             areas: vec![ServiceArea::Testing],
             city: RegionCode::parse(city)?,
-            contact: Contact { person: "x".into(), phone: "x".into(), email: None },
+            contact: Contact {
+                person: "x".into(),
+                phone: "x".into(),
+                email: None,
+            },
             opening_hours: WeeklySchedule::always(),
         };
-        let id = store.create_lab(&mut w, &LabCode::parse(&format!("B{c:03}")).map_err(|e| anyhow!("{e}"))?, &lab).await?;
+        let id = store
+            .create_lab(
+                &mut w,
+                &LabCode::parse(&format!("B{c:03}")).map_err(|e| anyhow!("{e}"))?,
+                &lab,
+            )
+            .await?;
         lab_ids.push((id, lab));
     }
-    let year_start = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default().and_hms_opt(0, 0, 0).unwrap_or_default();
+    let year_start = NaiveDate::from_ymd_opt(2027, 1, 1)
+        .unwrap_or_default()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
     let mut rng = rand::rngs::StdRng::seed_from_u64(2023);
     let mut inst_ids = Vec::with_capacity(n);
     for k in 0..n {
         let (lab_id, lab) = &lab_ids[k % lab_ids.len()];
         let mut inst = demo_instrument(lab, k, 50)?;
-        inst.test_methods = vec![TestMethod { item: TestItem::parse(&items[k % items.len()]).map_err(|e| anyhow!("{e}"))?, standards: vec![] }];
+        inst.test_methods = vec![TestMethod {
+            item: TestItem::parse(&items[k % items.len()]).map_err(|e| anyhow!("{e}"))?,
+            standards: vec![],
+        }];
         inst.opening_hours = schedule("08:00-12:00,13:00-21:00")?;
         inst.operator_qualification = None;
-        let id = store.save_instrument(&mut w, *lab_id, None, &inst, false).await?;
+        let id = store
+            .save_instrument(&mut w, *lab_id, None, &inst, false)
+            .await?;
         inst_ids.push(id);
         // A year of bookings: `per` non-overlapping 1–4 h bookings at random days/hours.
         let mut rows = Vec::with_capacity(per);
@@ -405,7 +514,9 @@ async fn bench(
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("({id}, NULL, 'bench', {s}, {e}, 'x', 'x', 'confirmed', 0, 0, 'x', 'x')"));
+                sql.push_str(&format!(
+                    "({id}, NULL, 'bench', {s}, {e}, 'x', 'x', 'confirmed', 0, 0, 'x', 'x')"
+                ));
             }
             sqlx::query(&sql).execute(&mut *w.tx).await?;
         }
@@ -418,13 +529,18 @@ async fn bench(
     let mut times = Vec::with_capacity(queries);
     let mut hits = 0usize;
     for _ in 0..queries {
-        let item = TestItem::parse(&items[rng.gen_range(0..items.len())]).map_err(|e| anyhow!("{e}"))?;
-        let city = rng.gen_bool(0.5).then(|| RegionCode::parse(&cities[rng.gen_range(0..cities.len())])).transpose()?;
+        let item =
+            TestItem::parse(&items[rng.gen_range(0..items.len())]).map_err(|e| anyhow!("{e}"))?;
+        let city = rng
+            .gen_bool(0.5)
+            .then(|| RegionCode::parse(&cities[rng.gen_range(0..cities.len())]))
+            .transpose()?;
         let start = year_start + Duration::days(rng.gen_range(0..340));
         let q = SlotQuery {
             test_item: item,
             city,
-            window: TimeRange::new(start, start + Duration::days(14)).map_err(|e| anyhow!("{e}"))?,
+            window: TimeRange::new(start, start + Duration::days(14))
+                .map_err(|e| anyhow!("{e}"))?,
             duration_minutes: 120,
             granularity_minutes: 30,
             limit: 50,
@@ -443,10 +559,16 @@ async fn bench(
     );
 
     // Booking throughput: every task books random 1 h slots on one instrument / across many.
-    for (label, many) in [("one instrument (contention)", false), ("many instruments", true)] {
+    for (label, many) in [
+        ("one instrument (contention)", false),
+        ("many instruments", true),
+    ] {
         let t = Instant::now();
         let mut set = tokio::task::JoinSet::new();
-        let base = (china_now() + Duration::days(3)).date().and_hms_opt(8, 0, 0).unwrap_or_default();
+        let base = (china_now() + Duration::days(3))
+            .date()
+            .and_hms_opt(8, 0, 0)
+            .unwrap_or_default();
         for task in 0..tasks {
             let store = store.clone();
             let ids = inst_ids.clone();
@@ -460,12 +582,32 @@ async fn bench(
                     let lab = lab_ids[idx % lab_ids.len()];
                     let day = rng.gen_range(0..40);
                     let slot = rng.gen_range(0..8);
-                    let start = base + Duration::days(day) + Duration::hours(if slot < 4 { slot } else { slot + 1 });
-                    let Ok(range) = TimeRange::starting_at(start, 60) else { continue };
-                    let part = BookingPart { instrument_id: inst, range, self_operated: false, accessories: vec![] };
-                    match store.book(Actor::cli("bench"), &Booker::Lab { lab_id: lab }, &[part], china_now()).await {
+                    let start = base
+                        + Duration::days(day)
+                        + Duration::hours(if slot < 4 { slot } else { slot + 1 });
+                    let Ok(range) = TimeRange::starting_at(start, 60) else {
+                        continue;
+                    };
+                    let part = BookingPart {
+                        instrument_id: inst,
+                        range,
+                        self_operated: false,
+                        accessories: vec![],
+                    };
+                    match store
+                        .book(
+                            Actor::cli("bench"),
+                            &Booker::Lab { lab_id: lab },
+                            &[part],
+                            china_now(),
+                        )
+                        .await
+                    {
                         Ok(_) => ok += 1,
-                        Err(yuepin_store::labs::LabsError::DoubleBooked | yuepin_store::labs::LabsError::Rejected { .. }) => conflict += 1,
+                        Err(
+                            yuepin_store::labs::LabsError::DoubleBooked
+                            | yuepin_store::labs::LabsError::Rejected { .. },
+                        ) => conflict += 1,
                         Err(_) => other += 1,
                     }
                 }

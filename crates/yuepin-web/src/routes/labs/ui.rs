@@ -168,12 +168,23 @@ async fn index(
                         l.id,
                         l.lab.name.clone(),
                         l.lab.city.city().name_zh.clone(),
-                        l.lab.cma.as_ref().map(|c| c.to_string()).unwrap_or_default(),
-                        l.lab.cnas.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+                        l.lab
+                            .cma
+                            .as_ref()
+                            .map(|c| c.to_string())
+                            .unwrap_or_default(),
+                        l.lab
+                            .cnas
+                            .as_ref()
+                            .map(|c| c.to_string())
+                            .unwrap_or_default(),
                     )
                 })
                 .collect(),
-            is_enterprise: auth.user.as_ref().is_some_and(|u| u.role == Role::Enterprise),
+            is_enterprise: auth
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role == Role::Enterprise),
         })
     }
     .await;
@@ -196,6 +207,9 @@ struct SlotRow {
     qualification: String,
 }
 
+/// A combined slot: when (shown), the instruments (id, name), the start (form value).
+type CombinedRow = (String, Vec<(i64, String)>, String);
+
 #[derive(Template)]
 #[template(path = "labs/search.html")]
 struct SearchPage {
@@ -207,7 +221,7 @@ struct SearchPage {
     to: String,
     minutes: u32,
     slots: Vec<SlotRow>,
-    combined: Vec<(String, Vec<(i64, String)>, String)>,
+    combined: Vec<CombinedRow>,
     minutes_value: i64,
     is_enterprise: bool,
 }
@@ -229,7 +243,11 @@ async fn search(
                     let inst = state.store.instrument(id.0 as i64).await?;
                     parts.push((inst.id, inst.instrument.name.clone()));
                 }
-                combined.push((fmt_dt(c.range.start()), parts, c.range.start().format("%Y-%m-%dT%H:%M").to_string()));
+                combined.push((
+                    fmt_dt(c.range.start()),
+                    parts,
+                    c.range.start().format("%Y-%m-%dT%H:%M").to_string(),
+                ));
             }
         } else {
             for h in state.store.search_slots(&sq).await? {
@@ -243,7 +261,11 @@ async fn search(
                     ),
                     lab: h.lab_name.clone(),
                     city: h.instrument.instrument.city.city().name_zh.clone(),
-                    free: format!("{} – {}", fmt_dt(h.slot.free.start()), fmt_dt(h.slot.free.end())),
+                    free: format!(
+                        "{} – {}",
+                        fmt_dt(h.slot.free.start()),
+                        fmt_dt(h.slot.free.end())
+                    ),
                     start: fmt_dt(h.slot.earliest.start()),
                     start_value: h.slot.earliest.start().format("%Y-%m-%dT%H:%M").to_string(),
                     price: h.quote.as_ref().map(|q| money(q.total)).unwrap_or_default(),
@@ -269,7 +291,10 @@ async fn search(
             minutes_value: i64::from(sq.duration_minutes),
             slots,
             combined,
-            is_enterprise: auth.user.as_ref().is_some_and(|u| u.role == Role::Enterprise),
+            is_enterprise: auth
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role == Role::Enterprise),
         })
     }
     .await;
@@ -338,7 +363,13 @@ async fn instrument_page(
             .await?
             .into_iter()
             .filter(|s| i.tests(&s.service.method.item))
-            .map(|s| (s.id, s.service.method.item.to_string(), money(s.service.price_per_sample)))
+            .map(|s| {
+                (
+                    s.id,
+                    s.service.method.item.to_string(),
+                    money(s.service.price_per_sample),
+                )
+            })
             .collect();
         Ok(InstrumentPage {
             tr,
@@ -348,12 +379,30 @@ async fn instrument_page(
             name: i.name.clone(),
             lab: lab.lab.name.clone(),
             facts: vec![
-                (tr.t("型号", "Model").into(), format!("{} {}", i.maker, i.model)),
-                (tr.t("购置价", "Purchase price").into(), money(i.purchase_price)),
-                (tr.t("地点", "Location").into(), format!("{} · {}", i.city.city().name_zh, i.location)),
-                (tr.t("功能", "Capabilities").into(), i.capabilities.join("、")),
-                (tr.t("高峰价/小时", "Peak price per hour").into(), money(i.tariff.peak_hourly)),
-                (tr.t("低谷价/小时", "Off-peak price per hour").into(), money(i.tariff.off_peak_hourly)),
+                (
+                    tr.t("型号", "Model").into(),
+                    format!("{} {}", i.maker, i.model),
+                ),
+                (
+                    tr.t("购置价", "Purchase price").into(),
+                    money(i.purchase_price),
+                ),
+                (
+                    tr.t("地点", "Location").into(),
+                    format!("{} · {}", i.city.city().name_zh, i.location),
+                ),
+                (
+                    tr.t("功能", "Capabilities").into(),
+                    i.capabilities.join("、"),
+                ),
+                (
+                    tr.t("高峰价/小时", "Peak price per hour").into(),
+                    money(i.tariff.peak_hourly),
+                ),
+                (
+                    tr.t("低谷价/小时", "Off-peak price per hour").into(),
+                    money(i.tariff.off_peak_hourly),
+                ),
                 (
                     tr.t("自主操作资质", "Operator qualification").into(),
                     i.operator_qualification
@@ -363,7 +412,12 @@ async fn instrument_page(
                 ),
                 (
                     tr.t("需审核", "Owner approval").into(),
-                    if rec.requires_approval { tr.t("是", "yes") } else { tr.t("否", "no") }.into(),
+                    if rec.requires_approval {
+                        tr.t("是", "yes")
+                    } else {
+                        tr.t("否", "no")
+                    }
+                    .into(),
                 ),
             ],
             items,
@@ -378,10 +432,20 @@ async fn instrument_page(
                 .blackouts_of(id)
                 .await?
                 .iter()
-                .map(|b| format!("{} – {}: {}", fmt_dt(b.range.start()), fmt_dt(b.range.end()), b.reason))
+                .map(|b| {
+                    format!(
+                        "{} – {}: {}",
+                        fmt_dt(b.range.start()),
+                        fmt_dt(b.range.end()),
+                        b.reason
+                    )
+                })
                 .collect(),
             services,
-            is_enterprise: auth.user.as_ref().is_some_and(|u| u.role == Role::Enterprise),
+            is_enterprise: auth
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role == Role::Enterprise),
             default_start: (now + chrono::Duration::days(2))
                 .date()
                 .and_hms_opt(9, 0, 0)
@@ -444,10 +508,15 @@ async fn book_form(
             &format!(
                 "{} #{}",
                 auth.tr.t("预约成功", "Booked"),
-                made.iter().map(|b| b.id.to_string()).collect::<Vec<_>>().join(", #")
+                made.iter()
+                    .map(|b| b.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", #")
             ),
         ),
-        Err(WebError::Unauthenticated) => page_error(WebError::Unauthenticated, &auth, &state, &uri),
+        Err(WebError::Unauthenticated) => {
+            page_error(WebError::Unauthenticated, &auth, &state, &uri)
+        }
         Err(e) => back(&safe_back(&f.back, "/labs"), &e.message()),
     }
 }
@@ -473,15 +542,27 @@ async fn waitlist_form(
         let range = super::parse_range(&f.start, None, Some(f.minutes))?;
         state
             .store
-            .join_waitlist(auth.actor(), eid, f.instrument_id, range, false, china_now())
+            .join_waitlist(
+                auth.actor(),
+                eid,
+                f.instrument_id,
+                range,
+                false,
+                china_now(),
+            )
             .await
             .map_err(labs_err)
     }
     .await;
     match r {
         Ok(_) => back("/labs/my", auth.tr.t("已加入候补", "Joined the waitlist")),
-        Err(WebError::Unauthenticated) => page_error(WebError::Unauthenticated, &auth, &state, &uri),
-        Err(e) => back(&format!("/labs/instruments/{}", f.instrument_id), &e.message()),
+        Err(WebError::Unauthenticated) => {
+            page_error(WebError::Unauthenticated, &auth, &state, &uri)
+        }
+        Err(e) => back(
+            &format!("/labs/instruments/{}", f.instrument_id),
+            &e.message(),
+        ),
     }
 }
 
@@ -505,7 +586,11 @@ fn booking_row(b: &BookingRecord) -> BookingRow {
         when: format!("{} – {}", fmt_dt(b.starts_at), b.ends_at.format("%H:%M")),
         state: format!("{} ({})", b.state.name_zh(), b.state.name()),
         price: money(b.price),
-        fee: if b.fee > Yuan::ZERO { money(b.fee) } else { String::new() },
+        fee: if b.fee > Yuan::ZERO {
+            money(b.fee)
+        } else {
+            String::new()
+        },
         can_cancel: matches!(
             b.state,
             BookingState::Requested | BookingState::PendingApproval | BookingState::Confirmed
@@ -652,7 +737,9 @@ async fn booking_form(
     let dest = safe_back(&f.back, "/labs/my");
     match r {
         Ok(b) => back(&dest, &format!("#{}: {}", b.id, b.state.name_zh())),
-        Err(WebError::Unauthenticated) => page_error(WebError::Unauthenticated, &auth, &state, &uri),
+        Err(WebError::Unauthenticated) => {
+            page_error(WebError::Unauthenticated, &auth, &state, &uri)
+        }
         Err(e) => back(&dest, &e.message()),
     }
 }
@@ -684,8 +771,13 @@ async fn order_create_form(
     }
     .await;
     match r {
-        Ok(o) => back("/labs/my", &format!("{} #{}", auth.tr.t("已委托", "Order placed"), o.id)),
-        Err(WebError::Unauthenticated) => page_error(WebError::Unauthenticated, &auth, &state, &uri),
+        Ok(o) => back(
+            "/labs/my",
+            &format!("{} #{}", auth.tr.t("已委托", "Order placed"), o.id),
+        ),
+        Err(WebError::Unauthenticated) => {
+            page_error(WebError::Unauthenticated, &auth, &state, &uri)
+        }
         Err(e) => back("/labs", &e.message()),
     }
 }
@@ -755,7 +847,9 @@ async fn order_form(
     let dest = safe_back(&f.back, "/labs/my");
     match r {
         Ok(o) => back(&dest, &format!("#{}: {}", o.id, o.state.name_zh())),
-        Err(WebError::Unauthenticated) => page_error(WebError::Unauthenticated, &auth, &state, &uri),
+        Err(WebError::Unauthenticated) => {
+            page_error(WebError::Unauthenticated, &auth, &state, &uri)
+        }
         Err(e) => back(&dest, &e.message()),
     }
 }
@@ -809,7 +903,11 @@ async fn lab_page(
             let row = CalendarRow {
                 id: b.id,
                 instrument: b.instrument_name.clone(),
-                when: format!("{}–{}", b.starts_at.format("%H:%M"), b.ends_at.format("%H:%M")),
+                when: format!(
+                    "{}–{}",
+                    b.starts_at.format("%H:%M"),
+                    b.ends_at.format("%H:%M")
+                ),
                 who: b
                     .enterprise_uscc
                     .clone()
@@ -1035,7 +1133,11 @@ async fn report_page(
             result: if rep.results.passed {
                 auth.tr.t("合格", "Pass").into()
             } else {
-                format!("{}: {}", auth.tr.t("不合格", "Fail"), rep.results.failed_items.join("、"))
+                format!(
+                    "{}: {}",
+                    auth.tr.t("不合格", "Fail"),
+                    rep.results.failed_items.join("、")
+                )
             },
             qr,
         })
