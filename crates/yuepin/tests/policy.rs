@@ -1,0 +1,183 @@
+//! `yuepin policy …` end to end: check with reasons (request facts from a file, and an
+//! enterprise from the store), the stored match with offers and notifications, and what-if —
+//! on SQLite, or on a fresh PostgreSQL database when `YUEPIN_TEST_DATABASE_URL` names a server.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Cli {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+fn fresh_db_url(dir: &Path) -> String {
+    match std::env::var("YUEPIN_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            let name = format!("yp_t_pol_{}_{:x}", std::process::id(), nanos % 0xffff_ffff);
+            let out = Command::new("psql")
+                .args([
+                    "-q",
+                    "-d",
+                    &server,
+                    "-c",
+                    &format!("CREATE DATABASE {name}"),
+                ])
+                .output()
+                .expect("psql");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let base = &server[..server.rfind('/').unwrap()];
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.join("cli.db").display()),
+    }
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_db_url(dir.path());
+        Cli { dir, url }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_yuepin"))
+            .args(args)
+            .env("YUEPIN_DATABASE_URL", &self.url)
+            .env("YUEPIN_DATA_DIR", self.dir.path())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "yuepin {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+fn code(n: u32) -> String {
+    yuepin_domain::Uscc::assemble("91", "441900", &format!("{n:08}"))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn check_from_a_facts_file_with_reasons() {
+    let cli = Cli::new();
+    let f = cli.path("merger.json");
+    std::fs::write(
+        &f,
+        r#"{"parties_revenue_china": ["14亿元", "6亿元"], "parties_revenue_world": ["50亿元", "20亿元"], "involves_manufacturing": true}"#,
+    )
+    .unwrap();
+    let args = [
+        "policy",
+        "check",
+        "--facts",
+        f.to_str().unwrap(),
+        "--subject",
+        "merger",
+        "--measure",
+        "M16",
+        "--as-of",
+        "2025-01-01",
+    ];
+    let text = cli.ok(&args);
+    assert!(
+        text.contains("M16") && text.contains("不符合") && text.contains("条款“"),
+        "{text}"
+    );
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&cli.ok(&json_args)).unwrap();
+    assert_eq!(v["evaluations"][0]["outcome"], "not_eligible");
+    assert!(v["evaluations"][0]["failed"][0]["clause"]["quote"].is_string());
+    // What-if over mergers from a file: a 15亿 threshold makes this one eligible.
+    let list = cli.path("mergers.json");
+    std::fs::write(
+        &list,
+        r#"[{"_label": "甲乙合并", "parties_revenue_china": ["12亿元", "6亿元"], "parties_revenue_world": ["30亿元", "20亿元"], "involves_manufacturing": true}]"#,
+    )
+    .unwrap();
+    let out = cli.ok(&[
+        "policy",
+        "what-if",
+        "--facts",
+        list.to_str().unwrap(),
+        "--subject",
+        "merger",
+        "--set",
+        "m16_combined_china=15亿元",
+        "--as-of",
+        "2025-01-01",
+    ]);
+    assert!(
+        out.contains("eligible: 0 → 1") && out.contains("甲乙合并"),
+        "{out}"
+    );
+}
+
+#[test]
+fn match_over_the_store_and_enterprise_check() {
+    let cli = Cli::new();
+    cli.ok(&["migrate"]);
+    let csv = cli.path("e.csv");
+    let mut s = String::from("统一社会信用代码,企业名称,地区,行业大类,注册资本,从业人数,成立日期,上市状态,认定,营业收入_境内_2024,营业收入_全球_2024\n");
+    s.push_str(&format!("{},东莞市甲精密有限公司,东莞,C39,5000万,320,2012/05/18,未上市,little_giant@2022-07-01~2025-06-30;performance_excellence@2023-01-01,20亿元,25亿\n", code(1)));
+    s.push_str(&format!(
+        "{},东莞市乙五金有限公司,东莞,C33,500万,40,2015/05/18,未上市,,2亿元,2亿\n",
+        code(2)
+    ));
+    std::fs::write(&csv, s).unwrap();
+    cli.ok(&["import", "enterprises", csv.to_str().unwrap()]);
+    let out = cli.ok(&[
+        "policy",
+        "check",
+        "--enterprise",
+        &code(1),
+        "--as-of",
+        "2025-03-01",
+        "--measure",
+        "M18",
+    ]);
+    assert!(out.contains("符合条件"), "{out}");
+    let out = cli.ok(&[
+        "policy",
+        "match",
+        "--as-of",
+        "2025-03-01",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["enterprises"], 2);
+    assert_eq!(v["counts"]["gd-2023-74/M18"]["eligible"], 1);
+    assert!(v["notified"].as_i64().unwrap() >= 1);
+    assert!(v["offers"].as_i64().unwrap() >= 1);
+    let out = cli.ok(&[
+        "policy",
+        "what-if",
+        "--set",
+        "m18_financing_cap=2亿元",
+        "--as-of",
+        "2025-03-01",
+    ]);
+    assert!(out.contains("+1亿元"), "{out}");
+    let audit = cli.ok(&["audit", "verify"]);
+    assert!(audit.to_lowercase().contains("intact"), "{audit}");
+}
