@@ -981,7 +981,7 @@ impl Store {
     pub async fn complaint_count(&self, enterprise_id: i64, since: &str) -> Option<i64> {
         for sql in [
             "SELECT COUNT(*) FROM complaints WHERE enterprise_id = $1 AND received_on >= $2",
-            "SELECT COUNT(*) FROM complaints WHERE enterprise_id = $1 AND date >= $2",
+            "SELECT COUNT(*) FROM complaints WHERE enterprise_id = $1 AND day >= $2",
         ] {
             if let Ok(row) = sqlx::query(sql)
                 .bind(enterprise_id)
