@@ -308,7 +308,7 @@ pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()>
             let inst = &instruments[made % instruments.len()];
             if inst.instrument.operator_qualification.is_none() {
                 let start = day
-                    .and_hms_opt(9 + (made as u32 % 3) * 2, 0, 0)
+                    .and_hms_opt([9, 13, 15][made % 3], 0, 0)
                     .unwrap_or(now);
                 let part = BookingPart {
                     instrument_id: inst.id,
