@@ -490,7 +490,11 @@ async fn bench(
             item: TestItem::parse(&items[k % items.len()]).map_err(|e| anyhow!("{e}"))?,
             standards: vec![],
         }];
-        inst.opening_hours = schedule("08:00-12:00,13:00-21:00")?;
+        inst.opening_hours = WeeklySchedule::every_day(&[
+            DailyWindow::parse("08:00-12:00").map_err(|e| anyhow!("{e}"))?,
+            DailyWindow::parse("13:00-21:00").map_err(|e| anyhow!("{e}"))?,
+        ])
+        .map_err(|e| anyhow!("{e}"))?;
         inst.operator_qualification = None;
         let id = store
             .save_instrument(&mut w, *lab_id, None, &inst, false)
@@ -604,10 +608,11 @@ async fn bench(
                         .await
                     {
                         Ok(_) => ok += 1,
-                        Err(
-                            yuepin_store::labs::LabsError::DoubleBooked
-                            | yuepin_store::labs::LabsError::Rejected { .. },
-                        ) => conflict += 1,
+                        Err(yuepin_store::labs::LabsError::DoubleBooked)
+                        | Err(yuepin_store::labs::LabsError::Rejected {
+                            reason: yuepin_labs::BookingRejection::Conflict { .. },
+                            ..
+                        }) => conflict += 1,
                         Err(_) => other += 1,
                     }
                 }
@@ -623,7 +628,7 @@ async fn bench(
         }
         let secs = t.elapsed().as_secs_f64();
         println!(
-            "booking, {label}: {tasks} tasks × {attempts} attempts in {secs:.2} s → {:.0} attempts/s, {ok} booked ({:.0}/s), {conflict} refused as taken, {other} errors",
+            "booking, {label}: {tasks} tasks × {attempts} attempts in {secs:.2} s → {:.0} attempts/s, {ok} booked ({:.0}/s), {conflict} refused as taken, {other} other refusals/errors",
             (tasks * attempts) as f64 / secs,
             ok as f64 / secs
         );
