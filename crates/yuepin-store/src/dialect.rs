@@ -13,6 +13,10 @@ pub trait Dialect: Send + Sync + 'static {
     fn begin_write_sql(&self) -> &'static str;
     /// Picks this backend's SQL out of a migration pair.
     fn migration_sql<'a>(&self, sqlite: &'a str, postgres: &'a str) -> &'a str;
+    /// The `i`-th (1-based) bind placeholder of a statement whose parameters appear in binding
+    /// order. SQLite gets anonymous `?`: its named-parameter lookup is linear per parameter, so
+    /// `$n` costs O(n²) in statements with thousands of parameters (measured 30× slower at 5,000).
+    fn ph(&self, i: usize) -> String;
     /// Statements that store the search grams of `n` enterprises at once: each binds either
     /// the ids alone or (id, space-separated grams) pairs, in input order.
     fn index_grams_sql(&self, n: usize) -> Vec<(String, GramBinds)>;
@@ -70,11 +74,14 @@ impl Dialect for Sqlite {
     fn begin_write_sql(&self) -> &'static str {
         "BEGIN IMMEDIATE"
     }
+    fn ph(&self, _i: usize) -> String {
+        "?".into()
+    }
     fn migration_sql<'a>(&self, sqlite: &'a str, _postgres: &'a str) -> &'a str {
         sqlite
     }
     fn index_grams_sql(&self, n: usize) -> Vec<(String, GramBinds)> {
-        let ids: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+        let ids: Vec<String> = (1..=n).map(|i| self.ph(i)).collect();
         vec![
             (
                 format!(
@@ -123,6 +130,9 @@ impl Dialect for Postgres {
     }
     fn begin_write_sql(&self) -> &'static str {
         "BEGIN"
+    }
+    fn ph(&self, i: usize) -> String {
+        format!("${i}")
     }
     fn migration_sql<'a>(&self, _sqlite: &'a str, postgres: &'a str) -> &'a str {
         postgres

@@ -157,7 +157,7 @@ impl Store {
             ..Default::default()
         };
         for chunk in rows.chunks(500) {
-            let existing = count_existing(&mut w.tx, chunk).await?;
+            let existing = count_existing(&mut w.tx, chunk, self).await?;
             summary.updated += existing;
             summary.inserted += chunk.len() - existing;
             upsert_enterprises(&mut w.tx, chunk, self).await?;
@@ -426,8 +426,8 @@ fn event_from_row(r: &AnyRow) -> Result<EventRecord> {
     })
 }
 
-async fn count_existing(conn: &mut AnyConnection, chunk: &[Enterprise]) -> Result<usize> {
-    let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+async fn count_existing(conn: &mut AnyConnection, chunk: &[Enterprise], store: &Store) -> Result<usize> {
+    let placeholders: Vec<String> = (1..=chunk.len()).map(|i| store.dialect.ph(i)).collect();
     let sql = format!(
         "SELECT COUNT(*) FROM enterprises WHERE uscc IN ({})",
         placeholders.join(",")
@@ -450,7 +450,7 @@ async fn upsert_enterprises(
     let now = now_text();
     let values: Vec<String> = (0..chunk.len())
         .map(|i| {
-            let p: Vec<String> = (1..=COLS).map(|c| format!("${}", i * COLS + c)).collect();
+            let p: Vec<String> = (1..=COLS).map(|c| store.dialect.ph(i * COLS + c)).collect();
             format!("({})", p.join(","))
         })
         .collect();
@@ -633,7 +633,7 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, i64>> {
         let mut map = std::collections::HashMap::new();
         for chunk in usccs.chunks(500) {
-            let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let ph: Vec<String> = (1..=chunk.len()).map(|i| self.dialect.ph(i)).collect();
             let sql = format!(
                 "SELECT id, uscc FROM enterprises WHERE uscc IN ({})",
                 ph.join(",")
