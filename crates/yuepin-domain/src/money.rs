@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn chinese_forms() {
-        assert_eq!(Yuan::parse("20亿元").unwrap().fen(), 2_000_000_000_00);
+        assert_eq!(Yuan::parse("20亿元").unwrap().fen(), 200_000_000_000);
         assert_eq!(
             Yuan::parse("人民币4亿").unwrap(),
             Yuan::from_yuan(400_000_000)

@@ -171,7 +171,7 @@ mod tests {
             let u = Uscc::assemble("91", "440300", &org).unwrap();
             let mut b = u.as_str().as_bytes().to_vec();
             let new = ALPHABET[rep];
-            prop_assume!(b[pos] != new && !(2..8).contains(&pos) || b[pos] != new && new.is_ascii_digit());
+            prop_assume!(b[pos] != new && (!(2..8).contains(&pos) || new.is_ascii_digit()));
             b[pos] = new;
             prop_assert!(Uscc::parse(std::str::from_utf8(&b).unwrap()).is_err());
         }

@@ -47,33 +47,39 @@ pub enum Verification {
     },
 }
 
-fn row_hash(
+/// The fields a row's hash covers, in order.
+struct HashedFields<'a> {
     seq: i64,
-    at: &str,
-    actor: &str,
-    action: &str,
-    entity: &str,
-    entity_id: &str,
-    before: Option<&str>,
-    after: Option<&str>,
-    prev: &str,
-) -> String {
-    let mut h = Sha256::new();
-    for part in [
-        seq.to_string().as_str(),
-        at,
-        actor,
-        action,
-        entity,
-        entity_id,
-        before.unwrap_or("\u{0}"),
-        after.unwrap_or("\u{0}"),
-        prev,
-    ] {
-        h.update(part.as_bytes());
-        h.update([0x1f]);
+    at: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: &'a str,
+    before: Option<&'a str>,
+    after: Option<&'a str>,
+    prev: &'a str,
+}
+
+impl HashedFields<'_> {
+    fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        let seq = self.seq.to_string();
+        for part in [
+            seq.as_str(),
+            self.at,
+            self.actor,
+            self.action,
+            self.entity,
+            self.entity_id,
+            self.before.unwrap_or("\u{0}"),
+            self.after.unwrap_or("\u{0}"),
+            self.prev,
+        ] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+        hex::encode(h.finalize())
     }
-    hex::encode(h.finalize())
 }
 
 pub(crate) async fn append(
@@ -94,17 +100,18 @@ pub(crate) async fn append(
         seq += 1;
         let before = c.before.as_ref().map(|v| v.to_string());
         let after = c.after.as_ref().map(|v| v.to_string());
-        let hash = row_hash(
+        let hash = HashedFields {
             seq,
-            &at,
-            &actor.0,
-            &c.action,
-            &c.entity,
-            &c.entity_id,
-            before.as_deref(),
-            after.as_deref(),
-            &prev,
-        );
+            at: &at,
+            actor: &actor.0,
+            action: &c.action,
+            entity: &c.entity,
+            entity_id: &c.entity_id,
+            before: before.as_deref(),
+            after: after.as_deref(),
+            prev: &prev,
+        }
+        .hash();
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -198,17 +205,31 @@ impl Store {
                 }
                 let before: Option<String> = r.try_get("before_json")?;
                 let after: Option<String> = r.try_get("after_json")?;
-                let computed = row_hash(
-                    seq,
-                    &r.try_get::<String, _>("at")?,
-                    &r.try_get::<String, _>("actor")?,
-                    &r.try_get::<String, _>("action")?,
-                    &r.try_get::<String, _>("entity")?,
-                    &r.try_get::<String, _>("entity_id")?,
-                    before.as_deref(),
-                    after.as_deref(),
-                    &stored_prev,
+                let (at, actor, action, entity, entity_id): (
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                ) = (
+                    r.try_get("at")?,
+                    r.try_get("actor")?,
+                    r.try_get("action")?,
+                    r.try_get("entity")?,
+                    r.try_get("entity_id")?,
                 );
+                let computed = HashedFields {
+                    seq,
+                    at: &at,
+                    actor: &actor,
+                    action: &action,
+                    entity: &entity,
+                    entity_id: &entity_id,
+                    before: before.as_deref(),
+                    after: after.as_deref(),
+                    prev: &stored_prev,
+                }
+                .hash();
                 if computed != r.try_get::<String, _>("hash")? {
                     return Ok(Verification::Altered { seq });
                 }
