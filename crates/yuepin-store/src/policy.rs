@@ -76,6 +76,8 @@ impl EnterpriseFacts {
 pub struct FactIndex {
     width: usize,
     defs: HashMap<&'static str, FactDef>,
+    /// The division domain as numbers ("13" → 13), index = code.
+    divisions: Vec<Option<i64>>,
 }
 
 const ENTERPRISE_FACTS: [&str; 13] = [
@@ -103,9 +105,14 @@ impl FactIndex {
                     .map(|d| (*n, d.clone()))
             })
             .collect();
+        let divisions = set
+            .fact(SubjectKind::Enterprise, "division")
+            .map(|d| d.domain.iter().map(|c| c.parse().ok()).collect())
+            .unwrap_or_default();
         Self {
             width: set.fact_count(SubjectKind::Enterprise),
             defs,
+            divisions,
         }
     }
 
@@ -146,8 +153,14 @@ impl FactIndex {
         if let Some(d) = self.defs.get("certifications") {
             put("certifications", Self::set_of(d, f.certifications.iter()));
         }
-        if let Some(d) = self.defs.get("division") {
-            put("division", Self::code(d, &format!("{:02}", f.division)));
+        if self.defs.contains_key("division") {
+            let code = self
+                .divisions
+                .iter()
+                .position(|c| *c == Some(f.division))
+                .map(|i| i as u16)
+                .unwrap_or(FactValue::OTHER_CODE);
+            put("division", FactValue::Code(code));
         }
         if let Some(d) = self.defs.get("city") {
             put("city", Self::code(d, &f.city));
@@ -216,7 +229,7 @@ impl Store {
         scope: FactScope,
     ) -> Result<Vec<EnterpriseFacts>> {
         let mut conn = self.pool.acquire().await?;
-        load_facts(&mut conn, as_of, scope).await
+        load_facts(&mut conn, self.dialect.name() == "sqlite", as_of, scope).await
     }
 
     /// One enterprise's facts (NotFound when absent).
@@ -234,13 +247,25 @@ impl Store {
 
 async fn load_facts(
     conn: &mut AnyConnection,
+    sqlite: bool,
     as_of: NaiveDate,
     scope: FactScope,
 ) -> Result<Vec<EnterpriseFacts>> {
     use chrono::Datelike;
-    let base = "SELECT e.id, e.uscc, e.name, e.city, e.division, e.employees, e.registered_capital_fen, e.founded_on, e.listing, \
-                f.revenue_china_fen, f.revenue_world_fen \
-                FROM enterprises e LEFT JOIN financials f ON f.enterprise_id = e.id AND f.year = $1";
+    let day = as_of.to_string();
+    // Designations held on as-of come back as one comma-joined column (no second round trip).
+    let agg = if sqlite {
+        "group_concat(d.kind, ',')"
+    } else {
+        "string_agg(d.kind, ',' ORDER BY d.kind)"
+    };
+    let base = format!(
+        "SELECT e.id, e.uscc, e.name, e.city, e.division, e.employees, e.registered_capital_fen, e.founded_on, e.listing, \
+         f.revenue_china_fen, f.revenue_world_fen, \
+         (SELECT {agg} FROM designations d WHERE d.enterprise_id = e.id AND d.awarded_on <= $4 \
+          AND (d.expires_on IS NULL OR d.expires_on >= $4)) AS held \
+         FROM enterprises e LEFT JOIN financials f ON f.enterprise_id = e.id AND f.year = $1"
+    );
     let prev_year = i64::from(as_of.year() - 1);
     let rows = match scope {
         FactScope::After { after, limit } => {
@@ -248,13 +273,16 @@ async fn load_facts(
                 .bind(prev_year)
                 .bind(after)
                 .bind(limit)
+                .bind(&day)
                 .fetch_all(&mut *conn)
                 .await?
         }
         FactScope::One(id) => {
-            sqlx::query(&format!("{base} WHERE e.id = $2"))
+            sqlx::query(&format!("{base} WHERE e.id = $2 LIMIT $3"))
                 .bind(prev_year)
                 .bind(id)
+                .bind(1i64)
+                .bind(&day)
                 .fetch_all(&mut *conn)
                 .await?
         }
@@ -271,7 +299,14 @@ async fn load_facts(
             registered_capital_fen: r.try_get("registered_capital_fen")?,
             founded_on: r.try_get("founded_on")?,
             listing: r.try_get("listing")?,
-            designations: Vec::new(),
+            designations: r
+                .try_get::<Option<String>, _>("held")?
+                .map(|h| {
+                    let mut v: Vec<String> = h.split(',').map(str::to_string).collect();
+                    v.sort();
+                    v
+                })
+                .unwrap_or_default(),
             revenue_china_fen: r.try_get("revenue_china_fen")?,
             revenue_world_fen: r.try_get("revenue_world_fen")?,
             international_standards_led: 0,
@@ -284,21 +319,6 @@ async fn load_facts(
         return Ok(out);
     };
     let pos: HashMap<i64, usize> = out.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-    let day = as_of.to_string();
-    for d in sqlx::query(
-        "SELECT enterprise_id, kind FROM designations WHERE enterprise_id >= $1 AND enterprise_id <= $2 \
-         AND awarded_on <= $3 AND (expires_on IS NULL OR expires_on >= $3) ORDER BY enterprise_id, kind",
-    )
-    .bind(lo)
-    .bind(hi)
-    .bind(&day)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        if let Some(&i) = pos.get(&d.try_get::<i64, _>("enterprise_id")?) {
-            out[i].designations.push(d.try_get("kind")?);
-        }
-    }
     let since = window_start(as_of).to_string();
     for ev in sqlx::query(
         "SELECT enterprise_id, event_date, data FROM quality_events WHERE enterprise_id >= $1 AND enterprise_id <= $2 \

@@ -404,6 +404,19 @@ pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()>
     Ok(())
 }
 
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`, 100 ticks/s).
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> Result<()> {
     std::fs::create_dir_all(&work_dir)?;
     let db = work_dir.join(format!("policy-{n}.db"));
@@ -445,26 +458,39 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
     // Full match: facts streamed from the store in batches, every enterprise measure, with the
     // explanation handles (failed / undetermined condition nodes) for every cell.
     let snap = m.engine.snapshot(date);
-    let (mut load, mut eval) = (0f64, 0f64);
+    let mut eval = 0f64;
     let (mut rows, mut evals, mut reasons_total) = (0u64, 0u64, 0u64);
     let mut counts = [0u64; 6];
     let mut reasons = Vec::new();
-    let mut after = 0i64;
+    let cpu0 = cpu_seconds();
     let wall = Instant::now();
-    loop {
-        let t = Instant::now();
-        let batch = store
-            .policy_facts(
-                date,
-                FactScope::After {
-                    after,
-                    limit: web::BATCH,
-                },
-            )
-            .await?;
-        load += t.elapsed().as_secs_f64();
-        let Some(last) = batch.last() else { break };
-        after = last.id;
+    // The loader streams batches from the store on its own task while this one evaluates.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let loader_store = store.clone();
+    let loader = tokio::spawn(async move {
+        let mut after = 0i64;
+        let mut load = 0f64;
+        loop {
+            let t = Instant::now();
+            let batch = loader_store
+                .policy_facts(
+                    date,
+                    FactScope::After {
+                        after,
+                        limit: web::BATCH,
+                    },
+                )
+                .await?;
+            load += t.elapsed().as_secs_f64();
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            if tx.send(batch).await.is_err() {
+                break;
+            }
+        }
+        anyhow::Ok(load)
+    });
+    while let Some(batch) = rx.recv().await {
         let t = Instant::now();
         for ef in &batch {
             let row = m.index.row(ef);
@@ -478,11 +504,10 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
         }
         eval += t.elapsed().as_secs_f64();
     }
+    let load = loader.await??;
     let total = wall.elapsed().as_secs_f64();
-    println!(
-        "full match as of {date}: {rows} enterprises × {} measures = {evals} rule evaluations (with explanations: {reasons_total} reason nodes)",
-        cols.len()
-    );
+    let cpu = cpu_seconds() - cpu0;
+    println!("full match as of {date}: {rows} enterprises × {} measures = {evals} rule evaluations (with explanations: {reasons_total} reason nodes)", cols.len());
     println!(
         "  outcomes: eligible {}, not eligible {}, undetermined {}, not in force {}",
         counts[OutcomeKind::Eligible as usize],
@@ -491,14 +516,13 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
         counts[OutcomeKind::NotInForce as usize]
     );
     println!(
-        "  end to end {total:.3} s → {:.2} M rule evaluations/s (one core: loading and evaluation run in turn on one thread)",
-        evals as f64 / total / 1e6
+        "  wall {total:.3} s → {:.2} M rule evaluations/s; process CPU {cpu:.3} s → {:.2} M rule evaluations per CPU-second (per core)",
+        evals as f64 / total / 1e6,
+        evals as f64 / cpu.max(1e-9) / 1e6
     );
     println!(
-        "  split: fact loading {load:.3} s ({:.0} %, {:.0} k enterprises/s), evaluation {eval:.3} s ({:.0} %, {:.1} M evals/s)",
-        load / total * 100.0,
+        "  split (wall, overlapped): fact loading {load:.3} s ({:.0} k enterprises/s), row building + evaluation {eval:.3} s ({:.1} M evals/s)",
         rows as f64 / load / 1e3,
-        eval / total * 100.0,
         evals as f64 / eval / 1e6
     );
     // Single check through the API router (merger facts, M16, explained, JSON).
