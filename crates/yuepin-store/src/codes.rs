@@ -335,6 +335,7 @@ pub fn evaluate_rule(
 /// Inserts issued codes in multi-row statements on the transaction's connection.
 async fn insert_codes(
     conn: &mut AnyConnection,
+    dialect: &dyn crate::Dialect,
     series: &SeriesRecord,
     subject: &str,
     codes: &[IssuedCode],
@@ -351,7 +352,7 @@ async fn insert_codes(
                 if c > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("${}", i * COLS + c + 1));
+                sql.push_str(&dialect.ph(i * COLS + c + 1));
             }
             sql.push(')');
         }
@@ -651,7 +652,7 @@ impl Store {
         let codes = yuepin_code::issue_many(spec, key, count, &mut allocator, rng)
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
         let subject = subject_key(&spec.subject);
-        insert_codes(&mut w.tx, &series, &subject, &codes).await?;
+        insert_codes(&mut w.tx, self.dialect, &series, &subject, &codes).await?;
         sqlx::query("UPDATE code_lists SET used = used + $1 WHERE list_id = $2")
             .bind(count as i64)
             .bind(list_id)
