@@ -342,20 +342,10 @@ async fn insert_codes(
 ) -> Result<()> {
     const COLS: usize = 11;
     for chunk in codes.chunks(1000) {
-        let mut sql = String::from("INSERT INTO codes (series_id, enterprise_id, product_id, subject, lot, serial, status_index, list_id, kid, issued_on, uri) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for c in 0..COLS {
-                if c > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&dialect.ph(i * COLS + c + 1));
-            }
-            sql.push(')');
-        }
+        let sql = format!(
+            "INSERT INTO codes (series_id, enterprise_id, product_id, subject, lot, serial, status_index, list_id, kid, issued_on, uri) VALUES {}",
+            crate::dialect::values_sql(dialect, chunk.len(), COLS)
+        );
         let mut q = sqlx::query(&sql);
         for code in chunk {
             q = q

@@ -27,6 +27,26 @@ pub trait Dialect: Send + Sync + 'static {
     fn grams_query(&self, grams: &[String]) -> String;
 }
 
+/// `(p1,…,pc),(…),…` for `rows` rows of `cols` parameters bound row by row, in the dialect's
+/// placeholder style: the VALUES list of a multi-row INSERT.
+pub fn values_sql(d: &dyn Dialect, rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 4);
+    for r in 0..rows {
+        if r > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push(',');
+            }
+            out.push_str(&d.ph(r * cols + c + 1));
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// What a grams statement binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GramBinds {

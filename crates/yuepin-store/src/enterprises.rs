@@ -426,7 +426,11 @@ fn event_from_row(r: &AnyRow) -> Result<EventRecord> {
     })
 }
 
-async fn count_existing(conn: &mut AnyConnection, chunk: &[Enterprise], store: &Store) -> Result<usize> {
+async fn count_existing(
+    conn: &mut AnyConnection,
+    chunk: &[Enterprise],
+    store: &Store,
+) -> Result<usize> {
     let placeholders: Vec<String> = (1..=chunk.len()).map(|i| store.dialect.ph(i)).collect();
     let sql = format!(
         "SELECT COUNT(*) FROM enterprises WHERE uscc IN ({})",
@@ -448,18 +452,13 @@ async fn upsert_enterprises(
 ) -> Result<Vec<i64>> {
     const COLS: usize = 10;
     let now = now_text();
-    let values: Vec<String> = (0..chunk.len())
-        .map(|i| {
-            let p: Vec<String> = (1..=COLS).map(|c| store.dialect.ph(i * COLS + c)).collect();
-            format!("({})", p.join(","))
-        })
-        .collect();
+    let values = crate::dialect::values_sql(store.dialect, chunk.len(), COLS);
     let sql = format!(
         "INSERT INTO enterprises (uscc, name, region, city, division, registered_capital_fen, employees, founded_on, listing, updated_at) VALUES {} \
          ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, region = excluded.region, city = excluded.city, division = excluded.division, \
          registered_capital_fen = excluded.registered_capital_fen, employees = excluded.employees, founded_on = excluded.founded_on, \
          listing = excluded.listing, updated_at = excluded.updated_at RETURNING id, uscc",
-        values.join(",")
+        values
     );
     let mut q = sqlx::query(&sql);
     for e in chunk {
@@ -506,21 +505,11 @@ async fn upsert_enterprises(
         .flat_map(|(e, id)| e.designations.iter().map(move |d| (*id, d)))
         .collect();
     for part in designations.chunks(1000) {
-        let values: Vec<String> = (0..part.len())
-            .map(|i| {
-                format!(
-                    "(${},${},${},${})",
-                    i * 4 + 1,
-                    i * 4 + 2,
-                    i * 4 + 3,
-                    i * 4 + 4
-                )
-            })
-            .collect();
+        let values = crate::dialect::values_sql(store.dialect, part.len(), 4);
         let sql = format!(
             "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on) VALUES {} \
              ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on",
-            values.join(",")
+            values
         );
         let mut q = sqlx::query(&sql);
         for (id, d) in part {
@@ -538,21 +527,11 @@ async fn upsert_enterprises(
         .flat_map(|(e, id)| e.financials.iter().map(move |f| (*id, f)))
         .collect();
     for part in financials.chunks(1000) {
-        let values: Vec<String> = (0..part.len())
-            .map(|i| {
-                format!(
-                    "(${},${},${},${})",
-                    i * 4 + 1,
-                    i * 4 + 2,
-                    i * 4 + 3,
-                    i * 4 + 4
-                )
-            })
-            .collect();
+        let values = crate::dialect::values_sql(store.dialect, part.len(), 4);
         let sql = format!(
             "INSERT INTO financials (enterprise_id, year, revenue_china_fen, revenue_world_fen) VALUES {} \
              ON CONFLICT (enterprise_id, year) DO UPDATE SET revenue_china_fen = excluded.revenue_china_fen, revenue_world_fen = excluded.revenue_world_fen",
-            values.join(",")
+            values
         );
         let mut q = sqlx::query(&sql);
         for (id, f) in part {
