@@ -60,6 +60,9 @@ pub struct QualitySummary {
     pub serious_penalties: usize,
 }
 
+/// Rows per multi-row statement in imports.
+pub const IMPORT_BATCH: usize = 500;
+
 /// What an import did, for the CLI and the audit log.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportSummary {
@@ -152,22 +155,41 @@ impl Store {
         mut progress: impl FnMut(usize),
     ) -> Result<ImportSummary> {
         let mut w = self.begin_write(actor).await?;
-        let mut summary = ImportSummary {
-            rows: rows.len(),
-            ..Default::default()
-        };
-        for chunk in rows.chunks(500) {
-            let existing = count_existing(&mut w.tx, chunk, self).await?;
-            summary.updated += existing;
-            summary.inserted += chunk.len() - existing;
-            upsert_enterprises(&mut w.tx, chunk, self).await?;
+        let mut summary = ImportSummary::default();
+        for chunk in rows.chunks(IMPORT_BATCH) {
+            self.import_enterprise_batch(&mut w, chunk, &mut summary).await?;
             progress(chunk.len());
         }
-        w.record(
-            Change::new("import", "enterprise", format!("file:{file_sha256}")).after(&summary),
-        );
-        self.commit(w).await?;
+        self.finish_enterprise_import(w, file_sha256, &summary).await?;
         Ok(summary)
+    }
+
+    /// Writes one batch of an import inside the caller's transaction, counting new and updated
+    /// rows. Callers stream batches in while they are still parsing, then either
+    /// [`Store::finish_enterprise_import`] or drop the transaction (nothing is written).
+    pub async fn import_enterprise_batch(
+        &self,
+        w: &mut WriteTx,
+        chunk: &[Enterprise],
+        summary: &mut ImportSummary,
+    ) -> Result<()> {
+        let existing = count_existing(&mut w.tx, chunk, self).await?;
+        summary.rows += chunk.len();
+        summary.updated += existing;
+        summary.inserted += chunk.len() - existing;
+        upsert_enterprises(&mut w.tx, chunk, self).await?;
+        Ok(())
+    }
+
+    /// Records the import in the audit log and commits it.
+    pub async fn finish_enterprise_import(
+        &self,
+        mut w: WriteTx,
+        file_sha256: &str,
+        summary: &ImportSummary,
+    ) -> Result<()> {
+        w.record(Change::new("import", "enterprise", format!("file:{file_sha256}")).after(summary));
+        self.commit(w).await
     }
 
     pub async fn save_product(

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use yuepin_import::{EventRecord, HeaderLanguage, ImportOptions, Rows, TextEncoding};
-use yuepin_store::enterprises::{ImportSummary, MissingReference};
+use yuepin_store::enterprises::{ImportSummary, MissingReference, IMPORT_BATCH};
 use yuepin_store::{Actor, Store};
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -80,11 +80,24 @@ fn missing_error(missing: Vec<MissingReference>) -> anyhow::Error {
     anyhow::anyhow!(msg)
 }
 
-/// Parses and validates the whole file (with a progress bar), or fails listing every bad row.
-pub fn parse_file<T: yuepin_import::Record>(
-    file: &PathBuf,
-    encoding: &str,
-) -> Result<(Vec<T>, String)> {
+fn row_errors_message(file: &std::path::Path, errors: &[yuepin_import::RowError]) -> String {
+    let mut msg = format!(
+        "{}: {} 处错误,未导入任何数据 ({} errors; nothing imported):\n",
+        file.display(),
+        errors.len(),
+        errors.len()
+    );
+    for e in errors.iter().take(500) {
+        msg.push_str(&format!("  {e}\n"));
+    }
+    if errors.len() > 500 {
+        msg.push_str(&format!("  … and {} more\n", errors.len() - 500));
+    }
+    msg
+}
+
+/// Reads a file and hashes it (the hash identifies the import in the audit log).
+fn read_with_options(file: &PathBuf, encoding: &str) -> Result<(Vec<u8>, String, ImportOptions)> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let options = ImportOptions {
@@ -92,6 +105,72 @@ pub fn parse_file<T: yuepin_import::Record>(
         encoding: TextEncoding::from_label(encoding)
             .with_context(|| format!("unknown encoding {encoding:?}"))?,
     };
+    Ok((bytes, sha, options))
+}
+
+/// Imports enterprises while the file is still being parsed: a parser thread validates rows and
+/// streams batches into one open write transaction. Any bad row stops the writing, every error
+/// is still collected, and the transaction is dropped (rolled back): nothing lands.
+async fn import_enterprises_streaming(
+    store: &Store,
+    file: &PathBuf,
+    encoding: &str,
+    actor: Actor,
+) -> Result<ImportSummary> {
+    let (bytes, sha, options) = read_with_options(file, encoding)?;
+    let bar = progress_bar(bytes.len() as u64, "importing");
+    let bar2 = bar.clone();
+    let rows = Rows::<yuepin_domain::Enterprise>::open(std::io::Cursor::new(bytes), options)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+        .on_progress(move |done, _total| bar2.set_position(done));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<yuepin_domain::Enterprise>>(8);
+    let parser = std::thread::spawn(move || {
+        let mut errors = Vec::new();
+        let mut batch = Vec::with_capacity(IMPORT_BATCH);
+        for row in rows {
+            match row {
+                Ok(e) if errors.is_empty() => {
+                    batch.push(e);
+                    if batch.len() == IMPORT_BATCH
+                        && tx.blocking_send(std::mem::take(&mut batch)).is_err()
+                    {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() && !batch.is_empty() {
+            let _ = tx.blocking_send(batch);
+        }
+        errors
+    });
+    let mut w = store.begin_write(actor).await?;
+    let mut summary = ImportSummary::default();
+    while let Some(batch) = rx.recv().await {
+        store
+            .import_enterprise_batch(&mut w, &batch, &mut summary)
+            .await?;
+    }
+    let errors = parser
+        .join()
+        .map_err(|_| anyhow::anyhow!("the parser thread panicked"))?;
+    bar.finish_and_clear();
+    if !errors.is_empty() {
+        drop(w);
+        bail!(row_errors_message(file, &errors));
+    }
+    store.finish_enterprise_import(w, &sha, &summary).await?;
+    Ok(summary)
+}
+
+/// Parses and validates the whole file (with a progress bar), or fails listing every bad row.
+pub fn parse_file<T: yuepin_import::Record>(
+    file: &PathBuf,
+    encoding: &str,
+) -> Result<(Vec<T>, String)> {
+    let (bytes, sha, options) = read_with_options(file, encoding)?;
     let bar = progress_bar(bytes.len() as u64, "validating");
     let bar2 = bar.clone();
     let rows = Rows::<T>::open(std::io::Cursor::new(bytes), options)
@@ -101,21 +180,7 @@ pub fn parse_file<T: yuepin_import::Record>(
     bar.finish_and_clear();
     match result {
         Ok(rows) => Ok((rows, sha)),
-        Err(errors) => {
-            let mut msg = format!(
-                "{}: {} 处错误,未导入任何数据 ({} errors; nothing imported):\n",
-                file.display(),
-                errors.len(),
-                errors.len()
-            );
-            for e in errors.iter().take(500) {
-                msg.push_str(&format!("  {e}\n"));
-            }
-            if errors.len() > 500 {
-                msg.push_str(&format!("  … and {} more\n", errors.len() - 500));
-            }
-            bail!(msg)
-        }
+        Err(errors) => bail!(row_errors_message(file, &errors)),
     }
 }
 
@@ -137,15 +202,7 @@ pub async fn import_into(
         b
     };
     match dataset {
-        Dataset::Enterprises => {
-            let (rows, sha) = parse_file::<yuepin_domain::Enterprise>(file, encoding)?;
-            let b = bar(rows.len(), "writing");
-            let s = store
-                .import_enterprises(actor, &rows, &sha, |n| b.inc(n as u64))
-                .await?;
-            b.finish_and_clear();
-            Ok(s)
-        }
+        Dataset::Enterprises => import_enterprises_streaming(store, file, encoding, actor).await,
         Dataset::Products => {
             let (rows, sha) = parse_file::<yuepin_domain::Product>(file, encoding)?;
             let b = bar(rows.len(), "writing");
