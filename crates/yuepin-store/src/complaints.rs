@@ -34,8 +34,8 @@ use yuepin_domain::{reference, Division, RegionCode};
 pub const COMMENT_DAYS_DEFAULT: i64 = 5;
 /// Rows per batch sent from the parser thread.
 const BATCH_ROWS: usize = 4096;
-/// Rows per multi-row INSERT statement on SQLite (22 parameters each, below 32 766).
-const INSERT_ROWS: usize = 1000;
+/// Rows per multi-row INSERT statement on SQLite (20 parameters each: sqlx binds SQLite parameters in time quadratic in their number per statement, so statements stay small).
+const INSERT_ROWS: usize = 50;
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -1005,7 +1005,7 @@ impl Store {
             .bind(&by)
             .execute(&mut *w.tx)
             .await?;
-        w.record(Change::new("complaints.lexicon", "complaint_lexicon", term).after(&target));
+        w.record(Change::new("complaints.lexicon", "complaint_lexicon", term).after(target));
         self.commit(w).await
     }
 
@@ -1438,7 +1438,9 @@ impl Store {
             .try_get("id")?;
         const PER: usize = 500;
         for chunk in alarms.chunks(PER) {
-            let mut sql = String::from("INSERT INTO complaint_alarms (run_id, method, level, city, division, category, period_start, period_days, observed, expected, threshold, p_value, q_value, significant, created_at) VALUES ");
+            let mut sql = String::from(
+                "INSERT INTO complaint_alarms (run_id, method, level, city, division, category, period_start, period_days, observed, expected, threshold, p_value, q_value, significant, created_at) VALUES ",
+            );
             let mut n = 0;
             for (i, _) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -1987,11 +1989,15 @@ impl Store {
                 None,
             ),
             WarningScope::Published => (
-                format!("SELECT {WARNING_COLS} FROM complaint_warnings WHERE status = 'published' ORDER BY published_at DESC, id DESC LIMIT 200"),
+                format!(
+                    "SELECT {WARNING_COLS} FROM complaint_warnings WHERE status = 'published' ORDER BY published_at DESC, id DESC LIMIT 200"
+                ),
                 None,
             ),
             WarningScope::Enterprise(e) => (
-                format!("SELECT {WARNING_COLS} FROM complaint_warnings WHERE status IN ('approved', 'published') AND id IN (SELECT warning_id FROM complaint_warning_enterprises WHERE enterprise_id = $1) ORDER BY id DESC"),
+                format!(
+                    "SELECT {WARNING_COLS} FROM complaint_warnings WHERE status IN ('approved', 'published') AND id IN (SELECT warning_id FROM complaint_warning_enterprises WHERE enterprise_id = $1) ORDER BY id DESC"
+                ),
                 Some(e),
             ),
         };

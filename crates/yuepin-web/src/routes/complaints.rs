@@ -1024,7 +1024,7 @@ async fn run_detect(
             None => {
                 return Err(WebError::Conflict(
                     "尚无投诉数据 (no complaints stored)".into(),
-                ))
+                ));
             }
         },
     };
@@ -1181,7 +1181,7 @@ async fn set_term(state: &AppState, auth: &Auth, input: &TermInput) -> WebResult
                 return Err(WebError::field(
                     "category",
                     "请只给出产品类别或行业之一 (give exactly one of category or division)",
-                ))
+                ));
             }
         })
     };
@@ -1310,7 +1310,7 @@ async fn warnings_page(State(state): State<AppState>, auth: Auth, uri: Uri) -> R
             _ => {
                 return Err(WebError::Forbidden(
                     "仅监管人员和企业可查看 (regulators and enterprises only)".into(),
-                ))
+                ));
             }
         };
         let list = state.store.complaint_warnings(scope).await?;
@@ -1550,7 +1550,7 @@ async fn edit_warning(
             return Err(WebError::field(
                 "severity",
                 "应为 tip 或 alert (must be tip or alert)",
-            ))
+            ));
         }
     };
     if title.is_empty() || title.chars().count() > 200 {
@@ -1699,7 +1699,9 @@ async fn atom_feed(State(state): State<AppState>) -> Response {
         .filter_map(|w| w.published_at.clone())
         .max()
         .unwrap_or_else(|| "2023-10-12T00:00:00.000Z".into());
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"zh-CN\">\n");
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"zh-CN\">\n",
+    );
     x.push_str(&format!(
         "<title>广东省消费提示与警示 (Guangdong consumer warnings)</title>\n<id>{base}/warnings</id>\n<updated>{updated}</updated>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"{base}/warnings.atom\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"{base}/warnings\"/>\n<author><name>广东省市场监督管理局 (12315)</name></author>\n"
     ));
@@ -1822,7 +1824,7 @@ async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResul
             return Err(WebError::field(
                 "what",
                 format!("应为 complaints 或 counts (what must be complaints or counts): {other:?}"),
-            ))
+            ));
         }
     };
     match q.format.as_str() {
@@ -1941,19 +1943,20 @@ async fn aggregate(
             other => return Err(WebError::field("by", format!("未知维度 {other:?} (unknown dimension; use city, division, category, problem, enterprise)"))),
         });
     }
-    let grain =
-        match q.grain.as_str() {
-            "" | "day" => 0,
-            "week" => 1,
-            "month" => 2,
-            "all" => 3,
-            other => return Err(WebError::field(
+    let grain = match q.grain.as_str() {
+        "" | "day" => 0,
+        "week" => 1,
+        "month" => 2,
+        "all" => 3,
+        other => {
+            return Err(WebError::field(
                 "grain",
                 format!(
                     "应为 day/week/month/all (grain must be day, week, month or all): {other:?}"
                 ),
-            )),
-        };
+            ));
+        }
+    };
     let rows = state.store.complaint_counts(f, &by, grain != 3).await?;
     let mut acc: BTreeMap<
         (
@@ -2032,7 +2035,7 @@ async fn api_top(
             return Err(WebError::field(
                 "dim",
                 format!("未知维度 {other:?} (use city, division, category, problem or enterprise)"),
-            ))
+            ));
         }
     };
     let mut rows = state.store.complaint_counts(&f, &[col], false).await?;
@@ -2102,7 +2105,7 @@ async fn api_list(
         _ => {
             return Err(WebError::Forbidden(
                 "仅监管人员和企业可查看 (regulators and enterprises only)".into(),
-            ))
+            ));
         }
     }
     let pg = q.page.unwrap_or(1).clamp(1, 1_000_000);

@@ -19,7 +19,12 @@ const HEADER: &str = "id,received_at,channel,kind,region,enterprise_uscc,enterpr
 async fn import(app: &TestApp, path: &Path) -> ImportReport {
     let opts = ImportOptions::for_path(path).expect("known extension");
     app.store
-        .import_complaints(path, opts, Arc::new(ImportProgress::default()), Actor::cli("test"))
+        .import_complaints(
+            path,
+            opts,
+            Arc::new(ImportProgress::default()),
+            Actor::cli("test"),
+        )
         .await
         .expect("import runs")
 }
@@ -44,14 +49,18 @@ async fn import_links_classifies_and_is_idempotent() {
     let app = TestApp::spawn().await;
     let reg = app.regulator().await;
     let code = uscc(11);
-    app.create_enterprise(&reg, &code, "深圳市澜汐电子科技有限公司").await;
+    app.create_enterprise(&reg, &code, "深圳市澜汐电子科技有限公司")
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "good.csv", &small_csv(&code));
     let r = import(&app, &p).await;
     assert!(r.committed, "{:?}", r.errors);
     assert_eq!((r.rows, r.inserted, r.updated), (3, 3, 0));
     assert_eq!(r.linked, 1);
-    assert!(r.classified >= 1, "C002 has no labels: the classifier fills them");
+    assert!(
+        r.classified >= 1,
+        "C002 has no labels: the classifier fills them"
+    );
 
     let list = app.get("/api/v1/complaints", Some(&reg)).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text());
@@ -89,10 +98,23 @@ async fn import_links_classifies_and_is_idempotent() {
     {
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
-        for (j, h) in ["编号", "受理时间", "类型", "地区", "内容", "问题类型"].iter().enumerate() {
+        for (j, h) in ["编号", "受理时间", "类型", "地区", "内容", "问题类型"]
+            .iter()
+            .enumerate()
+        {
             sheet.write_string(0, j as u16, *h).unwrap();
         }
-        for (j, v) in ["X001", "2026-10-05 08:00:00", "投诉", "佛山", "电热水器漏电", "安全"].iter().enumerate() {
+        for (j, v) in [
+            "X001",
+            "2026-10-05 08:00:00",
+            "投诉",
+            "佛山",
+            "电热水器漏电",
+            "安全",
+        ]
+        .iter()
+        .enumerate()
+        {
             sheet.write_string(1, j as u16, *v).unwrap();
         }
         book.save(&xlsx).unwrap();
@@ -100,7 +122,10 @@ async fn import_links_classifies_and_is_idempotent() {
     let r4 = import(&app, &xlsx).await;
     assert!(r4.committed, "{:?}", r4.errors);
     assert_eq!(r4.inserted, 1);
-    assert_eq!(app.get("/api/v1/complaints", Some(&reg)).await.json()["total"], 5);
+    assert_eq!(
+        app.get("/api/v1/complaints", Some(&reg)).await.json()["total"],
+        5
+    );
 }
 
 #[tokio::test]
@@ -123,18 +148,32 @@ B001,2026-10-01 09:00:00,热线,投诉,深圳,,,,,质量,,重复编号,,,,\n"
     assert!(fields.contains(&(3, "received_at")), "{fields:?}");
     assert!(fields.contains(&(4, "region")), "{fields:?}");
     assert!(fields.contains(&(5, "id")), "{fields:?}");
-    assert_eq!(app.get("/api/v1/complaints", Some(&reg)).await.json()["total"], 0);
+    assert_eq!(
+        app.get("/api/v1/complaints", Some(&reg)).await.json()["total"],
+        0
+    );
 
     // Missing required column: a file-level error, nothing written.
     let p = write(dir.path(), "nocol.csv", "id,received_at\nA,2026-10-01\n");
     let opts = ImportOptions::for_path(&p).unwrap();
     let e = app
         .store
-        .import_complaints(&p, opts, Arc::new(ImportProgress::default()), Actor::cli("test"))
+        .import_complaints(
+            &p,
+            opts,
+            Arc::new(ImportProgress::default()),
+            Actor::cli("test"),
+        )
         .await
         .expect_err("missing columns");
-    assert!(e.to_string().contains("region") || e.to_string().contains("kind"), "{e}");
-    assert_eq!(app.get("/api/v1/complaints", Some(&reg)).await.json()["total"], 0);
+    assert!(
+        e.to_string().contains("region") || e.to_string().contains("kind"),
+        "{e}"
+    );
+    assert_eq!(
+        app.get("/api/v1/complaints", Some(&reg)).await.json()["total"],
+        0
+    );
 }
 
 #[tokio::test]
@@ -142,7 +181,9 @@ async fn gbk_files_import() {
     let app = TestApp::spawn().await;
     let reg = app.regulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{HEADER}\nG001,2026-10-01 09:00:00,电话,投诉,广州,,,,,质量,,购买的冰箱不制冷,赵六,13600000000,,\n");
+    let text = format!(
+        "{HEADER}\nG001,2026-10-01 09:00:00,电话,投诉,广州,,,,,质量,,购买的冰箱不制冷,赵六,13600000000,,\n"
+    );
     let (bytes, _, _) = encoding_rs::GBK.encode(&text);
     let p = dir.path().join("gbk.csv");
     std::fs::write(&p, &bytes).unwrap();
@@ -168,9 +209,16 @@ async fn masking_and_tenant_isolation() {
 
     // Regulator's list is masked; the record itself is raw.
     let list = app.get("/api/v1/complaints", Some(&reg)).await.text();
-    assert!(!list.contains("13812345678") && !list.contains("张三丰") && !list.contains("440305199001011234"));
+    assert!(
+        !list.contains("13812345678")
+            && !list.contains("张三丰")
+            && !list.contains("440305199001011234")
+    );
     assert!(list.contains("138****5678"), "{list}");
-    assert!(!list.contains("13900001111"), "phone numbers inside texts are scrubbed");
+    assert!(
+        !list.contains("13900001111"),
+        "phone numbers inside texts are scrubbed"
+    );
     let id = app.get("/api/v1/complaints", Some(&reg)).await.json()["items"]
         .as_array()
         .unwrap()
@@ -179,36 +227,87 @@ async fn masking_and_tenant_isolation() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let raw = app.get(&format!("/api/v1/complaints/{id}"), Some(&reg)).await;
+    let raw = app
+        .get(&format!("/api/v1/complaints/{id}"), Some(&reg))
+        .await;
     assert_eq!(raw.json()["complainant"]["name"], "张三丰");
     assert_eq!(raw.json()["complainant"]["phone"], "13812345678");
     let page = app.get(&format!("/complaints/c/{id}"), Some(&reg)).await;
     assert!(page.text().contains("13812345678"));
 
     // The enterprise named sees its complaint, masked; the other enterprise nothing.
-    let own = app.get(&format!("/api/v1/complaints/{id}"), Some(&ent_a)).await;
+    let own = app
+        .get(&format!("/api/v1/complaints/{id}"), Some(&ent_a))
+        .await;
     assert_eq!(own.status, StatusCode::OK);
     assert_eq!(own.json()["complainant"]["name"], "张**");
     assert!(!own.text().contains("13812345678"));
     let own_list = app.get("/api/v1/complaints", Some(&ent_a)).await.json();
-    assert_eq!(own_list["total"], 1, "an enterprise lists only its own complaints");
-    assert_eq!(app.get(&format!("/api/v1/complaints/{id}"), Some(&ent_b)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get("/api/v1/complaints", Some(&ent_b)).await.json()["total"], 0);
+    assert_eq!(
+        own_list["total"], 1,
+        "an enterprise lists only its own complaints"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/complaints/{id}"), Some(&ent_b))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/complaints", Some(&ent_b)).await.json()["total"],
+        0
+    );
     // The public: nothing.
-    assert_eq!(app.get(&format!("/api/v1/complaints/{id}"), None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/api/v1/complaints", None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get(&format!("/api/v1/complaints/{id}"), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/complaints", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // Analytics and exports are for regulators, and exports are masked.
-    assert_eq!(app.get("/api/v1/complaints/aggregates", Some(&ent_a)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get("/complaints/export?format=csv", Some(&ent_a)).await.status, StatusCode::FORBIDDEN);
-    let csv = app.get("/api/v1/complaints/export?format=csv", Some(&reg)).await;
+    assert_eq!(
+        app.get("/api/v1/complaints/aggregates", Some(&ent_a))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/complaints/export?format=csv", Some(&ent_a))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let csv = app
+        .get("/api/v1/complaints/export?format=csv", Some(&reg))
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
     let csv = csv.text();
-    assert!(csv.contains("C001") && csv.contains("张**") && !csv.contains("13812345678") && !csv.contains("张三丰"));
-    let xlsx = app.get("/api/v1/complaints/export?format=xlsx", Some(&reg)).await;
+    assert!(
+        csv.contains("C001")
+            && csv.contains("张**")
+            && !csv.contains("13812345678")
+            && !csv.contains("张三丰")
+    );
+    let xlsx = app
+        .get("/api/v1/complaints/export?format=xlsx", Some(&reg))
+        .await;
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.body.starts_with(b"PK"));
-    let counts = app.get("/api/v1/complaints/export?format=csv&what=counts&grain=month&by=city", Some(&reg)).await;
-    assert!(counts.text().contains("2026-10,440300"), "{}", counts.text());
+    let counts = app
+        .get(
+            "/api/v1/complaints/export?format=csv&what=counts&grain=month&by=city",
+            Some(&reg),
+        )
+        .await;
+    assert!(
+        counts.text().contains("2026-10,440300"),
+        "{}",
+        counts.text()
+    );
 }
 
 #[tokio::test]
@@ -218,19 +317,36 @@ async fn aggregates_top_and_pages() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "a.csv", &small_csv(&uscc(31)));
     assert!(import(&app, &p).await.committed);
-    let agg = app.get("/api/v1/complaints/aggregates?grain=week&by=city,division", Some(&reg)).await;
+    let agg = app
+        .get(
+            "/api/v1/complaints/aggregates?grain=week&by=city,division",
+            Some(&reg),
+        )
+        .await;
     assert_eq!(agg.status, StatusCode::OK, "{}", agg.text());
     let cells = agg.json()["cells"].as_array().unwrap().clone();
     let total: i64 = cells.iter().map(|c| c["n"].as_i64().unwrap()).sum();
     assert_eq!(total, 3);
-    assert!(cells.iter().any(|c| c["period"] == "2026-09-28" && c["city"] == "441900"));
-    let bad = app.get("/api/v1/complaints/aggregates?by=colour", Some(&reg)).await;
+    assert!(cells
+        .iter()
+        .any(|c| c["period"] == "2026-09-28" && c["city"] == "441900"));
+    let bad = app
+        .get("/api/v1/complaints/aggregates?by=colour", Some(&reg))
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.json()["error"]["field"], "by");
-    let top = app.get("/api/v1/complaints/top?dim=city&n=1", Some(&reg)).await.json();
+    let top = app
+        .get("/api/v1/complaints/top?dim=city&n=1", Some(&reg))
+        .await
+        .json();
     assert_eq!(top["items"][0]["key"], "441900");
     assert!(top["items"][0]["per_100k"].as_f64().unwrap() > 0.0);
-    let heat = app.get("/api/v1/complaints/heatmap?from=2026-09-01&to=2026-10-31", Some(&reg)).await;
+    let heat = app
+        .get(
+            "/api/v1/complaints/heatmap?from=2026-09-01&to=2026-10-31",
+            Some(&reg),
+        )
+        .await;
     assert_eq!(heat.json()["cells"].as_array().unwrap().len(), 3);
     let dash = app.get("/complaints", Some(&reg)).await;
     assert_eq!(dash.status, StatusCode::OK);
@@ -244,7 +360,10 @@ async fn aggregates_top_and_pages() {
     assert!(!list.text().contains("13900001111"));
     // Pages are regulator-only.
     let ent = app.user_token("b31", "bank", None).await;
-    assert_eq!(app.get("/complaints", Some(&ent)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/complaints", Some(&ent)).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -252,35 +371,88 @@ async fn corrections_and_lexicon_feed_later_classification() {
     let app = TestApp::spawn().await;
     let reg = app.regulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "l.csv", &format!("{HEADER}\nL001,2026-10-01,电话,投诉,广州,,,,,质量,,家里挂的挂钟走时不准,,,,\n"));
+    let p = write(
+        dir.path(),
+        "l.csv",
+        &format!("{HEADER}\nL001,2026-10-01,电话,投诉,广州,,,,,质量,,家里挂的挂钟走时不准,,,,\n"),
+    );
     assert!(import(&app, &p).await.committed);
-    let id = app.get("/api/v1/complaints", Some(&reg)).await.json()["items"][0]["id"].as_i64().unwrap();
-    let put = app.send_json("PUT", &format!("/api/v1/complaints/{id}/labels"), Some(&reg), &json!({"category": "clock_watch"})).await;
+    let id = app.get("/api/v1/complaints", Some(&reg)).await.json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let put = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/complaints/{id}/labels"),
+            Some(&reg),
+            &json!({"category": "clock_watch"}),
+        )
+        .await;
     // Category keys come from the shipped table; use one that exists if clock_watch does not.
-    let cat = if put.status == StatusCode::OK { "clock_watch".to_string() } else {
+    let cat = if put.status == StatusCode::OK {
+        "clock_watch".to_string()
+    } else {
         assert_eq!(put.json()["error"]["field"], "category");
         yuepin_complaints::categories()[0].key.clone()
     };
-    let put = app.send_json("PUT", &format!("/api/v1/complaints/{id}/labels"), Some(&reg), &json!({"category": cat})).await;
+    let put = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/complaints/{id}/labels"),
+            Some(&reg),
+            &json!({"category": cat}),
+        )
+        .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text());
     assert_eq!(put.json()["labels_source"], "regulator");
     // Mismatched category and division are refused.
-    let bad = app.send_json("PUT", &format!("/api/v1/complaints/{id}/labels"), Some(&reg), &json!({"category": "air_conditioner", "division": "13"})).await;
+    let bad = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/complaints/{id}/labels"),
+            Some(&reg),
+            &json!({"category": "air_conditioner", "division": "13"}),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     // A re-import does not overwrite the regulator's labels.
     assert!(import(&app, &p).await.committed);
-    assert_eq!(app.get(&format!("/api/v1/complaints/{id}"), Some(&reg)).await.json()["category"], cat.as_str());
+    assert_eq!(
+        app.get(&format!("/api/v1/complaints/{id}"), Some(&reg))
+            .await
+            .json()["category"],
+        cat.as_str()
+    );
 
     // A new term changes later classification.
-    let add = app.post("/api/v1/complaints/lexicon", Some(&reg), &json!({"term": "挂钟", "category": cat})).await;
+    let add = app
+        .post(
+            "/api/v1/complaints/lexicon",
+            Some(&reg),
+            &json!({"term": "挂钟", "category": cat}),
+        )
+        .await;
     assert_eq!(add.status, StatusCode::CREATED, "{}", add.text());
     assert_eq!(add.json()["classifies_as"]["category"], cat.as_str());
-    let p2 = write(dir.path(), "l2.csv", &format!("{HEADER}\nL002,2026-10-02,电话,投诉,广州,,,,,质量,,新买的挂钟坏了,,,,\n"));
+    let p2 = write(
+        dir.path(),
+        "l2.csv",
+        &format!("{HEADER}\nL002,2026-10-02,电话,投诉,广州,,,,,质量,,新买的挂钟坏了,,,,\n"),
+    );
     assert!(import(&app, &p2).await.committed);
     let items = app.get("/api/v1/complaints", Some(&reg)).await.json();
-    let l2 = items["items"].as_array().unwrap().iter().find(|c| c["ext_id"] == "L002").unwrap().clone();
+    let l2 = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["ext_id"] == "L002")
+        .unwrap()
+        .clone();
     assert_eq!(l2["category"], cat.as_str());
-    let acc = app.get("/api/v1/complaints/accuracy", Some(&reg)).await.json();
+    let acc = app
+        .get("/api/v1/complaints/accuracy", Some(&reg))
+        .await
+        .json();
     assert_eq!(acc["labelled_set"], 300);
     assert!(acc["labelled_category"].as_f64().unwrap() > 0.85);
     assert_eq!(acc["corrected"], 1);
@@ -288,7 +460,16 @@ async fn corrections_and_lexicon_feed_later_classification() {
     let page = app.get("/complaints/lexicon", Some(&reg)).await;
     assert!(page.text().contains("挂钟"));
     let ent = app.user_token("b41", "bank", None).await;
-    assert_eq!(app.post("/api/v1/complaints/lexicon", Some(&ent), &json!({"term": "x", "division": "13"})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(
+            "/api/v1/complaints/lexicon",
+            Some(&ent),
+            &json!({"term": "x", "division": "13"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 /// Synthetic data with an e-bike outbreak in Shenzhen over the last 10 days, the outbreak's
@@ -312,27 +493,40 @@ fn outbreak_csv(dir: &Path, code: &str) -> (PathBuf, NaiveDate) {
     out.push('\n');
     for c in g.complaints() {
         let day = c.received_at.date();
-        let hit = c.category == Some(ob.category) && c.region.city().code == "440300" && day >= ob.start;
-        let f = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
-        out.push_str(&[
-            c.id.to_string(),
-            c.received_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            c.channel.as_str().into(),
-            c.kind.as_str().into(),
-            c.region.to_string(),
-            if hit { code.to_string() } else { String::new() },
-            if hit { "深圳市电驴科技有限公司".into() } else { String::new() },
-            c.category.map(|k| k.info().key.clone()).unwrap_or_default(),
-            c.division.map(|d| d.code().to_string()).unwrap_or_default(),
-            c.problem.as_str().into(),
-            String::new(),
-            f(&c.text),
-            c.complainant.name.clone().unwrap_or_default(),
-            c.complainant.phone.clone().unwrap_or_default(),
-            c.complainant.id_number.clone().unwrap_or_default(),
-            f(&c.complainant.address.clone().unwrap_or_default()),
-        ]
-        .join(","));
+        let hit =
+            c.category == Some(ob.category) && c.region.city().code == "440300" && day >= ob.start;
+        let f = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        out.push_str(
+            &[
+                c.id.to_string(),
+                c.received_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                c.channel.as_str().into(),
+                c.kind.as_str().into(),
+                c.region.to_string(),
+                if hit { code.to_string() } else { String::new() },
+                if hit {
+                    "深圳市电驴科技有限公司".into()
+                } else {
+                    String::new()
+                },
+                c.category.map(|k| k.info().key.clone()).unwrap_or_default(),
+                c.division.map(|d| d.code().to_string()).unwrap_or_default(),
+                c.problem.as_str().into(),
+                String::new(),
+                f(&c.text),
+                c.complainant.name.clone().unwrap_or_default(),
+                c.complainant.phone.clone().unwrap_or_default(),
+                c.complainant.id_number.clone().unwrap_or_default(),
+                f(&c.complainant.address.clone().unwrap_or_default()),
+            ]
+            .join(","),
+        );
         out.push('\n');
     }
     (write(dir, "synthetic.csv", &out), end)
@@ -343,7 +537,11 @@ async fn detection_warning_workflow_public_page_and_feed() {
     let app = TestApp::spawn().await;
     let reg = app.regulator().await;
     let (a, b) = (uscc(51), uscc(52));
-    let ent_a_id = app.create_enterprise(&reg, &a, "深圳市电驴科技有限公司").await["id"].as_i64().unwrap();
+    let ent_a_id = app
+        .create_enterprise(&reg, &a, "深圳市电驴科技有限公司")
+        .await["id"]
+        .as_i64()
+        .unwrap();
     app.create_enterprise(&reg, &b, "乙公司").await;
     let dir = tempfile::tempdir().unwrap();
     let (p, end) = outbreak_csv(dir.path(), &a);
@@ -353,34 +551,75 @@ async fn detection_warning_workflow_public_page_and_feed() {
 
     let mut opts = DetectOptions::new(end);
     opts.report_days = 14;
-    let run = app.store.detect_complaint_alarms(&opts, Actor::cli("test")).await.unwrap();
+    let run = app
+        .store
+        .detect_complaint_alarms(&opts, Actor::cli("test"))
+        .await
+        .unwrap();
     assert!(run.alarms > 0 && run.significant > 0, "{run:?}");
     assert!(run.drafts_created > 0);
-    let alarms = app.get("/api/v1/complaints/alarms", Some(&reg)).await.json();
+    let alarms = app
+        .get("/api/v1/complaints/alarms", Some(&reg))
+        .await
+        .json();
     let list = alarms["alarms"].as_array().unwrap();
     assert!(list.iter().all(|a| a["significant"] == true));
-    assert!(list.iter().any(|a| a["city"] == "440300" && a["category"] == "e_bike"), "the injected outbreak is found");
+    assert!(
+        list.iter()
+            .any(|a| a["city"] == "440300" && a["category"] == "e_bike"),
+        "the injected outbreak is found"
+    );
     assert!(!alarms["rollup"].as_array().unwrap().is_empty());
-    let alarm_id = list.iter().find(|a| a["category"] == "e_bike").unwrap()["id"].as_i64().unwrap();
-    let drill = app.get(&format!("/api/v1/complaints/alarms/{alarm_id}"), Some(&reg)).await.json();
+    let alarm_id = list.iter().find(|a| a["category"] == "e_bike").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let drill = app
+        .get(&format!("/api/v1/complaints/alarms/{alarm_id}"), Some(&reg))
+        .await
+        .json();
     assert!(drill["complaints_total"].as_i64().unwrap() > 0);
     for c in drill["complaints"].as_array().unwrap() {
         if let Some(p) = c["complainant"]["phone"].as_str() {
             assert!(p.contains('*'), "drill-down is masked: {p}");
         }
     }
-    assert_eq!(app.get("/complaints/alarms", Some(&reg)).await.status, StatusCode::OK);
-    assert_eq!(app.get(&format!("/complaints/alarms/{alarm_id}"), Some(&reg)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/complaints/alarms", Some(&reg)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&format!("/complaints/alarms/{alarm_id}"), Some(&reg))
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     // The e-bike draft names enterprise A with evidence.
-    let ws = app.get("/api/v1/complaints/warnings", Some(&reg)).await.json();
-    let w = ws["warnings"].as_array().unwrap().iter()
+    let ws = app
+        .get("/api/v1/complaints/warnings", Some(&reg))
+        .await
+        .json();
+    let w = ws["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
         .find(|w| w["evidence"]["category"] == "e_bike" && w["evidence"]["city"] == "440300")
-        .expect("draft for the outbreak").clone();
+        .expect("draft for the outbreak")
+        .clone();
     let wid = w["id"].as_i64().unwrap();
     assert_eq!(w["status"], "draft");
     let ev = &w["evidence"];
-    for k in ["observed", "expected", "threshold", "method", "p_value", "period_start", "leading_enterprises", "problem_types", "samples"] {
+    for k in [
+        "observed",
+        "expected",
+        "threshold",
+        "method",
+        "p_value",
+        "period_start",
+        "leading_enterprises",
+        "problem_types",
+        "samples",
+    ] {
         assert!(!ev[k].is_null(), "evidence has {k}");
     }
     assert_eq!(ev["leading_enterprises"][0]["uscc"], a.as_str());
@@ -394,42 +633,135 @@ async fn detection_warning_workflow_public_page_and_feed() {
     let ent_a = app.user_token("ent-a", "enterprise", Some(&a)).await;
     let ent_b = app.user_token("ent-b", "enterprise", Some(&b)).await;
     // Drafts are invisible to enterprises and the public.
-    assert_eq!(app.get(&format!("/api/v1/complaints/warnings/{wid}"), Some(&ent_a)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&format!("/warnings/{wid}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/complaints/warnings/{wid}"), Some(&ent_a))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/warnings/{wid}"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
     // Not yet approved: publishing is refused; enterprises cannot edit.
-    assert_eq!(app.post(&format!("/api/v1/complaints/warnings/{wid}/publish"), Some(&reg), &json!({})).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/complaints/warnings/{wid}/publish"),
+            Some(&reg),
+            &json!({})
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
     let edit = app.send_json("PUT", &format!("/api/v1/complaints/warnings/{wid}"), Some(&reg),
         &json!({"title": "关于深圳市电动自行车充电安全的消费警示", "body": "近期投诉增多,请注意充电安全。", "severity": "alert"})).await;
     assert_eq!(edit.status, StatusCode::OK, "{}", edit.text());
-    assert_eq!(app.send_json("PUT", &format!("/api/v1/complaints/warnings/{wid}"), Some(&ent_a), &json!({"title": "x", "body": "y"})).await.status, StatusCode::FORBIDDEN);
-    let approved = app.post(&format!("/api/v1/complaints/warnings/{wid}/approve"), Some(&reg), &json!({})).await;
+    assert_eq!(
+        app.send_json(
+            "PUT",
+            &format!("/api/v1/complaints/warnings/{wid}"),
+            Some(&ent_a),
+            &json!({"title": "x", "body": "y"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let approved = app
+        .post(
+            &format!("/api/v1/complaints/warnings/{wid}/approve"),
+            Some(&reg),
+            &json!({}),
+        )
+        .await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
     assert!(approved.json()["comment_deadline"].is_string());
     assert!(approved.json()["enterprises"][0]["notified_at"].is_string());
     // Window open: publication waits for the named enterprise.
-    let early = app.post(&format!("/api/v1/complaints/warnings/{wid}/publish"), Some(&reg), &json!({})).await;
+    let early = app
+        .post(
+            &format!("/api/v1/complaints/warnings/{wid}/publish"),
+            Some(&reg),
+            &json!({}),
+        )
+        .await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text());
     // A is notified and sees it; B does not.
-    let mine = app.get("/api/v1/complaints/warnings", Some(&ent_a)).await.json();
-    assert!(mine["warnings"].as_array().unwrap().iter().any(|x| x["id"] == wid));
-    assert_eq!(app.get("/api/v1/complaints/warnings", Some(&ent_b)).await.json()["warnings"].as_array().unwrap().len(), 0);
-    assert_eq!(app.get(&format!("/api/v1/complaints/warnings/{wid}"), Some(&ent_b)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.post(&format!("/api/v1/complaints/warnings/{wid}/comments"), Some(&ent_b), &json!({"body": "与我无关"})).await.status, StatusCode::NOT_FOUND);
-    let page = app.get(&format!("/complaints/warnings/{wid}"), Some(&ent_a)).await;
+    let mine = app
+        .get("/api/v1/complaints/warnings", Some(&ent_a))
+        .await
+        .json();
+    assert!(mine["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == wid));
+    assert_eq!(
+        app.get("/api/v1/complaints/warnings", Some(&ent_b))
+            .await
+            .json()["warnings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/complaints/warnings/{wid}"), Some(&ent_b))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/complaints/warnings/{wid}/comments"),
+            Some(&ent_b),
+            &json!({"body": "与我无关"})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let page = app
+        .get(&format!("/complaints/warnings/{wid}"), Some(&ent_a))
+        .await;
     assert!(page.text().contains("comment-form"));
-    let c = app.post(&format!("/api/v1/complaints/warnings/{wid}/comments"), Some(&ent_a), &json!({"body": "我司已召回相关批次充电器。"})).await;
+    let c = app
+        .post(
+            &format!("/api/v1/complaints/warnings/{wid}/comments"),
+            Some(&ent_a),
+            &json!({"body": "我司已召回相关批次充电器。"}),
+        )
+        .await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.text());
     // Every named enterprise has commented: publication may proceed.
-    let published = app.post(&format!("/api/v1/complaints/warnings/{wid}/publish"), Some(&reg), &json!({})).await;
+    let published = app
+        .post(
+            &format!("/api/v1/complaints/warnings/{wid}/publish"),
+            Some(&reg),
+            &json!({}),
+        )
+        .await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.text());
     assert_eq!(published.json()["status"], "published");
     // Comments after publication are refused.
-    assert_eq!(app.post(&format!("/api/v1/complaints/warnings/{wid}/comments"), Some(&ent_a), &json!({"body": "再补充"})).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/complaints/warnings/{wid}/comments"),
+            Some(&ent_a),
+            &json!({"body": "再补充"})
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
 
     // Public page, public API and Atom feed (no login).
     let public = app.get("/warnings", None).await;
     assert_eq!(public.status, StatusCode::OK);
-    assert!(public.text().contains("关于深圳市电动自行车充电安全的消费警示"));
+    assert!(public
+        .text()
+        .contains("关于深圳市电动自行车充电安全的消费警示"));
     let one = app.get(&format!("/warnings/{wid}"), None).await;
     assert_eq!(one.status, StatusCode::OK);
     assert!(!one.text().contains("comment-form") && !one.text().contains("regulator"));
@@ -438,32 +770,97 @@ async fn detection_warning_workflow_public_page_and_feed() {
     assert!(api["warnings"][0]["approved_by"].is_null());
     let feed = app.get("/warnings.atom", None).await;
     assert_eq!(feed.status, StatusCode::OK);
-    assert!(feed.headers["content-type"].to_str().unwrap().starts_with("application/atom+xml"));
+    assert!(feed.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/atom+xml"));
     let entries = parse_atom(&feed.text());
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].0, "关于深圳市电动自行车充电安全的消费警示");
     assert!(entries[0].1.ends_with(&format!("/warnings/{wid}")));
 
     // The named enterprise's quality file lists it; the 12-month count is exposed.
-    let refs = app.store.complaint_warnings_for_enterprise(ent_a_id).await.unwrap();
+    let refs = app
+        .store
+        .complaint_warnings_for_enterprise(ent_a_id)
+        .await
+        .unwrap();
     assert_eq!(refs.len(), 1);
     assert!(app.store.complaint_count_12m(ent_a_id, end).await.unwrap() > 0);
 
     // A second draft approved with a zero-day window: comments are refused, publication is not.
-    let other = app.post(&format!("/api/v1/complaints/alarms/{alarm_id}/warning"), Some(&reg), &json!({})).await;
+    let other = app
+        .post(
+            &format!("/api/v1/complaints/alarms/{alarm_id}/warning"),
+            Some(&reg),
+            &json!({}),
+        )
+        .await;
     assert_eq!(other.status, StatusCode::CREATED, "{}", other.text());
     let w2 = other.json()["id"].as_i64().unwrap();
-    app.post(&format!("/api/v1/complaints/warnings/{w2}/approve"), Some(&reg), &json!({"comment_days": 0})).await;
-    assert_eq!(app.post(&format!("/api/v1/complaints/warnings/{w2}/comments"), Some(&ent_a), &json!({"body": "迟到"})).await.status, StatusCode::CONFLICT);
-    assert_eq!(app.post(&format!("/api/v1/complaints/warnings/{w2}/publish"), Some(&reg), &json!({})).await.status, StatusCode::OK);
-    assert_eq!(parse_atom(&app.get("/warnings.atom", None).await.text()).len(), 2);
+    app.post(
+        &format!("/api/v1/complaints/warnings/{w2}/approve"),
+        Some(&reg),
+        &json!({"comment_days": 0}),
+    )
+    .await;
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/complaints/warnings/{w2}/comments"),
+            Some(&ent_a),
+            &json!({"body": "迟到"})
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/complaints/warnings/{w2}/publish"),
+            Some(&reg),
+            &json!({})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        parse_atom(&app.get("/warnings.atom", None).await.text()).len(),
+        2
+    );
     // Invalid window.
-    let w3 = app.post(&format!("/api/v1/complaints/alarms/{alarm_id}/warning"), Some(&reg), &json!({})).await.json()["id"].as_i64().unwrap();
-    assert_eq!(app.post(&format!("/api/v1/complaints/warnings/{w3}/approve"), Some(&reg), &json!({"comment_days": 99})).await.status, StatusCode::BAD_REQUEST);
+    let w3 = app
+        .post(
+            &format!("/api/v1/complaints/alarms/{alarm_id}/warning"),
+            Some(&reg),
+            &json!({}),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/complaints/warnings/{w3}/approve"),
+            Some(&reg),
+            &json!({"comment_days": 99})
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
 
     // A re-run keeps alarms that warnings refer to.
-    app.store.detect_complaint_alarms(&opts, Actor::cli("test")).await.unwrap();
-    assert_eq!(app.get(&format!("/api/v1/complaints/alarms/{alarm_id}"), Some(&reg)).await.status, StatusCode::OK);
+    app.store
+        .detect_complaint_alarms(&opts, Actor::cli("test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/complaints/alarms/{alarm_id}"), Some(&reg))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 /// Parses an Atom 1.0 document strictly enough: root `feed` in the Atom namespace with `id`,
@@ -482,7 +879,10 @@ fn parse_atom(xml: &str) -> Vec<(String, String)> {
                 let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
                 if stack.is_empty() {
                     assert_eq!(name, "feed");
-                    root_ns = e.attributes().flatten().any(|a| a.key.as_ref() == b"xmlns" && a.value.as_ref() == b"http://www.w3.org/2005/Atom");
+                    root_ns = e.attributes().flatten().any(|a| {
+                        a.key.as_ref() == b"xmlns"
+                            && a.value.as_ref() == b"http://www.w3.org/2005/Atom"
+                    });
                 }
                 if name == "entry" {
                     cur = Some((String::new(), String::new(), false));
@@ -499,7 +899,10 @@ fn parse_atom(xml: &str) -> Vec<(String, String)> {
                     ["feed", "entry", "title"] => cur.as_mut().unwrap().0 = text,
                     ["feed", "entry", "id"] => cur.as_mut().unwrap().1 = text,
                     ["feed", "entry", "updated"] => {
-                        assert!(chrono::DateTime::parse_from_rfc3339(&text).is_ok(), "{text}");
+                        assert!(
+                            chrono::DateTime::parse_from_rfc3339(&text).is_ok(),
+                            "{text}"
+                        );
                         cur.as_mut().unwrap().2 = true;
                     }
                     _ => {}
@@ -508,7 +911,10 @@ fn parse_atom(xml: &str) -> Vec<(String, String)> {
             Event::End(_) => {
                 if stack.pop().as_deref() == Some("entry") {
                     let (t, i, u) = cur.take().unwrap();
-                    assert!(!t.is_empty() && !i.is_empty() && u, "entry has title, id and updated");
+                    assert!(
+                        !t.is_empty() && !i.is_empty() && u,
+                        "entry has title, id and updated"
+                    );
                     entries.push((t, i));
                 }
             }

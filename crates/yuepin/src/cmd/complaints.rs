@@ -121,7 +121,9 @@ pub async fn run(cmd: Command) -> Result<()> {
                 println!("  from {a} to {b}");
             }
             if let Some((id, as_of, at, n, sig)) = store.last_detect_run().await? {
-                println!("  last detection run #{id} as of {as_of} at {at}: {n} alarms, {sig} significant");
+                println!(
+                    "  last detection run #{id} as of {as_of} at {at}: {n} alarms, {sig} significant"
+                );
             }
             Ok(())
         }
@@ -411,7 +413,10 @@ fn write_csv(
 ) -> Result<u64> {
     let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-    writeln!(w, "id,received_at,channel,kind,region,enterprise_uscc,enterprise_name,category,division,problem,amount,text,complainant_name,complainant_phone,complainant_id_number,complainant_address")?;
+    writeln!(
+        w,
+        "id,received_at,channel,kind,region,enterprise_uscc,enterprise_name,category,division,problem,amount,text,complainant_name,complainant_phone,complainant_id_number,complainant_address"
+    )?;
     let mut n = 0u64;
     let mut line = String::with_capacity(512);
     for c in complaints {
