@@ -157,10 +157,12 @@ impl Store {
         let mut w = self.begin_write(actor).await?;
         let mut summary = ImportSummary::default();
         for chunk in rows.chunks(IMPORT_BATCH) {
-            self.import_enterprise_batch(&mut w, chunk, &mut summary).await?;
+            self.import_enterprise_batch(&mut w, chunk, &mut summary)
+                .await?;
             progress(chunk.len());
         }
-        self.finish_enterprise_import(w, file_sha256, &summary).await?;
+        self.finish_enterprise_import(w, file_sha256, &summary)
+            .await?;
         Ok(summary)
     }
 

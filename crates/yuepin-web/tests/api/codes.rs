@@ -161,7 +161,10 @@ async fn apply_approve_issue_and_scan_in_every_representation() {
     assert_eq!(v["verdict"], "valid");
     assert_eq!(v["producer"]["uscc"], s.code.as_str());
     assert_eq!(v["product"]["name"], "智能电饭煲");
-    assert_eq!(v["quality"]["complaints_last_12_months"], 0, "no complaints filed");
+    assert_eq!(
+        v["quality"]["complaints_last_12_months"], 0,
+        "no complaints filed"
+    );
     assert_eq!(v["complain"]["phone"], "12315");
 
     // HTML (zh by default, English on request), no login.

@@ -307,9 +307,7 @@ pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()>
         if chrono::Datelike::weekday(&day).num_days_from_monday() < 5 {
             let inst = &instruments[made % instruments.len()];
             if inst.instrument.operator_qualification.is_none() {
-                let start = day
-                    .and_hms_opt([9, 13, 15][made % 3], 0, 0)
-                    .unwrap_or(now);
+                let start = day.and_hms_opt([9, 13, 15][made % 3], 0, 0).unwrap_or(now);
                 let part = BookingPart {
                     instrument_id: inst.id,
                     range: TimeRange::starting_at(start, 120).map_err(|e| anyhow!("{e}"))?,
