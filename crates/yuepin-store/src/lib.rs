@@ -48,6 +48,9 @@ pub struct Store {
     pool: AnyPool,
     dialect: &'static dyn Dialect,
     url: String,
+    /// How many enterprises hold each designation, refreshed every few minutes: the search picks
+    /// its plan by it (see `search.rs`).
+    designation_counts: std::sync::Arc<std::sync::Mutex<search::DesignationCounts>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -153,6 +156,7 @@ impl Store {
             pool,
             dialect,
             url: url.to_string(),
+            designation_counts: Default::default(),
         })
     }
 

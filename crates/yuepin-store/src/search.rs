@@ -42,7 +42,18 @@ pub struct SearchPage {
     pub total_capped: bool,
 }
 
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
+
+/// Designations held by at most this many rows are searched from the designation index (an
+/// id list); commoner ones are probed per enterprise, which finds a page after few rows.
+const RARE_DESIGNATION: i64 = 50_000;
+
+/// Cached row counts per designation kind.
+#[derive(Debug, Default)]
+pub struct DesignationCounts {
+    at: Option<std::time::Instant>,
+    counts: std::collections::HashMap<String, i64>,
+}
 
 fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -85,6 +96,36 @@ fn bound<'q>(
 }
 
 impl Store {
+    /// Rows of designation `kind`, from a cache refreshed every five minutes.
+    async fn designation_count(&self, kind: &str) -> Result<i64> {
+        {
+            let cache = self
+                .designation_counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if cache.at.is_some_and(|t| t.elapsed().as_secs() < 300) {
+                return Ok(cache.counts.get(kind).copied().unwrap_or(0));
+            }
+        }
+        let rows = sqlx::query("SELECT kind, COUNT(*) AS n FROM designations GROUP BY kind")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut counts = std::collections::HashMap::new();
+        for r in &rows {
+            counts.insert(r.try_get::<String, _>("kind")?, r.try_get::<i64, _>("n")?);
+        }
+        let n = counts.get(kind).copied().unwrap_or(0);
+        let mut cache = self
+            .designation_counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *cache = DesignationCounts {
+            at: Some(std::time::Instant::now()),
+            counts,
+        };
+        Ok(n)
+    }
+
     pub async fn search_enterprises(&self, sq: &SearchQuery) -> Result<SearchPage> {
         let mut conds: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
@@ -104,23 +145,35 @@ impl Store {
         } else if !q.is_empty() {
             let grams = query_grams(q);
             let gq = self.dialect.grams_query(&grams);
+            // Two characters are one bigram: the index match is already exact.
+            let index_is_exact =
+                !gq.is_empty() && q.chars().filter(|c| c.is_alphanumeric()).count() == 2;
             if !gq.is_empty() {
                 let n = next(gq, &mut binds);
                 conds.push(self.dialect.grams_match_sql(n));
             }
-            let n = next(format!("%{}%", like_escape(q)), &mut binds);
-            conds.push(format!("e.name LIKE ${n} ESCAPE '\\'"));
+            if !index_is_exact {
+                let n = next(format!("%{}%", like_escape(q)), &mut binds);
+                conds.push(format!("e.name LIKE ${n} ESCAPE '\\'"));
+            }
         }
         if let Some(city) = &sq.city {
             let n = next(city.clone(), &mut binds);
             conds.push(format!("e.city = ${n}"));
         }
         if let Some(d) = &sq.designation {
+            let rare = self.designation_count(d).await? <= RARE_DESIGNATION;
             let k = next(d.clone(), &mut binds);
             let a = next(sq.as_of.clone(), &mut binds);
-            conds.push(format!(
-                "EXISTS (SELECT 1 FROM designations d WHERE d.enterprise_id = e.id AND d.kind = ${k} AND d.awarded_on <= ${a} AND (d.expires_on IS NULL OR d.expires_on >= ${a}))"
-            ));
+            conds.push(if rare {
+                format!(
+                    "e.id IN (SELECT d.enterprise_id FROM designations d WHERE d.kind = ${k} AND d.awarded_on <= ${a} AND (d.expires_on IS NULL OR d.expires_on >= ${a}))"
+                )
+            } else {
+                format!(
+                    "EXISTS (SELECT 1 FROM designations d WHERE d.enterprise_id = e.id AND d.kind = ${k} AND d.awarded_on <= ${a} AND (d.expires_on IS NULL OR d.expires_on >= ${a}))"
+                )
+            });
         }
         // Integer parameters are numbered after the text ones.
         let mut n_int = binds.len();
