@@ -220,6 +220,25 @@ impl Classifier {
     }
 }
 
+const LABELLED_CSV: &str = include_str!("../tests/data/labelled.csv");
+
+/// The shipped labelled set (`tests/data/labelled.csv`, 300 texts): `(text, category, division)`.
+/// The platform reports the current lexicon's accuracy on it next to the accuracy on
+/// regulator-corrected complaints.
+pub fn labelled_set() -> Vec<(String, Category, Division)> {
+    csv::Reader::from_reader(LABELLED_CSV.as_bytes())
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| {
+            Some((
+                r.get(0)?.to_string(),
+                Category::parse(r.get(1)?).ok()?,
+                Division::parse(r.get(2)?).ok()?,
+            ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,23 +262,4 @@ mod tests {
         assert_eq!(c.classify("养生壶底部漏水").category, None);
         assert_eq!(c.overrides().len(), 2);
     }
-}
-
-const LABELLED_CSV: &str = include_str!("../tests/data/labelled.csv");
-
-/// The shipped labelled set (`tests/data/labelled.csv`, 300 texts): `(text, category, division)`.
-/// The platform reports the current lexicon's accuracy on it next to the accuracy on
-/// regulator-corrected complaints.
-pub fn labelled_set() -> Vec<(String, Category, Division)> {
-    csv::Reader::from_reader(LABELLED_CSV.as_bytes())
-        .records()
-        .filter_map(Result::ok)
-        .filter_map(|r| {
-            Some((
-                r.get(0)?.to_string(),
-                Category::parse(r.get(1)?).ok()?,
-                Division::parse(r.get(2)?).ok()?,
-            ))
-        })
-        .collect()
 }

@@ -2039,7 +2039,7 @@ async fn api_top(
         }
     };
     let mut rows = state.store.complaint_counts(&f, &[col], false).await?;
-    rows.sort_by(|a, b| b.n.cmp(&a.n));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.n));
     rows.truncate(n as usize);
     let items: Vec<serde_json::Value> = rows
         .into_iter()

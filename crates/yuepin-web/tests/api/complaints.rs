@@ -908,15 +908,13 @@ fn parse_atom(xml: &str) -> Vec<(String, String)> {
                     _ => {}
                 }
             }
-            Event::End(_) => {
-                if stack.pop().as_deref() == Some("entry") {
-                    let (t, i, u) = cur.take().unwrap();
-                    assert!(
-                        !t.is_empty() && !i.is_empty() && u,
-                        "entry has title, id and updated"
-                    );
-                    entries.push((t, i));
-                }
+            Event::End(_) if stack.pop().as_deref() == Some("entry") => {
+                let (t, i, u) = cur.take().unwrap();
+                assert!(
+                    !t.is_empty() && !i.is_empty() && u,
+                    "entry has title, id and updated"
+                );
+                entries.push((t, i));
             }
             Event::Eof => break,
             _ => {}
