@@ -140,8 +140,11 @@ impl Store {
             && q.bytes().all(|b| b.is_ascii_alphanumeric())
             && q.bytes().any(|b| b.is_ascii_digit());
         if looks_like_uscc {
-            let n = next(format!("{}%", q.to_ascii_uppercase()), &mut binds);
-            conds.push(format!("e.uscc LIKE ${n}"));
+            // A range, not LIKE: SQLite's LIKE is case-insensitive and cannot use the index.
+            let prefix = q.to_ascii_uppercase();
+            let lo = next(prefix.clone(), &mut binds);
+            let hi = next(format!("{prefix}~"), &mut binds);
+            conds.push(format!("e.uscc >= ${lo} AND e.uscc < ${hi}"));
         } else if !q.is_empty() {
             let grams = query_grams(q);
             let gq = self.dialect.grams_query(&grams);

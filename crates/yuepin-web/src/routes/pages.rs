@@ -498,6 +498,8 @@ struct EnterprisePage {
     s: yuepin_store::enterprises::QualitySummary,
     events: Vec<(String, String, String)>,
     products: Vec<ProductRecord>,
+    complaints_12m: i64,
+    warnings: Vec<yuepin_store::complaints::WarningRef>,
 }
 
 /// One line describing a quality event, for tables.
@@ -617,6 +619,11 @@ async fn enterprise_page(
                 })
                 .collect(),
             products: file.products,
+            complaints_12m: state.store.complaint_count_12m(rec.id, today).await?,
+            warnings: state
+                .store
+                .complaint_warnings_for_enterprise(rec.id)
+                .await?,
             e,
         };
         Ok(render(&t, &auth, &uri))

@@ -251,6 +251,8 @@ async fn enterprise_user_sees_and_changes_only_its_own_enterprise() {
     assert_eq!(file["summary"]["inspections"], 1);
     assert_eq!(file["summary"]["inspections_failed"], 1);
     assert_eq!(file["summary"]["certifications_valid"], 1);
+    assert_eq!(file["complaints_last_12_months"], 0);
+    assert!(file["warnings"].as_array().unwrap().is_empty());
 
     // An enterprise cannot grant itself a designation.
     let mut body = enterprise_json(&a, "企业甲(更名)");
