@@ -174,9 +174,17 @@ async fn quality_file(
     Path(uscc): Path<String>,
 ) -> WebResult<Json<Value>> {
     let rec = readable(&state, &auth, &uscc).await?;
-    Ok(Json(json!(
-        state.store.quality_file(rec.id, crate::today()).await?
-    )))
+    let today = crate::today();
+    let mut file = json!(state.store.quality_file(rec.id, today).await?);
+    file["complaints_last_12_months"] =
+        json!(state.store.complaint_count_12m(rec.id, today).await?);
+    file["warnings"] = json!(
+        state
+            .store
+            .complaint_warnings_for_enterprise(rec.id)
+            .await?
+    );
+    Ok(Json(file))
 }
 
 async fn create_enterprise(

@@ -91,7 +91,10 @@ async fn directory_requires_sign_in_and_enterprise_page_shows_quality_file() {
         .await
         .text();
     assert!(page.contains("质量信用档案"));
-    assert!(page.contains("id=\"complaints-12m\">0<"), "complaint count in the quality file");
+    assert!(
+        page.contains("id=\"complaints-12m\">0<"),
+        "complaint count in the quality file"
+    );
     assert!(page.contains(&format!("/policy/enterprises/{code}")));
     assert!(page.contains("5000万元"));
     assert!(page.contains("20亿元"));
