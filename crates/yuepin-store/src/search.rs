@@ -203,10 +203,12 @@ impl Store {
         } else {
             format!("WHERE {}", conds.join(" AND "))
         };
+        // Code searches list in code order, which their index yields without sorting.
+        let order = if looks_like_uscc { "e.uscc" } else { "e.id" };
         let per_page = sq.per_page.clamp(1, 200);
         let offset = i64::from(sq.page.saturating_sub(1)) * i64::from(per_page);
         let list_sql = format!(
-            "SELECT e.id, e.uscc, e.name, e.region, e.city, e.division, e.employees FROM enterprises e {where_sql} ORDER BY e.id LIMIT {per_page} OFFSET {offset}"
+            "SELECT e.id, e.uscc, e.name, e.region, e.city, e.division, e.employees FROM enterprises e {where_sql} ORDER BY {order} LIMIT {per_page} OFFSET {offset}"
         );
         let count_sql = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM enterprises e {where_sql} LIMIT {}) t",
