@@ -8,8 +8,11 @@ CONN=${2:-64}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 trap 'kill ${YP_PID:-0} ${NG_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cargo build --release -q -p yuepin --manifest-path "$ROOT/Cargo.toml"
-BIN="$ROOT/target/release/yuepin"
+# YUEPIN_BIN names an already-built release binary (skips the build).
+if [ -z "${YUEPIN_BIN:-}" ]; then
+  cargo build --release -q -p yuepin --manifest-path "$ROOT/Cargo.toml"
+fi
+BIN="${YUEPIN_BIN:-$ROOT/target/release/yuepin}"
 export YUEPIN_PUBLIC_URL=http://127.0.0.1:18080
 "$BIN" demo --seed-only --enterprises 200 --data-dir "$WORK/demo" > "$WORK/seed.log"
 URL=$(grep -m1 '^  valid ' "$WORK/seed.log" | awk '{print $2}')
