@@ -699,20 +699,10 @@ impl Store {
         .await?
         .try_get(0)?;
         for part in run.counts.chunks(300) {
-            let values: Vec<String> = (0..part.len())
-                .map(|i| {
-                    format!(
-                        "(${},${},${},${})",
-                        i * 4 + 1,
-                        i * 4 + 2,
-                        i * 4 + 3,
-                        i * 4 + 4
-                    )
-                })
-                .collect();
+            let values = crate::dialect::values_sql(self.dialect, part.len(), 4);
             let sql = format!(
                 "INSERT INTO policy_match_counts (run_id, measure, outcome, n) VALUES {}",
-                values.join(",")
+                values
             );
             let mut q = sqlx::query(&sql);
             for (m, o, n) in part {
@@ -721,23 +711,10 @@ impl Store {
             q.execute(&mut *w.tx).await?;
         }
         for part in run.cells.chunks(400) {
-            let values: Vec<String> = (0..part.len())
-                .map(|i| {
-                    let b = i * 6;
-                    format!(
-                        "(${},${},${},${},${},${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6
-                    )
-                })
-                .collect();
+            let values = crate::dialect::values_sql(self.dialect, part.len(), 6);
             let sql = format!(
                 "INSERT INTO policy_match_results (run_id, enterprise_id, measure, outcome, reasons, amount_fen) VALUES {}",
-                values.join(",")
+                values
             );
             let mut q = sqlx::query(&sql);
             for c in part {
@@ -752,25 +729,12 @@ impl Store {
             q.execute(&mut *w.tx).await?;
         }
         for part in run.offers.chunks(400) {
-            let values: Vec<String> = (0..part.len())
-                .map(|i| {
-                    let b = i * 6;
-                    format!(
-                        "(${},${},${},${},'offered',${},${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6
-                    )
-                })
-                .collect();
+            let values = crate::dialect::values_sql(self.dialect, part.len(), 7);
             let sql = format!(
                 "INSERT INTO policy_offers (enterprise_id, measure, run_id, as_of, status, amount_fen, created_at) VALUES {} \
                  ON CONFLICT (enterprise_id, measure) DO UPDATE SET run_id = excluded.run_id, as_of = excluded.as_of, \
                  amount_fen = excluded.amount_fen WHERE policy_offers.status = 'offered'",
-                values.join(",")
+                values
             );
             let mut q = sqlx::query(&sql);
             for (e, m, amount) in part {
@@ -779,32 +743,17 @@ impl Store {
                     .bind(m)
                     .bind(run_id)
                     .bind(&run.as_of)
+                    .bind("offered")
                     .bind(*amount)
                     .bind(&now);
             }
             q.execute(&mut *w.tx).await?;
         }
         for part in run.notifications.chunks(300) {
-            let values: Vec<String> = (0..part.len())
-                .map(|i| {
-                    let b = i * 9;
-                    format!(
-                        "(${},${},${},${},${},${},${},${},${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9
-                    )
-                })
-                .collect();
+            let values = crate::dialect::values_sql(self.dialect, part.len(), 9);
             let sql = format!(
                 "INSERT INTO policy_notifications (enterprise_id, run_id, title_zh, title_en, body_zh, body_en, link, created_at, read_at) VALUES {}",
-                values.join(",")
+                values
             );
             let mut q = sqlx::query(&sql);
             for n in part {
