@@ -3,6 +3,7 @@
 //! changes (one code, a lot, a product, an enterprise), scan counters and counterfeit flags.
 //! Private signing keys never come here: they live in files (see `yuepin_code::KeyRing`).
 
+use crate::corrupt;
 use crate::{now_text, Actor, Change, Result, Store, StoreError};
 use chrono::NaiveDate;
 use rand::{CryptoRng, RngCore};
@@ -175,10 +176,6 @@ pub struct ScanRow {
 pub struct ListEntry {
     pub position: u32,
     pub status: u8,
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
 }
 
 /// The subject column for a product: `01:{gtin14}` or `p:{product id}`.

@@ -10,6 +10,7 @@
 //! `INSERT … SELECT … ON CONFLICT` inside the audited transaction. The first bad row stops the
 //! writing; parsing continues to report every bad row, then the transaction is rolled back.
 
+use crate::corrupt;
 use crate::{now_text, Actor, Change, Result, Store, StoreError};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -36,10 +37,6 @@ pub const COMMENT_DAYS_DEFAULT: i64 = 5;
 const BATCH_ROWS: usize = 4096;
 /// Rows per multi-row INSERT statement on SQLite (20 parameters each: sqlx binds SQLite parameters in time quadratic in their number per statement, so statements stay small).
 const INSERT_ROWS: usize = 500;
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 // ───────────────────────────── records ─────────────────────────────
 

@@ -2,6 +2,7 @@
 //! enterprise's quality credit file. Single writes go through a [`WriteTx`]; imports use
 //! batched multi-row statements inside one transaction, so a file lands whole or not at all.
 
+use crate::corrupt;
 use crate::{now_text, Change, Result, Store, StoreError, WriteTx};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -69,10 +70,6 @@ pub struct ImportSummary {
     pub rows: usize,
     pub inserted: usize,
     pub updated: usize,
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
 }
 
 fn date_col(r: &AnyRow, col: &str) -> Result<NaiveDate> {

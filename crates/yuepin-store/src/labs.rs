@@ -8,6 +8,7 @@
 //! of one instrument (SQLite trigger, PostgreSQL exclusion constraint over `int8range`), so
 //! concurrent requests cannot both win.
 
+use crate::corrupt;
 use crate::{now_text, Actor, Change, Result, Store, StoreError, WriteTx};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -75,10 +76,6 @@ fn is_overlap(e: &sqlx::Error) -> bool {
 }
 
 pub type LabsResult<T> = std::result::Result<T, LabsError>;
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(corrupt)

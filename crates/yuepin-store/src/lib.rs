@@ -206,6 +206,11 @@ impl Store {
     }
 }
 
+/// Wraps a value read back from the database that no longer parses.
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
 pub(crate) fn get_opt_text(row: &AnyRow, col: &str) -> Result<Option<String>> {
     Ok(row.try_get::<Option<String>, _>(col)?)
 }

@@ -93,7 +93,8 @@ async fn bench_import(rows: usize, database_url: Option<String>, work_dir: PathB
     Ok(())
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p`-quantile (0–1) of ascending `sorted` values (nearest rank).
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }

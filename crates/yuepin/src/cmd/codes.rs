@@ -155,9 +155,7 @@ pub struct BenchArgs {
     out: Option<PathBuf>,
 }
 
-fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
+use yuepin_web::today;
 
 fn keys_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("keys")

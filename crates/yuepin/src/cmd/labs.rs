@@ -423,7 +423,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+    super::bench::percentile(sorted, p)
 }
 
 async fn bench(
