@@ -52,11 +52,11 @@ pub fn issue_one(
         lot: spec.lot.clone(),
         serial: Serial::random(rng),
     };
-    Ok(sign_prepared(code, status, spec.issued_on, key))
+    Ok(sign_prepared(&code, status, spec.issued_on, key))
 }
 
 fn sign_prepared(
-    code: CodeUri,
+    code: &CodeUri,
     status: StatusRef,
     issued_on: NaiveDate,
     key: &PrivateKey,
@@ -69,7 +69,7 @@ fn sign_prepared(
     uri.push_str(&signature);
     IssuedCode {
         uri,
-        serial: code.serial,
+        serial: code.serial.clone(),
         status,
         issued_on,
         kid: key.kid().to_string(),
@@ -79,14 +79,18 @@ fn sign_prepared(
 /// Issues `count` codes into `out` as CSV (with header). Returns the issued codes' status refs
 /// so the caller can record which positions are taken.
 ///
+/// A pipeline over chunks of [`CHUNK`] codes: while the pool signs chunk *k* and formats its CSV
+/// lines, the calling thread writes chunk *k − 1* and draws the serials and list positions of
+/// chunk *k + 1*, so the serial parts never leave a core idle.
+///
 /// Fails with `ListFull` before writing anything if the allocator has fewer than `count` free positions.
-pub fn issue_batch<W: Write>(
+pub fn issue_batch<W: Write + Send>(
     spec: &BatchSpec,
     key: &PrivateKey,
     count: usize,
     allocator: &mut IndexAllocator,
-    rng: &mut (impl RngCore + CryptoRng),
-    out: W,
+    rng: &mut (impl RngCore + CryptoRng + Send),
+    mut out: W,
 ) -> Result<Vec<StatusRef>, CodeError> {
     if allocator.remaining() < count {
         return Err(CodeError::ListFull {
@@ -94,19 +98,21 @@ pub fn issue_batch<W: Write>(
             capacity: crate::status::LIST_CAPACITY,
         });
     }
-    let mut writer = csv::Writer::from_writer(out);
-    writer
+    let io = |source| CodeError::Io {
+        what: "batch CSV",
+        source,
+    };
+    let mut header = csv::Writer::from_writer(Vec::new());
+    header
         .write_record(CSV_HEADER)
         .map_err(|e| CodeError::Csv {
             row: 0,
             reason: e.to_string(),
         })?;
+    out.write_all(&header.into_inner().unwrap_or_default())
+        .map_err(io)?;
     let issued_on_text = spec.issued_on.format("%Y-%m-%d").to_string();
-    let mut refs = Vec::with_capacity(count);
-    let mut row: u64 = 0;
-    let mut left = count;
-    while left > 0 {
-        let size = left.min(CHUNK);
+    let mut prepare = |size: usize| -> Result<Vec<(CodeUri, StatusRef)>, CodeError> {
         let mut prepared = Vec::with_capacity(size);
         for _ in 0..size {
             let status = allocator.allocate(rng)?;
@@ -118,34 +124,82 @@ pub fn issue_batch<W: Write>(
             };
             prepared.push((code, status));
         }
-        let signed: Vec<IssuedCode> = prepared
-            .into_par_iter()
-            .map(|(code, status)| sign_prepared(code, status, spec.issued_on, key))
-            .collect();
-        for code in signed {
-            row += 1;
-            let index = code.status.global_index().to_string();
-            writer
-                .write_record([
-                    code.uri.as_str(),
-                    code.serial.as_str(),
-                    index.as_str(),
-                    issued_on_text.as_str(),
-                    code.kid.as_str(),
-                ])
-                .map_err(|e| CodeError::Csv {
-                    row,
-                    reason: e.to_string(),
-                })?;
-            refs.push(code.status);
+        Ok(prepared)
+    };
+    let mut refs = Vec::with_capacity(count);
+    let mut first_row: u64 = 1;
+    let mut current = prepare(count.min(CHUNK))?;
+    let mut left = count - current.len();
+    let mut pending: Vec<Vec<u8>> = Vec::new();
+    while !current.is_empty() {
+        let next_size = left.min(CHUNK);
+        let (next, signed) = rayon::join(
+            || -> Result<_, CodeError> {
+                for part in &pending {
+                    out.write_all(part).map_err(io)?;
+                }
+                prepare(next_size)
+            },
+            || sign_into_csv(&current, first_row, &issued_on_text, spec.issued_on, key),
+        );
+        let next = next?;
+        pending.clear();
+        for (bytes, part_refs) in signed? {
+            pending.push(bytes);
+            refs.extend(part_refs);
         }
-        left -= size;
+        first_row += current.len() as u64;
+        left -= next.len();
+        current = next;
     }
-    writer.flush().map_err(|source| CodeError::Io {
-        what: "batch CSV",
-        source,
-    })?;
+    for part in &pending {
+        out.write_all(part).map_err(io)?;
+    }
+    out.flush().map_err(io)?;
     Ok(refs)
+}
+
+/// Signs a chunk in parallel; each task formats its codes' CSV lines into its own buffer.
+fn sign_into_csv(
+    chunk: &[(CodeUri, StatusRef)],
+    first_row: u64,
+    issued_on_text: &str,
+    issued_on: NaiveDate,
+    key: &PrivateKey,
+) -> Result<Vec<(Vec<u8>, Vec<StatusRef>)>, CodeError> {
+    const PART: usize = 256;
+    chunk
+        .par_chunks(PART)
+        .enumerate()
+        .map(|(p, part)| {
+            let mut writer = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::with_capacity(part.len() * 200));
+            let mut refs = Vec::with_capacity(part.len());
+            for (i, (code, status)) in part.iter().enumerate() {
+                let code = sign_prepared(code, *status, issued_on, key);
+                let index = code.status.global_index().to_string();
+                writer
+                    .write_record([
+                        code.uri.as_str(),
+                        code.serial.as_str(),
+                        index.as_str(),
+                        issued_on_text,
+                        code.kid.as_str(),
+                    ])
+                    .map_err(|e| CodeError::Csv {
+                        row: first_row + (p * PART + i) as u64,
+                        reason: e.to_string(),
+                    })?;
+                refs.push(code.status);
+            }
+            let bytes = writer.into_inner().map_err(|e| CodeError::Csv {
+                row: first_row + (p * PART) as u64,
+                reason: e.to_string(),
+            })?;
+            Ok((bytes, refs))
+        })
+        .collect()
 }
 
 /// Issues `count` codes and returns them (for callers that store them before writing files).
@@ -177,7 +231,7 @@ pub fn issue_many(
     Ok(prepared
         .into_par_iter()
         .with_min_len(CHUNK / 4)
-        .map(|(code, status)| sign_prepared(code, status, spec.issued_on, key))
+        .map(|(code, status)| sign_prepared(&code, status, spec.issued_on, key))
         .collect())
 }
 

@@ -82,58 +82,131 @@ impl HashedFields<'_> {
     }
 }
 
+/// One audit row ready to insert, with its hash computed.
+pub(crate) struct ChainedRow<'a> {
+    seq: i64,
+    actor: &'a str,
+    change: &'a Change,
+    before: Option<String>,
+    after: Option<String>,
+    prev: String,
+    hash: String,
+}
+
+/// Links `changes` onto the chain whose head is (`last_seq`, `prev`): the pure half of
+/// appending, shared by the sqlx and the native SQLite writers.
+fn chain<'a>(
+    actor: &'a Actor,
+    changes: &'a [Change],
+    last_seq: i64,
+    mut prev: String,
+    at: &str,
+) -> Vec<ChainedRow<'a>> {
+    let mut seq = last_seq;
+    changes
+        .iter()
+        .map(|c| {
+            seq += 1;
+            let before = c.before.as_ref().map(|v| v.to_string());
+            let after = c.after.as_ref().map(|v| v.to_string());
+            let hash = HashedFields {
+                seq,
+                at,
+                actor: &actor.0,
+                action: &c.action,
+                entity: &c.entity,
+                entity_id: &c.entity_id,
+                before: before.as_deref(),
+                after: after.as_deref(),
+                prev: &prev,
+            }
+            .hash();
+            ChainedRow {
+                seq,
+                actor: &actor.0,
+                change: c,
+                before,
+                after,
+                prev: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            }
+        })
+        .collect()
+}
+
+const HEAD_SQL: &str = "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash";
+const INSERT_SQL: &str = "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const SET_HEAD_SQL: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
+
 pub(crate) async fn append(
     conn: &mut AnyConnection,
     actor: &Actor,
     changes: &[Change],
 ) -> Result<()> {
     let n = changes.len() as i64;
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-        .bind(n)
-        .fetch_one(&mut *conn)
-        .await?;
+    let head = sqlx::query(HEAD_SQL).bind(n).fetch_one(&mut *conn).await?;
     let last_seq: i64 = head.try_get("seq")?;
-    let mut prev: String = head.try_get("hash")?;
-    let mut seq = last_seq - n;
     let at = crate::now_text();
-    for c in changes {
-        seq += 1;
-        let before = c.before.as_ref().map(|v| v.to_string());
-        let after = c.after.as_ref().map(|v| v.to_string());
-        let hash = HashedFields {
-            seq,
-            at: &at,
-            actor: &actor.0,
-            action: &c.action,
-            entity: &c.entity,
-            entity_id: &c.entity_id,
-            before: before.as_deref(),
-            after: after.as_deref(),
-            prev: &prev,
-        }
-        .hash();
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(seq)
-        .bind(&at)
-        .bind(&actor.0)
-        .bind(&c.action)
-        .bind(&c.entity)
-        .bind(&c.entity_id)
-        .bind(before)
-        .bind(after)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-        prev = hash;
+    let rows = chain(actor, changes, last_seq - n, head.try_get("hash")?, &at);
+    for r in &rows {
+        sqlx::query(INSERT_SQL)
+            .bind(r.seq)
+            .bind(&at)
+            .bind(r.actor)
+            .bind(&r.change.action)
+            .bind(&r.change.entity)
+            .bind(&r.change.entity_id)
+            .bind(r.before.as_deref())
+            .bind(r.after.as_deref())
+            .bind(&r.prev)
+            .bind(&r.hash)
+            .execute(&mut *conn)
+            .await?;
     }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&prev)
-        .execute(&mut *conn)
-        .await?;
+    if let Some(last) = rows.last() {
+        sqlx::query(SET_HEAD_SQL)
+            .bind(&last.hash)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// [`append`] on a native SQLite transaction (the bulk paths in `native_sqlite`).
+pub(crate) fn append_native(
+    conn: &rusqlite::Connection,
+    actor: &Actor,
+    changes: &[Change],
+) -> Result<()> {
+    use crate::native_sqlite::native;
+    let n = changes.len() as i64;
+    let (last_seq, prev): (i64, String) = conn
+        .query_row(HEAD_SQL, [n], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(native)?;
+    let at = crate::now_text();
+    let rows = chain(actor, changes, last_seq - n, prev, &at);
+    for r in &rows {
+        conn.execute(
+            INSERT_SQL,
+            rusqlite::params![
+                r.seq,
+                at,
+                r.actor,
+                r.change.action,
+                r.change.entity,
+                r.change.entity_id,
+                r.before,
+                r.after,
+                r.prev,
+                r.hash
+            ],
+        )
+        .map_err(native)?;
+    }
+    if let Some(last) = rows.last() {
+        conn.execute(SET_HEAD_SQL, [&last.hash]).map_err(native)?;
+    }
     Ok(())
 }
 

@@ -5,8 +5,9 @@
 //!
 //! Import strategy (documented in `docs/complaints.md`): the file is parsed on a blocking
 //! thread that streams batches through a bounded channel (bounded memory whatever the size);
-//! everything is written inside ONE transaction — SQLite: multi-row `INSERT … ON CONFLICT
-//! (ext_id) DO UPDATE`; PostgreSQL: `COPY` into an unlogged staging table, then one
+//! everything is written inside ONE transaction — SQLite: a native (rusqlite) connection on its
+//! own thread steps one prepared `INSERT … ON CONFLICT (ext_id) DO UPDATE` per row and appends
+//! the audit entry before it commits; PostgreSQL: `COPY` into an unlogged staging table, then one
 //! `INSERT … SELECT … ON CONFLICT` inside the audited transaction. The first bad row stops the
 //! writing; parsing continues to report every bad row, then the transaction is rolled back.
 
@@ -35,8 +36,6 @@ use yuepin_domain::{reference, Division, RegionCode};
 pub const COMMENT_DAYS_DEFAULT: i64 = 5;
 /// Rows per batch sent from the parser thread.
 const BATCH_ROWS: usize = 4096;
-/// Rows per multi-row INSERT statement on SQLite (20 parameters each: sqlx binds SQLite parameters in time quadratic in their number per statement, so statements stay small).
-const INSERT_ROWS: usize = 500;
 
 // ───────────────────────────── records ─────────────────────────────
 
@@ -475,57 +474,6 @@ updated_at = '{now}'"
     )
 }
 
-fn insert_sql(rows: usize, now: &str) -> String {
-    let mut sql = format!("INSERT INTO complaints ({INSERT_COLS}, updated_at) VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..N_COLS {
-            if c > 0 {
-                sql.push(',');
-            }
-            // Anonymous placeholders: SQLite's named-parameter lookup is O(n²) per statement.
-            sql.push('?');
-        }
-        sql.push_str(",'");
-        sql.push_str(now);
-        sql.push_str("')");
-    }
-    sql.push_str(&upsert_tail(now));
-    sql
-}
-
-async fn insert_rows(conn: &mut AnyConnection, sql: &str, rows: &[Prepared]) -> Result<()> {
-    let mut q = sqlx::query(sql);
-    for p in rows {
-        q = q
-            .bind(p.ext_id.as_str())
-            .bind(p.received_at.as_str())
-            .bind(p.day.as_str())
-            .bind(p.channel)
-            .bind(p.kind)
-            .bind(p.region.as_str())
-            .bind(p.city.as_str())
-            .bind(p.enterprise_id)
-            .bind(p.uscc.as_deref())
-            .bind(p.ename.as_deref())
-            .bind(p.category)
-            .bind(p.division)
-            .bind(p.labels_source)
-            .bind(p.problem)
-            .bind(p.amount_fen)
-            .bind(p.text.as_str())
-            .bind(p.person.name.as_deref())
-            .bind(p.person.phone.as_deref())
-            .bind(p.person.id_number.as_deref())
-            .bind(p.person.address.as_deref());
-    }
-    q.execute(&mut *conn).await?;
-    Ok(())
-}
-
 /// PostgreSQL COPY text-format field.
 fn copy_field(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
@@ -587,6 +535,148 @@ fn copy_rows(key: &str, seq: &mut i64, rows: &[Prepared]) -> Vec<u8> {
     out
 }
 
+/// The single-row upsert the native SQLite writer prepares once ( `?1`…`?20` ).
+fn native_insert_sql(now: &str) -> String {
+    let params: Vec<String> = (1..=N_COLS).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO complaints ({INSERT_COLS}, updated_at) VALUES ({}, '{now}'){}",
+        params.join(","),
+        upsert_tail(now)
+    )
+}
+
+/// What the native writer needs to finish: the import's record and audit entry.
+struct NativeCommit {
+    file_hash: String,
+    file_name: String,
+    rows: u64,
+    classified: u64,
+    linked: u64,
+    now: String,
+    actor: Actor,
+}
+
+enum NativeMsg {
+    Rows(Vec<Prepared>),
+    Commit(NativeCommit),
+}
+
+/// SQLite: one blocking thread owns a rusqlite connection and the import's `BEGIN IMMEDIATE`
+/// transaction and steps one prepared upsert per row (see `native_sqlite`). Dropping the
+/// sender without a `Commit` rolls everything back. Returns the number of new rows.
+fn native_writer(
+    path: PathBuf,
+    setup: &'static [&'static str],
+    now: String,
+    rx: std::sync::mpsc::Receiver<NativeMsg>,
+) -> Result<Option<u64>> {
+    use crate::native_sqlite::native;
+    let mut conn = crate::native_sqlite::open(&path, setup)?;
+    let txn = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(native)?;
+    let count = |t: &rusqlite::Transaction| -> Result<i64> {
+        t.query_row("SELECT COUNT(*) FROM complaints", [], |r| r.get(0))
+            .map_err(native)
+    };
+    let before = count(&txn)?;
+    let commit = {
+        let mut stmt = txn.prepare(&native_insert_sql(&now)).map_err(native)?;
+        loop {
+            match rx.recv() {
+                Ok(NativeMsg::Rows(rows)) => {
+                    for p in &rows {
+                        stmt.execute(rusqlite::params![
+                            p.ext_id,
+                            p.received_at,
+                            p.day,
+                            p.channel,
+                            p.kind,
+                            p.region,
+                            p.city,
+                            p.enterprise_id,
+                            p.uscc,
+                            p.ename,
+                            p.category,
+                            p.division,
+                            p.labels_source,
+                            p.problem,
+                            p.amount_fen,
+                            p.text,
+                            p.person.name,
+                            p.person.phone,
+                            p.person.id_number,
+                            p.person.address,
+                        ])
+                        .map_err(native)?;
+                    }
+                }
+                Ok(NativeMsg::Commit(c)) => break c,
+                // The importer gave up (row errors, file error): roll back.
+                Err(_) => return Ok(None),
+            }
+        }
+    };
+    let inserted = (count(&txn)? - before).max(0) as u64;
+    let updated = commit.rows.saturating_sub(inserted);
+    txn.execute(
+        "INSERT INTO complaint_imports (file_hash, file_name, rows_read, inserted, updated, classified, linked, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![
+            commit.file_hash,
+            commit.file_name,
+            commit.rows as i64,
+            inserted as i64,
+            updated as i64,
+            commit.classified as i64,
+            commit.linked as i64,
+            commit.now
+        ],
+    )
+    .map_err(native)?;
+    let change = import_change(
+        &commit.file_hash,
+        &commit.file_name,
+        commit.rows,
+        inserted,
+        updated,
+        commit.classified,
+        commit.linked,
+    );
+    crate::audit::append_native(&txn, &commit.actor, &[change])?;
+    txn.commit().map_err(native)?;
+    Ok(Some(inserted))
+}
+
+/// The audit entry of a committed complaint import.
+fn import_change(
+    file_hash: &str,
+    file_name: &str,
+    rows: u64,
+    inserted: u64,
+    updated: u64,
+    classified: u64,
+    linked: u64,
+) -> Change {
+    Change::new("complaints.import", "complaint_import", file_hash).after(serde_json::json!({
+        "file": file_name, "rows": rows, "inserted": inserted,
+        "updated": updated, "classified": classified, "linked": linked}))
+}
+
+/// Where an import's rows go while the file is parsed.
+enum Sink {
+    /// PostgreSQL: COPY into the staging table on a native connection.
+    Copy {
+        pool: sqlx::PgPool,
+        copy: sqlx::postgres::PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+        seq: i64,
+    },
+    /// SQLite: the native writer thread.
+    Native {
+        tx: std::sync::mpsc::SyncSender<NativeMsg>,
+        writer: tokio::task::JoinHandle<Result<Option<u64>>>,
+    },
+}
+
 impl Store {
     /// (id, USCC, name, city, division) of every enterprise, for linking synthetic complaints.
     pub async fn enterprise_keys(&self) -> Result<Vec<(i64, String, String, String, i64)>> {
@@ -639,6 +729,35 @@ impl Store {
         let classifier = Arc::new(self.complaint_classifier().await?);
         let usccs = Arc::new(self.uscc_map().await?);
         let max_errors = opts.max_errors;
+        let now = now_text();
+        let import_key = format!("{}-{}", now, std::process::id());
+        let mut sink = if self.backend_name() == "postgres" {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(self.url())
+                .await?;
+            sqlx::query("DELETE FROM complaints_staging WHERE import_key = $1")
+                .bind(&import_key)
+                .execute(&pool)
+                .await?;
+            let copy = pool.copy_in_raw(
+                "COPY complaints_staging (import_key, seq, ext_id, received_at, day, channel, kind, region, city, enterprise_id, enterprise_uscc, enterprise_name, category, division, labels_source, problem, amount_fen, text, complainant_name, complainant_phone, complainant_id_number, complainant_address) FROM STDIN",
+            )
+            .await?;
+            Sink::Copy { pool, copy, seq: 0 }
+        } else {
+            let Some(file) = self.sqlite_file.clone() else {
+                return Err(StoreError::Native(
+                    "complaint import needs a SQLite database file, not an in-memory database"
+                        .into(),
+                )
+                .into());
+            };
+            let (tx, rx) = std::sync::mpsc::sync_channel(4);
+            let (setup, now) = (self.dialect.connection_setup(), now.clone());
+            let writer = tokio::task::spawn_blocking(move || native_writer(file, setup, now, rx));
+            Sink::Native { tx, writer }
+        };
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(8);
         let parser = {
             let (path, progress) = (path.to_path_buf(), progress.clone());
@@ -650,39 +769,8 @@ impl Store {
             file: path.display().to_string(),
             ..ImportReport::default()
         };
-        let now = now_text();
-        let postgres = self.backend_name() == "postgres";
-        let import_key = format!("{}-{}", now, std::process::id());
-        let mut w = self.begin_write(actor).await?;
-        let before: i64 = sqlx::query("SELECT COUNT(*) AS n FROM complaints")
-            .fetch_one(&mut *w.tx)
-            .await?
-            .try_get("n")?;
         let mut failed = false;
         let mut write_error: Option<StoreError> = None;
-        // PostgreSQL: a native connection for COPY into the staging table.
-        let mut pg: Option<sqlx::PgPool> = None;
-        let mut copy: Option<sqlx::postgres::PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>> =
-            None;
-        if postgres {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .connect(self.url())
-                .await?;
-            sqlx::query("DELETE FROM complaints_staging WHERE import_key = $1")
-                .bind(&import_key)
-                .execute(&pool)
-                .await?;
-            copy = Some(
-                pool.copy_in_raw(
-                    "COPY complaints_staging (import_key, seq, ext_id, received_at, day, channel, kind, region, city, enterprise_id, enterprise_uscc, enterprise_name, category, division, labels_source, problem, amount_fen, text, complainant_name, complainant_phone, complainant_id_number, complainant_address) FROM STDIN",
-                )
-                .await?,
-            );
-            pg = Some(pool);
-        }
-        let full_sql = insert_sql(INSERT_ROWS, &now);
-        let mut seq = 0i64;
         while let Some(msg) = rx.recv().await {
             match msg {
                 Msg::Error(e) => {
@@ -699,22 +787,25 @@ impl Store {
                     if failed || write_error.is_some() {
                         continue;
                     }
-                    let res: Result<()> = async {
-                        if let Some(c) = copy.as_mut() {
-                            c.send(copy_rows(&import_key, &mut seq, &rows)).await?;
-                        } else {
-                            for chunk in rows.chunks(INSERT_ROWS) {
-                                if chunk.len() == INSERT_ROWS {
-                                    insert_rows(&mut w.tx, &full_sql, chunk).await?;
-                                } else {
-                                    insert_rows(&mut w.tx, &insert_sql(chunk.len(), &now), chunk)
-                                        .await?;
-                                }
+                    let res: Result<()> = match &mut sink {
+                        Sink::Copy { copy, seq, .. } => copy
+                            .send(copy_rows(&import_key, seq, &rows))
+                            .await
+                            .map(|_| ())
+                            .map_err(StoreError::from),
+                        Sink::Native { tx, .. } => {
+                            let tx = tx.clone();
+                            // A full channel blocks: send from a blocking thread.
+                            match tokio::task::spawn_blocking(move || {
+                                tx.send(NativeMsg::Rows(rows))
+                            })
+                            .await
+                            {
+                                Ok(Ok(())) => Ok(()),
+                                _ => Err(StoreError::Native("the SQLite writer stopped".into())),
                             }
                         }
-                        Ok(())
-                    }
-                    .await;
+                    };
                     if let Err(e) = res {
                         write_error = Some(e);
                     }
@@ -724,87 +815,118 @@ impl Store {
         let parsed = parser
             .await
             .map_err(|e| StoreError::Corrupt(format!("import thread: {e}")))?;
-        let cleanup = |pool: Option<sqlx::PgPool>, key: String| async move {
-            if let Some(pool) = pool {
-                let _ = sqlx::query("DELETE FROM complaints_staging WHERE import_key = $1")
-                    .bind(key)
-                    .execute(&pool)
-                    .await;
-                pool.close().await;
-            }
-        };
-        let (hash, classified) = match parsed {
-            Ok(v) => v,
-            Err(e) => {
-                if let Some(c) = copy.take() {
-                    let _ = c.abort("file error").await;
-                }
-                cleanup(pg, import_key).await;
-                return Err(e);
-            }
-        };
-        if let Some(e) = write_error {
-            if let Some(c) = copy.take() {
-                let _ = c.abort("write error").await;
-            }
-            cleanup(pg, import_key).await;
-            return Err(e.into());
-        }
-        report.file_hash = hash;
-        report.classified = classified;
-        if failed {
-            if let Some(c) = copy.take() {
-                let _ = c.abort("row errors").await;
-            }
-            cleanup(pg, import_key).await;
-            report.millis = started.elapsed().as_millis() as u64;
-            return Ok(report); // `w` dropped: rolled back, nothing written
-        }
-        if let Some(c) = copy.take() {
-            c.finish().await?;
-            sqlx::query(&format!(
-                "INSERT INTO complaints ({INSERT_COLS}, updated_at) SELECT {INSERT_COLS}, '{now}' FROM complaints_staging WHERE import_key = $1 ORDER BY seq{}",
-                upsert_tail(&now)
-            ))
-            .bind(&import_key)
-            .execute(&mut *w.tx)
-            .await?;
-            sqlx::query("DELETE FROM complaints_staging WHERE import_key = $1")
-                .bind(&import_key)
-                .execute(&mut *w.tx)
-                .await?;
-        }
-        let after: i64 = sqlx::query("SELECT COUNT(*) AS n FROM complaints")
-            .fetch_one(&mut *w.tx)
-            .await?
-            .try_get("n")?;
-        report.inserted = (after - before).max(0) as u64;
-        report.updated = report.rows.saturating_sub(report.inserted);
         let file_name = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        sqlx::query("INSERT INTO complaint_imports (file_hash, file_name, rows_read, inserted, updated, classified, linked, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(&report.file_hash)
-            .bind(&file_name)
-            .bind(report.rows as i64)
-            .bind(report.inserted as i64)
-            .bind(report.updated as i64)
-            .bind(report.classified as i64)
-            .bind(report.linked as i64)
-            .bind(&now)
-            .execute(&mut *w.tx)
-            .await?;
-        w.record(
-            Change::new("complaints.import", "complaint_import", &report.file_hash).after(
-                serde_json::json!({"file": file_name, "rows": report.rows, "inserted": report.inserted,
-                    "updated": report.updated, "classified": report.classified, "linked": report.linked}),
-            ),
-        );
-        self.commit(w).await?;
-        if let Some(pool) = pg {
-            pool.close().await;
+        // Any failure: abort the sink (nothing lands) and report.
+        let outcome: std::result::Result<(String, u64), ImportError> = match parsed {
+            Err(e) => Err(e),
+            Ok(_) if write_error.is_some() => Err(write_error
+                .take()
+                .map(ImportError::from)
+                .unwrap_or_else(|| StoreError::Native("write failed".into()).into())),
+            Ok(v) => Ok(v),
+        };
+        let (hash, classified) = match outcome {
+            Ok(v) if !failed => v,
+            other => {
+                match sink {
+                    Sink::Copy { pool, copy, .. } => {
+                        let _ = copy.abort("import failed").await;
+                        let _ = sqlx::query("DELETE FROM complaints_staging WHERE import_key = $1")
+                            .bind(&import_key)
+                            .execute(&pool)
+                            .await;
+                        pool.close().await;
+                    }
+                    Sink::Native { tx, writer } => {
+                        drop(tx);
+                        // The writer rolls back; its own error explains a write failure.
+                        if let (Ok(Err(e)), false) = (writer.await, failed) {
+                            return Err(e.into());
+                        }
+                    }
+                }
+                let (hash, classified) = other?;
+                report.file_hash = hash;
+                report.classified = classified;
+                report.millis = started.elapsed().as_millis() as u64;
+                return Ok(report); // row errors: rolled back, nothing written
+            }
+        };
+        report.file_hash = hash;
+        report.classified = classified;
+        match sink {
+            Sink::Native { tx, writer } => {
+                let commit = NativeCommit {
+                    file_hash: report.file_hash.clone(),
+                    file_name,
+                    rows: report.rows,
+                    classified,
+                    linked: report.linked,
+                    now: now.clone(),
+                    actor,
+                };
+                let sent = tx.send(NativeMsg::Commit(commit));
+                drop(tx);
+                let written = writer
+                    .await
+                    .map_err(|e| StoreError::Native(format!("SQLite writer: {e}")))??;
+                match (sent, written) {
+                    (Ok(()), Some(inserted)) => report.inserted = inserted,
+                    _ => return Err(StoreError::Native("the SQLite writer stopped".into()).into()),
+                }
+            }
+            Sink::Copy { pool, copy, .. } => {
+                copy.finish().await?;
+                let mut w = self.begin_write(actor).await?;
+                let before: i64 = sqlx::query("SELECT COUNT(*) AS n FROM complaints")
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get("n")?;
+                sqlx::query(&format!(
+                    "INSERT INTO complaints ({INSERT_COLS}, updated_at) SELECT {INSERT_COLS}, '{now}' FROM complaints_staging WHERE import_key = $1 ORDER BY seq{}",
+                    upsert_tail(&now)
+                ))
+                .bind(&import_key)
+                .execute(&mut *w.tx)
+                .await?;
+                sqlx::query("DELETE FROM complaints_staging WHERE import_key = $1")
+                    .bind(&import_key)
+                    .execute(&mut *w.tx)
+                    .await?;
+                let after: i64 = sqlx::query("SELECT COUNT(*) AS n FROM complaints")
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get("n")?;
+                report.inserted = (after - before).max(0) as u64;
+                let updated = report.rows.saturating_sub(report.inserted);
+                sqlx::query("INSERT INTO complaint_imports (file_hash, file_name, rows_read, inserted, updated, classified, linked, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(&report.file_hash)
+                    .bind(&file_name)
+                    .bind(report.rows as i64)
+                    .bind(report.inserted as i64)
+                    .bind(updated as i64)
+                    .bind(report.classified as i64)
+                    .bind(report.linked as i64)
+                    .bind(&now)
+                    .execute(&mut *w.tx)
+                    .await?;
+                w.record(import_change(
+                    &report.file_hash,
+                    &file_name,
+                    report.rows,
+                    report.inserted,
+                    updated,
+                    report.classified,
+                    report.linked,
+                ));
+                self.commit(w).await?;
+                pool.close().await;
+            }
         }
+        report.updated = report.rows.saturating_sub(report.inserted);
         report.committed = true;
         report.millis = started.elapsed().as_millis() as u64;
         Ok(report)

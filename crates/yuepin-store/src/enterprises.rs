@@ -143,7 +143,7 @@ impl Store {
         Ok(id)
     }
 
-    /// Imports enterprises all-or-nothing in one transaction with batched statements.
+    /// Imports enterprises all-or-nothing in one transaction (see [`EnterpriseImport`]).
     pub async fn import_enterprises(
         &self,
         actor: crate::Actor,
@@ -151,16 +151,38 @@ impl Store {
         file_sha256: &str,
         mut progress: impl FnMut(usize),
     ) -> Result<ImportSummary> {
-        let mut w = self.begin_write(actor).await?;
-        let mut summary = ImportSummary::default();
-        for chunk in rows.chunks(IMPORT_BATCH) {
-            self.import_enterprise_batch(&mut w, chunk, &mut summary)
-                .await?;
+        let mut import = self.begin_enterprise_import(actor).await?;
+        for chunk in rows.chunks(IMPORT_BATCH * 10) {
+            import.write(chunk.to_vec()).await?;
             progress(chunk.len());
         }
-        self.finish_enterprise_import(w, file_sha256, &summary)
-            .await?;
-        Ok(summary)
+        import.finish(file_sha256).await
+    }
+
+    /// Opens an all-or-nothing enterprise import: write batches while the file is still being
+    /// parsed, then [`EnterpriseImport::finish`]; dropping it instead writes nothing. On a
+    /// SQLite file the rows go to a native writer thread (one prepared statement per table,
+    /// stepped per row); elsewhere they go through the pool in multi-row statements.
+    pub async fn begin_enterprise_import(&self, actor: crate::Actor) -> Result<EnterpriseImport> {
+        let sink = match self.sqlite_file.clone() {
+            Some(file) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel(4);
+                let setup = self.dialect.connection_setup();
+                let writer = tokio::task::spawn_blocking(move || {
+                    native_enterprise_writer(&file, setup, actor, rx)
+                });
+                ImportSink::Native {
+                    tx,
+                    writer: Some(writer),
+                }
+            }
+            None => ImportSink::Pool(Box::new(self.begin_write(actor).await?)),
+        };
+        Ok(EnterpriseImport {
+            store: self.clone(),
+            sink,
+            summary: ImportSummary::default(),
+        })
     }
 
     /// Writes one batch of an import inside the caller's transaction, counting new and updated
@@ -445,6 +467,219 @@ fn event_from_row(r: &AnyRow) -> Result<EventRecord> {
         natural_key: r.try_get("natural_key")?,
         kind: serde_json::from_str(&r.try_get::<String, _>("data")?).map_err(corrupt)?,
     })
+}
+
+/// An open enterprise import (see [`Store::begin_enterprise_import`]).
+pub struct EnterpriseImport {
+    store: Store,
+    sink: ImportSink,
+    summary: ImportSummary,
+}
+
+enum ImportSink {
+    Pool(Box<WriteTx>),
+    Native {
+        tx: std::sync::mpsc::SyncSender<NativeImport>,
+        /// Taken once: by `finish`, or to learn why the writer stopped.
+        writer: Option<tokio::task::JoinHandle<Result<Option<ImportSummary>>>>,
+    },
+}
+
+enum NativeImport {
+    Rows(Vec<Enterprise>),
+    Commit { file_sha256: String },
+}
+
+impl EnterpriseImport {
+    /// Writes a batch inside the import's transaction.
+    pub async fn write(&mut self, rows: Vec<Enterprise>) -> Result<()> {
+        match &mut self.sink {
+            ImportSink::Pool(w) => {
+                for chunk in rows.chunks(IMPORT_BATCH) {
+                    self.store
+                        .import_enterprise_batch(w, chunk, &mut self.summary)
+                        .await?;
+                }
+                Ok(())
+            }
+            ImportSink::Native { tx, .. } => {
+                let tx = tx.clone();
+                // A full channel blocks: send from a blocking thread.
+                match tokio::task::spawn_blocking(move || tx.send(NativeImport::Rows(rows))).await {
+                    Ok(Ok(())) => Ok(()),
+                    _ => Err(self.writer_error().await),
+                }
+            }
+        }
+    }
+
+    /// The native writer's own error once it has stopped.
+    async fn writer_error(&mut self) -> StoreError {
+        if let ImportSink::Native { writer, .. } = &mut self.sink {
+            if let Some(Ok(Err(e))) = match writer.take() {
+                Some(h) => Some(h.await),
+                None => None,
+            } {
+                return e;
+            }
+        }
+        StoreError::Native("the SQLite import writer stopped".into())
+    }
+
+    /// Records the import in the audit log and commits it.
+    pub async fn finish(self, file_sha256: &str) -> Result<ImportSummary> {
+        match self.sink {
+            ImportSink::Pool(w) => {
+                self.store
+                    .finish_enterprise_import(*w, file_sha256, &self.summary)
+                    .await?;
+                Ok(self.summary)
+            }
+            ImportSink::Native { tx, writer } => {
+                let sent = tx.send(NativeImport::Commit {
+                    file_sha256: file_sha256.to_string(),
+                });
+                drop(tx);
+                let Some(writer) = writer else {
+                    return Err(StoreError::Native(
+                        "the SQLite import writer stopped".into(),
+                    ));
+                };
+                let done = writer
+                    .await
+                    .map_err(|e| StoreError::Native(format!("SQLite import writer: {e}")))??;
+                match (sent, done) {
+                    (Ok(()), Some(summary)) => Ok(summary),
+                    _ => Err(StoreError::Native(
+                        "the SQLite import writer stopped".into(),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// The native SQLite import: one `BEGIN IMMEDIATE` transaction on its own connection, a
+/// prepared statement per table stepped once per row (a USCC lookup decides insert or update,
+/// which is also how new and updated rows are counted), the audit entry, then COMMIT. Returns
+/// `None` (rolled back) when the importer drops the channel without a `Commit`.
+fn native_enterprise_writer(
+    path: &std::path::Path,
+    setup: &'static [&'static str],
+    actor: crate::Actor,
+    rx: std::sync::mpsc::Receiver<NativeImport>,
+) -> Result<Option<ImportSummary>> {
+    use crate::native_sqlite::native;
+    let mut conn = crate::native_sqlite::open(path, setup)?;
+    let txn = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(native)?;
+    let mut summary = ImportSummary::default();
+    let now = now_text();
+    let file_sha256 = {
+        let mut find = txn
+            .prepare("SELECT id FROM enterprises WHERE uscc = ?1")
+            .map_err(native)?;
+        let mut insert = txn
+            .prepare(
+                "INSERT INTO enterprises (uscc, name, region, city, division, registered_capital_fen, employees, founded_on, listing, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(native)?;
+        let mut update = txn
+            .prepare(
+                "UPDATE enterprises SET uscc = ?1, name = ?2, region = ?3, city = ?4, division = ?5, registered_capital_fen = ?6, \
+                 employees = ?7, founded_on = ?8, listing = ?9, updated_at = ?10 WHERE id = ?11",
+            )
+            .map_err(native)?;
+        let mut grams_delete = txn
+            .prepare("DELETE FROM enterprise_fts WHERE rowid = ?1")
+            .map_err(native)?;
+        let mut grams_insert = txn
+            .prepare("INSERT INTO enterprise_fts (rowid, grams) VALUES (?1, ?2)")
+            .map_err(native)?;
+        let mut designation = txn
+            .prepare(
+                "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on",
+            )
+            .map_err(native)?;
+        let mut financials = txn
+            .prepare(
+                "INSERT INTO financials (enterprise_id, year, revenue_china_fen, revenue_world_fen) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (enterprise_id, year) DO UPDATE SET revenue_china_fen = excluded.revenue_china_fen, revenue_world_fen = excluded.revenue_world_fen",
+            )
+            .map_err(native)?;
+        loop {
+            let rows = match rx.recv() {
+                Ok(NativeImport::Rows(rows)) => rows,
+                Ok(NativeImport::Commit { file_sha256 }) => break file_sha256,
+                Err(_) => return Ok(None),
+            };
+            for e in &rows {
+                let fields = rusqlite::params![
+                    e.uscc.as_str(),
+                    e.name.as_str(),
+                    e.region.as_str(),
+                    e.region.city().code.as_str(),
+                    i64::from(e.division.code()),
+                    e.registered_capital.fen(),
+                    i64::from(e.employees),
+                    e.founded_on.to_string(),
+                    e.listing.as_str(),
+                    now.as_str(),
+                ];
+                let existing: Option<i64> = match find.query_row([e.uscc.as_str()], |r| r.get(0)) {
+                    Ok(id) => Some(id),
+                    Err(rusqlite::Error::QueryReturnedNoRows) => None,
+                    Err(other) => return Err(native(other)),
+                };
+                summary.rows += 1;
+                let id = match existing {
+                    Some(id) => {
+                        let mut with_id: Vec<&dyn rusqlite::ToSql> = fields.to_vec();
+                        with_id.push(&id);
+                        update.execute(with_id.as_slice()).map_err(native)?;
+                        grams_delete.execute([id]).map_err(native)?;
+                        summary.updated += 1;
+                        id
+                    }
+                    None => {
+                        insert.execute(fields).map_err(native)?;
+                        summary.inserted += 1;
+                        txn.last_insert_rowid()
+                    }
+                };
+                grams_insert
+                    .execute(rusqlite::params![id, name_grams(&e.name)])
+                    .map_err(native)?;
+                for d in &e.designations {
+                    designation
+                        .execute(rusqlite::params![
+                            id,
+                            d.kind.code(),
+                            d.awarded_on.to_string(),
+                            d.expires_on.map(|x| x.to_string())
+                        ])
+                        .map_err(native)?;
+                }
+                for f in &e.financials {
+                    financials
+                        .execute(rusqlite::params![
+                            id,
+                            i64::from(f.year),
+                            f.revenue_china.fen(),
+                            f.revenue_world.map(|y| y.fen())
+                        ])
+                        .map_err(native)?;
+                }
+            }
+        }
+    };
+    let change = Change::new("import", "enterprise", format!("file:{file_sha256}")).after(&summary);
+    crate::audit::append_native(&txn, &actor, &[change])?;
+    txn.commit().map_err(native)?;
+    Ok(Some(summary))
 }
 
 async fn count_existing(

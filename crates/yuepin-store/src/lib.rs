@@ -12,6 +12,7 @@ mod dialect;
 pub mod enterprises;
 pub mod labs;
 pub mod migrate;
+mod native_sqlite;
 pub mod policy;
 pub mod search;
 pub mod users;
@@ -36,6 +37,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("invalid data in the database: {0}")]
     Corrupt(String),
+    #[error("database error: {0}")]
+    Native(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
 }
@@ -48,6 +51,8 @@ pub struct Store {
     pool: AnyPool,
     dialect: &'static dyn Dialect,
     url: String,
+    /// The SQLite file, for the bulk paths that bypass the pool (`native_sqlite`).
+    sqlite_file: Option<std::path::PathBuf>,
     /// How many enterprises hold each designation, refreshed every few minutes: the search picks
     /// its plan by it (see `search.rs`).
     designation_counts: std::sync::Arc<std::sync::Mutex<search::DesignationCounts>>,
@@ -156,6 +161,11 @@ impl Store {
             pool,
             dialect,
             url: url.to_string(),
+            sqlite_file: if dialect.name() == "sqlite" {
+                native_sqlite::file_of(url)
+            } else {
+                None
+            },
             designation_counts: Default::default(),
         })
     }

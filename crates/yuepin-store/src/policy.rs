@@ -222,12 +222,20 @@ pub fn window_start(as_of: NaiveDate) -> NaiveDate {
 }
 
 impl Store {
-    /// Loads a batch of enterprises' facts as of `as_of` (three queries on one connection).
+    /// Loads a batch of enterprises' facts as of `as_of` (two queries on one connection). On a
+    /// SQLite file this reads through rusqlite on a blocking thread (see `native_sqlite`).
     pub async fn policy_facts(
         &self,
         as_of: NaiveDate,
         scope: FactScope,
     ) -> Result<Vec<EnterpriseFacts>> {
+        if let Some(path) = self.sqlite_file.clone() {
+            let setup = self.dialect.connection_setup();
+            return crate::native_sqlite::with_connection(path, setup, move |conn| {
+                load_facts_native(conn, as_of, scope)
+            })
+            .await;
+        }
         let mut conn = self.pool.acquire().await?;
         load_facts(&mut conn, self.dialect.name() == "sqlite", as_of, scope).await
     }
@@ -245,6 +253,98 @@ impl Store {
     }
 }
 
+/// The facts query: enterprises with the previous year's financials and the designations held
+/// on as-of as one comma-joined column. Parameters: 1 the previous year, 2 the id bound
+/// (`> after` or `= id`), 3 the limit, 4 the as-of day; `ph` spells a numbered placeholder.
+fn facts_sql(sqlite: bool, scope: &FactScope, ph: fn(usize) -> String) -> String {
+    let agg = if sqlite {
+        "group_concat(d.kind, ',')"
+    } else {
+        "string_agg(d.kind, ',' ORDER BY d.kind)"
+    };
+    let id_cond = match scope {
+        FactScope::After { .. } => format!("e.id > {}", ph(2)),
+        FactScope::One(_) => format!("e.id = {}", ph(2)),
+    };
+    format!(
+        "SELECT e.id, e.uscc, e.name, e.city, e.division, e.employees, e.registered_capital_fen, e.founded_on, e.listing, \
+         f.revenue_china_fen, f.revenue_world_fen, \
+         (SELECT {agg} FROM designations d WHERE d.enterprise_id = e.id AND d.awarded_on <= {p4} \
+          AND (d.expires_on IS NULL OR d.expires_on >= {p4})) AS held \
+         FROM enterprises e LEFT JOIN financials f ON f.enterprise_id = e.id AND f.year = {p1} \
+         WHERE {id_cond} ORDER BY e.id LIMIT {p3}",
+        p1 = ph(1),
+        p3 = ph(3),
+        p4 = ph(4),
+    )
+}
+
+/// The quality events that feed facts, for enterprises with ids in [lo, hi] (1 lo, 2 hi, 3 as-of).
+fn events_sql(ph: fn(usize) -> String) -> String {
+    format!(
+        "SELECT enterprise_id, event_date, data FROM quality_events WHERE enterprise_id >= {} AND enterprise_id <= {} \
+         AND event_date <= {} AND kind IN ('inspection', 'certification', 'standard', 'penalty') ORDER BY enterprise_id, id",
+        ph(1),
+        ph(2),
+        ph(3)
+    )
+}
+
+fn scope_binds(scope: &FactScope) -> (i64, i64) {
+    match *scope {
+        FactScope::After { after, limit } => (after, limit),
+        FactScope::One(id) => (id, 1),
+    }
+}
+
+fn held_designations(held: Option<String>) -> Vec<String> {
+    held.map(|h| {
+        let mut v: Vec<String> = h.split(',').map(str::to_string).collect();
+        v.sort();
+        v
+    })
+    .unwrap_or_default()
+}
+
+/// Folds one quality event (its date and JSON data) into the facts it feeds.
+fn fold_event(
+    f: &mut EnterpriseFacts,
+    as_of: NaiveDate,
+    since: &str,
+    date: &str,
+    data: &str,
+) -> Result<()> {
+    let recent = date >= since;
+    let kind: QualityEventKind = serde_json::from_str(data).map_err(corrupt)?;
+    match kind {
+        QualityEventKind::Inspection { result, .. } => {
+            if recent && result == yuepin_domain::InspectionResult::Fail {
+                f.failed_inspections_12m += 1;
+            }
+        }
+        QualityEventKind::Penalty { serious, .. } => {
+            if recent && serious {
+                f.serious_penalties_12m += 1;
+            }
+        }
+        QualityEventKind::Standard { level, role, .. } => {
+            if level == StandardLevel::International && role == StandardRole::Lead {
+                f.international_standards_led += 1;
+            }
+        }
+        QualityEventKind::Certification(c) => {
+            if c.valid_from <= as_of
+                && as_of <= c.valid_until
+                && !f.certifications.contains(&c.scheme)
+            {
+                f.certifications.push(c.scheme);
+            }
+        }
+        QualityEventKind::Award { .. } => {}
+    }
+    Ok(())
+}
+
 async fn load_facts(
     conn: &mut AnyConnection,
     sqlite: bool,
@@ -253,40 +353,14 @@ async fn load_facts(
 ) -> Result<Vec<EnterpriseFacts>> {
     use chrono::Datelike;
     let day = as_of.to_string();
-    // Designations held on as-of come back as one comma-joined column (no second round trip).
-    let agg = if sqlite {
-        "group_concat(d.kind, ',')"
-    } else {
-        "string_agg(d.kind, ',' ORDER BY d.kind)"
-    };
-    let base = format!(
-        "SELECT e.id, e.uscc, e.name, e.city, e.division, e.employees, e.registered_capital_fen, e.founded_on, e.listing, \
-         f.revenue_china_fen, f.revenue_world_fen, \
-         (SELECT {agg} FROM designations d WHERE d.enterprise_id = e.id AND d.awarded_on <= $4 \
-          AND (d.expires_on IS NULL OR d.expires_on >= $4)) AS held \
-         FROM enterprises e LEFT JOIN financials f ON f.enterprise_id = e.id AND f.year = $1"
-    );
-    let prev_year = i64::from(as_of.year() - 1);
-    let rows = match scope {
-        FactScope::After { after, limit } => {
-            sqlx::query(&format!("{base} WHERE e.id > $2 ORDER BY e.id LIMIT $3"))
-                .bind(prev_year)
-                .bind(after)
-                .bind(limit)
-                .bind(&day)
-                .fetch_all(&mut *conn)
-                .await?
-        }
-        FactScope::One(id) => {
-            sqlx::query(&format!("{base} WHERE e.id = $2 LIMIT $3"))
-                .bind(prev_year)
-                .bind(id)
-                .bind(1i64)
-                .bind(&day)
-                .fetch_all(&mut *conn)
-                .await?
-        }
-    };
+    let (bound, limit) = scope_binds(&scope);
+    let rows = sqlx::query(&facts_sql(sqlite, &scope, |i| format!("${i}")))
+        .bind(i64::from(as_of.year() - 1))
+        .bind(bound)
+        .bind(limit)
+        .bind(&day)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut out: Vec<EnterpriseFacts> = Vec::with_capacity(rows.len());
     for r in &rows {
         out.push(EnterpriseFacts {
@@ -299,14 +373,7 @@ async fn load_facts(
             registered_capital_fen: r.try_get("registered_capital_fen")?,
             founded_on: r.try_get("founded_on")?,
             listing: r.try_get("listing")?,
-            designations: r
-                .try_get::<Option<String>, _>("held")?
-                .map(|h| {
-                    let mut v: Vec<String> = h.split(',').map(str::to_string).collect();
-                    v.sort();
-                    v
-                })
-                .unwrap_or_default(),
+            designations: held_designations(r.try_get("held")?),
             revenue_china_fen: r.try_get("revenue_china_fen")?,
             revenue_world_fen: r.try_get("revenue_world_fen")?,
             international_standards_led: 0,
@@ -320,46 +387,79 @@ async fn load_facts(
     };
     let pos: HashMap<i64, usize> = out.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let since = window_start(as_of).to_string();
-    for ev in sqlx::query(
-        "SELECT enterprise_id, event_date, data FROM quality_events WHERE enterprise_id >= $1 AND enterprise_id <= $2 \
-         AND event_date <= $3 AND kind IN ('inspection', 'certification', 'standard', 'penalty') ORDER BY enterprise_id, id",
-    )
-    .bind(lo)
-    .bind(hi)
-    .bind(&day)
-    .fetch_all(&mut *conn)
-    .await?
+    for ev in sqlx::query(&events_sql(|i| format!("${i}")))
+        .bind(lo)
+        .bind(hi)
+        .bind(&day)
+        .fetch_all(&mut *conn)
+        .await?
     {
-        let Some(&i) = pos.get(&ev.try_get::<i64, _>("enterprise_id")?) else {
-            continue;
-        };
-        let date: String = ev.try_get("event_date")?;
-        let recent = date.as_str() >= since.as_str();
-        let kind: QualityEventKind =
-            serde_json::from_str(&ev.try_get::<String, _>("data")?).map_err(corrupt)?;
-        let f = &mut out[i];
-        match kind {
-            QualityEventKind::Inspection { result, .. } => {
-                if recent && result == yuepin_domain::InspectionResult::Fail {
-                    f.failed_inspections_12m += 1;
-                }
-            }
-            QualityEventKind::Penalty { serious, .. } => {
-                if recent && serious {
-                    f.serious_penalties_12m += 1;
-                }
-            }
-            QualityEventKind::Standard { level, role, .. } => {
-                if level == StandardLevel::International && role == StandardRole::Lead {
-                    f.international_standards_led += 1;
-                }
-            }
-            QualityEventKind::Certification(c) => {
-                if c.valid_from <= as_of && as_of <= c.valid_until && !f.certifications.contains(&c.scheme) {
-                    f.certifications.push(c.scheme);
-                }
-            }
-            QualityEventKind::Award { .. } => {}
+        if let Some(&i) = pos.get(&ev.try_get::<i64, _>("enterprise_id")?) {
+            let date: String = ev.try_get("event_date")?;
+            let data: String = ev.try_get("data")?;
+            fold_event(&mut out[i], as_of, &since, &date, &data)?;
+        }
+    }
+    Ok(out)
+}
+
+/// [`load_facts`] through rusqlite: typed reads by column index, no per-value conversion.
+fn load_facts_native(
+    conn: &mut rusqlite::Connection,
+    as_of: NaiveDate,
+    scope: FactScope,
+) -> Result<Vec<EnterpriseFacts>> {
+    use crate::native_sqlite::native;
+    use chrono::Datelike;
+    let day = as_of.to_string();
+    let (bound, limit) = scope_binds(&scope);
+    let mut stmt = conn
+        .prepare_cached(&facts_sql(true, &scope, |i| format!("?{i}")))
+        .map_err(native)?;
+    let mut out: Vec<EnterpriseFacts> = Vec::with_capacity(limit.clamp(0, 100_000) as usize);
+    let mut rows = stmt
+        .query(rusqlite::params![
+            i64::from(as_of.year() - 1),
+            bound,
+            limit,
+            day
+        ])
+        .map_err(native)?;
+    while let Some(r) = rows.next().map_err(native)? {
+        out.push(EnterpriseFacts {
+            id: r.get(0).map_err(native)?,
+            uscc: r.get(1).map_err(native)?,
+            name: r.get(2).map_err(native)?,
+            city: r.get(3).map_err(native)?,
+            division: r.get(4).map_err(native)?,
+            employees: r.get(5).map_err(native)?,
+            registered_capital_fen: r.get(6).map_err(native)?,
+            founded_on: r.get(7).map_err(native)?,
+            listing: r.get(8).map_err(native)?,
+            revenue_china_fen: r.get(9).map_err(native)?,
+            revenue_world_fen: r.get(10).map_err(native)?,
+            designations: held_designations(r.get(11).map_err(native)?),
+            international_standards_led: 0,
+            certifications: Vec::new(),
+            failed_inspections_12m: 0,
+            serious_penalties_12m: 0,
+        });
+    }
+    drop(rows);
+    let (Some(lo), Some(hi)) = (out.first().map(|e| e.id), out.last().map(|e| e.id)) else {
+        return Ok(out);
+    };
+    let pos: HashMap<i64, usize> = out.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let since = window_start(as_of).to_string();
+    let mut stmt = conn
+        .prepare_cached(&events_sql(|i| format!("?{i}")))
+        .map_err(native)?;
+    let mut rows = stmt.query(rusqlite::params![lo, hi, day]).map_err(native)?;
+    while let Some(ev) = rows.next().map_err(native)? {
+        if let Some(&i) = pos.get(&ev.get::<_, i64>(0).map_err(native)?) {
+            let date: String = ev.get(1).map_err(native)?;
+            let data: String = ev.get(2).map_err(native)?;
+            fold_event(&mut out[i], as_of, &since, &date, &data)?;
         }
     }
     Ok(out)

@@ -146,22 +146,25 @@ async fn import_enterprises_streaming(
         }
         errors
     });
-    let mut w = store.begin_write(actor).await?;
-    let mut summary = ImportSummary::default();
+    let mut import = store.begin_enterprise_import(actor).await?;
+    let mut write_error = None;
     while let Some(batch) = rx.recv().await {
-        store
-            .import_enterprise_batch(&mut w, &batch, &mut summary)
-            .await?;
+        if write_error.is_none() {
+            write_error = import.write(batch).await.err();
+        }
     }
     let errors = parser
         .join()
         .map_err(|_| anyhow::anyhow!("the parser thread panicked"))?;
     bar.finish_and_clear();
     if !errors.is_empty() {
-        drop(w);
+        drop(import);
         bail!(row_errors_message(file, &errors));
     }
-    store.finish_enterprise_import(w, &sha, &summary).await?;
+    if let Some(e) = write_error {
+        return Err(e).context("writing the import (nothing was written)");
+    }
+    let summary = import.finish(&sha).await?;
     Ok(summary)
 }
 
