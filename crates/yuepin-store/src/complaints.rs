@@ -571,7 +571,7 @@ fn native_writer(
     rx: std::sync::mpsc::Receiver<NativeMsg>,
 ) -> Result<Option<u64>> {
     use crate::native_sqlite::native;
-    let mut conn = crate::native_sqlite::open(&path, setup)?;
+    let mut conn = crate::native_sqlite::open_for_bulk(&path, setup)?;
     let txn = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(native)?;

@@ -36,6 +36,15 @@ pub(crate) fn open(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> 
     Ok(conn)
 }
 
+/// A connection for one bulk write: as [`open`], with a 512 MiB page cache so that the indexes
+/// a large import touches stay in memory until the commit (freed when the connection closes).
+pub(crate) fn open_for_bulk(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> {
+    let conn = open(path, setup)?;
+    conn.pragma_update(None, "cache_size", -524_288)
+        .map_err(native)?;
+    Ok(conn)
+}
+
 /// Maps a rusqlite error into the store's error type.
 pub(crate) fn native(e: rusqlite::Error) -> StoreError {
     StoreError::Native(e.to_string())

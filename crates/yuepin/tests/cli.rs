@@ -285,3 +285,76 @@ fn demo_seeds_every_city_and_prints_accounts() {
     ]);
     assert!(again.contains("existing demo database"), "{again}");
 }
+
+/// Re-imports rename enterprises (the name search follows the new name, not the old one), a
+/// USCC repeated within one file is refused by row, and the audit chain stays intact across the
+/// bulk writers.
+#[test]
+fn reimport_replaces_search_grams_and_repeated_codes_are_refused() {
+    let cli = Cli::new();
+    let first = cli.path("first.csv");
+    std::fs::write(
+        &first,
+        enterprise_csv(&[(code(11), "东莞市青禾模具制造有限公司")]),
+    )
+    .unwrap();
+    cli.ok(&["import", "enterprises", first.to_str().unwrap()]);
+    let second = cli.path("second.csv");
+    std::fs::write(
+        &second,
+        enterprise_csv(&[
+            (code(11), "东莞市澜汐电子有限公司"),
+            (code(12), "东莞市北斗精密仪器股份有限公司"),
+        ]),
+    )
+    .unwrap();
+    let out = cli.ok(&["import", "enterprises", second.to_str().unwrap()]);
+    assert!(out.contains("2 rows (1 new, 1 updated)"), "{out}");
+    let repeated = cli.path("repeated.csv");
+    std::fs::write(
+        &repeated,
+        enterprise_csv(&[
+            (code(13), "东莞市启明光电有限公司"),
+            (code(13), "东莞市启明光电股份有限公司"),
+        ]),
+    )
+    .unwrap();
+    let err = cli.fails(&["import", "enterprises", repeated.to_str().unwrap()]);
+    assert!(err.contains("第3行") && err.contains("重复"), "{err}");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = yuepin_store::Store::connect(&cli.url).await.unwrap();
+        let search = |q: &str| {
+            let store = store.clone();
+            let q = q.to_string();
+            async move {
+                store
+                    .search_enterprises(&yuepin_store::SearchQuery {
+                        q,
+                        city: None,
+                        division: None,
+                        designation: None,
+                        as_of: "2026-01-01".into(),
+                        only_ids: None,
+                        page: 1,
+                        per_page: 20,
+                    })
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|e| e.name)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(search("青禾").await.is_empty(), "the old name must be gone");
+        assert_eq!(search("澜汐").await, vec!["东莞市澜汐电子有限公司"]);
+        assert_eq!(
+            search("北斗精密").await,
+            vec!["东莞市北斗精密仪器股份有限公司"]
+        );
+        assert_eq!(store.enterprise_count().await.unwrap(), 2);
+    });
+    assert!(cli.ok(&["audit", "verify"]).contains("intact"));
+}
