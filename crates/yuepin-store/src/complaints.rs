@@ -535,13 +535,21 @@ fn copy_rows(key: &str, seq: &mut i64, rows: &[Prepared]) -> Vec<u8> {
     out
 }
 
-/// The single-row upsert the native SQLite writer prepares once ( `?1`…`?20` ).
-fn native_insert_sql(now: &str) -> String {
+/// The native SQLite writer's single-row statements ( `?1`…`?20` ): `INSERT OR IGNORE` for new
+/// complaints (it changes nothing when the id is already stored), then the upsert for those. A
+/// single-row INSERT needs no statement journal; an upsert always opens one, which costs a copy
+/// of every page it touches.
+fn native_insert_sql(now: &str, upsert: bool) -> String {
     let params: Vec<String> = (1..=N_COLS).map(|i| format!("?{i}")).collect();
     format!(
-        "INSERT INTO complaints ({INSERT_COLS}, updated_at) VALUES ({}, '{now}'){}",
+        "INSERT {}INTO complaints ({INSERT_COLS}, updated_at) VALUES ({}, '{now}'){}",
+        if upsert { "" } else { "OR IGNORE " },
         params.join(","),
-        upsert_tail(now)
+        if upsert {
+            upsert_tail(now)
+        } else {
+            String::new()
+        }
     )
 }
 
@@ -581,12 +589,17 @@ fn native_writer(
     };
     let before = count(&txn)?;
     let commit = {
-        let mut stmt = txn.prepare(&native_insert_sql(&now)).map_err(native)?;
+        let mut insert = txn
+            .prepare(&native_insert_sql(&now, false))
+            .map_err(native)?;
+        let mut upsert = txn
+            .prepare(&native_insert_sql(&now, true))
+            .map_err(native)?;
         loop {
             match rx.recv() {
                 Ok(NativeMsg::Rows(rows)) => {
                     for p in &rows {
-                        stmt.execute(rusqlite::params![
+                        let fields = rusqlite::params![
                             p.ext_id,
                             p.received_at,
                             p.day,
@@ -607,8 +620,10 @@ fn native_writer(
                             p.person.phone,
                             p.person.id_number,
                             p.person.address,
-                        ])
-                        .map_err(native)?;
+                        ];
+                        if insert.execute(fields).map_err(native)? == 0 {
+                            upsert.execute(fields).map_err(native)?;
+                        }
                     }
                 }
                 Ok(NativeMsg::Commit(c)) => break c,
@@ -675,6 +690,87 @@ enum Sink {
         tx: std::sync::mpsc::SyncSender<NativeMsg>,
         writer: tokio::task::JoinHandle<Result<Option<u64>>>,
     },
+}
+
+/// The columns the detection cube needs, for complaints received in [from, to].
+fn cube_sql(from: &str, to: &str) -> String {
+    format!("SELECT day, city, division, category, problem, enterprise_id FROM complaints WHERE day >= {from} AND day <= {to}")
+}
+
+fn native_value(e: rusqlite::types::FromSqlError) -> StoreError {
+    corrupt(format!("complaint column: {e}"))
+}
+
+/// Codes stored complaint rows into the detection cube's small integers.
+struct CubeCoder {
+    cube: Cube,
+    from: NaiveDate,
+    cities: HashMap<&'static str, u8>,
+    categories: HashMap<&'static str, u8>,
+    days: HashMap<String, u16>,
+    enterprises: HashMap<i64, u32>,
+}
+
+impl CubeCoder {
+    fn new(from: NaiveDate, to: NaiveDate) -> Self {
+        Self {
+            cube: Cube::new(from, to),
+            from,
+            cities: reference::cities()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.code.as_str(), i as u8))
+                .collect(),
+            categories: categories()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.key.as_str(), i as u8))
+                .collect(),
+            days: HashMap::new(),
+            enterprises: HashMap::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        day: &str,
+        city: &str,
+        division: Option<i64>,
+        category: Option<&str>,
+        problem: &str,
+        enterprise: Option<i64>,
+    ) -> Result<()> {
+        let d = match self.days.get(day) {
+            Some(d) => *d,
+            None => {
+                let date = fast_date(day).ok_or_else(|| corrupt(format!("day {day}")))?;
+                let d = (date - self.from).num_days().clamp(0, i64::from(u16::MAX)) as u16;
+                self.days.insert(day.to_string(), d);
+                d
+            }
+        };
+        let enterprise = match enterprise {
+            Some(e) => {
+                let next = self.enterprises.len() as u32;
+                *self.enterprises.entry(e).or_insert(next)
+            }
+            None => NO_ENTERPRISE,
+        };
+        self.cube.push_coded(CodedComplaint {
+            day: d,
+            city: self.cities.get(city).copied().unwrap_or(UNKNOWN),
+            division: division
+                .and_then(|d| u8::try_from(d).ok())
+                .filter(|d| (13..=43).contains(d))
+                .map_or(UNKNOWN, |d| d - 13),
+            category: category
+                .and_then(|c| self.categories.get(c).copied())
+                .unwrap_or(UNKNOWN),
+            problem: ProblemType::parse(problem).map_or(UNKNOWN, |p| p.index() as u8),
+            enterprise,
+        });
+        Ok(())
+    }
 }
 
 impl Store {
@@ -1451,64 +1547,60 @@ impl Store {
     /// Loads the stored complaints of `[from, to]` into an integer-coded cube.
     pub async fn complaint_cube(&self, from: NaiveDate, to: NaiveDate) -> Result<Cube> {
         use futures_util::TryStreamExt;
-        let mut cube = Cube::new(from, to);
-        let cities: HashMap<&str, u8> = reference::cities()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.code.as_str(), i as u8))
-            .collect();
-        let cats: HashMap<&str, u8> = categories()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.key.as_str(), i as u8))
-            .collect();
-        let mut days: HashMap<String, u16> = HashMap::new();
-        let mut ents: HashMap<i64, u32> = HashMap::new();
-        let mut conn = self.pool().acquire().await?;
-        let mut rows = sqlx::query(
-            "SELECT day, city, division, category, problem, enterprise_id FROM complaints WHERE day >= $1 AND day <= $2",
-        )
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch(&mut *conn);
-        while let Some(r) = rows.try_next().await? {
-            let day: &str = r.try_get("day")?;
-            let d = match days.get(day) {
-                Some(d) => *d,
-                None => {
-                    let date = fast_date(day).ok_or_else(|| corrupt(format!("day {day}")))?;
-                    let d = (date - from).num_days().clamp(0, i64::from(u16::MAX)) as u16;
-                    days.insert(day.to_string(), d);
-                    d
+        if let Some(path) = self.sqlite_file.clone() {
+            // A full scan of millions of rows: read it natively (see `native_sqlite`).
+            let setup = self.dialect.connection_setup();
+            return crate::native_sqlite::with_connection(path, setup, move |conn| {
+                use crate::native_sqlite::native;
+                let mut coder = CubeCoder::new(from, to);
+                let mut stmt = conn.prepare(&cube_sql("?1", "?2")).map_err(native)?;
+                let mut rows = stmt
+                    .query([from.to_string(), to.to_string()])
+                    .map_err(native)?;
+                while let Some(r) = rows.next().map_err(native)? {
+                    coder.push(
+                        r.get_ref(0)
+                            .map_err(native)?
+                            .as_str()
+                            .map_err(native_value)?,
+                        r.get_ref(1)
+                            .map_err(native)?
+                            .as_str()
+                            .map_err(native_value)?,
+                        r.get(2).map_err(native)?,
+                        r.get_ref(3)
+                            .map_err(native)?
+                            .as_str_or_null()
+                            .map_err(native_value)?,
+                        r.get_ref(4)
+                            .map_err(native)?
+                            .as_str()
+                            .map_err(native_value)?,
+                        r.get(5).map_err(native)?,
+                    )?;
                 }
-            };
-            let city: &str = r.try_get("city")?;
-            let division: Option<i64> = r.try_get("division")?;
-            let category: Option<&str> = r.try_get("category")?;
-            let problem: &str = r.try_get("problem")?;
-            let ent: Option<i64> = r.try_get("enterprise_id")?;
-            let enterprise = match ent {
-                Some(e) => {
-                    let next = ents.len() as u32;
-                    *ents.entry(e).or_insert(next)
-                }
-                None => NO_ENTERPRISE,
-            };
-            cube.push_coded(CodedComplaint {
-                day: d,
-                city: cities.get(city).copied().unwrap_or(UNKNOWN),
-                division: division
-                    .and_then(|d| u8::try_from(d).ok())
-                    .filter(|d| (13..=43).contains(d))
-                    .map_or(UNKNOWN, |d| d - 13),
-                category: category
-                    .and_then(|c| cats.get(c).copied())
-                    .unwrap_or(UNKNOWN),
-                problem: ProblemType::parse(problem).map_or(UNKNOWN, |p| p.index() as u8),
-                enterprise,
-            });
+                Ok(coder.cube)
+            })
+            .await;
         }
-        Ok(cube)
+        let mut coder = CubeCoder::new(from, to);
+        let mut conn = self.pool().acquire().await?;
+        let sql = cube_sql("$1", "$2");
+        let mut rows = sqlx::query(&sql)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch(&mut *conn);
+        while let Some(r) = rows.try_next().await? {
+            coder.push(
+                r.try_get("day")?,
+                r.try_get("city")?,
+                r.try_get("division")?,
+                r.try_get("category")?,
+                r.try_get("problem")?,
+                r.try_get("enterprise_id")?,
+            )?;
+        }
+        Ok(coder.cube)
     }
 
     /// Recomputes the alarms over the stored complaints and stores them (replacing those of
@@ -1521,6 +1613,7 @@ impl Store {
         let t0 = std::time::Instant::now();
         let from = opts.as_of - Duration::days(opts.history_days - 1);
         let cube = self.complaint_cube(from, opts.as_of).await?;
+        let complaints = cube.len() as i64;
         let read_millis = t0.elapsed().as_millis() as u64;
         let t1 = std::time::Instant::now();
         let report_from = (opts.history_days - opts.report_days).max(0) as usize;
@@ -1538,7 +1631,6 @@ impl Store {
         let now = now_text();
         let significant = alarms.iter().filter(|a| a.significant).count() as u64;
         let mut w = self.begin_write(actor).await?;
-        let complaints = cube_len_hint(&mut w.tx, from, opts.as_of).await?;
         sqlx::query("DELETE FROM complaint_alarms WHERE id NOT IN (SELECT alarm_id FROM complaint_warnings WHERE alarm_id IS NOT NULL)")
             .execute(&mut *w.tx)
             .await?;
@@ -1617,14 +1709,20 @@ impl Store {
             .fetch_all(&mut *w.tx)
             .await?;
             let stored = rows.iter().map(alarm_row).collect::<Result<Vec<_>>>()?;
-            // One draft per surging series (the alarm with the smallest q leads).
-            let mut seen = std::collections::HashSet::new();
-            let recent = (opts.as_of - Duration::days(30)).to_string();
+            // One draft per surging series (the alarm with the smallest q leads), with every
+            // method's alarm on that series as evidence.
+            let mut by_series: HashMap<String, Vec<&AlarmRecord>> = HashMap::new();
+            let mut leaders = Vec::new();
             for a in &stored {
                 let key = a.series_key();
-                if !seen.insert(key.clone()) {
-                    continue;
+                let same = by_series.entry(key.clone()).or_default();
+                if same.is_empty() {
+                    leaders.push((key, a));
                 }
+                same.push(a);
+            }
+            let recent = (opts.as_of - Duration::days(30)).to_string();
+            for (key, a) in leaders {
                 let exists: i64 = sqlx::query("SELECT COUNT(*) AS n FROM complaint_warnings WHERE series_key = $1 AND status <> 'withdrawn' AND created_at >= $2")
                     .bind(&key)
                     .bind(&recent)
@@ -1634,9 +1732,8 @@ impl Store {
                 if exists > 0 {
                     continue;
                 }
-                let methods: Vec<&AlarmRecord> =
-                    stored.iter().filter(|b| b.series_key() == key).collect();
-                create_draft(&mut w.tx, a, &methods, &now).await?;
+                let methods = by_series.get(&key).map(Vec::as_slice).unwrap_or_default();
+                create_draft(&mut w.tx, a, methods, &now).await?;
                 drafts += 1;
             }
         }
@@ -1713,17 +1810,6 @@ impl Store {
         self.commit(w).await?;
         Ok(id)
     }
-}
-
-async fn cube_len_hint(conn: &mut AnyConnection, from: NaiveDate, to: NaiveDate) -> Result<i64> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) AS n FROM complaints WHERE day >= $1 AND day <= $2")
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("n")?,
-    )
 }
 
 // ───────────────────────────── warnings ─────────────────────────────

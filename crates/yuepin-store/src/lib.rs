@@ -209,6 +209,19 @@ impl Store {
         Ok(())
     }
 
+    /// Copies the write-ahead log into the database file and truncates it (SQLite; nothing to do
+    /// on PostgreSQL). Bulk imports leave this to their caller: see `native_sqlite::open_for_bulk`.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if let Some(path) = self.sqlite_file.clone() {
+            native_sqlite::with_connection(path, self.dialect.connection_setup(), |conn| {
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                    .map_err(native_sqlite::native)
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Liveness of the database, for `/healthz`.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -37,10 +37,19 @@ pub(crate) fn open(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> 
 }
 
 /// A connection for one bulk write: as [`open`], with a 512 MiB page cache so that the indexes
-/// a large import touches stay in memory until the commit (freed when the connection closes).
+/// a large import touches stay in memory until the commit (freed when the connection closes),
+/// no automatic checkpoint at its commit (the caller runs [`crate::Store::checkpoint`] when
+/// the import is done, so the gigabytes a big import adds to the WAL are copied once, outside
+/// the import), and statement journals in memory. Each single-row upsert opens a statement journal; once
+/// one outgrows 64 KiB SQLite moves it to a temporary file for the rest of the transaction,
+/// after which every row costs a few `pwrite`s (measured: 2.7 per row, 25× slower).
 pub(crate) fn open_for_bulk(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> {
     let conn = open(path, setup)?;
     conn.pragma_update(None, "cache_size", -524_288)
+        .map_err(native)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(native)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(native)?;
     Ok(conn)
 }

@@ -357,6 +357,12 @@ async fn import(store: &Store, file: &Path, opts: ImportOptions, quiet: bool) ->
         secs,
         r.rows as f64 / secs
     );
+    let started = std::time::Instant::now();
+    store.checkpoint().await?;
+    println!(
+        "write-ahead log checkpointed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

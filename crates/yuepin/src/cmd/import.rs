@@ -242,6 +242,8 @@ pub async fn run_import(args: ImportArgs) -> Result<()> {
     )
     .await?;
     print_summary(args.dataset, &summary);
+    // Bulk imports commit without copying their write-ahead log into the database file.
+    store.checkpoint().await?;
     Ok(())
 }
 
