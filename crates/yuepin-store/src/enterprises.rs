@@ -600,8 +600,8 @@ fn native_enterprise_writer(
             .map_err(native)?;
         let mut designation = txn
             .prepare(
-                "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on",
+                "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on, city) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on, city = excluded.city",
             )
             .map_err(native)?;
         let mut financials = txn
@@ -659,7 +659,8 @@ fn native_enterprise_writer(
                             id,
                             d.kind.code(),
                             d.awarded_on.to_string(),
-                            d.expires_on.map(|x| x.to_string())
+                            d.expires_on.map(|x| x.to_string()),
+                            e.region.city().code.as_str()
                         ])
                         .map_err(native)?;
                 }
@@ -755,25 +756,29 @@ async fn upsert_enterprises(
         }
         q.execute(&mut *conn).await?;
     }
-    let designations: Vec<(i64, &Designation)> = chunk
+    let designations: Vec<(i64, &Designation, &str)> = chunk
         .iter()
         .zip(&ids)
-        .flat_map(|(e, id)| e.designations.iter().map(move |d| (*id, d)))
+        .flat_map(|(e, id)| {
+            let city = e.region.city().code.as_str();
+            e.designations.iter().map(move |d| (*id, d, city))
+        })
         .collect();
     for part in designations.chunks(1000) {
-        let values = crate::dialect::values_sql(store.dialect, part.len(), 4);
+        let values = crate::dialect::values_sql(store.dialect, part.len(), 5);
         let sql = format!(
-            "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on) VALUES {} \
-             ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on",
+            "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on, city) VALUES {} \
+             ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on, city = excluded.city",
             values
         );
         let mut q = sqlx::query(&sql);
-        for (id, d) in part {
+        for (id, d, city) in part {
             q = q
                 .bind(*id)
                 .bind(d.kind.code())
                 .bind(d.awarded_on.to_string())
-                .bind(d.expires_on.map(|x| x.to_string()));
+                .bind(d.expires_on.map(|x| x.to_string()))
+                .bind(*city);
         }
         q.execute(&mut *conn).await?;
     }

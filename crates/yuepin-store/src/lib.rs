@@ -53,9 +53,6 @@ pub struct Store {
     url: String,
     /// The SQLite file, for the bulk paths that bypass the pool (`native_sqlite`).
     sqlite_file: Option<std::path::PathBuf>,
-    /// How many enterprises hold each designation, refreshed every few minutes: the search picks
-    /// its plan by it (see `search.rs`).
-    designation_counts: std::sync::Arc<std::sync::Mutex<search::DesignationCounts>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -166,7 +163,6 @@ impl Store {
             } else {
                 None
             },
-            designation_counts: Default::default(),
         })
     }
 

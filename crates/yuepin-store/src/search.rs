@@ -44,17 +44,6 @@ pub struct SearchPage {
 
 pub const COUNT_CAP: i64 = 1_000;
 
-/// Designations held by at most this many rows are searched from the designation index (an
-/// id list); commoner ones are probed per enterprise, which finds a page after few rows.
-const RARE_DESIGNATION: i64 = 50_000;
-
-/// Cached row counts per designation kind.
-#[derive(Debug, Default)]
-pub struct DesignationCounts {
-    at: Option<std::time::Instant>,
-    counts: std::collections::HashMap<String, i64>,
-}
-
 fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -96,36 +85,6 @@ fn bound<'q>(
 }
 
 impl Store {
-    /// Rows of designation `kind`, from a cache refreshed every five minutes.
-    async fn designation_count(&self, kind: &str) -> Result<i64> {
-        {
-            let cache = self
-                .designation_counts
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if cache.at.is_some_and(|t| t.elapsed().as_secs() < 300) {
-                return Ok(cache.counts.get(kind).copied().unwrap_or(0));
-            }
-        }
-        let rows = sqlx::query("SELECT kind, COUNT(*) AS n FROM designations GROUP BY kind")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut counts = std::collections::HashMap::new();
-        for r in &rows {
-            counts.insert(r.try_get::<String, _>("kind")?, r.try_get::<i64, _>("n")?);
-        }
-        let n = counts.get(kind).copied().unwrap_or(0);
-        let mut cache = self
-            .designation_counts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        *cache = DesignationCounts {
-            at: Some(std::time::Instant::now()),
-            counts,
-        };
-        Ok(n)
-    }
-
     pub async fn search_enterprises(&self, sq: &SearchQuery) -> Result<SearchPage> {
         let mut conds: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
@@ -164,19 +123,23 @@ impl Store {
             let n = next(city.clone(), &mut binds);
             conds.push(format!("e.city = ${n}"));
         }
+        // A designation filter drives the query from the designation index (by kind, or by
+        // kind and city), which is already in enterprise order: the first page and the capped
+        // count read a short index range instead of probing every enterprise. Of several
+        // awards of the kind held on the date, only the latest one counts (no duplicates).
+        let designation_driven = sq.designation.is_some();
         if let Some(d) = &sq.designation {
-            let rare = self.designation_count(d).await? <= RARE_DESIGNATION;
             let k = next(d.clone(), &mut binds);
             let a = next(sq.as_of.clone(), &mut binds);
-            conds.push(if rare {
-                format!(
-                    "e.id IN (SELECT d.enterprise_id FROM designations d WHERE d.kind = ${k} AND d.awarded_on <= ${a} AND (d.expires_on IS NULL OR d.expires_on >= ${a}))"
-                )
-            } else {
-                format!(
-                    "EXISTS (SELECT 1 FROM designations d WHERE d.enterprise_id = e.id AND d.kind = ${k} AND d.awarded_on <= ${a} AND (d.expires_on IS NULL OR d.expires_on >= ${a}))"
-                )
-            });
+            conds.push(format!(
+                "e.id = d.enterprise_id AND d.kind = ${k} AND d.awarded_on <= ${a} AND (d.expires_on IS NULL OR d.expires_on >= ${a}) \
+                 AND NOT EXISTS (SELECT 1 FROM designations d2 WHERE d2.enterprise_id = d.enterprise_id AND d2.kind = d.kind \
+                 AND d2.awarded_on > d.awarded_on AND d2.awarded_on <= ${a} AND (d2.expires_on IS NULL OR d2.expires_on >= ${a}))"
+            ));
+            if let Some(city) = &sq.city {
+                let c = next(city.clone(), &mut binds);
+                conds.push(format!("d.city = ${c}"));
+            }
         }
         // Integer parameters are numbered after the text ones.
         let mut n_int = binds.len();
@@ -203,15 +166,28 @@ impl Store {
         } else {
             format!("WHERE {}", conds.join(" AND "))
         };
-        // Code searches list in code order, which their index yields without sorting.
-        let order = if looks_like_uscc { "e.uscc" } else { "e.id" };
+        // Code searches list in code order, which their index yields without sorting; designation
+        // searches in the designation index's enterprise order (the same as id order).
+        let order = if looks_like_uscc {
+            "e.uscc"
+        } else if designation_driven {
+            "d.enterprise_id"
+        } else {
+            "e.id"
+        };
+        // SQLite keeps the left table of a CROSS JOIN outermost.
+        let from = if designation_driven {
+            "designations d CROSS JOIN enterprises e"
+        } else {
+            "enterprises e"
+        };
         let per_page = sq.per_page.clamp(1, 200);
         let offset = i64::from(sq.page.saturating_sub(1)) * i64::from(per_page);
         let list_sql = format!(
-            "SELECT e.id, e.uscc, e.name, e.region, e.city, e.division, e.employees FROM enterprises e {where_sql} ORDER BY {order} LIMIT {per_page} OFFSET {offset}"
+            "SELECT e.id, e.uscc, e.name, e.region, e.city, e.division, e.employees FROM {from} {where_sql} ORDER BY {order} LIMIT {per_page} OFFSET {offset}"
         );
         let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM enterprises e {where_sql} LIMIT {}) t",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} {where_sql} LIMIT {}) t",
             COUNT_CAP + 1
         );
         let rows = bound(&list_sql, &binds, &int_binds)

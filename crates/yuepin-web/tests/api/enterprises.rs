@@ -405,3 +405,101 @@ async fn search_by_name_code_and_filters() {
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     assert_eq!(page["total"], 3);
 }
+
+/// Designation filters, alone and with a city: each enterprise once however many awards of the
+/// kind it holds, expired awards ignored, totals exact, and the city follows an enterprise that
+/// moves.
+#[tokio::test]
+async fn designation_search_lists_each_holder_once_and_follows_moves() {
+    let app = TestApp::spawn().await;
+    let reg = app.regulator().await;
+    let awards = |list: &[(&str, Option<&str>)]| -> serde_json::Value {
+        json!(list
+            .iter()
+            .map(|(on, until)| json!({"kind": "high_tech", "awarded_on": on, "expires_on": until}))
+            .collect::<Vec<_>>())
+    };
+    let rows = [
+        (
+            31,
+            "深圳市甲高新科技有限公司",
+            "440300",
+            awards(&[("2019-01-01", Some("2022-12-31")), ("2024-01-01", None)]),
+        ),
+        (
+            32,
+            "深圳市乙高新科技有限公司",
+            "440300",
+            awards(&[("2022-01-01", None), ("2024-01-01", None)]),
+        ),
+        (
+            33,
+            "东莞市丙高新科技有限公司",
+            "441900",
+            awards(&[("2024-01-01", None)]),
+        ),
+        (
+            34,
+            "深圳市丁过期科技有限公司",
+            "440300",
+            awards(&[("2020-01-01", Some("2024-12-31"))]),
+        ),
+    ];
+    for (n, name, region, designations) in &rows {
+        let mut body = enterprise_json(&uscc(*n), name);
+        body["region"] = json!(region);
+        body["designations"] = designations.clone();
+        let resp = app.post("/api/v1/enterprises", Some(&reg), &body).await;
+        assert!(resp.status.is_success(), "{}", resp.text());
+    }
+    let search = |query: &'static str| {
+        let app = &app;
+        let reg = &reg;
+        async move {
+            let v = app
+                .get(&format!("/api/v1/enterprises?{query}"), Some(reg))
+                .await
+                .json();
+            let names: Vec<String> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["name"].as_str().unwrap().to_string())
+                .collect();
+            (names, v["total"].as_i64().unwrap())
+        }
+    };
+    assert_eq!(
+        search("city=440300&designation=high_tech").await,
+        (
+            vec![
+                "深圳市甲高新科技有限公司".to_string(),
+                "深圳市乙高新科技有限公司".to_string()
+            ],
+            2
+        )
+    );
+    assert_eq!(search("designation=high_tech").await.1, 3);
+    assert_eq!(
+        search("designation=high_tech&per_page=1&page=2").await,
+        (vec!["深圳市乙高新科技有限公司".to_string()], 3)
+    );
+    // 乙 moves to Dongguan: the city filter follows it.
+    let mut moved = enterprise_json(&uscc(32), "深圳市乙高新科技有限公司");
+    moved["region"] = json!("441900");
+    moved["designations"] = rows[1].3.clone();
+    let resp = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/enterprises/{}", uscc(32)),
+            Some(&reg),
+            &moved,
+        )
+        .await;
+    assert!(resp.status.is_success(), "{}", resp.text());
+    assert_eq!(
+        search("city=440300&designation=high_tech").await,
+        (vec!["深圳市甲高新科技有限公司".to_string()], 1)
+    );
+    assert_eq!(search("city=441900&designation=high_tech").await.1, 2);
+}
