@@ -977,26 +977,31 @@ impl Store {
             Sink::Copy { pool, copy, .. } => {
                 copy.finish().await?;
                 let mut w = self.begin_write(actor).await?;
-                let before: i64 = sqlx::query("SELECT COUNT(*) AS n FROM complaints")
-                    .fetch_one(&mut *w.tx)
-                    .await?
-                    .try_get("n")?;
+                // Stored complaints are updated in place (regulator labels kept), new ones
+                // inserted with a plain INSERT: no per-row speculative insertion, and the
+                // counts come from the statements, not from counting the table. Ids are unique
+                // within a file (the parser refuses repeats), so no ordering is needed.
+                let set_list = upsert_tail(&now)
+                    .replace(" ON CONFLICT (ext_id) DO UPDATE SET ", "")
+                    .replace("excluded.", "s.");
                 sqlx::query(&format!(
-                    "INSERT INTO complaints ({INSERT_COLS}, updated_at) SELECT {INSERT_COLS}, '{now}' FROM complaints_staging WHERE import_key = $1 ORDER BY seq{}",
-                    upsert_tail(&now)
+                    "UPDATE complaints SET {set_list} FROM complaints_staging s WHERE s.import_key = $1 AND complaints.ext_id = s.ext_id"
                 ))
                 .bind(&import_key)
                 .execute(&mut *w.tx)
                 .await?;
+                report.inserted = sqlx::query(&format!(
+                    "INSERT INTO complaints ({INSERT_COLS}, updated_at) SELECT {INSERT_COLS}, '{now}' FROM complaints_staging s \
+                     WHERE s.import_key = $1 AND NOT EXISTS (SELECT 1 FROM complaints c WHERE c.ext_id = s.ext_id)"
+                ))
+                .bind(&import_key)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
                 sqlx::query("DELETE FROM complaints_staging WHERE import_key = $1")
                     .bind(&import_key)
                     .execute(&mut *w.tx)
                     .await?;
-                let after: i64 = sqlx::query("SELECT COUNT(*) AS n FROM complaints")
-                    .fetch_one(&mut *w.tx)
-                    .await?
-                    .try_get("n")?;
-                report.inserted = (after - before).max(0) as u64;
                 let updated = report.rows.saturating_sub(report.inserted);
                 sqlx::query("INSERT INTO complaint_imports (file_hash, file_name, rows_read, inserted, updated, classified, linked, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                     .bind(&report.file_hash)
