@@ -20,6 +20,10 @@ URL=$(grep -m1 '^  valid ' "$WORK/seed.log" | awk '{print $2}')
 YP_PID=$!
 mkdir -p "$WORK/www"
 curl -s -H 'accept: application/json' "$URL" > "$WORK/www/scan.json"
+# nginx workers run as an unprivileged user: the static file must be readable by it (a 403
+# answered from memory would flatter nginx).
+chmod 755 "$WORK" "$WORK/www"
+chmod 644 "$WORK/www/scan.json"
 cat > "$WORK/nginx.conf" <<NGX
 worker_processes 2; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
 events { worker_connections 4096; }
@@ -32,6 +36,10 @@ echo "== yuepin scan (JSON): $URL"
 wrk -t2 -c"$CONN" -d"$DUR" --latency -H 'accept: application/json' "$URL" | tee "$WORK/yp.txt"
 echo "== nginx static file (same JSON body)"
 wrk -t2 -c"$CONN" -d"$DUR" --latency "http://127.0.0.1:18081/scan.json" | tee "$WORK/ng.txt"
+if grep -q 'Non-2xx' "$WORK/yp.txt" "$WORK/ng.txt"; then
+  echo "error: a run answered with errors (see the Non-2xx line above); the figures are void" >&2
+  exit 1
+fi
 YP=$(awk '/Requests\/sec/ {print $2}' "$WORK/yp.txt")
 NG=$(awk '/Requests\/sec/ {print $2}' "$WORK/ng.txt")
 echo "yuepin ${YP} req/s · nginx ${NG} req/s · ratio $(awk -v a="$YP" -v b="$NG" 'BEGIN{printf "%.2f", a/b}')"

@@ -560,8 +560,9 @@ impl EnterpriseImport {
 }
 
 /// The native SQLite import: one `BEGIN IMMEDIATE` transaction on its own connection, a
-/// prepared statement per table stepped once per row (a USCC lookup decides insert or update,
-/// which is also how new and updated rows are counted), the audit entry, then COMMIT. Returns
+/// prepared statement per table stepped once per row (`INSERT OR IGNORE` on the USCC decides
+/// new or stored, which is also how rows are counted; new rows' designations and financials are
+/// plain INSERTs), the audit entry, then COMMIT. Returns
 /// `None` (rolled back) when the importer drops the channel without a `Commit`.
 fn native_enterprise_writer(
     path: &std::path::Path,
@@ -582,7 +583,7 @@ fn native_enterprise_writer(
             .map_err(native)?;
         let mut insert = txn
             .prepare(
-                "INSERT INTO enterprises (uscc, name, region, city, division, registered_capital_fen, employees, founded_on, listing, updated_at) \
+                "INSERT OR IGNORE INTO enterprises (uscc, name, region, city, division, registered_capital_fen, employees, founded_on, listing, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(native)?;
@@ -598,17 +599,21 @@ fn native_enterprise_writer(
         let mut grams_insert = txn
             .prepare("INSERT INTO enterprise_fts (rowid, grams) VALUES (?1, ?2)")
             .map_err(native)?;
-        let mut designation = txn
-            .prepare(
-                "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on, city) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on, city = excluded.city",
-            )
+        // A new enterprise has no designations or financials yet: plain INSERTs, which need no
+        // statement journal. Stored ones go through the upserts.
+        const DESIGNATION: &str = "INSERT INTO designations (enterprise_id, kind, awarded_on, expires_on, city) VALUES (?1, ?2, ?3, ?4, ?5)";
+        const FINANCIALS: &str = "INSERT INTO financials (enterprise_id, year, revenue_china_fen, revenue_world_fen) VALUES (?1, ?2, ?3, ?4)";
+        let mut designation_new = txn.prepare(DESIGNATION).map_err(native)?;
+        let mut designation_upsert = txn
+            .prepare(&format!(
+                "{DESIGNATION} ON CONFLICT (enterprise_id, kind, awarded_on) DO UPDATE SET expires_on = excluded.expires_on, city = excluded.city"
+            ))
             .map_err(native)?;
-        let mut financials = txn
-            .prepare(
-                "INSERT INTO financials (enterprise_id, year, revenue_china_fen, revenue_world_fen) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (enterprise_id, year) DO UPDATE SET revenue_china_fen = excluded.revenue_china_fen, revenue_world_fen = excluded.revenue_world_fen",
-            )
+        let mut financials_new = txn.prepare(FINANCIALS).map_err(native)?;
+        let mut financials_upsert = txn
+            .prepare(&format!(
+                "{FINANCIALS} ON CONFLICT (enterprise_id, year) DO UPDATE SET revenue_china_fen = excluded.revenue_china_fen, revenue_world_fen = excluded.revenue_world_fen"
+            ))
             .map_err(native)?;
         loop {
             let rows = match rx.recv() {
@@ -629,26 +634,27 @@ fn native_enterprise_writer(
                     e.listing.as_str(),
                     now.as_str(),
                 ];
-                let existing: Option<i64> = match find.query_row([e.uscc.as_str()], |r| r.get(0)) {
-                    Ok(id) => Some(id),
-                    Err(rusqlite::Error::QueryReturnedNoRows) => None,
-                    Err(other) => return Err(native(other)),
-                };
                 summary.rows += 1;
-                let id = match existing {
-                    Some(id) => {
-                        let mut with_id: Vec<&dyn rusqlite::ToSql> = fields.to_vec();
-                        with_id.push(&id);
-                        update.execute(with_id.as_slice()).map_err(native)?;
-                        grams_delete.execute([id]).map_err(native)?;
-                        summary.updated += 1;
-                        id
-                    }
-                    None => {
-                        insert.execute(fields).map_err(native)?;
-                        summary.inserted += 1;
-                        txn.last_insert_rowid()
-                    }
+                // INSERT OR IGNORE changes nothing when the USCC is already stored.
+                let is_new = insert.execute(fields).map_err(native)? == 1;
+                let id = if is_new {
+                    summary.inserted += 1;
+                    txn.last_insert_rowid()
+                } else {
+                    let id: i64 = find
+                        .query_row([e.uscc.as_str()], |r| r.get(0))
+                        .map_err(native)?;
+                    let mut with_id: Vec<&dyn rusqlite::ToSql> = fields.to_vec();
+                    with_id.push(&id);
+                    update.execute(with_id.as_slice()).map_err(native)?;
+                    grams_delete.execute([id]).map_err(native)?;
+                    summary.updated += 1;
+                    id
+                };
+                let (designation, financials) = if is_new {
+                    (&mut designation_new, &mut financials_new)
+                } else {
+                    (&mut designation_upsert, &mut financials_upsert)
                 };
                 grams_insert
                     .execute(rusqlite::params![id, name_grams(&e.name)])
