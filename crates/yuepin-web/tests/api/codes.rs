@@ -197,9 +197,13 @@ async fn apply_approve_issue_and_scan_in_every_representation() {
     // Malformed → 400; tampered signature → its own verdict; unknown code → 404.
     let bad = scan_json(&app, "http://x/01/06901234567892/21/abc?s=!!").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let mut tampered = uris[2].clone();
-    let last = tampered.pop().unwrap();
-    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // Change a character inside the signature bytes (the last 64 bytes of the COSE_Sign1), not
+    // the final one: the final character's low bits must be zero in strict base64url, so
+    // changing it can make the code malformed instead of wrongly signed.
+    let mut chars: Vec<char> = uris[2].chars().collect();
+    let at = chars.len() - 5;
+    chars[at] = if chars[at] == 'A' { 'B' } else { 'A' };
+    let tampered: String = chars.into_iter().collect();
     let t = scan_json(&app, &tampered).await;
     assert_eq!(t.json()["verdict"], "signature_invalid", "{}", t.text());
     let serial = uris[3]
