@@ -243,41 +243,31 @@ impl Cube {
     /// per thread and summed; only non-empty cells are returned. Wider keys fall back to hash
     /// maps.
     pub fn counts(&self, grain: TimeGrain, dims: &[Dim]) -> Vec<(CellKey, u64)> {
-        // Precompute the period of every day once, and number the distinct periods.
+        // The period of every day, and (periods only grow with the day) their numbering.
         let periods: Vec<NaiveDate> = (0..self.days)
             .map(|d| self.period_of(grain, d as u16))
             .collect();
-        let mut period_starts: Vec<NaiveDate> = periods.clone();
-        period_starts.dedup();
-        let period_index: Vec<u32> = {
-            let mut idx = Vec::with_capacity(periods.len());
-            let mut current = 0u32;
-            for (d, p) in periods.iter().enumerate() {
-                if d > 0 && *p != periods[d - 1] {
-                    current += 1;
-                }
-                idx.push(current);
-            }
-            idx
-        };
-        const DENSE_CELLS: usize = 1 << 22;
-        let small: Vec<(Dim, &[u8])> = dims
+        let mut period_starts: Vec<NaiveDate> = Vec::new();
+        let period_index: Vec<u32> = periods
             .iter()
-            .filter_map(|d| self.small_column(*d).map(|c| (*d, c)))
+            .map(|p| {
+                if period_starts.last() != Some(p) {
+                    period_starts.push(*p);
+                }
+                (period_starts.len() - 1) as u32
+            })
             .collect();
-        if small.len() == dims.len() {
-            let codings: Vec<(Dim, &[u8], [u16; 256], Vec<u8>)> = small
-                .into_iter()
-                .map(|(d, col)| {
-                    let (index, values) = value_coding(col);
-                    (d, col, index, values)
-                })
-                .collect();
-            let cells = codings.iter().fold(period_starts.len().max(1), |n, c| {
-                n.saturating_mul(c.3.len().max(1))
+        const DENSE_CELLS: usize = 1 << 22;
+        let columns: Option<Vec<CodedColumn>> = dims
+            .iter()
+            .map(|d| self.small_column(*d).map(|col| CodedColumn::new(*d, col)))
+            .collect();
+        if let Some(columns) = columns {
+            let cells = columns.iter().fold(period_starts.len().max(1), |n, c| {
+                n.saturating_mul(c.values.len().max(1))
             });
             if cells <= DENSE_CELLS {
-                return self.dense_counts(&period_index, &period_starts, &codings, cells);
+                return self.dense_counts(&period_index, &period_starts, &columns, cells);
             }
         }
         self.hashed_counts(&periods, dims)
@@ -298,7 +288,7 @@ impl Cube {
         &self,
         period_index: &[u32],
         period_starts: &[NaiveDate],
-        codings: &[(Dim, &[u8], [u16; 256], Vec<u8>)],
+        columns: &[CodedColumn],
         cells: usize,
     ) -> Vec<(CellKey, u64)> {
         let chunk = 1 << 16;
@@ -310,8 +300,8 @@ impl Cube {
                 |mut acc, c| {
                     for i in c * chunk..((c + 1) * chunk).min(n) {
                         let mut cell = period_index[self.day[i] as usize] as usize;
-                        for (_, col, index, values) in codings {
-                            cell = cell * values.len() + usize::from(index[usize::from(col[i])]);
+                        for col in columns {
+                            cell = cell * col.values.len() + col.position(i);
                         }
                         acc[cell] += 1;
                     }
@@ -339,10 +329,10 @@ impl Cube {
                 problem: None,
                 enterprise: None,
             };
-            for (dim, _, _, values) in codings.iter().rev() {
-                let v = Some(values[rest % values.len()]);
-                rest /= values.len();
-                match dim {
+            for col in columns.iter().rev() {
+                let v = Some(col.values[rest % col.values.len()]);
+                rest /= col.values.len();
+                match col.dim {
                     Dim::City => key.city = v,
                     Dim::Division => key.division = v,
                     Dim::Category => key.category = v,
@@ -542,21 +532,41 @@ pub fn problem_from_index(i: u8) -> Option<ProblemType> {
     ProblemType::ALL.get(i as usize).copied()
 }
 
-/// The distinct values a `u8` column takes, ascending, and each value's position among them.
-fn value_coding(col: &[u8]) -> ([u16; 256], Vec<u8>) {
-    let mut seen = [false; 256];
-    for &v in col {
-        seen[usize::from(v)] = true;
-    }
-    let mut index = [0u16; 256];
-    let mut values = Vec::new();
-    for (v, present) in seen.iter().enumerate() {
-        if *present {
-            index[v] = values.len() as u16;
-            values.push(v as u8);
+/// A `u8` dimension column with the distinct values it takes (ascending) and each value's
+/// position among them: the dense counter's axis for that dimension.
+struct CodedColumn<'a> {
+    dim: Dim,
+    col: &'a [u8],
+    position_of: [u16; 256],
+    values: Vec<u8>,
+}
+
+impl<'a> CodedColumn<'a> {
+    fn new(dim: Dim, col: &'a [u8]) -> Self {
+        let mut seen = [false; 256];
+        for &v in col {
+            seen[usize::from(v)] = true;
+        }
+        let mut position_of = [0u16; 256];
+        let mut values = Vec::new();
+        for (v, present) in seen.iter().enumerate() {
+            if *present {
+                position_of[v] = values.len() as u16;
+                values.push(v as u8);
+            }
+        }
+        Self {
+            dim,
+            col,
+            position_of,
+            values,
         }
     }
-    (index, values)
+
+    /// Row `i`'s position on this axis.
+    fn position(&self, i: usize) -> usize {
+        usize::from(self.position_of[usize::from(self.col[i])])
+    }
 }
 
 #[cfg(test)]

@@ -890,15 +890,11 @@ impl Store {
                             .map(|_| ())
                             .map_err(StoreError::from),
                         Sink::Native { tx, .. } => {
-                            let tx = tx.clone();
-                            // A full channel blocks: send from a blocking thread.
-                            match tokio::task::spawn_blocking(move || {
-                                tx.send(NativeMsg::Rows(rows))
-                            })
-                            .await
+                            if crate::native_sqlite::send_to_writer(tx, NativeMsg::Rows(rows)).await
                             {
-                                Ok(Ok(())) => Ok(()),
-                                _ => Err(StoreError::Native("the SQLite writer stopped".into())),
+                                Ok(())
+                            } else {
+                                Err(StoreError::Native("the SQLite writer stopped".into()))
                             }
                         }
                     };

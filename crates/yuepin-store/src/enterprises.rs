@@ -503,11 +503,10 @@ impl EnterpriseImport {
                 Ok(())
             }
             ImportSink::Native { tx, .. } => {
-                let tx = tx.clone();
-                // A full channel blocks: send from a blocking thread.
-                match tokio::task::spawn_blocking(move || tx.send(NativeImport::Rows(rows))).await {
-                    Ok(Ok(())) => Ok(()),
-                    _ => Err(self.writer_error().await),
+                if crate::native_sqlite::send_to_writer(tx, NativeImport::Rows(rows)).await {
+                    Ok(())
+                } else {
+                    Err(self.writer_error().await)
                 }
             }
         }

@@ -73,6 +73,19 @@ pub(crate) async fn with_connection<T: Send + 'static>(
     .map_err(|e| StoreError::Native(format!("blocking task failed: {e}")))?
 }
 
+/// Hands `msg` to a native writer thread from async code. The channel is bounded, so a send can
+/// block: it runs on a blocking thread. `false` when the writer has stopped.
+pub(crate) async fn send_to_writer<T: Send + 'static>(
+    tx: &std::sync::mpsc::SyncSender<T>,
+    msg: T,
+) -> bool {
+    let tx = tx.clone();
+    matches!(
+        tokio::task::spawn_blocking(move || tx.send(msg)).await,
+        Ok(Ok(()))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::file_of;

@@ -414,7 +414,7 @@ fn load_facts_native(
     let day = as_of.to_string();
     let (bound, limit) = scope_binds(&scope);
     let mut stmt = conn
-        .prepare_cached(&facts_sql(true, &scope, |i| format!("?{i}")))
+        .prepare(&facts_sql(true, &scope, |i| format!("?{i}")))
         .map_err(native)?;
     let mut out: Vec<EnterpriseFacts> = Vec::with_capacity(limit.clamp(0, 100_000) as usize);
     let mut rows = stmt
@@ -452,7 +452,7 @@ fn load_facts_native(
     let pos: HashMap<i64, usize> = out.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     let since = window_start(as_of).to_string();
     let mut stmt = conn
-        .prepare_cached(&events_sql(|i| format!("?{i}")))
+        .prepare(&events_sql(|i| format!("?{i}")))
         .map_err(native)?;
     let mut rows = stmt.query(rusqlite::params![lo, hi, day]).map_err(native)?;
     while let Some(ev) = rows.next().map_err(native)? {

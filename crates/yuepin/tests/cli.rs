@@ -55,6 +55,12 @@ impl Cli {
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+    /// Writes `contents` to a file in the test's directory and returns its path as text.
+    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_string_lossy().into_owned()
+    }
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_yuepin"));
         cmd.args(args)
@@ -153,18 +159,16 @@ fn migrate_is_idempotent_and_first_regulator_is_created() {
 #[test]
 fn import_is_all_or_nothing_and_idempotent() {
     let cli = Cli::new();
-    let good = cli.path("good.csv");
-    std::fs::write(
-        &good,
+    let good = cli.file(
+        "good.csv",
         enterprise_csv(&[
             (code(1), "东莞市青禾模具制造有限公司"),
             (code(2), "东莞市澜汐电子有限公司"),
         ]),
-    )
-    .unwrap();
-    let out = cli.ok(&["import", "enterprises", good.to_str().unwrap()]);
+    );
+    let out = cli.ok(&["import", "enterprises", &good]);
     assert!(out.contains("2 rows (2 new, 0 updated)"), "{out}");
-    let out = cli.ok(&["import", "enterprises", good.to_str().unwrap()]);
+    let out = cli.ok(&["import", "enterprises", &good]);
     assert!(out.contains("2 rows (0 new, 2 updated)"), "{out}");
 
     // One bad row among good ones: nothing is written and every error is named.
@@ -292,34 +296,28 @@ fn demo_seeds_every_city_and_prints_accounts() {
 #[test]
 fn reimport_replaces_search_grams_and_repeated_codes_are_refused() {
     let cli = Cli::new();
-    let first = cli.path("first.csv");
-    std::fs::write(
-        &first,
+    let first = cli.file(
+        "first.csv",
         enterprise_csv(&[(code(11), "东莞市青禾模具制造有限公司")]),
-    )
-    .unwrap();
-    cli.ok(&["import", "enterprises", first.to_str().unwrap()]);
-    let second = cli.path("second.csv");
-    std::fs::write(
-        &second,
+    );
+    cli.ok(&["import", "enterprises", &first]);
+    let second = cli.file(
+        "second.csv",
         enterprise_csv(&[
             (code(11), "东莞市澜汐电子有限公司"),
             (code(12), "东莞市北斗精密仪器股份有限公司"),
         ]),
-    )
-    .unwrap();
-    let out = cli.ok(&["import", "enterprises", second.to_str().unwrap()]);
+    );
+    let out = cli.ok(&["import", "enterprises", &second]);
     assert!(out.contains("2 rows (1 new, 1 updated)"), "{out}");
-    let repeated = cli.path("repeated.csv");
-    std::fs::write(
-        &repeated,
+    let repeated = cli.file(
+        "repeated.csv",
         enterprise_csv(&[
             (code(13), "东莞市启明光电有限公司"),
             (code(13), "东莞市启明光电股份有限公司"),
         ]),
-    )
-    .unwrap();
-    let err = cli.fails(&["import", "enterprises", repeated.to_str().unwrap()]);
+    );
+    let err = cli.fails(&["import", "enterprises", &repeated]);
     assert!(err.contains("第3行") && err.contains("重复"), "{err}");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
