@@ -2,7 +2,22 @@
 //! 20231012 and 2023年10月12日.
 
 use crate::error::DomainError;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+
+/// China keeps one offset all year (UTC+8, no daylight saving), so no tz database is needed.
+const CHINA_OFFSET_HOURS: i64 = 8;
+
+/// Wall-clock time in China, to the second: what "now" means for bookings, deadlines and pages.
+/// The one place the platform reads the clock for a date; the server decides dates, never the client.
+pub fn china_now() -> NaiveDateTime {
+    let t = (chrono::Utc::now() + chrono::Duration::hours(CHINA_OFFSET_HOURS)).naive_utc();
+    t.with_nanosecond(0).unwrap_or(t)
+}
+
+/// Today's date in China: what "as of today" means everywhere.
+pub fn china_today() -> NaiveDate {
+    china_now().date()
+}
 
 pub fn parse_date(field: &'static str, input: &str) -> Result<NaiveDate, DomainError> {
     let s = input.trim();

@@ -2,12 +2,14 @@
 //! (credit codes, GTINs, regions, industries, yuan amounts, enterprises, products, quality events)
 //! and the reference tables compiled into the binary. No I/O happens here.
 
+pub mod caller;
 pub mod date;
 pub mod enterprise;
 pub mod error;
 pub mod gtin;
 pub mod industry;
 pub mod money;
+pub mod percent;
 pub mod product;
 pub mod quality;
 pub mod reference;
@@ -16,7 +18,8 @@ pub mod role;
 pub mod standard;
 pub mod uscc;
 
-pub use date::parse_date;
+pub use caller::{Caller, CallerKind, Denied};
+pub use date::{china_now, china_today, parse_date};
 pub use enterprise::{Designation, DesignationKind, Enterprise, Financials, Listing};
 pub use error::DomainError;
 pub use gtin::Gtin;

@@ -174,7 +174,7 @@ pub(crate) async fn append(
 }
 
 /// [`append`] on a native SQLite transaction (the bulk paths in `native_sqlite`).
-pub(crate) fn append_native(
+pub fn append_native(
     conn: &rusqlite::Connection,
     actor: &Actor,
     changes: &[Change],

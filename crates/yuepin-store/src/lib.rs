@@ -8,11 +8,11 @@
 pub mod audit;
 pub mod codes;
 pub mod complaints;
-mod dialect;
+pub mod dialect;
 pub mod enterprises;
 pub mod labs;
 pub mod migrate;
-mod native_sqlite;
+pub mod native_sqlite;
 pub mod policy;
 pub mod search;
 pub mod users;
@@ -66,6 +66,12 @@ impl std::fmt::Debug for Store {
 /// Who is writing, recorded in the audit log ("user:3:alice", "cli:import", "system").
 #[derive(Debug, Clone)]
 pub struct Actor(pub String);
+
+impl From<&yuepin_domain::Caller> for Actor {
+    fn from(c: &yuepin_domain::Caller) -> Self {
+        Actor(c.actor.clone())
+    }
+}
 
 impl Actor {
     pub fn system() -> Self {
@@ -182,6 +188,12 @@ impl Store {
         &self.url
     }
 
+    /// The SQLite database file, for the native bulk paths (`native_sqlite`); `None` on
+    /// PostgreSQL and for in-memory databases.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_file.as_deref()
+    }
+
     /// Starts a writing transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`)
     /// so that a read-then-write transaction never fails to upgrade under concurrency.
     pub async fn begin_write(&self, actor: Actor) -> Result<WriteTx> {
@@ -226,10 +238,10 @@ impl Store {
 }
 
 /// Wraps a value read back from the database that no longer parses.
-pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-pub(crate) fn get_opt_text(row: &AnyRow, col: &str) -> Result<Option<String>> {
+pub fn get_opt_text(row: &AnyRow, col: &str) -> Result<Option<String>> {
     Ok(row.try_get::<Option<String>, _>(col)?)
 }

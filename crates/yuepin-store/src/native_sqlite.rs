@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// The database file behind a `sqlite:` URL, or `None` for in-memory databases (which only
 /// the pool's own connections can see).
-pub(crate) fn file_of(url: &str) -> Option<PathBuf> {
+pub fn file_of(url: &str) -> Option<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -22,7 +22,7 @@ pub(crate) fn file_of(url: &str) -> Option<PathBuf> {
 }
 
 /// Opens a connection with the same pragmas as the pool's connections.
-pub(crate) fn open(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> {
+pub fn open(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path).map_err(native)?;
     for stmt in setup {
         // Pragmas that report their new value (journal_mode) return a row: read and drop it.
@@ -43,7 +43,7 @@ pub(crate) fn open(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> 
 /// the import), and statement journals in memory. Each single-row upsert opens a statement journal; once
 /// one outgrows 64 KiB SQLite moves it to a temporary file for the rest of the transaction,
 /// after which every row costs a few `pwrite`s (measured: 2.7 per row, 25× slower).
-pub(crate) fn open_for_bulk(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> {
+pub fn open_for_bulk(path: &Path, setup: &[&str]) -> Result<rusqlite::Connection> {
     let conn = open(path, setup)?;
     conn.pragma_update(None, "cache_size", -524_288)
         .map_err(native)?;
@@ -55,12 +55,12 @@ pub(crate) fn open_for_bulk(path: &Path, setup: &[&str]) -> Result<rusqlite::Con
 }
 
 /// Maps a rusqlite error into the store's error type.
-pub(crate) fn native(e: rusqlite::Error) -> StoreError {
+pub fn native(e: rusqlite::Error) -> StoreError {
     StoreError::Native(e.to_string())
 }
 
 /// Runs `work` on a blocking thread with its own connection to the store's file.
-pub(crate) async fn with_connection<T: Send + 'static>(
+pub async fn with_connection<T: Send + 'static>(
     path: PathBuf,
     setup: &'static [&'static str],
     work: impl FnOnce(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
@@ -75,7 +75,7 @@ pub(crate) async fn with_connection<T: Send + 'static>(
 
 /// Hands `msg` to a native writer thread from async code. The channel is bounded, so a send can
 /// block: it runs on a blocking thread. `false` when the writer has stopped.
-pub(crate) async fn send_to_writer<T: Send + 'static>(
+pub async fn send_to_writer<T: Send + 'static>(
     tx: &std::sync::mpsc::SyncSender<T>,
     msg: T,
 ) -> bool {

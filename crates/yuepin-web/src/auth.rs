@@ -128,6 +128,16 @@ impl Auth {
         self.require_read_enterprise(enterprise_id)
     }
 
+    /// The caller as services see it: they check role and tenant themselves.
+    pub fn caller(&self) -> yuepin_domain::Caller {
+        match &self.user {
+            Some(u) => {
+                yuepin_domain::Caller::user(u.id, &u.username, u.role, u.enterprise_id, None)
+            }
+            None => yuepin_domain::Caller::public(),
+        }
+    }
+
     /// The actor string written to the audit log.
     pub fn actor(&self) -> yuepin_store::Actor {
         match &self.user {

@@ -93,6 +93,26 @@ impl From<StoreError> for WebError {
     }
 }
 
+impl From<yuepin_domain::Denied> for WebError {
+    fn from(e: yuepin_domain::Denied) -> Self {
+        use yuepin_domain::Denied;
+        match e {
+            Denied::SignInRequired => WebError::Unauthenticated,
+            Denied::Role { needs } => WebError::Forbidden(format!(
+                "该操作需要角色 {} (requires role {})",
+                needs.iter().map(|r| r.name_zh()).collect::<Vec<_>>().join("/"),
+                needs.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("/"),
+            )),
+            Denied::OtherEnterprise => {
+                WebError::Forbidden("无权访问该企业的数据 (not your enterprise)".into())
+            }
+            Denied::OtherOrganisation => {
+                WebError::Forbidden("无权访问其他机构的数据 (not your organisation)".into())
+            }
+        }
+    }
+}
+
 impl From<yuepin_domain::DomainError> for WebError {
     fn from(e: yuepin_domain::DomainError) -> Self {
         WebError::field(e.field, e.reason)

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod input;
+pub mod page;
 pub mod routes;
 
 use axum::Router;
@@ -92,6 +93,4 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::R
 }
 
 /// Today's date in China (UTC+8), which is what "as of today" means on every page.
-pub fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
+pub use yuepin_domain::china_today as today;

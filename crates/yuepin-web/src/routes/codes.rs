@@ -7,7 +7,7 @@
 //! through this server); scan counts are aggregated in memory and flushed in one audited
 //! transaction every few seconds.
 
-use super::pages::{page_error, render, Chrome};
+use crate::page::{page_error, render, Chrome};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
@@ -1453,7 +1453,7 @@ struct ApplyForm {
 }
 
 fn back(msg: &str) -> Response {
-    Redirect::to(&format!("/codes?msg={}", super::pages::urlencode(msg))).into_response()
+    Redirect::to(&format!("/codes?msg={}", crate::page::urlencode(msg))).into_response()
 }
 
 async fn page_apply(

@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(policy::router())
         .merge(complaints::router())
         .merge(labs::router())
-        .fallback(pages::not_found)
+        .fallback(crate::page::not_found)
 }
 
 async fn healthz(

@@ -7,7 +7,7 @@
 //! Pages under `/policy/…`, the API under `/api/v1/policy/…`; the CLI reuses
 //! [`run_match`], [`what_if_enterprises`] and [`what_if_rows`].
 
-use super::pages::{page_error, render, Chrome};
+use crate::page::{page_error, render, Chrome};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;

@@ -31,31 +31,12 @@ impl Resp {
     }
 }
 
-/// A valid credit code built from a small number, for test enterprises.
-pub fn uscc(n: u32) -> String {
-    yuepin_domain::Uscc::assemble("91", "440300", &format!("{n:08}"))
-        .unwrap()
-        .to_string()
-}
-
-pub fn enterprise_json(code: &str, name: &str) -> Value {
-    serde_json::json!({
-        "uscc": code, "name": name, "region": "深圳", "division": "39",
-        "registered_capital": "5000万", "employees": 320, "founded_on": "2012-05-18",
-        "listing": "unlisted",
-        "designations": [{"kind": "little_giant", "awarded_on": "2022-07-01", "expires_on": "2025-06-30"},
-                         {"kind": "high_tech", "awarded_on": "2024-12-01"}],
-        "financials": [{"year": 2025, "revenue_china": "20亿元", "revenue_world": "25.5亿"}]
-    })
-}
+pub use yuepin_test_support::{enterprise_json, uscc};
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let url = match std::env::var("YUEPIN_TEST_DATABASE_URL") {
-            Ok(server) if !server.is_empty() => fresh_postgres(&server).await,
-            _ => format!("sqlite://{}", dir.path().join("test.db").display()),
-        };
+        let url = yuepin_test_support::fresh_database_url(dir.path()).await;
         let store = Store::connect(&url).await.expect("connect test database");
         let router = yuepin_web::router(
             store.clone(),
@@ -166,26 +147,4 @@ impl TestApp {
         assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.text());
         resp.json()
     }
-}
-
-/// Creates a new, empty database on the server and returns its URL.
-async fn fresh_postgres(server: &str) -> String {
-    use sqlx::Connection;
-    let name = format!(
-        "yp_t_{}",
-        yuepin_web::auth::random_token(8)
-            .to_lowercase()
-            .replace(['-', '_'], "x")
-    );
-    let mut conn = sqlx::PgConnection::connect(server)
-        .await
-        .expect("connect to PostgreSQL");
-    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create test database");
-    let base = match server.rfind('/') {
-        Some(i) if i > "postgres://".len() => &server[..i],
-        _ => server,
-    };
-    format!("{base}/{name}")
 }

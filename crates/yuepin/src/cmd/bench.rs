@@ -230,5 +230,5 @@ fn names_uscc(i: usize) -> String {
 }
 
 fn pct(s: &str) -> String {
-    yuepin_web::routes::pages::urlencode(s)
+    yuepin_domain::percent::urlencode(s)
 }

@@ -11,7 +11,7 @@ use super::{
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
-use crate::routes::pages::{page_error, render, urlencode, Chrome};
+use crate::page::{page_error, render, urlencode, Chrome};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
