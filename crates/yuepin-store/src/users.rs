@@ -69,7 +69,7 @@ impl Store {
             .await?;
         if exists.is_some() {
             return Err(StoreError::Conflict(format!(
-                "用户名已存在 (username {username} is taken)"
+                "username {username} is taken"
             )));
         }
         let id: i64 = sqlx::query(

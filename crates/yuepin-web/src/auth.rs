@@ -6,17 +6,11 @@
 use crate::error::{WebError, WebResult};
 use crate::i18n::{Lang, Tr};
 use crate::AppState;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::Method;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use base64::Engine;
 use chrono::{Duration, Utc};
-use rand::RngCore;
 use yuepin_domain::Role;
 use yuepin_store::UserRecord;
 
@@ -29,39 +23,22 @@ pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 
-pub fn hash_password(password: &str) -> Result<String, WebError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| WebError::Internal(format!("hashing: {e}")))
-}
+pub use yuepin_store::passwords::{random_token, verify_password};
 
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+pub fn hash_password(password: &str) -> Result<String, WebError> {
+    yuepin_store::passwords::hash_password(password)
+        .map_err(|e| WebError::Internal(format!("hashing: {e}")))
 }
 
 /// Checks the password policy for new accounts.
 pub fn check_password_strength(password: &str) -> WebResult<()> {
-    if password.chars().count() < 10 {
+    if !yuepin_store::passwords::password_strong_enough(password) {
         return Err(WebError::field(
             "password",
             "密码至少10个字符 (at least 10 characters)",
         ));
     }
     Ok(())
-}
-
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
 fn ts(dt: chrono::DateTime<Utc>) -> String {

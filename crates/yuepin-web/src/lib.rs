@@ -2,11 +2,14 @@
 //! zh-CN first with an English switch), the JSON API under `/api/v1` with its OpenAPI document,
 //! and `/healthz`. Every handler checks the caller's role and tenant through [`auth::Auth`].
 
+pub mod accounts;
 pub mod auth;
+pub mod enterprises;
 pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod page;
+pub mod portal;
 pub mod routes;
 
 use axum::Router;
@@ -48,6 +51,7 @@ pub struct AppState {
 /// Each capability module's long-lived state (see `routes::<module>::ModuleState`).
 #[derive(Debug)]
 pub struct Modules {
+    pub enterprises: yuepin_enterprises_service::EnterprisesService,
     pub codes: routes::codes::ModuleState,
     pub policy: routes::policy::ModuleState,
     pub complaints: routes::complaints::ModuleState,
@@ -57,6 +61,7 @@ pub struct Modules {
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let modules = Modules {
+            enterprises: yuepin_enterprises_service::EnterprisesService::new(store.clone()),
             codes: routes::codes::ModuleState::new(&config),
             policy: routes::policy::ModuleState::new(&config),
             complaints: routes::complaints::ModuleState::new(&config),

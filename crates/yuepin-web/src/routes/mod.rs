@@ -1,10 +1,8 @@
-//! All routes. Each capability module contributes its own `router()`; this file merges them.
+//! All routes. Each capability contributes its own `router()`; this file merges them.
 
-pub mod api;
 pub mod codes;
 pub mod complaints;
 pub mod labs;
-pub mod pages;
 pub mod policy;
 
 use crate::AppState;
@@ -14,8 +12,9 @@ use axum::Router;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
-        .merge(pages::router())
-        .merge(api::router())
+        .merge(crate::portal::router())
+        .merge(crate::accounts::router())
+        .merge(crate::enterprises::router())
         .merge(codes::router())
         .merge(policy::router())
         .merge(complaints::router())

@@ -6,7 +6,7 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use serde_json::Value;
 use tower::ServiceExt;
-use yuepin_store::{Actor, Store};
+use yuepin_store::Store;
 use yuepin_web::WebConfig;
 
 pub struct TestApp {
@@ -108,18 +108,19 @@ impl TestApp {
 
     /// Creates an account directly in the store and returns an API token for it.
     pub async fn user_token(&self, username: &str, role: &str, enterprise: Option<&str>) -> String {
-        let state = yuepin_web::AppState::new(self.store.clone(), WebConfig::default());
-        yuepin_web::routes::api::create_account(
-            &state,
-            &Actor::system(),
-            username.into(),
-            String::new(),
-            format!("{username}-password-1"),
-            role,
-            enterprise.map(str::to_string),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("create {username}: {}", e.message()));
+        yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .create_account(
+                &yuepin_domain::Caller::system(),
+                yuepin_enterprises_service::NewAccount {
+                    username: username.into(),
+                    display_name: String::new(),
+                    password: format!("{username}-password-1"),
+                    role: role.into(),
+                    enterprise_uscc: enterprise.map(str::to_string),
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("create {username}: {e}"));
         let resp = self
             .post(
                 "/api/v1/auth/token",

@@ -79,18 +79,19 @@ pub async fn run_admin(cmd: AdminCommand) -> Result<()> {
             let settings = db.resolve()?;
             let store = settings.connect().await?;
             let password = read_password(password_stdin)?;
-            let state = yuepin_web::AppState::new(store, yuepin_web::WebConfig::default());
-            let id = yuepin_web::routes::api::create_account(
-                &state,
-                &Actor::cli("admin"),
-                username.clone(),
-                display_name,
-                password,
-                &role,
-                enterprise,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            let id = yuepin_enterprises_service::EnterprisesService::new(store)
+                .create_account(
+                    &yuepin_domain::Caller::cli("admin"),
+                    yuepin_enterprises_service::NewAccount {
+                        username: username.clone(),
+                        display_name,
+                        password,
+                        role: role.clone(),
+                        enterprise_uscc: enterprise,
+                    },
+                )
+                .await
+                .context("creating the account")?;
             println!("created {role} account {username:?} (id {id})");
             Ok(())
         }
@@ -100,7 +101,7 @@ pub async fn run_admin(cmd: AdminCommand) -> Result<()> {
                 .user_by_username(&username)
                 .await?
                 .with_context(|| format!("no account {username:?}"))?;
-            let token = format!("yp_{}", yuepin_web::auth::random_token(32));
+            let token = format!("yp_{}", yuepin_store::passwords::random_token(32));
             let mut w = store.begin_write(Actor::cli("admin")).await?;
             store
                 .create_api_token(&mut w, user.id, &token, &name)

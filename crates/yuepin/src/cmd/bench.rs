@@ -119,7 +119,8 @@ async fn bench_search(
         )
     });
     let store = Store::connect(&url).await?;
-    if store.enterprise_count().await? < n as i64 {
+    let registry = yuepin_enterprises_service::EnterprisesService::new(store.clone());
+    if registry.enterprise_count().await? < n as i64 {
         eprintln!("seeding {n} enterprises into {url} (once) …");
         let start = Instant::now();
         let mut stream = yuepin_demo::enterprises(11, n);
@@ -128,7 +129,7 @@ async fn bench_search(
             if batch.is_empty() {
                 break;
             }
-            store
+            registry
                 .import_enterprises(Actor::cli("bench"), &batch, "bench-seed", |_| {})
                 .await?;
         }
@@ -149,7 +150,7 @@ async fn bench_search(
             .await?;
         store.commit(w).await?;
     }
-    let token = format!("yp_{}", yuepin_web::auth::random_token(32));
+    let token = format!("yp_{}", yuepin_store::passwords::random_token(32));
     let user = store
         .user_by_username("bench")
         .await?
@@ -203,7 +204,7 @@ async fn bench_search(
     lat.sort_by(|a, b| a.total_cmp(b));
     println!(
         "bench search: {} enterprises, {} queries on {}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        store.enterprise_count().await?,
+        registry.enterprise_count().await?,
         queries,
         store.backend_name(),
         percentile(&lat, 0.5),

@@ -49,10 +49,11 @@ pub async fn seed(store: &Store, n: usize, seed: u64) -> Result<String> {
     let data = yuepin_demo::generate(seed, n);
     let actor = Actor::cli("demo");
     let tag = format!("demo-seed-{seed}-{n}");
-    store
+    let registry = yuepin_enterprises_service::EnterprisesService::new(store.clone());
+    registry
         .import_enterprises(actor.clone(), &data.enterprises, &tag, |_| {})
         .await?;
-    store
+    registry
         .import_products(actor.clone(), &data.products, &tag, |_| {})
         .await?
         .map_err(|m| anyhow::anyhow!("demo products reference unknown rows: {}", m.len()))?;
@@ -61,7 +62,7 @@ pub async fn seed(store: &Store, n: usize, seed: u64) -> Result<String> {
         .into_iter()
         .map(|r| (r.event, r.product_model))
         .collect();
-    store
+    registry
         .import_events(actor.clone(), &events, &tag, |_| {})
         .await?
         .map_err(|m| anyhow::anyhow!("demo events reference unknown rows: {}", m.len()))?;
@@ -79,20 +80,21 @@ pub async fn seed(store: &Store, n: usize, seed: u64) -> Result<String> {
         .max_by_key(|(code, count)| (*count, std::cmp::Reverse(*code)))
         .map(|(code, _)| code.to_string())
         .context("demo data has no events")?;
-    let state = yuepin_web::AppState::new(store.clone(), yuepin_web::WebConfig::default());
     for (user, password, role, name) in DEMO_ACCOUNTS {
         let enterprise = (role == "enterprise").then(|| showcase.clone());
-        yuepin_web::routes::api::create_account(
-            &state,
-            &actor,
-            user.into(),
-            name.into(),
-            password.into(),
-            role,
-            enterprise,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("creating demo account {user}: {}", e.message()))?;
+        registry
+            .create_account(
+                &yuepin_domain::Caller::cli("demo"),
+                yuepin_enterprises_service::NewAccount {
+                    username: user.into(),
+                    display_name: name.into(),
+                    password: password.into(),
+                    role: role.into(),
+                    enterprise_uscc: enterprise,
+                },
+            )
+            .await
+            .with_context(|| format!("creating demo account {user}"))?;
     }
     Ok(showcase)
 }
@@ -126,7 +128,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     }
     .resolve()?;
     let store = settings.connect().await?;
-    if store.enterprise_count().await? == 0 {
+    if yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .enterprise_count()
+        .await?
+        == 0 {
         println!(
             "Seeding {} synthetic enterprises (seed {}) into {} …",
             args.enterprises, args.seed, settings.database_url

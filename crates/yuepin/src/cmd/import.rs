@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use yuepin_import::{EventRecord, HeaderLanguage, ImportOptions, Rows, TextEncoding};
-use yuepin_store::enterprises::{ImportSummary, MissingReference, IMPORT_BATCH};
+use yuepin_enterprises_service::{EnterprisesService, ImportSummary, MissingReference, IMPORT_BATCH};
 use yuepin_store::{Actor, Store};
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -146,7 +146,9 @@ async fn import_enterprises_streaming(
         }
         errors
     });
-    let mut import = store.begin_enterprise_import(actor).await?;
+    let mut import = EnterprisesService::new(store.clone())
+        .begin_enterprise_import(actor)
+        .await?;
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
         if write_error.is_none() {
@@ -204,12 +206,13 @@ pub async fn import_into(
         b.set_message(what.to_string());
         b
     };
+    let registry = EnterprisesService::new(store.clone());
     match dataset {
         Dataset::Enterprises => import_enterprises_streaming(store, file, encoding, actor).await,
         Dataset::Products => {
             let (rows, sha) = parse_file::<yuepin_domain::Product>(file, encoding)?;
             let b = bar(rows.len(), "writing");
-            let s = store
+            let s = registry
                 .import_products(actor, &rows, &sha, |n| b.inc(n as u64))
                 .await?;
             b.finish_and_clear();
@@ -222,7 +225,7 @@ pub async fn import_into(
                 .map(|r| (r.event, r.product_model))
                 .collect();
             let b = bar(pairs.len(), "writing");
-            let s = store
+            let s = registry
                 .import_events(actor, &pairs, &sha, |n| b.inc(n as u64))
                 .await?;
             b.finish_and_clear();
@@ -257,10 +260,11 @@ pub async fn run_export(args: ExportArgs) -> Result<()> {
     let out = std::fs::File::create(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let out = std::io::BufWriter::new(out);
+    let registry = EnterprisesService::new(store.clone());
     let count = match args.dataset {
-        Dataset::Enterprises => write(out, &store.all_enterprises().await?, args.format, lang)?,
+        Dataset::Enterprises => write(out, &registry.all_enterprises().await?, args.format, lang)?,
         Dataset::Products => {
-            let rows: Vec<_> = store
+            let rows: Vec<_> = registry
                 .all_products()
                 .await?
                 .into_iter()
@@ -269,7 +273,7 @@ pub async fn run_export(args: ExportArgs) -> Result<()> {
             write(out, &rows, args.format, lang)?
         }
         Dataset::Events => {
-            let rows: Vec<EventRecord> = store
+            let rows: Vec<EventRecord> = registry
                 .all_events()
                 .await?
                 .into_iter()

@@ -1,0 +1,93 @@
+//! Creating accounts (administrators only): the username rule, the password policy, Argon2id
+//! hashing, and the binding of enterprise users to their enterprise. Used by the API, the
+//! `yuepin admin` command and demo seeding alike.
+
+use crate::error::{EnterprisesError, Invalid, Result};
+use crate::EnterprisesService;
+use yuepin_domain::{Caller, Role, Uscc};
+use yuepin_store::{passwords, Actor, StoreError, UserRecord};
+
+/// An account to create, as entered.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: String,
+    pub enterprise_uscc: Option<String>,
+}
+
+fn username_ok(u: &str) -> bool {
+    (3..=40).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
+impl EnterprisesService {
+    /// Validates and creates an account; returns its id.
+    pub async fn create_account(&self, caller: &Caller, a: NewAccount) -> Result<i64> {
+        caller.require_administrator()?;
+        let username = a.username.trim().to_string();
+        if !username_ok(&username) {
+            return Err(EnterprisesError::invalid("username", Invalid::Username));
+        }
+        if !passwords::password_strong_enough(&a.password) {
+            return Err(EnterprisesError::invalid(
+                "password",
+                Invalid::PasswordTooShort,
+            ));
+        }
+        let role: Role = a.role.parse()?;
+        let uscc = a
+            .enterprise_uscc
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let enterprise_id = match (role, uscc) {
+            (Role::Enterprise, Some(u)) => Some(
+                self.enterprise_by_uscc(Uscc::parse(u)?.as_str())
+                    .await
+                    .map_err(|_| {
+                        EnterprisesError::invalid("enterprise_uscc", Invalid::NoSuchEnterprise)
+                    })?
+                    .id,
+            ),
+            (Role::Enterprise, None) => {
+                return Err(EnterprisesError::invalid(
+                    "enterprise_uscc",
+                    Invalid::EnterpriseRequired,
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(EnterprisesError::invalid(
+                    "enterprise_uscc",
+                    Invalid::EnterpriseNotAllowed,
+                ))
+            }
+            (_, None) => None,
+        };
+        let hash = passwords::hash_password(&a.password)
+            .map_err(|e| StoreError::Native(format!("password hashing: {e}")))?;
+        let display = match a.display_name.trim() {
+            "" => username.clone(),
+            d => d.to_string(),
+        };
+        let mut w = self.store.begin_write(Actor::from(caller)).await?;
+        let id = match self
+            .store
+            .create_user(&mut w, &username, &display, &hash, role, enterprise_id)
+            .await
+        {
+            Err(StoreError::Conflict(_)) => return Err(EnterprisesError::UsernameTaken(username)),
+            other => other?,
+        };
+        self.store.commit(w).await?;
+        Ok(id)
+    }
+
+    /// Every account (administrators only).
+    pub async fn accounts(&self, caller: &Caller) -> Result<Vec<UserRecord>> {
+        caller.require_administrator()?;
+        Ok(self.store.users().await?)
+    }
+}

@@ -1,0 +1,71 @@
+//! What the registry's use cases can refuse, as codes and fields: the web layer and the CLI
+//! turn them into words in the user's language.
+
+use yuepin_domain::{Denied, DomainError};
+use yuepin_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnterprisesError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("no enterprise {0}")]
+    NoSuchEnterprise(String),
+    #[error("no product #{0}")]
+    NoSuchProduct(i64),
+    #[error("enterprise {0} already exists")]
+    EnterpriseExists(String),
+    #[error("product model {0} already exists")]
+    ModelExists(String),
+    #[error("username {0} is taken")]
+    UsernameTaken(String),
+    /// A value that parsed but is not allowed here.
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: Invalid,
+    },
+    /// A value that does not parse (the domain's own message says why).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// Why an otherwise well-formed value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("the credit code cannot change")]
+    UsccCannotChange,
+    #[error("the model cannot change; create a new product")]
+    ModelCannotChange,
+    #[error("no such product")]
+    NoSuchProduct,
+    #[error("the product belongs to another enterprise")]
+    ProductOfAnotherEnterprise,
+    #[error("unknown city {0:?}")]
+    UnknownCity(String),
+    #[error("3-40 letters, digits or ._-")]
+    Username,
+    #[error("at least 10 characters")]
+    PasswordTooShort,
+    #[error("enterprise users belong to an enterprise")]
+    EnterpriseRequired,
+    #[error("only enterprise users belong to an enterprise")]
+    EnterpriseNotAllowed,
+    #[error("no such enterprise")]
+    NoSuchEnterprise,
+}
+
+impl EnterprisesError {
+    pub fn invalid(field: &'static str, reason: Invalid) -> Self {
+        EnterprisesError::Invalid { field, reason }
+    }
+}
+
+impl From<StoreError> for EnterprisesError {
+    fn from(e: StoreError) -> Self {
+        EnterprisesError::Store(e)
+    }
+}
+
+pub type Result<T, E = EnterprisesError> = std::result::Result<T, E>;

@@ -1,0 +1,44 @@
+//! The registry capability: enterprises with their designations and financials, products,
+//! quality events, name search, the quality credit file (质量信用档案), and the accounts that
+//! belong to enterprises. Other capabilities read enterprises through this service and add
+//! quality events inside their own write transactions ([`EnterprisesService::save_event`]).
+//!
+//! Use cases take a [`Caller`] and check role and tenant themselves (`registry.rs`,
+//! `accounts.rs`); the `store` module holds the SQL.
+
+pub mod accounts;
+pub mod error;
+pub mod records;
+pub mod registry;
+pub mod store;
+
+pub use accounts::NewAccount;
+pub use error::{EnterprisesError, Invalid};
+pub use records::{
+    summarize, EnterpriseRecord, EventRecord, ImportSummary, ProductRecord, QualityFile,
+    QualitySummary, IMPORT_BATCH,
+};
+pub use registry::NewEvent;
+pub use store::bulk::MissingReference;
+pub use store::import::EnterpriseImport;
+pub use store::rows::{name_grams, upsert_event, upsert_product};
+pub use store::search::{query_grams, EnterpriseSummary, SearchPage, SearchQuery};
+
+use yuepin_store::Store;
+
+/// The registry. Cheap to clone (a `Store` handle).
+#[derive(Clone, Debug)]
+pub struct EnterprisesService {
+    store: Store,
+}
+
+impl EnterprisesService {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+

@@ -1,0 +1,129 @@
+//! Tokens, the caller's identity, accounts and the audit log as JSON.
+
+use crate::auth::{self, Auth};
+use crate::error::WebResult;
+use crate::input::ApiJson;
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use yuepin_domain::Role;
+use yuepin_enterprises_service::NewAccount;
+
+pub(super) async fn me(auth: Auth) -> WebResult<Json<Value>> {
+    let u = auth.require_user()?;
+    Ok(Json(json!({"user": u, "csrf_token": auth.csrf})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct TokenRequest {
+    username: String,
+    password: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub(super) async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> WebResult<Response> {
+    let user = auth::authenticate(&state, &req.username, &req.password, &auth.client_ip).await?;
+    let token = format!("yp_{}", auth::random_token(32));
+    let mut w = state
+        .store
+        .begin_write(yuepin_store::Actor(format!(
+            "user:{}:{}",
+            user.id, user.username
+        )))
+        .await?;
+    let name = if req.name.trim().is_empty() {
+        "api".to_string()
+    } else {
+        req.name.trim().chars().take(60).collect()
+    };
+    state
+        .store
+        .create_api_token(&mut w, user.id, &token, &name)
+        .await?;
+    state.store.commit(w).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": token, "user": user})),
+    )
+        .into_response())
+}
+
+pub(super) async fn list_users(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+    Ok(Json(json!(
+        state.modules.enterprises.accounts(&auth.caller()).await?
+    )))
+}
+
+#[derive(Deserialize)]
+pub(super) struct UserInput {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    password: String,
+    role: String,
+    #[serde(default)]
+    enterprise_uscc: Option<String>,
+}
+
+pub(super) async fn create_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<UserInput>,
+) -> WebResult<Response> {
+    let id = state
+        .modules
+        .enterprises
+        .create_account(
+            &auth.caller(),
+            NewAccount {
+                username: input.username,
+                display_name: input.display_name,
+                password: input.password,
+                role: input.role,
+                enterprise_uscc: input.enterprise_uscc,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct AuditQuery {
+    #[serde(default)]
+    entity: Option<String>,
+    #[serde(default)]
+    entity_id: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+pub(super) async fn audit_list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<AuditQuery>,
+) -> WebResult<Json<Value>> {
+    auth.require_role(&[Role::Regulator])?;
+    let entries = state
+        .store
+        .audit_list(
+            q.entity.as_deref(),
+            q.entity_id.as_deref(),
+            q.limit.unwrap_or(100).clamp(1, 1000),
+        )
+        .await?;
+    Ok(Json(json!(entries)))
+}
+
+pub(super) async fn audit_verify(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+    auth.require_role(&[Role::Regulator])?;
+    Ok(Json(json!(state.store.audit_verify().await?)))
+}

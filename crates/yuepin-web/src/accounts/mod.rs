@@ -1,0 +1,20 @@
+//! Identity: sign-in and sign-out pages, API tokens, `/api/v1/me`, accounts (regulators create
+//! them) and the audit log's API. Sessions, rate limits and CSRF live in `crate::auth`.
+
+mod api;
+mod pages;
+
+use crate::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/auth/token", post(api::create_token))
+        .route("/api/v1/users", get(api::list_users).post(api::create_user))
+        .route("/api/v1/audit", get(api::audit_list))
+        .route("/api/v1/audit/verify", get(api::audit_verify))
+}

@@ -1,0 +1,96 @@
+//! The registry's pages and API: the enterprise directory, each enterprise's page and quality
+//! file, products and quality events. Service errors become web errors here.
+
+mod api;
+mod pages;
+mod views;
+
+pub use pages::ListQuery;
+pub use views::describe_event;
+
+use crate::error::WebError;
+use crate::AppState;
+use axum::routing::get;
+use axum::Router;
+use yuepin_enterprises_service::{EnterprisesError, Invalid};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/enterprises", get(pages::enterprise_list))
+        .route("/enterprises/{uscc}", get(pages::enterprise_page))
+        .route(
+            "/api/v1/enterprises",
+            get(api::search).post(api::create_enterprise),
+        )
+        .route(
+            "/api/v1/enterprises/{uscc}",
+            get(api::get_enterprise).put(api::update_enterprise),
+        )
+        .route(
+            "/api/v1/enterprises/{uscc}/quality-file",
+            get(api::quality_file),
+        )
+        .route(
+            "/api/v1/enterprises/{uscc}/products",
+            get(api::list_products).post(api::create_product),
+        )
+        .route(
+            "/api/v1/enterprises/{uscc}/events",
+            get(api::list_events).post(api::create_event),
+        )
+        .route(
+            "/api/v1/products/{id}",
+            get(api::get_product)
+                .put(api::update_product)
+                .delete(api::delete_product),
+        )
+}
+
+fn invalid_message(reason: &Invalid) -> String {
+    match reason {
+        Invalid::UsccCannotChange => "统一社会信用代码不可修改 (the credit code cannot change)".into(),
+        Invalid::ModelCannotChange => {
+            "型号不可修改,请新建产品 (model cannot change; create a new product)".into()
+        }
+        Invalid::NoSuchProduct => "产品不存在 (no such product)".into(),
+        Invalid::ProductOfAnotherEnterprise => {
+            "产品不属于该企业 (product of another enterprise)".into()
+        }
+        Invalid::UnknownCity(c) => format!("未知地市 {c:?} (unknown city)"),
+        Invalid::Username => "用户名为3-40位字母、数字或._- (3-40 letters, digits or ._-)".into(),
+        Invalid::PasswordTooShort => "密码至少10个字符 (at least 10 characters)".into(),
+        Invalid::EnterpriseRequired => {
+            "企业用户必须绑定企业 (enterprise users belong to an enterprise)".into()
+        }
+        Invalid::EnterpriseNotAllowed => "仅企业用户绑定企业 (only enterprise users)".into(),
+        Invalid::NoSuchEnterprise => "企业不存在 (no such enterprise)".into(),
+    }
+}
+
+impl From<EnterprisesError> for WebError {
+    fn from(e: EnterprisesError) -> Self {
+        match e {
+            EnterprisesError::Denied(d) => d.into(),
+            EnterprisesError::NoSuchEnterprise(u) => {
+                WebError::NotFound(format!("企业 {u} 不存在 (no such enterprise)"))
+            }
+            EnterprisesError::NoSuchProduct(id) => {
+                WebError::NotFound(format!("产品 #{id} 不存在 (no such product)"))
+            }
+            EnterprisesError::EnterpriseExists(u) => {
+                WebError::Conflict(format!("企业 {u} 已存在 (already exists)"))
+            }
+            EnterprisesError::ModelExists(m) => {
+                WebError::Conflict(format!("型号 {m} 已存在 (model exists)"))
+            }
+            EnterprisesError::UsernameTaken(u) => {
+                WebError::Conflict(format!("用户名已存在 (username {u} is taken)"))
+            }
+            EnterprisesError::Invalid { field, reason } => {
+                WebError::field(field, invalid_message(&reason))
+            }
+            EnterprisesError::Domain(d) => d.into(),
+            EnterprisesError::Store(s) => s.into(),
+        }
+    }
+}

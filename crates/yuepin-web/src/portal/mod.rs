@@ -1,0 +1,18 @@
+//! The public policy portal: the home page with the policy and its 29 measures, one page per
+//! measure with its clause, the reference tables as JSON, and the OpenAPI document.
+
+mod api;
+mod pages;
+
+use crate::AppState;
+use axum::routing::get;
+use axum::Router;
+
+pub use pages::ISSUING_UNITS;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/measures/{n}", get(pages::measure))
+        .merge(api::router())
+}
