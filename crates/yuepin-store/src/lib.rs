@@ -6,7 +6,6 @@
 //! audit log in the same transaction, so no write can land without its audit row.
 
 pub mod audit;
-pub mod codes;
 pub mod complaints;
 pub mod dialect;
 pub mod enterprises;

@@ -3,6 +3,7 @@
 //! and `/healthz`. Every handler checks the caller's role and tenant through [`auth::Auth`].
 
 pub mod auth;
+pub mod codes;
 pub mod error;
 pub mod i18n;
 pub mod input;
@@ -48,7 +49,7 @@ pub struct AppState {
 /// Each capability module's long-lived state (see `routes::<module>::ModuleState`).
 #[derive(Debug)]
 pub struct Modules {
-    pub codes: routes::codes::ModuleState,
+    pub codes: yuepin_codes_service::CodesService,
     pub policy: routes::policy::ModuleState,
     pub complaints: routes::complaints::ModuleState,
     pub labs: routes::labs::ModuleState,
@@ -57,7 +58,11 @@ pub struct Modules {
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let modules = Modules {
-            codes: routes::codes::ModuleState::new(&config),
+            codes: yuepin_codes_service::CodesService::new(
+                store.clone(),
+                config.data_dir.join("keys"),
+                &config.public_url,
+            ),
             policy: routes::policy::ModuleState::new(&config),
             complaints: routes::complaints::ModuleState::new(&config),
             labs: routes::labs::ModuleState::new(&config),

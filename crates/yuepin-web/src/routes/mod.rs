@@ -1,7 +1,6 @@
 //! All routes. Each capability module contributes its own `router()`; this file merges them.
 
 pub mod api;
-pub mod codes;
 pub mod complaints;
 pub mod labs;
 pub mod pages;
@@ -16,7 +15,7 @@ pub fn router() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .merge(pages::router())
         .merge(api::router())
-        .merge(codes::router())
+        .merge(crate::codes::router())
         .merge(policy::router())
         .merge(complaints::router())
         .merge(labs::router())
