@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod codes;
 pub mod enterprises;
 pub mod error;
 pub mod i18n;
@@ -52,7 +53,7 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct Modules {
     pub enterprises: yuepin_enterprises_service::EnterprisesService,
-    pub codes: routes::codes::ModuleState,
+    pub codes: yuepin_codes_service::CodesService,
     pub policy: routes::policy::ModuleState,
     pub complaints: routes::complaints::ModuleState,
     pub labs: routes::labs::ModuleState,
@@ -62,7 +63,11 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let modules = Modules {
             enterprises: yuepin_enterprises_service::EnterprisesService::new(store.clone()),
-            codes: routes::codes::ModuleState::new(&config),
+            codes: yuepin_codes_service::CodesService::new(
+                store.clone(),
+                config.data_dir.join("keys"),
+                &config.public_url,
+            ),
             policy: routes::policy::ModuleState::new(&config),
             complaints: routes::complaints::ModuleState::new(&config),
             labs: routes::labs::ModuleState::new(&config),

@@ -1,6 +1,5 @@
 //! All routes. Each capability contributes its own `router()`; this file merges them.
 
-pub mod codes;
 pub mod complaints;
 pub mod labs;
 pub mod policy;
@@ -15,7 +14,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::portal::router())
         .merge(crate::accounts::router())
         .merge(crate::enterprises::router())
-        .merge(codes::router())
+        .merge(crate::codes::router())
         .merge(policy::router())
         .merge(complaints::router())
         .merge(labs::router())

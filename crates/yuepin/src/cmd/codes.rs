@@ -2,16 +2,20 @@
 //! and an A4 label sheet, offline verification, status changes (revoke, suspend, reinstate,
 //! recall) and benchmarks. Private keys stay in `{data_dir}/keys/` (mode 0600).
 
-use crate::config::{DbArgs, ServerArgs};
+use crate::config::{DbArgs, Resolved, ServerArgs};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use rand::SeedableRng;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use yuepin_code::{KeyRing, Resolver, SignedKeySet, StatusList, Verdict};
-use yuepin_store::codes::StatusScope;
-use yuepin_store::{Actor, Store};
+use yuepin_code::{Resolver, SignedKeySet, StatusList, Verdict};
+use yuepin_codes_service::{
+    parse_status_action, status_name, CodesService, KeyAction, KeyFiles, SeriesChoice,
+    StatusTarget,
+};
+use yuepin_domain::{china_today as today, Caller};
+use yuepin_store::Store;
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -155,45 +159,30 @@ pub struct BenchArgs {
     out: Option<PathBuf>,
 }
 
-use yuepin_web::today;
-
 fn keys_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("keys")
 }
 
-/// Opens (or creates) the key ring of a data directory, with the public URL as issuer.
-pub fn open_ring(data_dir: &Path, public_url: &str) -> Result<(KeyRing, bool)> {
-    let resolver = Resolver::from_base_url(public_url)
-        .with_context(|| format!("public URL {public_url} as code resolver"))?;
-    KeyRing::open_or_init(
-        &keys_dir(data_dir),
-        &resolver.base_url(),
-        today(),
-        &mut rand::rngs::OsRng,
-    )
-    .context("opening the key ring")
+/// The key ring files of a data directory, issued on the public URL.
+fn key_files(data_dir: &Path, public_url: &str) -> KeyFiles {
+    KeyFiles::new(keys_dir(data_dir), public_url)
 }
 
-async fn audit_key_event(
-    data_dir: &Path,
-    server: &ServerArgs,
-    action: &str,
-    kid: &str,
-    detail: serde_json::Value,
-) {
-    // Key events are recorded in the audit log when a database is configured and reachable.
-    let Ok(resolved) = server.resolve() else {
-        return;
-    };
-    if resolved.data_dir != data_dir {
-        return;
-    }
-    if let Ok(store) = resolved.connect().await {
-        if let Ok(mut w) = store.begin_write(Actor::cli("codes-keys")).await {
-            w.record(yuepin_store::Change::new(action, "code_key", kid).after(detail));
-            if let Err(e) = store.commit(w).await {
-                eprintln!("warning: audit entry not written: {e}");
-            }
+/// The codes service of a resolved configuration.
+async fn service(s: &Resolved) -> Result<CodesService> {
+    let store = s.connect().await?;
+    Ok(CodesService::new(store, keys_dir(&s.data_dir), &s.public_url))
+}
+
+/// Records a key event in the audit log when the database is configured and reachable (the
+/// keys themselves live in files and work without one).
+async fn audit_key_event(s: &Resolved, action: KeyAction, kid: &str, detail: serde_json::Value) {
+    if let Ok(codes) = service(s).await {
+        if let Err(e) = codes
+            .audit_key_event(&Caller::cli("codes-keys"), action, kid, detail)
+            .await
+        {
+            eprintln!("warning: audit entry not written: {e}");
         }
     }
 }
@@ -208,25 +197,24 @@ pub async fn run(cmd: Command) -> Result<()> {
             out,
             server,
         } => {
-            let s = server.resolve()?;
-            let store = s.connect().await?;
-            let (ring, _) = open_ring(&s.data_dir, &s.public_url)?;
-            let token = status_token(&store, &ring, &s.public_url, list_id).await?;
+            let codes = service(&server.resolve()?).await?;
+            let token = codes.signed_status_list(list_id).await?;
             std::fs::write(&out, token).with_context(|| format!("writing {}", out.display()))?;
             println!("status list {list_id} written to {}", out.display());
             Ok(())
         }
         Command::Status(a) => run_status(a).await,
         Command::Show { db } => {
-            let store = db.resolve()?.connect().await?;
-            let c = store.code_counts().await?;
+            let s = db.resolve()?;
+            let codes = service(&s).await?;
+            let c = codes.status_counts(&Caller::cli("codes-show")).await?;
             println!(
                 "valid {} · suspended {} · revoked {} · recalled {} ({})",
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                store.backend_name()
+                c.valid,
+                c.suspended,
+                c.revoked,
+                c.recalled,
+                codes.store().backend_name()
             );
             Ok(())
         }
@@ -234,59 +222,29 @@ pub async fn run(cmd: Command) -> Result<()> {
     }
 }
 
-async fn status_token(
-    store: &Store,
-    ring: &KeyRing,
-    public_url: &str,
-    list_id: i64,
-) -> Result<String> {
-    if !store.code_list_exists(list_id).await? {
-        bail!("no status list {list_id}");
-    }
-    let mut list = StatusList::new(
-        u32::try_from(list_id).context("list id")?,
-        chrono::Utc::now(),
-        yuepin_web::routes::codes::STATUS_TTL_SECONDS,
-    )?;
-    for e in store.code_list_entries(list_id).await? {
-        let status = match e.status {
-            1 => yuepin_code::CodeStatus::Suspended,
-            2 => yuepin_code::CodeStatus::Revoked,
-            3 => yuepin_code::CodeStatus::Recalled,
-            _ => yuepin_code::CodeStatus::Valid,
-        };
-        list.set(
-            yuepin_code::StatusRef::new(list_id as u32, e.position)?,
-            status,
-        )?;
-    }
-    let base = Resolver::from_base_url(public_url)?.base_url();
-    Ok(list.to_signed_token(&format!("{base}/status/{list_id}"), ring.active()?))
-}
-
 async fn run_keys(cmd: KeysCommand) -> Result<()> {
     match cmd {
         KeysCommand::Init { server } => {
             let s = server.resolve()?;
-            let (ring, created) = open_ring(&s.data_dir, &s.public_url)?;
+            let files = key_files(&s.data_dir, &s.public_url);
+            let (ring, created) = files.open()?;
             if created {
                 let kid = ring.active()?.kid().to_string();
                 audit_key_event(
-                    &s.data_dir,
-                    &server,
-                    "create",
+                    &s,
+                    KeyAction::Create,
                     &kid,
                     serde_json::json!({"status": "active"}),
                 )
                 .await;
                 println!(
                     "created key ring in {} (active key {kid})",
-                    keys_dir(&s.data_dir).display()
+                    files.dir().display()
                 );
             } else {
                 println!(
                     "key ring in {} already exists (version {})",
-                    keys_dir(&s.data_dir).display(),
+                    files.dir().display(),
                     ring.version()
                 );
             }
@@ -294,9 +252,8 @@ async fn run_keys(cmd: KeysCommand) -> Result<()> {
         }
         KeysCommand::Rotate { server } => {
             let s = server.resolve()?;
-            let (mut ring, _) = open_ring(&s.data_dir, &s.public_url)?;
-            let (new, old) = ring.rotate(today(), &mut rand::rngs::OsRng)?;
-            audit_key_event(&s.data_dir, &server, "rotate", new.as_str(), serde_json::json!({"active": new.as_str(), "retired": old.as_ref().map(|k| k.as_str())})).await;
+            let (new, old) = key_files(&s.data_dir, &s.public_url).rotate()?;
+            audit_key_event(&s, KeyAction::Rotate, new.as_str(), serde_json::json!({"active": new.as_str(), "retired": old.as_ref().map(|k| k.as_str())})).await;
             println!(
                 "new active key {new}; retired {}",
                 old.map(|k| k.to_string()).unwrap_or_else(|| "none".into())
@@ -309,9 +266,8 @@ async fn run_keys(cmd: KeysCommand) -> Result<()> {
             server,
         } => {
             let s = server.resolve()?;
-            let (mut ring, _) = open_ring(&s.data_dir, &s.public_url)?;
-            let new = ring.withdraw(&kid, &reason, today(), &mut rand::rngs::OsRng)?;
-            audit_key_event(&s.data_dir, &server, "withdraw", &kid, serde_json::json!({"reason": reason, "new_active": new.as_ref().map(|k| k.as_str())})).await;
+            let new = key_files(&s.data_dir, &s.public_url).withdraw(&kid, &reason)?;
+            audit_key_event(&s, KeyAction::Withdraw, &kid, serde_json::json!({"reason": reason, "new_active": new.as_ref().map(|k| k.as_str())})).await;
             println!("withdrew key {kid}; codes it signed no longer verify");
             if let Some(n) = new {
                 println!("it was the active key: new active key {n}");
@@ -320,7 +276,7 @@ async fn run_keys(cmd: KeysCommand) -> Result<()> {
         }
         KeysCommand::List { server } => {
             let s = server.resolve()?;
-            let (ring, _) = open_ring(&s.data_dir, &s.public_url)?;
+            let (ring, _) = key_files(&s.data_dir, &s.public_url).open()?;
             println!("issuer {} · version {}", ring.issuer(), ring.version());
             for r in ring.records() {
                 println!(
@@ -345,7 +301,7 @@ async fn run_keys(cmd: KeysCommand) -> Result<()> {
             server,
         } => {
             let s = server.resolve()?;
-            let (ring, _) = open_ring(&s.data_dir, &s.public_url)?;
+            let (ring, _) = key_files(&s.data_dir, &s.public_url).open()?;
             std::fs::write(&out, ring.signed_key_set()?.to_json())
                 .with_context(|| format!("writing {}", out.display()))?;
             if let Some(r) = root_out {
@@ -365,64 +321,44 @@ async fn run_issue(a: IssueArgs) -> Result<()> {
     if a.count == 0 {
         bail!("--count must be at least 1");
     }
-    let s = a.server.resolve()?;
-    let store = s.connect().await?;
-    let (ring, _) = open_ring(&s.data_dir, &s.public_url)?;
-    let product = store
-        .product(a.product)
-        .await
-        .with_context(|| format!("product #{}", a.product))?;
+    let codes = service(&a.server.resolve()?).await?;
+    let caller = Caller::cli("codes-issue");
     let lot = a.lot.as_deref().map(str::trim).filter(|l| !l.is_empty());
-    let actor = Actor::cli("codes-issue");
-    let series = match (a.series, &a.grant) {
-        (Some(id), _) => store.code_series(id).await?,
-        (None, Some(reason)) => {
-            store
-                .grant_code_series(actor.clone(), product.id, lot, a.count as i64, reason)
-                .await?
-        }
-        (None, None) => store
-            .code_series_of_product(product.id)
-            .await?
-            .into_iter()
-            .find(|s| s.lot.as_deref() == lot && s.quantity - s.issued >= a.count as i64)
-            .with_context(|| {
-                format!(
-                    "no approved series of product #{} (lot {:?}) with room for {} codes: apply and have it approved, or pass --grant REASON",
-                    product.id, lot, a.count
-                )
-            })?,
+    let choice = match (a.series, &a.grant) {
+        (Some(id), _) => SeriesChoice::Id(id),
+        (None, Some(reason)) => SeriesChoice::Grant {
+            reason: reason.clone(),
+        },
+        (None, None) => SeriesChoice::NewestWithRoom,
     };
-    if series.product_id != product.id || series.lot.as_deref() != lot {
-        bail!(
-            "series #{} is for product #{} lot {:?}",
-            series.id,
-            series.product_id,
-            series.lot
-        );
-    }
-    let resolver = Resolver::from_base_url(&s.public_url)?;
-    let spec = yuepin_web::routes::codes::batch_spec(&resolver, &product, lot, today())
-        .map_err(|e| anyhow::anyhow!(e.message()))?;
+    let series = codes
+        .series_for_issue(&caller, a.product, lot, a.count, choice)
+        .await?;
     let started = Instant::now();
     let mut rng = rand::rngs::StdRng::from_entropy();
-    let codes = store
-        .issue_codes(actor, series.id, a.count, &spec, ring.active()?, &mut rng)
+    let issued = codes
+        .issue(
+            &caller,
+            series.id,
+            a.count,
+            yuepin_code::LIST_CAPACITY as usize,
+            &mut rng,
+        )
         .await?;
     let file =
         std::fs::File::create(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    yuepin_code::write_csv(&codes, std::io::BufWriter::new(file))?;
+    yuepin_code::write_csv(&issued.codes, std::io::BufWriter::new(file))?;
     println!(
         "issued {} codes of series #{} (key {}) in {:.2?} → {}",
-        codes.len(),
+        issued.codes.len(),
         series.id,
-        ring.active()?.kid(),
+        issued.kid,
         started.elapsed(),
         a.out.display()
     );
     if let Some(dir) = &a.qr_dir {
         std::fs::create_dir_all(dir)?;
-        for c in &codes {
+        for c in &issued.codes {
             let name = c.serial.as_str();
             std::fs::write(
                 dir.join(format!("{name}.svg")),
@@ -436,13 +372,14 @@ async fn run_issue(a: IssueArgs) -> Result<()> {
         println!("QR images (SVG + PNG) in {}", dir.display());
     }
     if let Some(pdf) = &a.pdf {
-        let labels: Vec<_> = codes
+        let labels: Vec<_> = issued
+            .codes
             .iter()
             .map(|c| yuepin_code::label_pdf::Label {
                 uri: c.uri.clone(),
                 caption: format!(
                     "{} {}{}",
-                    product.product.name,
+                    issued.product.product.name,
                     lot.map(|l| format!("{l} ")).unwrap_or_default(),
                     c.serial.as_str()
                 ),
@@ -520,49 +457,37 @@ fn run_verify(a: VerifyArgs) -> Result<()> {
 }
 
 async fn run_status(a: StatusArgs) -> Result<()> {
-    let status = match a.action.as_str() {
-        "reinstate" => 0,
-        "suspend" => 1,
-        "revoke" => 2,
-        "recall" => 3,
-        other => bail!("action {other:?}: use revoke, suspend, reinstate or recall"),
+    let Some(status) = parse_status_action(&a.action) else {
+        bail!(
+            "action {:?}: use revoke, suspend, reinstate or recall",
+            a.action
+        );
     };
     if a.reason.trim().is_empty() {
         bail!("--reason is required");
     }
-    let store = a.db.resolve()?.connect().await?;
-    let scope = match (&a.uri, a.product, &a.lot, &a.enterprise) {
-        (Some(uri), None, None, None) => {
-            let parsed = yuepin_code::SignedUri::parse(uri.trim())?;
-            let code = store
-                .code_by_serial(
-                    &yuepin_store::codes::subject_key(&parsed.code.subject),
-                    parsed.code.serial.as_str(),
-                )
-                .await?
-                .context("unknown code")?;
-            StatusScope::Code { code_id: code.id }
-        }
-        (None, Some(p), Some(lot), None) => StatusScope::Lot {
-            product_id: p,
-            lot: lot.clone(),
+    let target = match (&a.uri, a.product, &a.lot, &a.enterprise) {
+        (Some(uri), None, None, None) => StatusTarget::Code {
+            code_id: None,
+            uri: Some(uri.clone()),
         },
-        (None, Some(p), None, None) => StatusScope::Product { product_id: p },
-        (None, None, None, Some(uscc)) => StatusScope::Enterprise {
-            enterprise_id: store.enterprise_by_uscc(uscc.trim()).await?.id,
+        (None, Some(p), Some(lot), None) => StatusTarget::Lot {
+            product_id: Some(p),
+            lot: Some(lot.clone()),
+        },
+        (None, Some(p), None, None) => StatusTarget::Product {
+            product_id: Some(p),
+        },
+        (None, None, None, Some(uscc)) => StatusTarget::Enterprise {
+            uscc: Some(uscc.clone()),
         },
         _ => bail!("give exactly one of --uri, --product [--lot], --enterprise"),
     };
-    let changed = store
-        .set_code_status(
-            Actor::cli("codes-status"),
-            &scope,
-            status,
-            a.reason.trim(),
-            today(),
-        )
+    let codes = service(&a.db.resolve()?).await?;
+    let out = codes
+        .change_status(&Caller::cli("codes-status"), target, status, &a.reason)
         .await?;
-    println!("{} code(s) changed to {}", changed, a.action);
+    println!("{} code(s) changed to {}", out.changed, a.action);
     Ok(())
 }
 
@@ -649,88 +574,11 @@ fn rayon_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 pub async fn seed_demo(store: &Store, data_dir: &Path) -> Result<()> {
     let public_url =
         std::env::var("YUEPIN_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
-    let (ring, _) = open_ring(data_dir, &public_url)?;
-    let resolver = Resolver::from_base_url(&public_url)?;
-    let actor = Actor::cli("demo");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(2023);
-    let mut products = store.all_products().await?;
-    products.sort_by_key(|p| (p.product.gtin.is_none(), p.id));
-    let mut picked: Vec<_> = products
-        .iter()
-        .filter(|p| p.product.gtin.is_some())
-        .take(4)
-        .cloned()
-        .collect();
-    picked.extend(
-        products
-            .iter()
-            .filter(|p| p.product.gtin.is_none())
-            .take(1)
-            .cloned(),
-    );
-    let mut urls = Vec::new();
-    for (i, product) in picked.iter().enumerate() {
-        let lot = (i % 2 == 0).then(|| format!("2026{:02}GZ{:02}", 11, i + 1));
-        let series = store
-            .grant_code_series(
-                actor.clone(),
-                product.id,
-                lot.as_deref(),
-                20,
-                "演示数据 (demo data)",
-            )
-            .await?;
-        let spec =
-            yuepin_web::routes::codes::batch_spec(&resolver, product, lot.as_deref(), today())
-                .map_err(|e| anyhow::anyhow!(e.message()))?;
-        let codes = store
-            .issue_codes(
-                actor.clone(),
-                series.id,
-                20,
-                &spec,
-                ring.active()?,
-                &mut rng,
-            )
-            .await?;
-        urls.push(("valid", codes[0].uri.clone()));
-        let first = store
-            .code_by_serial(
-                &yuepin_store::codes::subject_key(&spec.subject),
-                codes[1].serial.as_str(),
-            )
-            .await?
-            .context("demo code just issued")?;
-        let (status, word, reason) = match i {
-            0 => (
-                2,
-                "revoked",
-                "演示:标签遗失,已作废 (demo: labels lost and voided)",
-            ),
-            1 => (
-                1,
-                "suspended",
-                "演示:抽检复核中 (demo: re-inspection pending)",
-            ),
-            2 => (3, "recalled", "演示:产品召回 (demo: product recall)"),
-            _ => (0, "", ""),
-        };
-        if status != 0 {
-            store
-                .set_code_status(
-                    actor.clone(),
-                    &StatusScope::Code { code_id: first.id },
-                    status,
-                    reason,
-                    today(),
-                )
-                .await?;
-            urls.push((word, codes[1].uri.clone()));
-        }
-    }
+    let codes = CodesService::new(store.clone(), keys_dir(data_dir), &public_url);
+    let urls = codes.seed_demo(&Caller::cli("demo")).await?;
     println!("\nDemo scan URLs (open them while the demo server runs):");
-    for (word, url) in &urls {
-        println!("  {word:<9} {url}");
+    for (status, url) in &urls {
+        println!("  {:<9} {url}", status_name(*status));
     }
     Ok(())
 }

@@ -1,0 +1,256 @@
+//! The codes JSON API under `/api/v1/codes`: applications and decisions, the two rules, series
+//! and issuing (answered as CSV), status changes, counterfeit signals and scan counts. Each
+//! handler parses the request, calls the codes service with the caller and sends its answer.
+
+use super::{StatusRequest, WEB_ISSUE_LIMIT};
+use crate::auth::Auth;
+use crate::error::{WebError, WebResult};
+use crate::input::ApiJson;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use yuepin_codes_service::{ApplicationStatus, ApplyRequest, ApprovalRule, SignalRule};
+
+#[derive(Deserialize)]
+pub(super) struct ApplyInput {
+    pub product_id: i64,
+    #[serde(default)]
+    pub lot: Option<String>,
+    pub quantity: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl From<ApplyInput> for ApplyRequest {
+    fn from(i: ApplyInput) -> Self {
+        ApplyRequest {
+            product_id: i.product_id,
+            lot: i.lot,
+            quantity: i.quantity,
+            note: i.note,
+        }
+    }
+}
+
+pub(super) async fn apply(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<ApplyInput>,
+) -> WebResult<Response> {
+    let app = state
+        .modules
+        .codes
+        .apply(&auth.caller(), input.into())
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(app))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct AppListQuery {
+    #[serde(default)]
+    status: String,
+}
+
+/// The `status` filter of the application list ("" for all).
+pub(super) fn status_filter(status: &str) -> WebResult<Option<ApplicationStatus>> {
+    match status.trim() {
+        "" => Ok(None),
+        s => ApplicationStatus::parse(s).map(Some).ok_or_else(|| {
+            WebError::field(
+                "status",
+                "须为 pending/approved/rejected (must be pending, approved or rejected)",
+            )
+        }),
+    }
+}
+
+pub(super) async fn list_applications(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<AppListQuery>,
+) -> WebResult<Json<Value>> {
+    let status = status_filter(&q.status)?;
+    let apps = state
+        .modules
+        .codes
+        .applications(&auth.caller(), status)
+        .await?;
+    Ok(Json(json!(apps)))
+}
+
+pub(super) async fn application(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> WebResult<Json<Value>> {
+    let app = state.modules.codes.application(&auth.caller(), id).await?;
+    Ok(Json(json!(app)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct DecisionInput {
+    approve: bool,
+    #[serde(default)]
+    reason: String,
+}
+
+pub(super) async fn decide(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<DecisionInput>,
+) -> WebResult<Json<Value>> {
+    let app = state
+        .modules
+        .codes
+        .decide(&auth.caller(), id, input.approve, &input.reason)
+        .await?;
+    Ok(Json(json!(app)))
+}
+
+pub(super) async fn get_rule(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+    let rule = state.modules.codes.approval_rule(&auth.caller()).await?;
+    Ok(Json(json!(rule)))
+}
+
+pub(super) async fn put_rule(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(rule): ApiJson<ApprovalRule>,
+) -> WebResult<Json<Value>> {
+    let rule = state
+        .modules
+        .codes
+        .set_approval_rule(&auth.caller(), rule)
+        .await?;
+    Ok(Json(json!(rule)))
+}
+
+pub(super) async fn get_signal_rule(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> WebResult<Json<Value>> {
+    let rule = state.modules.codes.signal_rule(&auth.caller()).await?;
+    Ok(Json(json!(rule)))
+}
+
+pub(super) async fn put_signal_rule(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(rule): ApiJson<SignalRule>,
+) -> WebResult<Json<Value>> {
+    let rule = state
+        .modules
+        .codes
+        .set_signal_rule(&auth.caller(), rule)
+        .await?;
+    Ok(Json(json!(rule)))
+}
+
+pub(super) async fn series(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> WebResult<Json<Value>> {
+    let detail = state.modules.codes.series(&auth.caller(), id).await?;
+    Ok(Json(json!(detail)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct IssueInput {
+    count: i64,
+}
+
+/// Issues codes of an approved series (owner enterprise or regulator); answers with the CSV.
+pub(super) async fn issue(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<IssueInput>,
+) -> WebResult<Response> {
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
+    // A negative count is out of range like zero.
+    let count = usize::try_from(input.count).unwrap_or(0);
+    let issued = state
+        .modules
+        .codes
+        .issue(&auth.caller(), id, count, WEB_ISSUE_LIMIT, &mut rng)
+        .await?;
+    let mut csv = Vec::new();
+    yuepin_code::write_csv(&issued.codes, &mut csv)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok((
+        StatusCode::CREATED,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"codes-series-{id}.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct StatusInput {
+    /// code / lot / product / enterprise
+    scope: String,
+    /// revoke / suspend / reinstate / recall
+    action: String,
+    #[serde(default)]
+    reason: String,
+    /// For scope code: the code's full URI, or its id.
+    #[serde(default)]
+    uri: Option<String>,
+    #[serde(default)]
+    code_id: Option<i64>,
+    #[serde(default)]
+    product_id: Option<i64>,
+    #[serde(default)]
+    lot: Option<String>,
+    #[serde(default)]
+    uscc: Option<String>,
+}
+
+pub(super) async fn status(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<StatusInput>,
+) -> WebResult<Json<Value>> {
+    let (target, status) = StatusRequest {
+        scope: &input.scope,
+        action: &input.action,
+        code_id: input.code_id,
+        uri: input.uri,
+        product_id: input.product_id,
+        lot: input.lot,
+        uscc: input.uscc,
+    }
+    .parse()?;
+    let out = state
+        .modules
+        .codes
+        .change_status(&auth.caller(), target, status, &input.reason)
+        .await?;
+    Ok(Json(json!(out)))
+}
+
+pub(super) async fn signals(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+    let signals = state.modules.codes.signals(&auth.caller()).await?;
+    Ok(Json(json!(signals)))
+}
+
+pub(super) async fn code_scans(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> WebResult<Json<Value>> {
+    let scans = state.modules.codes.code_scans(&auth.caller(), id).await?;
+    Ok(Json(json!(scans)))
+}
