@@ -13,7 +13,6 @@ pub mod enterprises;
 pub mod labs;
 pub mod migrate;
 pub mod native_sqlite;
-pub mod policy;
 pub mod search;
 pub mod users;
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod page;
+pub mod policy;
 pub mod routes;
 
 use axum::Router;
@@ -49,7 +50,7 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct Modules {
     pub codes: routes::codes::ModuleState,
-    pub policy: routes::policy::ModuleState,
+    pub policy: yuepin_policy_service::PolicyService,
     pub complaints: routes::complaints::ModuleState,
     pub labs: routes::labs::ModuleState,
 }
@@ -58,7 +59,7 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let modules = Modules {
             codes: routes::codes::ModuleState::new(&config),
-            policy: routes::policy::ModuleState::new(&config),
+            policy: yuepin_policy_service::PolicyService::new(store.clone()),
             complaints: routes::complaints::ModuleState::new(&config),
             labs: routes::labs::ModuleState::new(&config),
         };

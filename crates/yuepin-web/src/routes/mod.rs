@@ -5,7 +5,6 @@ pub mod codes;
 pub mod complaints;
 pub mod labs;
 pub mod pages;
-pub mod policy;
 
 use crate::AppState;
 use axum::routing::get;
@@ -17,7 +16,7 @@ pub fn router() -> Router<AppState> {
         .merge(pages::router())
         .merge(api::router())
         .merge(codes::router())
-        .merge(policy::router())
+        .merge(crate::policy::router())
         .merge(complaints::router())
         .merge(labs::router())
         .fallback(crate::page::not_found)
