@@ -156,8 +156,9 @@ impl PolicyService {
                     }
                 }
                 if !eligible.is_empty() {
-                    run.notifications
-                        .push(match_notification(ef.id, &ef.uscc, as_of, &eligible, offers));
+                    run.notifications.push(match_notification(
+                        ef.id, &ef.uscc, as_of, &eligible, offers,
+                    ));
                 }
             }
             eval += t.elapsed().as_secs_f64();
@@ -211,10 +212,7 @@ impl PolicyService {
     /// One run with its per-measure outcome counts (administrators only).
     pub async fn run(&self, caller: &Caller, id: i64) -> Result<(MatchRun, Vec<RunCount>)> {
         caller.require_administrator()?;
-        let run = self
-            .run_row(id)
-            .await?
-            .ok_or(PolicyError::UnknownRun(id))?;
+        let run = self.run_row(id).await?.ok_or(PolicyError::UnknownRun(id))?;
         Ok((run, self.run_count_rows(id).await?))
     }
 
@@ -252,7 +250,10 @@ impl PolicyService {
         let mi = find_measure(self.set(), measure)?;
         let run = match run {
             Some(r) => self.run_row(r).await?.ok_or(PolicyError::UnknownRun(r))?,
-            None => self.latest_run_row().await?.ok_or(PolicyError::NoMatchRun)?,
+            None => self
+                .latest_run_row()
+                .await?
+                .ok_or(PolicyError::NoMatchRun)?,
         };
         let outcome = match outcome.map(str::trim) {
             None | Some("") | Some("eligible") => OutcomeKind::Eligible,

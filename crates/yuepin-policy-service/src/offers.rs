@@ -42,7 +42,11 @@ impl PolicyService {
         } else if caller.is_administrator() {
             match enterprise {
                 Some(code) => self.enterprise_id_of(code).await?,
-                None => return Err(PolicyError::Required { field: "enterprise" }),
+                None => {
+                    return Err(PolicyError::Required {
+                        field: "enterprise",
+                    })
+                }
             }
         } else {
             return Err(Denied::Role {

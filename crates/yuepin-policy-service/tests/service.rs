@@ -13,7 +13,7 @@ use yuepin_policy_service::{
     PolicyError, PolicyService,
 };
 use yuepin_store::Actor;
-use yuepin_test_support::{enterprise_user, regulator, user_with_role, uscc, TestDb};
+use yuepin_test_support::{enterprise_user, regulator, uscc, user_with_role, TestDb};
 
 fn day(s: &str) -> chrono::NaiveDate {
     s.parse().unwrap()
@@ -47,7 +47,10 @@ async fn fixture() -> Fixture {
     let db = TestDb::new().await;
     let store = db.store.clone();
     let mut ids = vec![];
-    for (n, name) in [(101, "深圳市甲质量科技有限公司"), (102, "深圳市乙电子有限公司")] {
+    for (n, name) in [
+        (101, "深圳市甲质量科技有限公司"),
+        (102, "深圳市乙电子有限公司"),
+    ] {
         let code = uscc(n);
         let mut w = store.begin_write(Actor::cli("test")).await.unwrap();
         let id = store
@@ -88,7 +91,11 @@ fn check_request(enterprise: &str, measure: &str) -> CheckRequest {
 async fn evaluates_one_enterprises_facts() {
     let f = fixture().await;
     let own = enterprise_user(f.a.0);
-    let checked = f.svc.check(&own, check_request(&f.a.1, "M18")).await.unwrap();
+    let checked = f
+        .svc
+        .check(&own, check_request(&f.a.1, "M18"))
+        .await
+        .unwrap();
     assert_eq!(checked.enterprise.as_ref().unwrap().0, f.a.1);
     assert_eq!(checked.evaluations.len(), 1);
     assert_eq!(checked.evaluations[0].outcome.kind(), OutcomeKind::Eligible);
@@ -129,7 +136,11 @@ async fn evaluates_one_enterprises_facts() {
     assert_eq!(at[0].outcome.kind(), OutcomeKind::NotEligible);
     let over = f
         .svc
-        .evaluate(&merger(["14亿元", "6.01亿元"]), day("2025-01-01"), Some("M16"))
+        .evaluate(
+            &merger(["14亿元", "6.01亿元"]),
+            day("2025-01-01"),
+            Some("M16"),
+        )
         .unwrap();
     assert_eq!(over[0].outcome.kind(), OutcomeKind::Eligible);
     // A measure without a rule for the subject, and an unknown measure.
@@ -139,7 +150,9 @@ async fn evaluates_one_enterprises_facts() {
         Err(PolicyError::NoRuleForSubject { .. })
     ));
     assert!(matches!(
-        f.svc.check(&regulator(), check_request(&f.a.1, "M99")).await,
+        f.svc
+            .check(&regulator(), check_request(&f.a.1, "M99"))
+            .await,
         Err(PolicyError::UnknownMeasure { .. })
     ));
 }
@@ -285,7 +298,10 @@ async fn an_offer_answered_by_its_enterprise() {
     ));
     let answered = f.svc.answer_offer(&ua, m18, confirm()).await.unwrap();
     assert_eq!(answered.offer.status, OfferStatus::Confirmed);
-    assert_eq!(answered.offer.decided_by.as_deref(), Some(ua.actor.as_str()));
+    assert_eq!(
+        answered.offer.decided_by.as_deref(),
+        Some(ua.actor.as_str())
+    );
     let app = answered.application.unwrap();
     assert_eq!(app.status, ApplicationStatus::Submitted);
     assert_eq!(app.offer_id, Some(m18));
@@ -417,7 +433,10 @@ async fn an_application_decided_by_a_regulator_and_grant_totals() {
     let own = f.svc.grants(&ua).await.unwrap();
     assert_eq!(own.len(), 1);
     assert_eq!(own[0].enterprise_id, f.a.0);
-    assert_eq!(f.svc.applications(&regulator(), None).await.unwrap().len(), 2);
+    assert_eq!(
+        f.svc.applications(&regulator(), None).await.unwrap().len(),
+        2
+    );
     let approved = f
         .svc
         .applications(&regulator(), Some("approved"))
@@ -432,10 +451,11 @@ async fn an_application_decided_by_a_regulator_and_grant_totals() {
         .is_empty());
     // The audit chain holds every step.
     let store = f.svc.store();
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE entity = 'policy_application'")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE entity = 'policy_application'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!(n, 4, "two applications, two decisions");
 }
 
@@ -514,7 +534,11 @@ async fn an_enterprise_never_reaches_another_enterprises_data() {
         Denied::Role { .. }
     ));
     assert_eq!(
-        denied(f.svc.enterprise_matches(&Caller::public(), &f.a.1, None).await),
+        denied(
+            f.svc
+                .enterprise_matches(&Caller::public(), &f.a.1, None)
+                .await
+        ),
         Denied::SignInRequired
     );
     // An enterprise account bound to no enterprise.

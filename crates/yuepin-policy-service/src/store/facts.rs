@@ -392,13 +392,11 @@ fn read_facts_native(
     as_of: NaiveDate,
     scope: FactScope,
 ) -> Result<Vec<EnterpriseFacts>> {
-    use yuepin_store::native_sqlite::native;
     use chrono::Datelike;
+    use yuepin_store::native_sqlite::native;
     let day = as_of.to_string();
     let (bound, limit) = scope_binds(&scope);
-    let mut stmt = conn
-        .prepare(sql)
-        .map_err(native)?;
+    let mut stmt = conn.prepare(sql).map_err(native)?;
     let mut out: Vec<EnterpriseFacts> = Vec::with_capacity(limit.clamp(0, 100_000) as usize);
     let mut rows = stmt
         .query(rusqlite::params![

@@ -3,9 +3,8 @@
 //! grant totals. Rows are parsed into the typed records here (`records.rs`).
 
 use crate::records::{
-    stored_date, stored_outcome, stored_region, stored_uscc, Application, ApplicationStatus,
-    Grant, GrantTotal, MatchCell, MatchRun, MeasureListing, Notification, Offer, OfferStatus,
-    RunCount,
+    stored_date, stored_outcome, stored_region, stored_uscc, Application, ApplicationStatus, Grant,
+    GrantTotal, MatchCell, MatchRun, MeasureListing, Notification, Offer, OfferStatus, RunCount,
 };
 use crate::PolicyService;
 use sqlx::any::AnyRow;

@@ -159,9 +159,7 @@ pub(super) async fn run_match(
     auth: Auth,
     ApiJson(input): ApiJson<MatchInput>,
 ) -> WebResult<Response> {
-    let report = service(&state)
-        .match_request(&auth.caller(), input)
-        .await?;
+    let report = service(&state).match_request(&auth.caller(), input).await?;
     Ok((StatusCode::CREATED, Json(json!(report))).into_response())
 }
 
@@ -260,9 +258,7 @@ pub(super) async fn applications(
     Query(q): Query<EnterpriseQuery>,
 ) -> WebResult<Json<Value>> {
     let status = q.status.as_deref().filter(|s| !s.is_empty());
-    let list = service(&state)
-        .applications(&auth.caller(), status)
-        .await?;
+    let list = service(&state).applications(&auth.caller(), status).await?;
     Ok(Json(json!({ "applications": list })))
 }
 

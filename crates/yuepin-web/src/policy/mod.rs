@@ -57,11 +57,17 @@ pub fn router() -> Router<AppState> {
         .route("/policy/check", get(pages::check))
         .route("/policy/enterprises/{uscc}", get(pages::enterprise))
         .route("/policy/measures/{id}", get(pages::measure))
-        .route("/policy/measures/{id}/export.xlsx", get(export::export_xlsx))
+        .route(
+            "/policy/measures/{id}/export.xlsx",
+            get(export::export_xlsx),
+        )
         .route("/policy/what-if", get(pages::what_if))
         .route("/policy/match", post(pages::run_match))
         .route("/policy/notifications", get(pages::notifications))
-        .route("/policy/notifications/read", post(pages::read_notifications))
+        .route(
+            "/policy/notifications/read",
+            post(pages::read_notifications),
+        )
         .route("/policy/offers/{id}", post(pages::answer_offer))
         .route(
             "/policy/applications",

@@ -328,7 +328,14 @@ pub(super) async fn measure(
         let per = 100;
         let svc = service(&state);
         let l = svc
-            .measure_listing(&auth.caller(), &id, q.run, q.outcome.as_deref(), q.page, per)
+            .measure_listing(
+                &auth.caller(),
+                &id,
+                q.run,
+                q.outcome.as_deref(),
+                q.page,
+                per,
+            )
             .await?;
         let m = &svc.set().measures()[l.measure];
         let items = l
@@ -610,7 +617,10 @@ pub(super) async fn applications(
 ) -> Response {
     let r = async {
         let list = service(&state)
-            .applications(&auth.caller(), q.status.as_deref().filter(|s| !s.is_empty()))
+            .applications(
+                &auth.caller(),
+                q.status.as_deref().filter(|s| !s.is_empty()),
+            )
             .await?;
         let page = ApplicationsPage {
             tr: auth.tr,

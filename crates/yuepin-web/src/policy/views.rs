@@ -152,7 +152,6 @@ pub(super) fn app_view(a: &Application) -> AppView {
     }
 }
 
-
 #[derive(Template)]
 #[template(path = "policy/index.html")]
 pub(super) struct IndexPage {

@@ -137,7 +137,9 @@ fn service(store: Store) -> PolicyService {
 /// The service for the commands that read nothing stored (checks and what-ifs of request
 /// facts): over an in-memory database, never touched.
 async fn storeless_service() -> Result<PolicyService> {
-    Ok(service(Store::connect_without_migrating("sqlite::memory:").await?))
+    Ok(service(
+        Store::connect_without_migrating("sqlite::memory:").await?,
+    ))
 }
 
 fn read_json(path: &PathBuf) -> Result<Value> {
