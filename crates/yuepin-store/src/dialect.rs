@@ -25,6 +25,10 @@ pub trait Dialect: Send + Sync + 'static {
     fn grams_match_sql(&self, n: usize) -> String;
     /// Turns query grams into what `grams_match_sql` binds.
     fn grams_query(&self, grams: &[String]) -> String;
+    // policy
+    /// An aggregate joining a group's text values `expr` with commas (the designations an
+    /// enterprise holds); callers sort the parts, SQLite's order being unspecified.
+    fn comma_list_sql(&self, expr: &str) -> String;
 }
 
 /// `(p1,…,pc),(…),…` for `rows` rows of `cols` parameters bound row by row, in the dialect's
@@ -136,6 +140,10 @@ impl Dialect for Sqlite {
             .collect::<Vec<_>>()
             .join(" AND ")
     }
+    // policy
+    fn comma_list_sql(&self, expr: &str) -> String {
+        format!("group_concat({expr}, ',')")
+    }
 }
 
 impl Dialect for Postgres {
@@ -180,6 +188,10 @@ impl Dialect for Postgres {
             .cloned()
             .collect::<Vec<_>>()
             .join(" ")
+    }
+    // policy
+    fn comma_list_sql(&self, expr: &str) -> String {
+        format!("string_agg({expr}, ',' ORDER BY {expr})")
     }
 }
 

@@ -15,7 +15,6 @@ pub mod migrate;
 pub mod native_sqlite;
 pub mod passwords;
 pub mod search;
-pub mod policy;
 pub mod users;
 
 pub use dialect::Dialect;

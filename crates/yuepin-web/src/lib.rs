@@ -10,6 +10,7 @@ pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod page;
+pub mod policy;
 pub mod portal;
 pub mod routes;
 
@@ -54,7 +55,7 @@ pub struct AppState {
 pub struct Modules {
     pub enterprises: yuepin_enterprises_service::EnterprisesService,
     pub codes: yuepin_codes_service::CodesService,
-    pub policy: routes::policy::ModuleState,
+    pub policy: yuepin_policy_service::PolicyService,
     pub complaints: routes::complaints::ModuleState,
     pub labs: routes::labs::ModuleState,
 }
@@ -68,7 +69,7 @@ impl AppState {
                 config.data_dir.join("keys"),
                 &config.public_url,
             ),
-            policy: routes::policy::ModuleState::new(&config),
+            policy: yuepin_policy_service::PolicyService::new(store.clone()),
             complaints: routes::complaints::ModuleState::new(&config),
             labs: routes::labs::ModuleState::new(&config),
         };

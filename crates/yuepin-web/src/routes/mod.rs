@@ -2,7 +2,6 @@
 
 pub mod complaints;
 pub mod labs;
-pub mod policy;
 
 use crate::AppState;
 use axum::routing::get;
@@ -15,7 +14,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::accounts::router())
         .merge(crate::enterprises::router())
         .merge(crate::codes::router())
-        .merge(policy::router())
+        .merge(crate::policy::router())
         .merge(complaints::router())
         .merge(labs::router())
         .fallback(crate::page::not_found)

@@ -233,3 +233,33 @@ fn names_uscc(i: usize) -> String {
 fn pct(s: &str) -> String {
     yuepin_domain::percent::urlencode(s)
 }
+
+/// Latencies (µs) of `n` POSTs of the JSON `body` to `path` through the API router, after
+/// `warmup` unmeasured ones: the single-request figures of the capability benchmarks, which
+/// measure the HTTP path on purpose.
+pub async fn api_post_latencies(
+    store: &Store,
+    path: &str,
+    body: &str,
+    n: usize,
+    warmup: usize,
+) -> Result<Vec<f64>> {
+    use tower::ServiceExt;
+    let router = yuepin_web::router(store.clone(), yuepin_web::WebConfig::default());
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n + warmup {
+        let req = axum::http::Request::post(path)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))?;
+        let t = Instant::now();
+        let resp = router.clone().oneshot(req).await?;
+        let status = resp.status();
+        let _ = axum::body::to_bytes(resp.into_body(), 1 << 20).await?;
+        let d = t.elapsed();
+        anyhow::ensure!(status.is_success(), "POST {path} failed: {status}");
+        if i >= warmup {
+            lat.push(d.as_secs_f64() * 1e6);
+        }
+    }
+    Ok(lat)
+}

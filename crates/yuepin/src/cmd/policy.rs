@@ -2,7 +2,8 @@
 //! match over all enterprises that stores outcomes, makes offers and notifies (`match`, 免申即享),
 //! what-if runs with overridden parameters (`what-if`, 政策沙盘), and the end-to-end benchmark
 //! (`bench`: facts read from the store, every measure, explanations; single-check latency
-//! through the API router).
+//! through the API router). Everything goes through `yuepin_policy_service` as the operator
+//! (`Caller::cli`); this file parses flags and prints.
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -11,11 +12,10 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
-use yuepin_domain::{parse_date, Yuan};
-use yuepin_policy::{Evaluation, Facts, Outcome, OutcomeKind, PolicySet, SubjectKind};
-use yuepin_store::policy::FactScope;
+use yuepin_domain::{parse_date, Caller, Yuan};
+use yuepin_policy::{Evaluation, Facts, Outcome, OutcomeKind, SubjectKind};
+use yuepin_policy_service::{CheckRequest, FactScope, PolicyService, BATCH};
 use yuepin_store::{Actor, Store};
-use yuepin_web::routes::policy as web;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -116,7 +116,7 @@ pub enum Command {
 fn as_of(s: Option<&str>) -> Result<NaiveDate> {
     match s {
         Some(s) => Ok(parse_date("as_of", s)?),
-        None => Ok(yuepin_web::today()),
+        None => Ok(yuepin_domain::china_today()),
     }
 }
 
@@ -130,8 +130,16 @@ fn overrides(set: &[String]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-fn module() -> web::ModuleState {
-    web::ModuleState::with_set(PolicySet::builtin())
+fn service(store: Store) -> PolicyService {
+    PolicyService::new(store)
+}
+
+/// The service for the commands that read nothing stored (checks and what-ifs of request
+/// facts): over an in-memory database, never touched.
+async fn storeless_service() -> Result<PolicyService> {
+    Ok(service(
+        Store::connect_without_migrating("sqlite::memory:").await?,
+    ))
 }
 
 fn read_json(path: &PathBuf) -> Result<Value> {
@@ -209,22 +217,28 @@ pub async fn run(cmd: Command) -> Result<()> {
             as_of: date,
             format,
         } => {
-            let m = module();
             let date = as_of(date.as_deref())?;
             let extra = facts.as_ref().map(read_json).transpose()?;
             let (label, evals) = match enterprise {
                 Some(code) => {
-                    let store = db.resolve()?.connect().await?;
-                    let rec = store.enterprise_by_uscc(code.trim()).await?;
-                    let ef = store.policy_enterprise_facts(date, rec.id).await?;
-                    let mut f = ef.to_facts();
-                    if let Some(Value::Object(o)) = extra {
-                        f.values.extend(o);
-                    }
-                    (
-                        format!("{} {}", ef.uscc, ef.name),
-                        web::check_facts(&m, &f, date, measure.as_deref())?,
-                    )
+                    let svc = service(db.resolve()?.connect().await?);
+                    let checked = svc
+                        .check(
+                            &Caller::cli("policy-check"),
+                            CheckRequest {
+                                subject: SubjectKind::Enterprise,
+                                facts: match extra {
+                                    Some(Value::Object(o)) => o,
+                                    _ => Default::default(),
+                                },
+                                as_of: date,
+                                measure,
+                                enterprise: Some(code.trim().to_string()),
+                            },
+                        )
+                        .await?;
+                    let (uscc, name) = checked.enterprise.unwrap_or_default();
+                    (format!("{uscc} {name}"), checked.evaluations)
                 }
                 None => {
                     let Some(v) = extra else {
@@ -233,7 +247,9 @@ pub async fn run(cmd: Command) -> Result<()> {
                     let f = Facts::from_json(subject.kind(), v)?;
                     (
                         subject.kind().to_string(),
-                        web::check_facts(&m, &f, date, measure.as_deref())?,
+                        storeless_service()
+                            .await?
+                            .evaluate(&f, date, measure.as_deref())?,
                     )
                 }
             };
@@ -257,16 +273,11 @@ pub async fn run(cmd: Command) -> Result<()> {
             set,
             format,
         } => {
-            let store = db.resolve()?.connect().await?;
+            let svc = service(db.resolve()?.connect().await?);
             let date = as_of(date.as_deref())?;
-            let report = web::run_match(
-                &store,
-                &module(),
-                date,
-                &overrides(&set)?,
-                Actor::cli("policy-match"),
-            )
-            .await?;
+            let report = svc
+                .run_match(&Caller::cli("policy-match"), date, &overrides(&set)?)
+                .await?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Text => {
@@ -303,9 +314,9 @@ pub async fn run(cmd: Command) -> Result<()> {
             subject,
             format,
         } => {
-            let m = module();
             let date = as_of(date.as_deref())?;
             let o = overrides(&set)?;
+            let caller = Caller::cli("policy-what-if");
             let report = match facts {
                 Some(path) => {
                     let list = match read_json(&path)? {
@@ -328,11 +339,17 @@ pub async fn run(cmd: Command) -> Result<()> {
                             Ok((label, Facts::from_json(subject.kind(), v)?))
                         })
                         .collect::<Result<Vec<_>>>()?;
-                    web::what_if_rows(&m, &o, subject.kind(), date, &subjects)?
+                    storeless_service().await?.what_if_subjects(
+                        &caller,
+                        &o,
+                        subject.kind(),
+                        date,
+                        &subjects,
+                    )?
                 }
                 None => {
-                    let store = db.resolve()?.connect().await?;
-                    web::what_if_enterprises(&store, &m, &o, date).await?
+                    let svc = service(db.resolve()?.connect().await?);
+                    svc.what_if_enterprises(&caller, &o, date).await?
                 }
             };
             match format {
@@ -392,15 +409,16 @@ pub async fn run(cmd: Command) -> Result<()> {
 /// Adds this module's demo data: a match run as of the demo data's date (clamped to the
 /// policy's validity, so the offers are live), with offers and notifications.
 pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()> {
-    let m = module();
-    let until = m
-        .set
+    let svc = service(store.clone());
+    let until = svc
+        .set()
         .packs()
         .first()
         .map(|p| p.in_force.until)
         .unwrap_or_else(yuepin_demo::data_date);
     let date = yuepin_demo::data_date().min(until);
-    web::run_match(store, &m, date, &BTreeMap::new(), Actor::cli("demo")).await?;
+    svc.run_match(&Caller::cli("demo"), date, &BTreeMap::new())
+        .await?;
     Ok(())
 }
 
@@ -446,8 +464,9 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
         }
         eprintln!("\n  seeded in {:.1} s", t.elapsed().as_secs_f64());
     }
-    let m = module();
-    let set = &m.set;
+    let svc = service(store.clone());
+    let caller = Caller::cli("bench");
+    let set = svc.set();
     let cols: Vec<usize> = set
         .measures()
         .iter()
@@ -457,7 +476,7 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
         .collect();
     // Full match: facts streamed from the store in batches, every enterprise measure, with the
     // explanation handles (failed / undetermined condition nodes) for every cell.
-    let snap = m.engine.snapshot(date);
+    let snap = svc.engine().snapshot(date);
     let mut eval = 0f64;
     let (mut rows, mut evals, mut reasons_total) = (0u64, 0u64, 0u64);
     let mut counts = [0u64; 6];
@@ -466,18 +485,19 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
     let wall = Instant::now();
     // The loader streams batches from the store on its own task while this one evaluates.
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
-    let loader_store = store.clone();
+    let loader_svc = svc.clone();
     let loader = tokio::spawn(async move {
         let mut after = 0i64;
         let mut load = 0f64;
         loop {
             let t = Instant::now();
-            let batch = loader_store
-                .policy_facts(
+            let batch = loader_svc
+                .facts(
+                    &caller,
                     date,
                     FactScope::After {
                         after,
-                        limit: web::BATCH,
+                        limit: BATCH,
                     },
                 )
                 .await?;
@@ -493,7 +513,7 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
     while let Some(batch) = rx.recv().await {
         let t = Instant::now();
         for ef in &batch {
-            let row = m.index.row(ef);
+            let row = svc.index().row(ef);
             rows += 1;
             for &c in &cols {
                 let k = snap.outcome_with_reasons(c, &row, &mut reasons);
@@ -526,28 +546,12 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
         evals as f64 / eval / 1e6
     );
     // Single check through the API router (merger facts, M16, explained, JSON).
-    let router = yuepin_web::router(store.clone(), yuepin_web::WebConfig::default());
     let body = json!({"subject": "merger", "as_of": date.to_string(), "measure": "M16",
         "facts": {"parties_revenue_china": ["15亿元", "6亿元"], "parties_revenue_world": ["80亿元", "30亿元"], "involves_manufacturing": true}})
     .to_string();
-    let mut lat = Vec::with_capacity(checks);
-    for i in 0..checks + 200 {
-        use tower::ServiceExt;
-        let req = axum::http::Request::post("/api/v1/policy/check")
-            .header("content-type", "application/json")
-            .body(axum::body::Body::from(body.clone()))?;
-        let t = Instant::now();
-        let resp = router.clone().oneshot(req).await?;
-        let status = resp.status();
-        let _ = axum::body::to_bytes(resp.into_body(), 1 << 20).await?;
-        let d = t.elapsed();
-        if !status.is_success() {
-            bail!("check failed: {status}");
-        }
-        if i >= 200 {
-            lat.push(d.as_secs_f64() * 1e6);
-        }
-    }
+    let mut lat =
+        super::bench::api_post_latencies(&store, "/api/v1/policy/check", &body, checks, 200)
+            .await?;
     lat.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     println!(

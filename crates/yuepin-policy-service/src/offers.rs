@@ -1,0 +1,126 @@
+//! Offers (免申即享) and in-app notifications: an enterprise reads its own offers (a regulator
+//! names the enterprise), answers them (意愿确认; confirming a money measure opens its
+//! application in the same transaction), and reads its notifications and marks them read.
+
+use crate::applications::{default_reference, normalise_reference};
+use crate::records::{Answer, Application, NewApplication, Notification, Offer};
+use crate::{
+    is_money_measure, measure_id, own_enterprise, require_signed_in, PolicyError, PolicyService,
+    Result,
+};
+use serde::{Deserialize, Serialize};
+use yuepin_domain::{Caller, Denied, Role};
+use yuepin_store::Actor;
+
+/// Notifications shown at most.
+const NOTIFICATIONS: i64 = 200;
+
+/// An enterprise's answer to an offer, as the API and the page form send it.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct AnswerInput {
+    /// `confirm` or `decline`.
+    pub decision: String,
+    /// What is paid for, where the platform cannot name it (M8: the standard's code).
+    #[serde(default)]
+    pub reference: String,
+}
+
+/// The answered offer and the application a confirmation opened.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answered {
+    pub offer: Offer,
+    pub application: Option<Application>,
+}
+
+impl PolicyService {
+    /// An enterprise's offers: an enterprise user's own (whatever it names), or for
+    /// administrators the enterprise with credit code `enterprise`.
+    pub async fn offers(&self, caller: &Caller, enterprise: Option<&str>) -> Result<Vec<Offer>> {
+        require_signed_in(caller)?;
+        let id = if caller.role() == Some(Role::Enterprise) {
+            own_enterprise(caller)?
+        } else if caller.is_administrator() {
+            match enterprise {
+                Some(code) => self.enterprise_id_of(code).await?,
+                None => {
+                    return Err(PolicyError::Required {
+                        field: "enterprise",
+                    })
+                }
+            }
+        } else {
+            return Err(Denied::Role {
+                needs: vec![Role::Enterprise, Role::Regulator],
+            }
+            .into());
+        };
+        Ok(self.offer_rows_of(id).await?)
+    }
+
+    /// The enterprise answers one of its offers. Someone else's offer looks like a missing
+    /// one. Confirming a money measure opens its application, with what is paid for named by
+    /// the platform where it can (M10, M18) or by the enterprise (M8).
+    pub async fn answer_offer(
+        &self,
+        caller: &Caller,
+        offer_id: i64,
+        input: AnswerInput,
+    ) -> Result<Answered> {
+        let own = own_enterprise(caller)?;
+        let offer = self
+            .offer_row(offer_id)
+            .await?
+            .filter(|o| o.enterprise_id == own)
+            .ok_or(PolicyError::UnknownOffer(offer_id))?;
+        let answer = Answer::parse(&input.decision).ok_or_else(|| PolicyError::Choice {
+            field: "decision",
+            value: input.decision.trim().to_string(),
+            allowed: &["confirm", "decline"],
+        })?;
+        let set = self.set();
+        let application = match set.find_measure(&offer.measure) {
+            Some(mi) if answer == Answer::Confirm && is_money_measure(set, mi) => {
+                let mid = measure_id(&offer.measure).to_string();
+                let rec = self.store.enterprise_by_id(own).await?;
+                let reference = match input.reference.trim() {
+                    "" => default_reference(
+                        &self.store,
+                        own,
+                        rec.enterprise.uscc.as_str(),
+                        &mid,
+                        offer.as_of,
+                    )
+                    .await?
+                    .ok_or(PolicyError::Required { field: "reference" })?,
+                    r => normalise_reference(&mid, r),
+                };
+                Some(NewApplication {
+                    enterprise_id: own,
+                    measure: offer.measure.clone(),
+                    reference: reference.chars().take(200).collect(),
+                    offer_id: Some(offer_id),
+                    amount_requested_fen: offer.amount_fen,
+                    // Stored with the application, as the note an enterprise would write.
+                    note: "免申即享:企业确认意愿 (confirmed offer)".into(),
+                })
+            }
+            _ => None,
+        };
+        let (offer, application) = self
+            .write_answer(Actor::from(caller), offer_id, answer, application)
+            .await?;
+        Ok(Answered { offer, application })
+    }
+
+    /// An enterprise user's notifications, newest first.
+    pub async fn notifications(&self, caller: &Caller) -> Result<Vec<Notification>> {
+        let id = own_enterprise(caller)?;
+        Ok(self.notification_rows_of(id, NOTIFICATIONS).await?)
+    }
+
+    /// Marks all of an enterprise user's notifications read; returns how many were unread.
+    pub async fn mark_notifications_read(&self, caller: &Caller) -> Result<u64> {
+        let id = own_enterprise(caller)?;
+        Ok(self.write_read(Actor::from(caller), id, None).await?)
+    }
+}

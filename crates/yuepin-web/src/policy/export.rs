@@ -1,0 +1,95 @@
+//! The XLSX of the enterprises listed under a measure in a match run (all of them, not one
+//! page), for the regulator's offline work. The rows come from the service's listing.
+
+use super::api::ListingQuery;
+use super::service;
+use crate::auth::Auth;
+use crate::error::{WebError, WebResult};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use yuepin_domain::{reference, Yuan};
+use yuepin_policy_service::outcome_code;
+
+pub(super) async fn export_xlsx(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<ListingQuery>,
+) -> WebResult<Response> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let svc = service(&state);
+    let l = svc
+        .measure_listing(&auth.caller(), &id, q.run, q.outcome.as_deref(), q.page, 0)
+        .await?;
+    let m = &svc.set().measures()[l.measure];
+    let outcome = outcome_code(l.outcome);
+    let xerr = |e: rust_xlsxwriter::XlsxError| WebError::Internal(format!("xlsx: {e}"));
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name(m.id.as_str()).map_err(xerr)?;
+    ws.write_string(
+        0,
+        0,
+        format!("{} {} — {} ({})", m.id, m.title.zh, outcome, l.run.as_of),
+    )
+    .map_err(xerr)?;
+    let headers = [
+        "统一社会信用代码 USCC",
+        "企业名称 Name",
+        "地市 City",
+        "行业大类 Division",
+        "结果 Outcome",
+        "待补充事实 Facts to provide",
+        "金额(元) Amount (yuan)",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *h, &bold)
+            .map_err(xerr)?;
+    }
+    for (i, it) in l.items.iter().enumerate() {
+        let r = (i + 2) as u32;
+        let city = reference::find_city(it.city.as_str())
+            .map(|c| c.name_zh.clone())
+            .unwrap_or_else(|| it.city.to_string());
+        ws.write_string(r, 0, it.uscc.as_str()).map_err(xerr)?;
+        ws.write_string(r, 1, &it.name).map_err(xerr)?;
+        ws.write_string(r, 2, &city).map_err(xerr)?;
+        ws.write_string(r, 3, format!("{:02}", it.division))
+            .map_err(xerr)?;
+        ws.write_string(r, 4, outcome_code(it.outcome))
+            .map_err(xerr)?;
+        let missing = it
+            .reasons
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        ws.write_string(r, 5, missing).map_err(xerr)?;
+        if let Some(fen) = it.amount_fen {
+            ws.write_string(r, 6, Yuan::from_fen(fen).to_string())
+                .map_err(xerr)?;
+        }
+    }
+    let bytes = wb.save_to_buffer().map_err(xerr)?;
+    let name = format!("policy-{}-{}-run{}.xlsx", m.id, outcome, l.run.id);
+    Ok((
+        [
+            (
+                "content-type",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                "content-disposition",
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

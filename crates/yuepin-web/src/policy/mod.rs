@@ -1,0 +1,243 @@
+//! The policy engine's web face (issue 4): pages under `/policy/…` and the API under
+//! `/api/v1/policy/…`. The use cases, their access rules and their SQL are in
+//! `yuepin_policy_service`; this module parses requests, calls the service with the caller,
+//! and renders JSON, pages and the XLSX export. Service errors become `WebError`s here, with
+//! their bilingual messages.
+
+mod api;
+mod export;
+mod pages;
+mod views;
+
+use crate::error::WebError;
+use crate::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+use yuepin_policy::{EngineError, FactError, Outcome};
+use yuepin_policy_service::{measure_id, PolicyError, PolicyService};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        // API
+        .route("/api/v1/policy/measures", get(api::measures))
+        .route("/api/v1/policy/check", post(api::check))
+        .route("/api/v1/policy/enterprises/{uscc}", get(api::enterprise))
+        .route("/api/v1/policy/match", post(api::run_match))
+        .route("/api/v1/policy/runs", get(api::runs))
+        .route("/api/v1/policy/runs/{id}", get(api::run))
+        .route(
+            "/api/v1/policy/measures/{id}/enterprises",
+            get(api::measure_listing),
+        )
+        .route(
+            "/api/v1/policy/measures/{id}/export.xlsx",
+            get(export::export_xlsx),
+        )
+        .route("/api/v1/policy/what-if", post(api::what_if))
+        .route("/api/v1/policy/offers", get(api::offers))
+        .route("/api/v1/policy/offers/{id}/answer", post(api::answer_offer))
+        .route("/api/v1/policy/notifications", get(api::notifications))
+        .route(
+            "/api/v1/policy/notifications/read",
+            post(api::read_notifications),
+        )
+        .route(
+            "/api/v1/policy/applications",
+            get(api::applications).post(api::apply),
+        )
+        .route("/api/v1/policy/applications/{id}", get(api::application))
+        .route(
+            "/api/v1/policy/applications/{id}/decision",
+            post(api::decide),
+        )
+        .route("/api/v1/policy/grants", get(api::grants))
+        .route("/api/v1/policy/grants/totals", get(api::totals))
+        // Pages
+        .route("/policy", get(pages::index))
+        .route("/policy/check", get(pages::check))
+        .route("/policy/enterprises/{uscc}", get(pages::enterprise))
+        .route("/policy/measures/{id}", get(pages::measure))
+        .route(
+            "/policy/measures/{id}/export.xlsx",
+            get(export::export_xlsx),
+        )
+        .route("/policy/what-if", get(pages::what_if))
+        .route("/policy/match", post(pages::run_match))
+        .route("/policy/notifications", get(pages::notifications))
+        .route(
+            "/policy/notifications/read",
+            post(pages::read_notifications),
+        )
+        .route("/policy/offers/{id}", post(pages::answer_offer))
+        .route(
+            "/policy/applications",
+            get(pages::applications).post(pages::apply),
+        )
+        .route("/policy/applications/{id}/decision", post(pages::decide))
+        .route("/policy/grants", get(pages::grants))
+}
+
+fn service(state: &AppState) -> &PolicyService {
+    &state.modules.policy
+}
+
+fn fact_error(e: FactError) -> WebError {
+    match &e {
+        FactError::Unknown { fact, .. } | FactError::Invalid { fact, .. } => {
+            WebError::field(&format!("facts.{fact}"), e.to_string())
+        }
+        FactError::NotAnObject { .. } => WebError::field("facts", e.to_string()),
+    }
+}
+
+fn engine_error(e: EngineError) -> WebError {
+    match e {
+        EngineError::Facts(f) => fact_error(f),
+        EngineError::UnknownParameter { .. } | EngineError::InvalidOverride { .. } => {
+            WebError::field("overrides", e.to_string())
+        }
+        other => WebError::field("measure", other.to_string()),
+    }
+}
+
+/// `100000` → `100,000`.
+fn grouped(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl From<PolicyError> for WebError {
+    fn from(e: PolicyError) -> Self {
+        use yuepin_domain::Yuan;
+        match e {
+            PolicyError::Denied(d) => d.into(),
+            PolicyError::Store(s) => s.into(),
+            PolicyError::Domain(d) => d.into(),
+            PolicyError::Facts(f) => fact_error(f),
+            PolicyError::Engine(e) => engine_error(e),
+            PolicyError::AccountWithoutEnterprise => {
+                WebError::Forbidden("账号未绑定企业 (account has no enterprise)".into())
+            }
+            PolicyError::UnknownEnterprise { uscc } => {
+                WebError::NotFound(format!("企业 {uscc} 不存在 (no such enterprise)"))
+            }
+            PolicyError::UnknownMeasure { id } => {
+                WebError::NotFound(format!("措施 {id} 不存在 (no measure {id})"))
+            }
+            PolicyError::UnknownOffer(id) => WebError::NotFound(format!("offer #{id}")),
+            PolicyError::UnknownApplication(id) => {
+                WebError::NotFound(format!("application #{id}"))
+            }
+            PolicyError::UnknownRun(id) => WebError::NotFound(format!("match run #{id}")),
+            PolicyError::NoMatchRun => WebError::NotFound(
+                "尚未运行政策匹配 (no match run yet: run yuepin policy match)".into(),
+            ),
+            PolicyError::Choice { field, allowed, .. } => {
+                let message = if field == "outcome" {
+                    format!("应为 {}", allowed.join(" 或 "))
+                } else {
+                    format!(
+                        "应为 {} ({})",
+                        allowed.join(" 或 "),
+                        allowed.join(" or ")
+                    )
+                };
+                WebError::field(field, message)
+            }
+            PolicyError::Required { field } => WebError::field(
+                field,
+                match field {
+                    "overrides" => "至少设置一个参数 (set at least one parameter)",
+                    "subject" => "请指定主体类型 (name the subject kind)",
+                    "enterprise" => "请指定企业 (name the enterprise)",
+                    "reference" => {
+                        "请填写资助对象(如国际标准编号) (name what is paid for, e.g. the standard's code)"
+                    }
+                    "amount" => "请填写资助金额 (enter the amount granted)",
+                    "reason" => "驳回须说明理由 (a rejection needs a reason)",
+                    _ => "必填 (required)",
+                },
+            ),
+            PolicyError::NotPositive { field } => {
+                WebError::field(field, "金额必须大于0 (amount must be positive)")
+            }
+            PolicyError::InvalidYear(_) => WebError::field("year", "年份无效 (invalid year)"),
+            PolicyError::EnterpriseSubjectOnly => WebError::field(
+                "enterprise",
+                "仅适用于企业主体 (only for subject enterprise)",
+            ),
+            PolicyError::NoRuleForSubject { measure, subject } => WebError::field(
+                "measure",
+                format!(
+                    "{measure} 对{}没有资格条件 (no eligibility rule for {subject})",
+                    subject.label().zh
+                ),
+            ),
+            PolicyError::SubjectKind { index, expected } => WebError::field(
+                &format!("subjects[{index}]"),
+                format!("应为 {expected} (expected subject kind {expected})"),
+            ),
+            PolicyError::SubjectFacts { index, source } => {
+                WebError::field(&format!("subjects[{index}]"), source.to_string())
+            }
+            PolicyError::TooManySubjects { max } => WebError::field(
+                "subjects",
+                format!("最多{max}个 (at most {})", grouped(max)),
+            ),
+            PolicyError::NotMoneyMeasure { .. } => WebError::field(
+                "measure",
+                "只有资金类措施(M8、M10、M18)需要申请 (only M8, M10 and M18 take applications)",
+            ),
+            PolicyError::NotEligible(r) => {
+                let ev = &r.evaluation;
+                let why: Vec<String> = match &ev.outcome {
+                    Outcome::NotEligible { failed } => failed
+                        .iter()
+                        .map(|c| format!("{} ({})", c.label.zh, c.clause.quote))
+                        .collect(),
+                    Outcome::Undetermined { missing } => missing
+                        .iter()
+                        .map(|x| format!("缺少 {}", x.label.zh))
+                        .collect(),
+                    _ => vec![ev.outcome_label.zh.clone()],
+                };
+                WebError::field(
+                    "measure",
+                    format!(
+                        "不符合{}的条件: {} (not eligible)",
+                        measure_id(&r.measure),
+                        why.join("; ")
+                    ),
+                )
+            }
+            PolicyError::OverCap { cap_fen } => {
+                let cap = Yuan::from_fen(cap_fen).to_zh();
+                WebError::field(
+                    "amount",
+                    format!("超过融资额度上限{cap} (over the cap of {cap})"),
+                )
+            }
+            PolicyError::OfferAnswered(s) => WebError::Conflict(format!(
+                "该事项已处理({s}) (offer already answered: {s})"
+            )),
+            PolicyError::ApplicationDecided(s) => WebError::Conflict(format!(
+                "申请已处理({s}) (application already decided: {s})"
+            )),
+            PolicyError::AlreadyPaid { measure, reference } => WebError::Conflict(format!(
+                "{measure} 的 {reference:?} 已经发放过资金,同一标准或奖项不重复资助 (already paid: the same standard or award is never paid twice)"
+            )),
+            PolicyError::ApplicationPending { measure, reference } => {
+                WebError::Conflict(format!(
+                    "{measure} 的 {reference:?} 已有待审核的申请 (an application for it is already pending)"
+                ))
+            }
+        }
+    }
+}
