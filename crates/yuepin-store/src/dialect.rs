@@ -25,6 +25,15 @@ pub trait Dialect: Send + Sync + 'static {
     fn grams_match_sql(&self, n: usize) -> String;
     /// Turns query grams into what `grams_match_sql` binds.
     fn grams_query(&self, grams: &[String]) -> String;
+
+    // labs
+    /// Whether `e` is the database refusing overlapping active bookings of one instrument
+    /// (the `lab_booking_overlap` trigger on SQLite, the exclusion constraint on PostgreSQL).
+    fn is_booking_overlap(&self, e: &sqlx::Error) -> bool;
+    /// Statements to run after a bulk load so the planner knows the new rows (PostgreSQL's
+    /// `ANALYZE`, which autovacuum would run a little later; nothing on SQLite, whose plans
+    /// do not use statistics unless `ANALYZE` was ever run).
+    fn after_bulk_load_sql(&self) -> &'static [&'static str];
 }
 
 /// `(p1,…,pc),(…),…` for `rows` rows of `cols` parameters bound row by row, in the dialect's
@@ -136,6 +145,14 @@ impl Dialect for Sqlite {
             .collect::<Vec<_>>()
             .join(" AND ")
     }
+
+    // labs
+    fn is_booking_overlap(&self, e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.message().contains("lab_booking_overlap"))
+    }
+    fn after_bulk_load_sql(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 impl Dialect for Postgres {
@@ -180,6 +197,15 @@ impl Dialect for Postgres {
             .cloned()
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    // labs
+    fn is_booking_overlap(&self, e: &sqlx::Error) -> bool {
+        // 23P01: exclusion_violation (the `lab_booking_no_overlap` constraint).
+        matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
+    }
+    fn after_bulk_load_sql(&self) -> &'static [&'static str] {
+        &["ANALYZE"]
     }
 }
 

@@ -10,7 +10,6 @@ pub mod codes;
 pub mod complaints;
 pub mod dialect;
 pub mod enterprises;
-pub mod labs;
 pub mod migrate;
 pub mod native_sqlite;
 pub mod policy;

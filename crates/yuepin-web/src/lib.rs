@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod input;
+pub mod labs;
 pub mod page;
 pub mod routes;
 
@@ -51,7 +52,7 @@ pub struct Modules {
     pub codes: routes::codes::ModuleState,
     pub policy: routes::policy::ModuleState,
     pub complaints: routes::complaints::ModuleState,
-    pub labs: routes::labs::ModuleState,
+    pub labs: yuepin_labs_service::LabsService,
 }
 
 impl AppState {
@@ -60,7 +61,7 @@ impl AppState {
             codes: routes::codes::ModuleState::new(&config),
             policy: routes::policy::ModuleState::new(&config),
             complaints: routes::complaints::ModuleState::new(&config),
-            labs: routes::labs::ModuleState::new(&config),
+            labs: yuepin_labs_service::LabsService::new(store.clone()),
         };
         Self {
             store,

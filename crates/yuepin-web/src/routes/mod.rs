@@ -3,7 +3,6 @@
 pub mod api;
 pub mod codes;
 pub mod complaints;
-pub mod labs;
 pub mod pages;
 pub mod policy;
 
@@ -19,7 +18,7 @@ pub fn router() -> Router<AppState> {
         .merge(codes::router())
         .merge(policy::router())
         .merge(complaints::router())
-        .merge(labs::router())
+        .merge(crate::labs::router())
         .fallback(crate::page::not_found)
 }
 
