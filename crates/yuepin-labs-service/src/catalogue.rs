@@ -310,7 +310,11 @@ impl LabsService {
     }
 
     /// The one-stop view: services by area, of labs in `city` or everywhere (public).
-    pub async fn one_stop(&self, caller: &Caller, city: Option<&RegionCode>) -> LabsResult<OneStop> {
+    pub async fn one_stop(
+        &self,
+        caller: &Caller,
+        city: Option<&RegionCode>,
+    ) -> LabsResult<OneStop> {
         let labs: Vec<Lab> = self
             .labs(caller)
             .await?

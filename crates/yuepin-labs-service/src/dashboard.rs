@@ -111,7 +111,10 @@ impl LabsService {
     /// The regulator's dashboard for `year`.
     pub async fn dashboard(&self, caller: &Caller, year: i32) -> LabsResult<Dashboard> {
         caller.require_administrator()?;
-        Ok(Dashboard::new(year, self.utilisation_of(caller, year, None).await?))
+        Ok(Dashboard::new(
+            year,
+            self.utilisation_of(caller, year, None).await?,
+        ))
     }
 
     /// Usage is checked-in/completed time; outside = used by enterprises (not the lab itself).

@@ -66,8 +66,12 @@ impl LabsService {
         .execute(&mut *w.tx)
         .await?;
         w.record(
-            Change::new("create", "lab_feed_token", format!("{}:{ref_id}", kind.as_str()))
-                .after(serde_json::json!({"kind": kind.as_str(), "ref_id": ref_id})),
+            Change::new(
+                "create",
+                "lab_feed_token",
+                format!("{}:{ref_id}", kind.as_str()),
+            )
+            .after(serde_json::json!({"kind": kind.as_str(), "ref_id": ref_id})),
         );
         self.store.commit(w).await?;
         Ok(token)
@@ -97,7 +101,11 @@ impl LabsService {
         token: &str,
     ) -> LabsResult<String> {
         let signed_in = !matches!(caller.kind, CallerKind::Public);
-        if !signed_in && !self.feed_token_valid(FeedKind::Instrument, id, token).await? {
+        if !signed_in
+            && !self
+                .feed_token_valid(FeedKind::Instrument, id, token)
+                .await?
+        {
             return Err(Denied::SignInRequired.into());
         }
         let inst = self.instrument(caller, id).await?;
@@ -120,7 +128,9 @@ impl LabsService {
         // MERGE: enterprises service
         let e = self.store.enterprise_by_uscc(uscc.as_str()).await?;
         if !caller.can_read_enterprise(e.id)
-            && !self.feed_token_valid(FeedKind::Enterprise, e.id, token).await?
+            && !self
+                .feed_token_valid(FeedKind::Enterprise, e.id, token)
+                .await?
         {
             return Err(match caller.kind {
                 CallerKind::Public => Denied::SignInRequired,

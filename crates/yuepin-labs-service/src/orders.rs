@@ -7,7 +7,7 @@
 use crate::records::{OrderAction, OrderDetail, OrderRecord, ReportResult, TestResults};
 use crate::reports::{file_inspection, mark_replaced, next_report_number, revoke_report};
 use crate::store::{json, order_from_row, order_on, service_on, ORDER_COLS, ORDER_FROM};
-use crate::{InvoiceOf, Invalid, LabsError, LabsResult, LabsService, Party};
+use crate::{Invalid, InvoiceOf, LabsError, LabsResult, LabsService, Party};
 use sqlx::Row;
 use yuepin_domain::{Caller, Role, Yuan};
 use yuepin_labs::{order, OrderEvent, OrderState, PersonId};
@@ -79,7 +79,10 @@ impl LabsService {
             let mut conn = self.store.pool().acquire().await?;
             order_on(&mut conn, id).await?
         };
-        if self.can_see(caller, o.lab_id, Some(o.enterprise_id)).await? {
+        if self
+            .can_see(caller, o.lab_id, Some(o.enterprise_id))
+            .await?
+        {
             Ok(o)
         } else {
             Err(LabsError::missing("order", id))
@@ -106,7 +109,11 @@ impl LabsService {
     }
 
     /// A lab's order queue, latest first.
-    pub async fn orders_of_lab(&self, caller: &Caller, lab_id: i64) -> LabsResult<Vec<OrderRecord>> {
+    pub async fn orders_of_lab(
+        &self,
+        caller: &Caller,
+        lab_id: i64,
+    ) -> LabsResult<Vec<OrderRecord>> {
         self.require_manage_lab(caller, lab_id).await?;
         self.orders_where("o.lab_id", lab_id).await
     }
@@ -349,4 +356,3 @@ impl LabsService {
         Ok(InvoiceOf { id, invoice: inv })
     }
 }
-

@@ -14,7 +14,11 @@ use yuepin_store::{corrupt, Change, Store, WriteTx};
 
 impl LabsService {
     /// A report for public verification (anyone holding the number may check it).
-    pub async fn report(&self, _caller: &Caller, number: &ReportNumber) -> LabsResult<ReportRecord> {
+    pub async fn report(
+        &self,
+        _caller: &Caller,
+        number: &ReportNumber,
+    ) -> LabsResult<ReportRecord> {
         let number = number.to_string();
         let r = sqlx::query(&format!(
             "SELECT {REPORT_COLS} FROM {REPORT_FROM} WHERE r.number = $1"

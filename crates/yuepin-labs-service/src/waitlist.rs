@@ -3,12 +3,12 @@
 //! waiting entry that fits and is free gets a `held` booking with a timed hold. The sweep marks
 //! no-shows (fee charged, rest of the slot released) and lapses expired holds.
 
+use crate::bookings::{policy_for, transition};
 use crate::records::{BookingPart, SweepSummary, WaitRecord, WaitState};
 use crate::store::{
     booking_on, insert_booking, instrument_on, range_of, ranges, set_booking_state,
     set_wait_state_of_booking, wait_from_row, BLOCKING,
 };
-use crate::bookings::{policy_for, transition};
 use crate::{dt_text, InstrumentRecord, Invalid, LabsError, LabsResult, LabsService};
 use chrono::{Duration, NaiveDateTime};
 use sqlx::Row;

@@ -204,13 +204,14 @@ async fn catalogue_is_public_and_managed_by_its_lab() {
         .create_lab(&enterprise_user(fx.ent1), &code, &l)
         .await
         .unwrap_err();
-    assert!(
-        matches!(e, LabsError::Denied(Denied::Role { .. })),
-        "{e:?}"
-    );
+    assert!(matches!(e, LabsError::Denied(Denied::Role { .. })), "{e:?}");
     // A lab code is taken once.
     let (code, l) = lab("GDQTC");
-    let e = fx.labs.create_lab(&regulator(), &code, &l).await.unwrap_err();
+    let e = fx
+        .labs
+        .create_lab(&regulator(), &code, &l)
+        .await
+        .unwrap_err();
     assert!(matches!(e, LabsError::LabCodeTaken(_)), "{e:?}");
 }
 
@@ -386,7 +387,12 @@ async fn an_enterprise_cannot_see_another_enterprises_bookings_or_orders() {
     let fx = setup().await;
     let own = enterprise_user(fx.ent1);
     let other = enterprise_user(fx.ent2);
-    let b = fx.labs.book(&own, &[slot(fx.inst, 3, 10, 60)]).await.unwrap()[0].id;
+    let b = fx
+        .labs
+        .book(&own, &[slot(fx.inst, 3, 10, 60)])
+        .await
+        .unwrap()[0]
+        .id;
     let o = fx
         .labs
         .create_order(&own, fx.service, 1, "")
@@ -401,7 +407,9 @@ async fn an_enterprise_cannot_see_another_enterprises_bookings_or_orders() {
             .await
             .unwrap_err()
     ));
-    assert!(hidden(fx.labs.booking_invoice(&other, b).await.unwrap_err()));
+    assert!(hidden(
+        fx.labs.booking_invoice(&other, b).await.unwrap_err()
+    ));
     assert!(hidden(fx.labs.order(&other, o).await.unwrap_err()));
     assert!(hidden(
         fx.labs
@@ -460,8 +468,7 @@ async fn a_lab_user_cannot_act_for_another_lab() {
     let (code, l) = lab("SZLAB");
     let other_lab = fx.labs.create_lab(&regulator(), &code, &l).await.unwrap();
     let outsider = lab_staff(&fx.labs, &fx.store, "otherlab", other_lab.id).await;
-    let other_lab_denied =
-        |e: LabsError| matches!(e, LabsError::Denied(Denied::OtherOrganisation));
+    let other_lab_denied = |e: LabsError| matches!(e, LabsError::Denied(Denied::OtherOrganisation));
     let e = fx
         .labs
         .save_instrument(&outsider, fx.lab_id, None, &instrument("盐雾试验"), false)

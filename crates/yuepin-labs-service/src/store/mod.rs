@@ -217,7 +217,8 @@ pub(crate) fn wait_from_row(r: &AnyRow) -> Result<WaitRecord> {
         enterprise_id: r.try_get("enterprise_id")?,
         starts_at: range.start(),
         ends_at: range.end(),
-        state: WaitState::parse(&state).ok_or_else(|| corrupt(format!("waitlist state {state}")))?,
+        state: WaitState::parse(&state)
+            .ok_or_else(|| corrupt(format!("waitlist state {state}")))?,
         booking_id: r.try_get("booking_id")?,
         joined_at: dt_of(&r.try_get::<String, _>("joined_at")?)?,
     })

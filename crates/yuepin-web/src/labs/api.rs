@@ -2,8 +2,8 @@
 //! parsing, one service call, the response shape. Who may do what is the service's decision.
 
 use super::input::{
-    build_instrument, build_lab, build_service, city, lab_field, parse_range, slot_query,
-    to_part, AvailabilityQuery, InstrumentInput, LabInput, PartInput, ServiceInput,
+    build_instrument, build_lab, build_service, city, lab_field, parse_range, slot_query, to_part,
+    AvailabilityQuery, InstrumentInput, LabInput, PartInput, ServiceInput,
 };
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
@@ -276,9 +276,7 @@ async fn create_blackout(
     // Who may is decided before the body is looked at, as for every lab management call.
     labs.instrument_for_management(&caller, id).await?;
     let range = parse_range(&input.start, Some(&input.end), None)?;
-    let bid = labs
-        .add_blackout(&caller, id, range, &input.reason)
-        .await?;
+    let bid = labs.add_blackout(&caller, id, range, &input.reason).await?;
     Ok(created(json!({"id": bid})))
 }
 
@@ -351,7 +349,11 @@ async fn booking_invoice(
     auth: Auth,
     Path(id): Path<i64>,
 ) -> WebResult<Json<Value>> {
-    let inv = state.modules.labs.booking_invoice(&auth.caller(), id).await?;
+    let inv = state
+        .modules
+        .labs
+        .booking_invoice(&auth.caller(), id)
+        .await?;
     Ok(Json(json!({"booking_id": inv.id, "invoice": inv.invoice})))
 }
 

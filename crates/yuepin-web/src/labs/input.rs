@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use yuepin_domain::{RegionCode, StandardCode, Yuan};
 use yuepin_labs::{
-    Accessory, CmaNumber, CnasNumber, Contact, DailyWindow, Instrument, InstrumentId, Lab,
-    LabCode, LabId, Qualification, Service, ServiceArea, ServiceId, ServiceMode, SlotQuery,
-    Tariff, TestItem, TestMethod, TimeRange, WeeklySchedule,
+    Accessory, CmaNumber, CnasNumber, Contact, DailyWindow, Instrument, InstrumentId, Lab, LabCode,
+    LabId, Qualification, Service, ServiceArea, ServiceId, ServiceMode, SlotQuery, Tariff,
+    TestItem, TestMethod, TimeRange, WeeklySchedule,
 };
 use yuepin_labs_service::{BookingPart, MAX_SEARCH_DAYS};
 

@@ -131,7 +131,11 @@ async fn search(
         let mut combined = Vec::new();
         if items.len() > 1 {
             for c in labs.search_combined_named(&caller, &items, &sq).await? {
-                combined.push((fmt_dt(c.range.start()), c.instruments, form_dt(c.range.start())));
+                combined.push((
+                    fmt_dt(c.range.start()),
+                    c.instruments,
+                    form_dt(c.range.start()),
+                ));
             }
         } else {
             slots = labs
@@ -509,7 +513,12 @@ async fn report_page(
             Some(i) => qr[i..].to_string(),
             None => String::new(),
         };
-        Ok(ReportPage::new(auth.tr, Chrome::new(&auth, &state), rep, qr))
+        Ok(ReportPage::new(
+            auth.tr,
+            Chrome::new(&auth, &state),
+            rep,
+            qr,
+        ))
     }
     .await;
     page(r, &auth, &state, &uri)

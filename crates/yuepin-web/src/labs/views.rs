@@ -7,8 +7,8 @@ use askama::Template;
 use yuepin_domain::Yuan;
 use yuepin_labs::{BookingState, OrderState, ReportStatus, ServiceArea, ServiceMode};
 use yuepin_labs_service::{
-    BookingRecord, Catalogue, Dashboard, EnterpriseLabs, InstrumentDetail, LabConsole,
-    OrderRecord, ReportRecord, SlotHit,
+    BookingRecord, Catalogue, Dashboard, EnterpriseLabs, InstrumentDetail, LabConsole, OrderRecord,
+    ReportRecord, SlotHit,
 };
 
 pub(super) fn fmt_dt(t: chrono::NaiveDateTime) -> String {
@@ -232,7 +232,13 @@ impl InstrumentPage {
     ) -> Self {
         let rec = &d.instrument;
         let i = &rec.instrument;
-        let yes_no = |b: bool| if b { tr.t("是", "yes") } else { tr.t("否", "no") };
+        let yes_no = |b: bool| {
+            if b {
+                tr.t("是", "yes")
+            } else {
+                tr.t("否", "no")
+            }
+        };
         Self {
             tr,
             c,

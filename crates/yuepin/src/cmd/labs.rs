@@ -15,8 +15,7 @@ use yuepin_labs::{
     TestMethod, TimeRange, WeeklySchedule,
 };
 use yuepin_labs_service::{
-    Booker, BookingPart, HistoryBooking, LabSeed, LabsError, LabsService, OrderAction,
-    TestResults,
+    Booker, BookingPart, HistoryBooking, LabSeed, LabsError, LabsService, OrderAction, TestResults,
 };
 use yuepin_store::Store;
 
@@ -580,11 +579,7 @@ async fn bench(
                         accessories: vec![],
                     };
                     match labs
-                        .book_as(
-                            &Caller::cli("bench"),
-                            &Booker::Lab { lab_id: lab },
-                            &[part],
-                        )
+                        .book_as(&Caller::cli("bench"), &Booker::Lab { lab_id: lab }, &[part])
                         .await
                     {
                         Ok(_) => ok += 1,
