@@ -29,6 +29,15 @@ pub trait Dialect: Send + Sync + 'static {
     /// An aggregate joining a group's text values `expr` with commas (the designations an
     /// enterprise holds); callers sort the parts, SQLite's order being unspecified.
     fn comma_list_sql(&self, expr: &str) -> String;
+
+    // labs
+    /// Whether `e` is the database refusing overlapping active bookings of one instrument
+    /// (the `lab_booking_overlap` trigger on SQLite, the exclusion constraint on PostgreSQL).
+    fn is_booking_overlap(&self, e: &sqlx::Error) -> bool;
+    /// Statements to run after a bulk load so the planner knows the new rows (PostgreSQL's
+    /// `ANALYZE`, which autovacuum would run a little later; nothing on SQLite, whose plans
+    /// do not use statistics unless `ANALYZE` was ever run).
+    fn after_bulk_load_sql(&self) -> &'static [&'static str];
 }
 
 /// `(p1,…,pc),(…),…` for `rows` rows of `cols` parameters bound row by row, in the dialect's
@@ -144,6 +153,14 @@ impl Dialect for Sqlite {
     fn comma_list_sql(&self, expr: &str) -> String {
         format!("group_concat({expr}, ',')")
     }
+
+    // labs
+    fn is_booking_overlap(&self, e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.message().contains("lab_booking_overlap"))
+    }
+    fn after_bulk_load_sql(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 impl Dialect for Postgres {
@@ -192,6 +209,15 @@ impl Dialect for Postgres {
     // policy
     fn comma_list_sql(&self, expr: &str) -> String {
         format!("string_agg({expr}, ',' ORDER BY {expr})")
+    }
+
+    // labs
+    fn is_booking_overlap(&self, e: &sqlx::Error) -> bool {
+        // 23P01: exclusion_violation (the `lab_booking_no_overlap` constraint).
+        matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
+    }
+    fn after_bulk_load_sql(&self) -> &'static [&'static str] {
+        &["ANALYZE"]
     }
 }
 

@@ -10,7 +10,6 @@ pub mod complaints;
 pub mod dialect;
 // MERGE: enterprises and search move to yuepin-enterprises-service once no store module calls them.
 pub mod enterprises;
-pub mod labs;
 pub mod migrate;
 pub mod native_sqlite;
 pub mod passwords;

@@ -9,6 +9,7 @@ pub mod enterprises;
 pub mod error;
 pub mod i18n;
 pub mod input;
+pub mod labs;
 pub mod page;
 pub mod policy;
 pub mod portal;
@@ -57,7 +58,7 @@ pub struct Modules {
     pub codes: yuepin_codes_service::CodesService,
     pub policy: yuepin_policy_service::PolicyService,
     pub complaints: routes::complaints::ModuleState,
-    pub labs: routes::labs::ModuleState,
+    pub labs: yuepin_labs_service::LabsService,
 }
 
 impl AppState {
@@ -71,7 +72,7 @@ impl AppState {
             ),
             policy: yuepin_policy_service::PolicyService::new(store.clone()),
             complaints: routes::complaints::ModuleState::new(&config),
-            labs: routes::labs::ModuleState::new(&config),
+            labs: yuepin_labs_service::LabsService::new(store.clone()),
         };
         Self {
             store,

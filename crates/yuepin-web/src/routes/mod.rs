@@ -1,7 +1,6 @@
 //! All routes. Each capability contributes its own `router()`; this file merges them.
 
 pub mod complaints;
-pub mod labs;
 
 use crate::AppState;
 use axum::routing::get;
@@ -16,7 +15,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::codes::router())
         .merge(crate::policy::router())
         .merge(complaints::router())
-        .merge(labs::router())
+        .merge(crate::labs::router())
         .fallback(crate::page::not_found)
 }
 

@@ -423,10 +423,9 @@ async fn waitlist_hold_no_show_fee_and_blacklist() {
     // No-show: the sweep after the grace period marks it, charges 100 % and releases the slot.
     let start =
         chrono::NaiveDateTime::parse_from_str(&format!("{day} 10:00"), "%Y-%m-%d %H:%M").unwrap();
-    let s = app
-        .store
-        .labs_sweep(
-            yuepin_store::Actor::system(),
+    let s = yuepin_labs_service::LabsService::new(app.store.clone())
+        .sweep_at(
+            &yuepin_domain::Caller::system(),
             start + chrono::Duration::minutes(20),
         )
         .await
@@ -446,9 +445,9 @@ async fn waitlist_hold_no_show_fee_and_blacklist() {
         let start =
             chrono::NaiveDateTime::parse_from_str(&format!("{day} 10:00"), "%Y-%m-%d %H:%M")
                 .unwrap();
-        app.store
-            .labs_sweep(
-                yuepin_store::Actor::system(),
+        yuepin_labs_service::LabsService::new(app.store.clone())
+            .sweep_at(
+                &yuepin_domain::Caller::system(),
                 start + chrono::Duration::minutes(30),
             )
             .await

@@ -1,0 +1,525 @@
+//! Pages of the labs module: the one-stop catalogue and availability search (public), an
+//! instrument's page with prices and the booking form, the enterprise's bookings and orders,
+//! the lab console (calendar, approvals, order queue, verification, report issue), the
+//! regulator's utilisation dashboard with server-drawn SVG charts, and the public report
+//! verification page with its QR code. Forms post back with the session's CSRF token and
+//! redirect with a message.
+
+use super::api::booking_action_named;
+use super::input::{parse_range, slot_query, to_part, AvailabilityQuery, PartInput};
+use super::views::{
+    fmt_dt, form_dt, DashboardPage, IndexPage, InstrumentPage, LabPage, MyPage, ReportPage,
+    SearchPage, SlotRow,
+};
+use crate::auth::Auth;
+use crate::error::{WebError, WebResult};
+use crate::page::{page_error, render, urlencode, Chrome};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use yuepin_domain::{Role, Yuan};
+use yuepin_labs_service::{OrderAction, TestResults};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/labs", get(index))
+        .route("/labs/search", get(search))
+        .route("/labs/instruments/{id}", get(instrument_page))
+        .route("/labs/book", post(book_form))
+        .route("/labs/waitlist", post(waitlist_form))
+        .route("/labs/my", get(my_page))
+        .route("/labs/bookings/{id}/{action}", post(booking_form))
+        .route("/labs/orders", post(order_create_form))
+        .route("/labs/orders/{id}/act", post(order_form))
+        .route("/labs/lab", get(lab_page))
+        .route("/labs/dashboard", get(dashboard))
+        .route("/labs/reports/{number}", get(report_page))
+}
+
+/// Redirects to `path` with a message for the banner.
+fn back(path: &str, msg: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}msg={}", urlencode(msg))).into_response()
+}
+
+/// Where a form may send the browser back to: only our own labs pages.
+fn safe_back(s: &str, default: &str) -> String {
+    if s.starts_with("/labs") && !s.starts_with("//") {
+        s.to_string()
+    } else {
+        default.to_string()
+    }
+}
+
+/// A page, or the error page (the sign-in redirect when signed out).
+fn page(r: WebResult<impl Template>, auth: &Auth, state: &AppState, uri: &Uri) -> Response {
+    match r {
+        Ok(p) => render(&p, auth, uri),
+        Err(e) => page_error(e, auth, state, uri),
+    }
+}
+
+/// After a form: back to `dest` with the outcome, or to sign-in when signed out.
+fn after_form<T>(
+    r: WebResult<T>,
+    ok: impl FnOnce(T) -> (String, String),
+    fail_dest: &str,
+    auth: &Auth,
+    state: &AppState,
+    uri: &Uri,
+) -> Response {
+    match r {
+        Ok(v) => {
+            let (dest, msg) = ok(v);
+            back(&dest, &msg)
+        }
+        Err(WebError::Unauthenticated) => page_error(WebError::Unauthenticated, auth, state, uri),
+        Err(e) => back(fail_dest, &e.message()),
+    }
+}
+
+fn is_enterprise(auth: &Auth) -> bool {
+    auth.user
+        .as_ref()
+        .is_some_and(|u| u.role == Role::Enterprise)
+}
+
+#[derive(Deserialize, Default)]
+struct MsgQuery {
+    #[serde(default)]
+    msg: String,
+}
+
+// ---------------------------------------------------------------- index / search
+
+async fn index(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<MsgQuery>,
+) -> Response {
+    let r: WebResult<IndexPage> = async {
+        let cat = state.modules.labs.catalogue(&auth.caller()).await?;
+        Ok(IndexPage::new(
+            auth.tr,
+            Chrome::new(&auth, &state),
+            q.msg.clone(),
+            cat,
+            is_enterprise(&auth),
+        ))
+    }
+    .await;
+    page(r, &auth, &state, &uri)
+}
+
+async fn search(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<AvailabilityQuery>,
+) -> Response {
+    let r: WebResult<SearchPage> = async {
+        let (items, sq) = slot_query(&q)?;
+        let caller = auth.caller();
+        let labs = &state.modules.labs;
+        let mut slots = Vec::new();
+        let mut combined = Vec::new();
+        if items.len() > 1 {
+            for c in labs.search_combined_named(&caller, &items, &sq).await? {
+                combined.push((
+                    fmt_dt(c.range.start()),
+                    c.instruments,
+                    form_dt(c.range.start()),
+                ));
+            }
+        } else {
+            slots = labs
+                .search_slots(&caller, &sq)
+                .await?
+                .iter()
+                .map(SlotRow::from)
+                .collect();
+        }
+        Ok(SearchPage {
+            tr: auth.tr,
+            c: Chrome::new(&auth, &state),
+            item: q.item.clone(),
+            city: q.city.clone(),
+            from: q.from.clone(),
+            to: q.to.clone(),
+            minutes: sq.duration_minutes,
+            minutes_value: i64::from(sq.duration_minutes),
+            slots,
+            combined,
+            is_enterprise: is_enterprise(&auth),
+        })
+    }
+    .await;
+    page(r, &auth, &state, &uri)
+}
+
+// ---------------------------------------------------------------- instrument
+
+async fn instrument_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Query(q): Query<MsgQuery>,
+) -> Response {
+    let r: WebResult<InstrumentPage> = async {
+        let d = state
+            .modules
+            .labs
+            .instrument_detail(&auth.caller(), id)
+            .await?;
+        Ok(InstrumentPage::new(
+            auth.tr,
+            Chrome::new(&auth, &state),
+            q.msg.clone(),
+            d,
+            is_enterprise(&auth),
+        ))
+    }
+    .await;
+    page(r, &auth, &state, &uri)
+}
+
+#[derive(Deserialize)]
+struct BookForm {
+    #[serde(default)]
+    csrf: String,
+    /// One or several instrument ids (comma-separated for a combined booking).
+    instruments: String,
+    start: String,
+    minutes: i64,
+    #[serde(default)]
+    self_operated: Option<String>,
+    #[serde(default)]
+    back: String,
+}
+
+async fn book_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Form(f): Form<BookForm>,
+) -> Response {
+    let r = async {
+        auth.require_user()?;
+        auth.check_csrf(Some(&f.csrf))?;
+        let mut parts = Vec::new();
+        for id in f.instruments.split(',').filter(|s| !s.trim().is_empty()) {
+            let instrument_id = id
+                .trim()
+                .parse()
+                .map_err(|_| WebError::field("instruments", "仪器编号无效 (bad instrument id)"))?;
+            parts.push(to_part(&PartInput {
+                instrument_id,
+                start: f.start.clone(),
+                end: None,
+                minutes: Some(f.minutes),
+                self_operated: f.self_operated.is_some(),
+                accessories: vec![],
+            })?);
+        }
+        Ok(state.modules.labs.book(&auth.caller(), &parts).await?)
+    }
+    .await;
+    let ok = |made: Vec<yuepin_labs_service::BookingRecord>| {
+        let ids: Vec<String> = made.iter().map(|b| b.id.to_string()).collect();
+        (
+            "/labs/my".to_string(),
+            format!("{} #{}", auth.tr.t("预约成功", "Booked"), ids.join(", #")),
+        )
+    };
+    after_form(r, ok, &safe_back(&f.back, "/labs"), &auth, &state, &uri)
+}
+
+#[derive(Deserialize)]
+struct WaitForm {
+    #[serde(default)]
+    csrf: String,
+    instrument_id: i64,
+    start: String,
+    minutes: i64,
+}
+
+async fn waitlist_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Form(f): Form<WaitForm>,
+) -> Response {
+    let r = async {
+        auth.check_csrf(Some(&f.csrf))?;
+        auth.require_user()?;
+        let range = parse_range(&f.start, None, Some(f.minutes))?;
+        Ok(state
+            .modules
+            .labs
+            .join_waitlist(&auth.caller(), f.instrument_id, range, false)
+            .await?)
+    }
+    .await;
+    let ok = |_: i64| {
+        (
+            "/labs/my".to_string(),
+            auth.tr.t("已加入候补", "Joined the waitlist").to_string(),
+        )
+    };
+    let fail = format!("/labs/instruments/{}", f.instrument_id);
+    after_form(r, ok, &fail, &auth, &state, &uri)
+}
+
+// ---------------------------------------------------------------- enterprise
+
+async fn my_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<MsgQuery>,
+) -> Response {
+    let r: WebResult<MyPage> = async {
+        let e = state.modules.labs.enterprise_labs(&auth.caller()).await?;
+        Ok(MyPage::new(
+            auth.tr,
+            Chrome::new(&auth, &state),
+            q.msg.clone(),
+            e,
+        ))
+    }
+    .await;
+    page(r, &auth, &state, &uri)
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    back: String,
+}
+
+async fn booking_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    let r = async {
+        auth.check_csrf(Some(&f.csrf))?;
+        let action = booking_action_named(&action)?;
+        Ok(state
+            .modules
+            .labs
+            .booking_action(&auth.caller(), id, action)
+            .await?)
+    }
+    .await;
+    let dest = safe_back(&f.back, "/labs/my");
+    let ok = |b: yuepin_labs_service::BookingRecord| {
+        (dest.clone(), format!("#{}: {}", b.id, b.state.name_zh()))
+    };
+    after_form(r, ok, &dest, &auth, &state, &uri)
+}
+
+#[derive(Deserialize)]
+struct OrderCreateForm {
+    #[serde(default)]
+    csrf: String,
+    service_id: i64,
+    samples: i64,
+    #[serde(default)]
+    note: String,
+}
+
+async fn order_create_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Form(f): Form<OrderCreateForm>,
+) -> Response {
+    let r = async {
+        auth.check_csrf(Some(&f.csrf))?;
+        Ok(state
+            .modules
+            .labs
+            .create_order(&auth.caller(), f.service_id, f.samples, &f.note)
+            .await?)
+    }
+    .await;
+    let ok = |o: yuepin_labs_service::OrderRecord| {
+        (
+            "/labs/my".to_string(),
+            format!("{} #{}", auth.tr.t("已委托", "Order placed"), o.id),
+        )
+    };
+    after_form(r, ok, "/labs", &auth, &state, &uri)
+}
+
+#[derive(Deserialize)]
+struct OrderForm {
+    #[serde(default)]
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    passed: String,
+    #[serde(default)]
+    failed_items: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// The order action a lab console or "my" page form names.
+fn order_action_of(f: &OrderForm) -> WebResult<OrderAction> {
+    Ok(match f.action.as_str() {
+        "quote" => OrderAction::Quote {
+            amount: Yuan::parse(&f.amount).map_err(|e| WebError::field("amount", e.reason))?,
+        },
+        "accept" => OrderAction::Accept,
+        "decline" => OrderAction::Decline,
+        "cancel" => OrderAction::Cancel,
+        "receive_sample" => OrderAction::ReceiveSample,
+        "start_testing" => OrderAction::StartTesting,
+        "record_results" => OrderAction::RecordResults {
+            results: TestResults {
+                passed: f.passed == "1",
+                failed_items: f
+                    .failed_items
+                    .split([',', '，', '、'])
+                    .map(|s| s.trim().chars().take(100).collect::<String>())
+                    .filter(|s| !s.is_empty())
+                    .take(50)
+                    .collect(),
+                summary: f.summary.chars().take(1000).collect(),
+            },
+        },
+        "verify" => OrderAction::Verify,
+        "return_for_rework" => OrderAction::ReturnForRework,
+        "issue_report" => OrderAction::IssueReport,
+        "request_retest" => OrderAction::RequestRetest,
+        "revoke_report" => OrderAction::RevokeReport {
+            reason: f.reason.clone(),
+        },
+        other => return Err(WebError::BadRequest(format!("unknown action {other}"))),
+    })
+}
+
+async fn order_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Form(f): Form<OrderForm>,
+) -> Response {
+    let r = async {
+        auth.check_csrf(Some(&f.csrf))?;
+        let action = order_action_of(&f)?;
+        Ok(state
+            .modules
+            .labs
+            .order_action(&auth.caller(), id, action)
+            .await?)
+    }
+    .await;
+    let dest = safe_back(&f.back, "/labs/my");
+    let ok = |d: yuepin_labs_service::OrderDetail| {
+        (
+            dest.clone(),
+            format!("#{}: {}", d.order.id, d.order.state.name_zh()),
+        )
+    };
+    after_form(r, ok, &dest, &auth, &state, &uri)
+}
+
+// ---------------------------------------------------------------- lab console
+
+async fn lab_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<MsgQuery>,
+) -> Response {
+    let r: WebResult<LabPage> = async {
+        let caller = auth.caller();
+        let console = state.modules.labs.lab_console(&caller).await?;
+        Ok(LabPage::new(
+            auth.tr,
+            Chrome::new(&auth, &state),
+            q.msg.clone(),
+            console,
+            caller.user_id().unwrap_or_default(),
+        ))
+    }
+    .await;
+    page(r, &auth, &state, &uri)
+}
+
+// ---------------------------------------------------------------- regulator dashboard
+
+#[derive(Deserialize, Default)]
+struct YearQ {
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<YearQ>,
+) -> Response {
+    let r: WebResult<DashboardPage> = async {
+        let year = q
+            .year
+            .filter(|y| (2000..=2100).contains(y))
+            .unwrap_or_else(|| chrono::Datelike::year(&crate::today()));
+        let d = state.modules.labs.dashboard(&auth.caller(), year).await?;
+        Ok(DashboardPage::new(auth.tr, Chrome::new(&auth, &state), d))
+    }
+    .await;
+    page(r, &auth, &state, &uri)
+}
+
+// ---------------------------------------------------------------- report verification
+
+async fn report_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(number): Path<String>,
+) -> Response {
+    let r: WebResult<ReportPage> = async {
+        let n = yuepin_labs::ReportNumber::parse(&number)
+            .map_err(|_| WebError::NotFound(format!("报告 {number} 不存在 (no such report)")))?;
+        let rep = state.modules.labs.report(&auth.caller(), &n).await?;
+        let url = format!("{}/labs/reports/{}", state.config.public_url, rep.number);
+        let qr = yuepin_code::qr::qr_svg(&url, 4).unwrap_or_default();
+        // The page embeds the SVG element itself, without the XML prologue.
+        let qr = match qr.find("<svg") {
+            Some(i) => qr[i..].to_string(),
+            None => String::new(),
+        };
+        Ok(ReportPage::new(
+            auth.tr,
+            Chrome::new(&auth, &state),
+            rep,
+            qr,
+        ))
+    }
+    .await;
+    page(r, &auth, &state, &uri)
+}
