@@ -125,7 +125,10 @@ impl CodesService {
             None | Some("") => None,
             Some(l) => Some(
                 yuepin_code::Lot::parse(l)
-                    .map_err(|source| CodesError::Field { field: "lot", source })?
+                    .map_err(|source| CodesError::Field {
+                        field: "lot",
+                        source,
+                    })?
                     .as_str()
                     .to_string(),
             ),

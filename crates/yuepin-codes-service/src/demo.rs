@@ -80,9 +80,7 @@ impl CodesService {
             writes::set_status(
                 &self.store,
                 Actor::from(caller),
-                &StatusScope::Code {
-                    code_id: second.id,
-                },
+                &StatusScope::Code { code_id: second.id },
                 status,
                 reason,
                 yuepin_domain::china_today(),

@@ -60,10 +60,7 @@ pub enum CodesError {
     #[error("approval rule out of range: lookback_months 0 to 120, max_quantity at least 1")]
     ApprovalRuleRange,
     #[error("application #{id} is already {status}")]
-    AlreadyDecided {
-        id: i64,
-        status: ApplicationStatus,
-    },
+    AlreadyDecided { id: i64, status: ApplicationStatus },
     #[error("series #{series_id} allows {remaining} more code(s), {requested} requested")]
     SeriesExhausted {
         series_id: i64,

@@ -62,7 +62,10 @@ pub fn batch_spec(
         lot: lot
             .map(yuepin_code::Lot::parse)
             .transpose()
-            .map_err(|source| CodesError::Field { field: "lot", source })?,
+            .map_err(|source| CodesError::Field {
+                field: "lot",
+                source,
+            })?,
         issued_on: today,
     })
 }

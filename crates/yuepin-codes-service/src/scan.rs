@@ -276,8 +276,7 @@ impl CodesService {
                 }
             }
         }
-        let checked =
-            yuepin_code::verify_detailed(uri, &loaded.key_set, None, chrono::Utc::now());
+        let checked = yuepin_code::verify_detailed(uri, &loaded.key_set, None, chrono::Utc::now());
         let details = checked
             .details
             .as_ref()

@@ -4,7 +4,7 @@
 //! the operator's key commands.
 
 use crate::error::{CodesError, Result};
-use crate::records::{subject_key, status_action, CodeRecord, StatusCounts, StatusScope};
+use crate::records::{status_action, subject_key, CodeRecord, StatusCounts, StatusScope};
 use crate::store::{queries, writes};
 use crate::{required_reason, CodesService, STATUS_TTL_SECONDS};
 use serde::Serialize;
@@ -77,8 +77,11 @@ impl CodesService {
     }
 
     async fn code_of_uri(&self, uri: &str) -> Result<CodeRecord> {
-        let parsed = yuepin_code::SignedUri::parse(uri.trim())
-            .map_err(|source| CodesError::Field { field: "uri", source })?;
+        let parsed =
+            yuepin_code::SignedUri::parse(uri.trim()).map_err(|source| CodesError::Field {
+                field: "uri",
+                source,
+            })?;
         let subject = subject_key(&parsed.code.subject);
         queries::code_by_serial(&self.store, &subject, parsed.code.serial.as_str())
             .await?
@@ -164,7 +167,10 @@ impl CodesService {
         let loaded = self.loaded()?;
         let mut list = StatusList::new(list_id as u32, chrono::Utc::now(), STATUS_TTL_SECONDS)?;
         for entry in queries::list_entries(&self.store, list_id).await? {
-            list.set(StatusRef::new(list_id as u32, entry.position)?, entry.status)?;
+            list.set(
+                StatusRef::new(list_id as u32, entry.position)?,
+                entry.status,
+            )?;
         }
         let base = self.resolver()?.base_url();
         Ok(list.to_signed_token(&format!("{base}/status/{list_id}"), loaded.ring.active()?))

@@ -7,12 +7,14 @@
 use rand::SeedableRng;
 use yuepin_code::{CodeStatus, Verdict};
 use yuepin_codes_service::{
-    ApplicationStatus, ApplyRequest, ApprovalRule, CodesError, CodesService, Entity,
-    FindingCode, StatusScope, StatusTarget,
+    ApplicationStatus, ApplyRequest, ApprovalRule, CodesError, CodesService, Entity, FindingCode,
+    StatusScope, StatusTarget,
 };
 use yuepin_domain::{Caller, Denied, Enterprise, Gtin, Product, QualityEventKind, Role};
 use yuepin_store::{Actor, Change, Store};
-use yuepin_test_support::{enterprise_json, enterprise_user, regulator, user_with_role, uscc, TestDb};
+use yuepin_test_support::{
+    enterprise_json, enterprise_user, regulator, uscc, user_with_role, TestDb,
+};
 
 struct Ent {
     id: i64,
@@ -24,9 +26,11 @@ struct Ent {
 /// An enterprise with one product (with a GTIN when `gtin` is given).
 async fn enterprise(store: &Store, n: u32, gtin: Option<&str>) -> Ent {
     let code = uscc(n);
-    let e: Enterprise =
-        serde_json::from_value(enterprise_json(&code, &format!("佛山市粤品{n}电器有限公司")))
-            .expect("test enterprise");
+    let e: Enterprise = serde_json::from_value(enterprise_json(
+        &code,
+        &format!("佛山市粤品{n}电器有限公司"),
+    ))
+    .expect("test enterprise");
     let mut w = store.begin_write(Actor::cli("test")).await.unwrap();
     let id = store.save_enterprise(&mut w, &e).await.unwrap();
     let product = Product {
@@ -69,7 +73,11 @@ fn path_and_sig(uri: &str) -> (String, String) {
     (path.to_string(), q.to_string())
 }
 
-async fn scan(codes: &CodesService, uri: &str, city: Option<&str>) -> yuepin_codes_service::Scanned {
+async fn scan(
+    codes: &CodesService,
+    uri: &str,
+    city: Option<&str>,
+) -> yuepin_codes_service::Scanned {
     let (path, sig) = path_and_sig(uri);
     codes.scan(&path, &sig, city).await.unwrap()
 }
@@ -181,7 +189,10 @@ async fn apply_approve_issue_look_up_revoke_and_publish_status_lists() {
         .await
         .unwrap();
     assert_eq!(n.changed, 3);
-    assert_eq!(scan(&codes, &uris[1], None).await.verdict, Verdict::Suspended);
+    assert_eq!(
+        scan(&codes, &uris[1], None).await.verdict,
+        Verdict::Suspended
+    );
     let n = codes
         .change_status(&regulator(), lot("L1"), CodeStatus::Valid, "复检合格")
         .await
@@ -232,7 +243,12 @@ async fn apply_approve_issue_look_up_revoke_and_publish_status_lists() {
         .unwrap();
     let counts = codes.status_counts(&regulator()).await.unwrap();
     assert_eq!(
-        (counts.valid, counts.revoked, counts.recalled, counts.suspended),
+        (
+            counts.valid,
+            counts.revoked,
+            counts.recalled,
+            counts.suspended
+        ),
         (1, 1, 1, 0)
     );
     assert!(matches!(
@@ -308,9 +324,16 @@ async fn enterprise_callers_reach_only_their_own_codes() {
             ..
         })
     ));
-    assert!(codes.applications(&b.caller, None).await.unwrap().is_empty());
+    assert!(codes
+        .applications(&b.caller, None)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(codes.applications(&a.caller, None).await.unwrap().len(), 1);
-    assert_eq!(codes.applications(&regulator(), None).await.unwrap().len(), 1);
+    assert_eq!(
+        codes.applications(&regulator(), None).await.unwrap().len(),
+        1
+    );
 
     let series_id = codes
         .decide(&regulator(), app.id, true, "ok")
@@ -365,7 +388,9 @@ async fn wrong_roles_are_denied() {
         .apply(&e.caller, apply_req(e.product_id, None, 1))
         .await
         .unwrap();
-    assert!(role_denied(codes.decide(&e.caller, app.id, true, "x").await));
+    assert!(role_denied(
+        codes.decide(&e.caller, app.id, true, "x").await
+    ));
     assert!(role_denied(
         codes
             .set_approval_rule(&e.caller, ApprovalRule::default())
@@ -385,7 +410,9 @@ async fn wrong_roles_are_denied() {
             .await
     ));
     assert!(role_denied(codes.signals(&e.caller).await.map(|_| ())));
-    assert!(role_denied(codes.code_scans(&e.caller, 1).await.map(|_| ())));
+    assert!(role_denied(
+        codes.code_scans(&e.caller, 1).await.map(|_| ())
+    ));
     assert!(role_denied(codes.status_counts(&e.caller).await));
     assert!(role_denied(
         codes
@@ -400,7 +427,9 @@ async fn wrong_roles_are_denied() {
         Err(CodesError::Denied(Denied::SignInRequired))
     ));
     assert!(matches!(
-        codes.apply(&Caller::public(), apply_req(e.product_id, None, 1)).await,
+        codes
+            .apply(&Caller::public(), apply_req(e.product_id, None, 1))
+            .await,
         Err(CodesError::Denied(Denied::SignInRequired))
     ));
     assert!(codes.key_set_json().is_ok());
@@ -453,7 +482,14 @@ async fn precheck_blocks_unresolved_failures_and_the_rule_auto_approves() {
     };
     let mut w = db.store.begin_write(Actor::cli("test")).await.unwrap();
     db.store
-        .save_event(&mut w, e.id, Some(e.product_id), day, "inspection:GDQ-1", &fail)
+        .save_event(
+            &mut w,
+            e.id,
+            Some(e.product_id),
+            day,
+            "inspection:GDQ-1",
+            &fail,
+        )
         .await
         .unwrap();
     w.record(Change::new("create", "event", "GDQ-1"));
@@ -515,11 +551,7 @@ async fn scan_counts_of_two_replicas_add_up_and_raise_flags() {
         scan(&two, &uris[0], Some(city)).await;
     }
     // Nothing is flushed yet (the interval has not passed).
-    let code_id = two
-        .code_by_uri(&regulator(), &uris[0])
-        .await
-        .unwrap()
-        .id;
+    let code_id = two.code_by_uri(&regulator(), &uris[0]).await.unwrap().id;
     let total = |scans: &yuepin_codes_service::CodeScans| -> i64 {
         scans.scans.iter().map(|s| s.scans).sum()
     };
@@ -545,7 +577,10 @@ async fn scan_counts_of_two_replicas_add_up_and_raise_flags() {
     // Flushing again adds nothing twice.
     one.flush_scans().await.unwrap();
     two.flush_scans().await.unwrap();
-    assert_eq!(total(&one.code_scans(&regulator(), code_id).await.unwrap()), 5);
+    assert_eq!(
+        total(&one.code_scans(&regulator(), code_id).await.unwrap()),
+        5
+    );
 }
 
 #[tokio::test]

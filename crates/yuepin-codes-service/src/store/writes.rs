@@ -5,8 +5,8 @@
 use super::get_series_on;
 use crate::error::{CodesError, Entity, Result};
 use crate::records::{
-    status_action, status_to_db, subject_key, ApplicationStatus, FlagKind, Precheck,
-    SeriesRecord, SignalRule, StatusScope,
+    status_action, status_to_db, subject_key, ApplicationStatus, FlagKind, Precheck, SeriesRecord,
+    SignalRule, StatusScope,
 };
 use chrono::NaiveDate;
 use rand::{CryptoRng, RngCore};

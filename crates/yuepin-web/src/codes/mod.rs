@@ -30,7 +30,10 @@ pub fn router() -> Router<AppState> {
             get(api::list_applications).post(api::apply),
         )
         .route("/api/v1/codes/applications/{id}", get(api::application))
-        .route("/api/v1/codes/applications/{id}/decision", post(api::decide))
+        .route(
+            "/api/v1/codes/applications/{id}/decision",
+            post(api::decide),
+        )
         .route(
             "/api/v1/codes/approval-rule",
             get(api::get_rule).put(api::put_rule),
@@ -134,26 +137,25 @@ impl StatusRequest<'_> {
                 "须为 revoke/suspend/reinstate/recall (must be revoke, suspend, reinstate or recall)",
             )
         })?;
-        let target = match self.scope.trim() {
-            "code" => StatusTarget::Code {
-                code_id: self.code_id,
-                uri: self.uri,
-            },
-            "lot" => StatusTarget::Lot {
-                product_id: self.product_id,
-                lot: self.lot,
-            },
-            "product" => StatusTarget::Product {
-                product_id: self.product_id,
-            },
-            "enterprise" => StatusTarget::Enterprise { uscc: self.uscc },
-            _ => {
-                return Err(WebError::field(
+        let target =
+            match self.scope.trim() {
+                "code" => StatusTarget::Code {
+                    code_id: self.code_id,
+                    uri: self.uri,
+                },
+                "lot" => StatusTarget::Lot {
+                    product_id: self.product_id,
+                    lot: self.lot,
+                },
+                "product" => StatusTarget::Product {
+                    product_id: self.product_id,
+                },
+                "enterprise" => StatusTarget::Enterprise { uscc: self.uscc },
+                _ => return Err(WebError::field(
                     "scope",
                     "须为 code/lot/product/enterprise (must be code, lot, product or enterprise)",
-                ))
-            }
-        };
+                )),
+            };
         Ok((target, status))
     }
 }

@@ -68,31 +68,29 @@ pub(super) async fn apply(
     uri: Uri,
     Form(f): Form<ApplyForm>,
 ) -> Response {
-    let result: WebResult<Response> = async {
-        auth.check_csrf(Some(&f.csrf))?;
-        let req = ApplyRequest {
-            product_id: f
-                .product_id
-                .trim()
-                .parse()
-                .map_err(|_| WebError::field("product_id", "请选择产品 (choose a product)"))?,
-            lot: Some(f.lot),
-            quantity: f
-                .quantity
-                .trim()
-                .parse()
-                .map_err(|_| WebError::field("quantity", "须为整数 (must be a whole number)"))?,
-            note: f.note,
-        };
-        let app = state.modules.codes.apply(&auth.caller(), req).await?;
-        Ok(back(&format!(
-            "{} #{} — {}",
-            auth.tr.t("已提交申请", "Application filed"),
-            app.id,
-            app.status
-        )))
-    }
-    .await;
+    let result: WebResult<Response> =
+        async {
+            auth.check_csrf(Some(&f.csrf))?;
+            let req =
+                ApplyRequest {
+                    product_id: f.product_id.trim().parse().map_err(|_| {
+                        WebError::field("product_id", "请选择产品 (choose a product)")
+                    })?,
+                    lot: Some(f.lot),
+                    quantity: f.quantity.trim().parse().map_err(|_| {
+                        WebError::field("quantity", "须为整数 (must be a whole number)")
+                    })?,
+                    note: f.note,
+                };
+            let app = state.modules.codes.apply(&auth.caller(), req).await?;
+            Ok(back(&format!(
+                "{} #{} — {}",
+                auth.tr.t("已提交申请", "Application filed"),
+                app.id,
+                app.status
+            )))
+        }
+        .await;
     result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
 }
 

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use yuepin_code::{Resolver, SignedKeySet, StatusList, Verdict};
 use yuepin_codes_service::{
-    parse_status_action, status_name, CodesService, KeyAction, KeyFiles, SeriesChoice,
-    StatusTarget,
+    parse_status_action, status_name, CodesService, KeyAction, KeyFiles, SeriesChoice, StatusTarget,
 };
 use yuepin_domain::{china_today as today, Caller};
 use yuepin_store::Store;
@@ -171,7 +170,11 @@ fn key_files(data_dir: &Path, public_url: &str) -> KeyFiles {
 /// The codes service of a resolved configuration.
 async fn service(s: &Resolved) -> Result<CodesService> {
     let store = s.connect().await?;
-    Ok(CodesService::new(store, keys_dir(&s.data_dir), &s.public_url))
+    Ok(CodesService::new(
+        store,
+        keys_dir(&s.data_dir),
+        &s.public_url,
+    ))
 }
 
 /// Records a key event in the audit log when the database is configured and reachable (the
