@@ -85,19 +85,7 @@ impl ComplaintsService {
         target: Option<Target>,
     ) -> Result<Classification> {
         caller.require_administrator()?;
-        let term = term.trim();
-        if term.is_empty()
-            || term.chars().count() > TERM_MAX_CHARS
-            || term.chars().any(char::is_control)
-        {
-            return Err(ComplaintsError::invalid(
-                "term",
-                Invalid::Length {
-                    min: 1,
-                    max: TERM_MAX_CHARS,
-                },
-            ));
-        }
+        let term = check_term(term)?;
         let now = now_text();
         let t = target
             .map(|t| serde_json::to_string(&t))
@@ -216,6 +204,22 @@ impl ComplaintsService {
             .await
             .map_err(|e| corrupt(format!("accuracy thread: {e}")).into())
     }
+}
+
+/// A lexicon term as stored: trimmed, 1–20 characters, no control characters.
+pub fn check_term(term: &str) -> Result<&str> {
+    let term = term.trim();
+    if term.is_empty() || term.chars().count() > TERM_MAX_CHARS || term.chars().any(char::is_control)
+    {
+        return Err(ComplaintsError::invalid(
+            "term",
+            Invalid::Length {
+                min: 1,
+                max: TERM_MAX_CHARS,
+            },
+        ));
+    }
+    Ok(term)
 }
 
 /// What a lexicon term points at, from a category (key or 中文名) or a division (13–43):

@@ -31,7 +31,7 @@ mod warnings;
 pub use alarms::{alarm_rollup, AlarmDrillDown};
 pub use error::{ComplaintsError, Invalid, Result, WarningAction};
 pub use import::{EnterpriseKey, ImportOptions, ImportProgress, ImportReport, RowErrorOut};
-pub use lexicon::{term_target, TERM_MAX_CHARS};
+pub use lexicon::{check_term, term_target, TERM_MAX_CHARS};
 pub use queries::iso_week_start;
 pub use records::*;
 pub use warnings::{COMMENT_DAYS_DEFAULT, COMMENT_DAYS_MAX};

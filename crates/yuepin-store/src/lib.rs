@@ -7,7 +7,6 @@
 
 pub mod audit;
 pub mod codes;
-pub mod complaints;
 pub mod dialect;
 pub mod enterprises;
 pub mod labs;

@@ -3,6 +3,7 @@
 //! and `/healthz`. Every handler checks the caller's role and tenant through [`auth::Auth`].
 
 pub mod auth;
+pub mod complaints;
 pub mod error;
 pub mod i18n;
 pub mod input;
@@ -50,7 +51,7 @@ pub struct AppState {
 pub struct Modules {
     pub codes: routes::codes::ModuleState,
     pub policy: routes::policy::ModuleState,
-    pub complaints: routes::complaints::ModuleState,
+    pub complaints: yuepin_complaints_service::ComplaintsService,
     pub labs: routes::labs::ModuleState,
 }
 
@@ -59,7 +60,7 @@ impl AppState {
         let modules = Modules {
             codes: routes::codes::ModuleState::new(&config),
             policy: routes::policy::ModuleState::new(&config),
-            complaints: routes::complaints::ModuleState::new(&config),
+            complaints: yuepin_complaints_service::ComplaintsService::new(store.clone()),
             labs: routes::labs::ModuleState::new(&config),
         };
         Self {

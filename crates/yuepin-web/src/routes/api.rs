@@ -176,14 +176,10 @@ async fn quality_file(
     let rec = readable(&state, &auth, &uscc).await?;
     let today = crate::today();
     let mut file = json!(state.store.quality_file(rec.id, today).await?);
+    let complaints = &state.modules.complaints;
     file["complaints_last_12_months"] =
-        json!(state.store.complaint_count_12m(rec.id, today).await?);
-    file["warnings"] = json!(
-        state
-            .store
-            .complaint_warnings_for_enterprise(rec.id)
-            .await?
-    );
+        json!(complaints.complaint_count_12m_as_of(rec.id, today).await?);
+    file["warnings"] = json!(complaints.complaint_warnings_for_enterprise(rec.id).await?);
     Ok(Json(file))
 }
 

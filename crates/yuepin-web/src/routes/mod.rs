@@ -2,7 +2,6 @@
 
 pub mod api;
 pub mod codes;
-pub mod complaints;
 pub mod labs;
 pub mod pages;
 pub mod policy;
@@ -18,7 +17,7 @@ pub fn router() -> Router<AppState> {
         .merge(api::router())
         .merge(codes::router())
         .merge(policy::router())
-        .merge(complaints::router())
+        .merge(crate::complaints::router())
         .merge(labs::router())
         .fallback(crate::page::not_found)
 }

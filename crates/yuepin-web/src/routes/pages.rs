@@ -1,7 +1,7 @@
 //! Server-rendered pages: the policy home, measures, sign-in, the enterprise directory with
 //! search and filters, and each enterprise's page with its quality credit file.
 
-use crate::auth::{self, Auth, LANG_COOKIE};
+use crate::auth::{self, Auth};
 use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
 use crate::AppState;
@@ -9,15 +9,15 @@ use crate::page::{page_error, render, urlencode, Chrome};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use yuepin_domain::reference::{self, City, DivisionInfo, MeasureInfo};
 use yuepin_domain::{DesignationKind, QualityEventKind, Role};
 use yuepin_store::search::EnterpriseSummary;
-use yuepin_store::{ProductRecord, SearchQuery, UserRecord};
+use yuepin_store::{ProductRecord, SearchQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -415,7 +415,7 @@ struct EnterprisePage {
     events: Vec<(String, String, String)>,
     products: Vec<ProductRecord>,
     complaints_12m: i64,
-    warnings: Vec<yuepin_store::complaints::WarningRef>,
+    warnings: Vec<yuepin_complaints_service::WarningRef>,
 }
 
 /// One line describing a quality event, for tables.
@@ -535,9 +535,14 @@ async fn enterprise_page(
                 })
                 .collect(),
             products: file.products,
-            complaints_12m: state.store.complaint_count_12m(rec.id, today).await?,
+            complaints_12m: state
+                .modules
+                .complaints
+                .complaint_count_12m_as_of(rec.id, today)
+                .await?,
             warnings: state
-                .store
+                .modules
+                .complaints
                 .complaint_warnings_for_enterprise(rec.id)
                 .await?,
             e,
