@@ -100,7 +100,6 @@ impl CubeCoder {
     }
 }
 
-
 fn fast_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() < 10 {
@@ -118,7 +117,6 @@ fn fast_date(s: &str) -> Option<NaiveDate> {
     };
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
-
 
 impl ComplaintsService {
     /// Loads the stored complaints of `[from, to]` into an integer-coded cube.

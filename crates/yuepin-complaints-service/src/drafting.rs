@@ -125,9 +125,15 @@ pub(crate) async fn create_draft(
         city: lead.city.to_string(),
         city_name: city.clone(),
         division: f.division.map(|d| i64::from(d.code())),
-        division_name: f.division.map(|d| d.info().name_zh.clone()).unwrap_or_default(),
+        division_name: f
+            .division
+            .map(|d| d.info().name_zh.clone())
+            .unwrap_or_default(),
         category: f.category.map(|c| c.info().key.clone()),
-        category_name: f.category.map(|c| c.info().name_zh.clone()).unwrap_or_default(),
+        category_name: f
+            .category
+            .map(|c| c.info().name_zh.clone())
+            .unwrap_or_default(),
         window_complaints,
         leading_enterprises: leading
             .iter()

@@ -73,7 +73,10 @@ pub enum Invalid {
     /// The category belongs to another division than the one given.
     CategoryInOtherDivision { category: String, division: u8 },
     /// Not one of the accepted values.
-    Unknown { value: String, expected: &'static [&'static str] },
+    Unknown {
+        value: String,
+        expected: &'static [&'static str],
+    },
 }
 
 /// The warning workflow steps (for [`ComplaintsError::WrongStatus`]).

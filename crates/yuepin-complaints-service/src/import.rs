@@ -631,8 +631,7 @@ impl ComplaintsService {
                             .map(|_| ())
                             .map_err(StoreError::from),
                         Sink::Native { tx, .. } => {
-                            if native_sqlite::send_to_writer(tx, NativeMsg::Rows(rows)).await
-                            {
+                            if native_sqlite::send_to_writer(tx, NativeMsg::Rows(rows)).await {
                                 Ok(())
                             } else {
                                 Err(StoreError::Native("the SQLite writer stopped".into()))

@@ -176,7 +176,9 @@ impl ComplaintsService {
     }
 
     /// Regulator-labelled complaints: (text, category, division).
-    async fn labelled_complaints(&self) -> Result<Vec<(String, Option<Category>, Option<Division>)>> {
+    async fn labelled_complaints(
+        &self,
+    ) -> Result<Vec<(String, Option<Category>, Option<Division>)>> {
         let rows = sqlx::query("SELECT text, category, division FROM complaints WHERE labels_source = 'regulator' ORDER BY id")
             .fetch_all(self.store.pool())
             .await?;
@@ -209,7 +211,9 @@ impl ComplaintsService {
 /// A lexicon term as stored: trimmed, 1–20 characters, no control characters.
 pub fn check_term(term: &str) -> Result<&str> {
     let term = term.trim();
-    if term.is_empty() || term.chars().count() > TERM_MAX_CHARS || term.chars().any(char::is_control)
+    if term.is_empty()
+        || term.chars().count() > TERM_MAX_CHARS
+        || term.chars().any(char::is_control)
     {
         return Err(ComplaintsError::invalid(
             "term",

@@ -345,9 +345,14 @@ impl WarningStatus {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Draft, Self::Approved, Self::Published, Self::Withdrawn]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Self::Draft,
+            Self::Approved,
+            Self::Published,
+            Self::Withdrawn,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 
@@ -467,7 +472,9 @@ impl WarningRecord {
     /// What non-administrators see: no audit details on who approved or wrote comments.
     pub(crate) fn redacted(mut self) -> Self {
         self.approved_by = None;
-        self.comments.iter_mut().for_each(|c| c.author = String::new());
+        self.comments
+            .iter_mut()
+            .for_each(|c| c.author = String::new());
         self
     }
 }

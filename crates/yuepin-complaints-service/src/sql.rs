@@ -13,11 +13,7 @@ use yuepin_store::{corrupt, Result};
 pub(crate) const COMPLAINT_COLS: &str = "id, ext_id, received_at, day, channel, kind, region, city, enterprise_id, enterprise_uscc, enterprise_name, category, division, labels_source, problem, amount_fen, text, complainant_name, complainant_phone, complainant_id_number, complainant_address";
 
 /// Parses a stored text column with `parse`, or reports the table, column and value as corrupt.
-pub(crate) fn parsed<T>(
-    r: &AnyRow,
-    col: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Result<T> {
+pub(crate) fn parsed<T>(r: &AnyRow, col: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
     let s: String = r.try_get(col)?;
     parse(&s).ok_or_else(|| corrupt(format!("complaints column {col}: {s:?}")))
 }

@@ -144,8 +144,7 @@ impl ComplaintsService {
             return Ok(w);
         }
         let named = enterprise_user(caller).is_some_and(|e| w.names(e));
-        if w.status == WarningStatus::Published || (w.status == WarningStatus::Approved && named)
-        {
+        if w.status == WarningStatus::Published || (w.status == WarningStatus::Approved && named) {
             return Ok(w.redacted());
         }
         Err(not_found(id))

@@ -11,11 +11,9 @@ use yuepin_complaints_service::{
     ComplaintFilter, ComplaintsError, ComplaintsService, ImportOptions, ImportProgress,
     ImportReport, LabelsSource, Severity, WarningAction, WarningStatus,
 };
-use yuepin_domain::{
-    Caller, Denied, Division, Enterprise, Listing, RegionCode, Role, Uscc, Yuan,
-};
+use yuepin_domain::{Caller, Denied, Division, Enterprise, Listing, RegionCode, Role, Uscc, Yuan};
 use yuepin_store::{Actor, Store};
-use yuepin_test_support::{enterprise_user, regulator, user_with_role, uscc, TestDb};
+use yuepin_test_support::{enterprise_user, regulator, uscc, user_with_role, TestDb};
 
 const HEADER: &str = "id,received_at,channel,kind,region,enterprise_uscc,enterprise_name,category,division,problem,amount,text,complainant_name,complainant_phone,complainant_id_number,complainant_address";
 
@@ -87,7 +85,10 @@ A003,2026-10-03 11:00:00,微信,举报,广州,,,cosmetics,,虚假宣传,88.5,面
     assert!(list.iter().all(|c| c.masked), "lists are masked");
     let a002 = list.iter().find(|c| c.ext_id == "A002").unwrap();
     assert_eq!(a002.labels_source, LabelsSource::Classifier);
-    assert_eq!(a002.category, Some(Category::parse("air_conditioner").unwrap()));
+    assert_eq!(
+        a002.category,
+        Some(Category::parse("air_conditioner").unwrap())
+    );
     assert_eq!(a002.city.as_str(), "441900");
     // The record itself is raw for an administrator.
     let a001 = list.iter().find(|c| c.ext_id == "A001").unwrap().id;
@@ -104,7 +105,10 @@ A003,2026-10-03 11:00:00,微信,举报,广州,,,cosmetics,,虚假宣传,88.5,面
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, ComplaintsError::Denied(Denied::Role { .. })), "{e:?}");
+    assert!(
+        matches!(e, ComplaintsError::Denied(Denied::Role { .. })),
+        "{e:?}"
+    );
 }
 
 /// 200 days of synthetic complaints with an e-bike surge in Shenzhen over the last 10 days,
@@ -204,7 +208,10 @@ async fn detection_finds_the_surge_and_a_draft_is_published() {
     assert_eq!(published.status, WarningStatus::Published);
     let public = svc.published_warnings().await.unwrap();
     assert_eq!(public.len(), 1);
-    assert!(public[0].approved_by.is_none(), "no audit details in public");
+    assert!(
+        public[0].approved_by.is_none(),
+        "no audit details in public"
+    );
     let refs = svc.complaint_warnings_for_enterprise(ent).await.unwrap();
     assert_eq!(refs.len(), 1);
     assert_eq!(refs[0].id, w.id);
@@ -231,11 +238,19 @@ async fn complaint_count_12m_counts_exactly_the_window() {
     ]
     .concat();
     let dir = tempfile::tempdir().unwrap();
-    let r = import(&svc, &regulator(), &write(dir.path(), "w.csv", &format!("{HEADER}\n{csv}"))).await;
+    let r = import(
+        &svc,
+        &regulator(),
+        &write(dir.path(), "w.csv", &format!("{HEADER}\n{csv}")),
+    )
+    .await;
     assert!(r.committed, "{:?}", r.errors);
     assert_eq!(r.linked, 5);
     assert_eq!(svc.complaint_count_12m_as_of(ent, today).await.unwrap(), 2);
-    assert_eq!(svc.complaint_count_12m_as_of(other, today).await.unwrap(), 1);
+    assert_eq!(
+        svc.complaint_count_12m_as_of(other, today).await.unwrap(),
+        1
+    );
     assert_eq!(
         svc.complaint_count_12m_as_of(ent, today + Duration::days(1))
             .await
@@ -257,7 +272,11 @@ async fn callers_without_the_role_or_the_tenant_are_refused() {
         "{HEADER}\nR1,2026-10-01 09:00:00,热线,投诉,深圳,{},甲公司,,,质量,,质量差,张三,13812345678,,\n",
         uscc(81)
     );
-    assert!(import(&svc, &reg, &write(dir.path(), "r.csv", &csv)).await.committed);
+    assert!(
+        import(&svc, &reg, &write(dir.path(), "r.csv", &csv))
+            .await
+            .committed
+    );
     let (list, _) = svc
         .search(&reg, &ComplaintFilter::default(), 10, 0)
         .await
@@ -271,14 +290,20 @@ async fn callers_without_the_role_or_the_tenant_are_refused() {
         );
         assert!(role(svc.detect(&caller, &opts).await.unwrap_err()));
         assert!(role(svc.publish_warning(&caller, 1).await.unwrap_err()));
-        assert!(role(svc.approve_warning(&caller, 1, None).await.unwrap_err()));
         assert!(role(
-            svc.set_lexicon_term(&caller, "挂钟", None).await.unwrap_err()
+            svc.approve_warning(&caller, 1, None).await.unwrap_err()
+        ));
+        assert!(role(
+            svc.set_lexicon_term(&caller, "挂钟", None)
+                .await
+                .unwrap_err()
         ));
         assert!(role(svc.classifier_accuracy(&caller).await.unwrap_err()));
     }
     assert!(matches!(
-        svc.detect_options(&Caller::public(), None).await.unwrap_err(),
+        svc.detect_options(&Caller::public(), None)
+            .await
+            .unwrap_err(),
         ComplaintsError::Denied(Denied::SignInRequired)
     ));
 
@@ -302,9 +327,14 @@ async fn callers_without_the_role_or_the_tenant_are_refused() {
         .unwrap();
     assert_eq!(n, 1);
     assert!(matches!(
-        svc.list(&user_with_role(Role::Bank), &ComplaintFilter::default(), 10, 0)
-            .await
-            .unwrap_err(),
+        svc.list(
+            &user_with_role(Role::Bank),
+            &ComplaintFilter::default(),
+            10,
+            0
+        )
+        .await
+        .unwrap_err(),
         ComplaintsError::Denied(Denied::Role { .. })
     ));
 }

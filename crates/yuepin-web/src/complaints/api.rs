@@ -269,9 +269,7 @@ pub(super) async fn accuracy(
     State(state): State<AppState>,
     auth: Auth,
 ) -> WebResult<Json<Accuracy>> {
-    Ok(Json(
-        svc(&state).classifier_accuracy(&auth.caller()).await?,
-    ))
+    Ok(Json(svc(&state).classifier_accuracy(&auth.caller()).await?))
 }
 
 pub(super) async fn warnings(

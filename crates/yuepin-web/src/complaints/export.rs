@@ -61,12 +61,8 @@ async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResul
                             c.city.to_string(),
                             c.enterprise_uscc.clone().unwrap_or_default(),
                             c.enterprise_name.clone().unwrap_or_default(),
-                            c.category
-                                .map(|k| k.info().key.clone())
-                                .unwrap_or_default(),
-                            c.division
-                                .map(|d| d.code().to_string())
-                                .unwrap_or_default(),
+                            c.category.map(|k| k.info().key.clone()).unwrap_or_default(),
+                            c.division.map(|d| d.code().to_string()).unwrap_or_default(),
                             c.problem.as_str().to_string(),
                             c.amount_fen.map(|a| a.to_string()).unwrap_or_default(),
                             c.text.clone(),

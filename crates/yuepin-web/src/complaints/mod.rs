@@ -47,7 +47,10 @@ pub fn router() -> Router<AppState> {
             get(pages::lexicon_page).post(pages::lexicon_form),
         )
         .route("/complaints/warnings", get(warning_pages::warnings_page))
-        .route("/complaints/warnings/{id}", get(warning_pages::warning_page))
+        .route(
+            "/complaints/warnings/{id}",
+            get(warning_pages::warning_page),
+        )
         .route(
             "/complaints/warnings/{id}/{action}",
             post(warning_pages::warning_action_form),
@@ -181,9 +184,9 @@ fn invalid_message(field: &str, problem: &Invalid) -> String {
         (_, Invalid::ExactlyOneOfCategoryOrDivision) => {
             "请只给出产品类别或行业之一 (give exactly one of category or division)".into()
         }
-        (_, Invalid::CategoryInOtherDivision { category, division }) => format!(
-            "类别“{category}”属于行业{division} (category belongs to division {division})"
-        ),
+        (_, Invalid::CategoryInOtherDivision { category, division }) => {
+            format!("类别“{category}”属于行业{division} (category belongs to division {division})")
+        }
         ("severity", Invalid::Unknown { .. }) => "应为 tip 或 alert (must be tip or alert)".into(),
         (_, Invalid::Unknown { value, expected }) => format!(
             "应为 {} (must be one of {}): {value:?}",

@@ -4,8 +4,8 @@
 
 use super::svg::{heatmap_svg, trend_svg};
 use super::views::{
-    alarm_row, category_name, city_name, city_name_en, list_row, rollup_row, AlarmPage,
-    AlarmsPage, DashboardPage, LexiconPage, ListPage, RecordPage, TopRow,
+    alarm_row, category_name, city_name, city_name_en, list_row, rollup_row, AlarmPage, AlarmsPage,
+    DashboardPage, LexiconPage, ListPage, RecordPage, TopRow,
 };
 use super::{
     describe_filter, filter_query_string, page, parse_category, parse_day, parse_division, svc,
@@ -21,7 +21,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use std::collections::HashMap;
 use yuepin_complaints::Target;
-use yuepin_complaints_service::{alarm_rollup, check_term, term_target, CountDim, CountRow, DetectRun};
+use yuepin_complaints_service::{
+    alarm_rollup, check_term, term_target, CountDim, CountRow, DetectRun,
+};
 use yuepin_domain::reference;
 
 const LIST_PAGE_ROWS: i64 = 50;
@@ -93,7 +95,8 @@ async fn dashboard(
         .collect();
     let qs = filter_query_string(&f);
     let top_categories = top(
-        svc.counts(&caller, &f, &[CountDim::Category], false).await?,
+        svc.counts(&caller, &f, &[CountDim::Category], false)
+            .await?,
         &|r| {
             let k = r.category.clone()?;
             Some((

@@ -15,7 +15,6 @@ pub fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-
 /// Daily counts as a bar-and-line SVG, with the 7-day mean.
 pub fn trend_svg(series: &[(NaiveDate, i64)], tr: &Tr) -> String {
     let (w, h, pad) = (720.0, 220.0, 30.0);

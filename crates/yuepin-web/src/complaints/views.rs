@@ -117,8 +117,12 @@ pub fn list_row(c: ComplaintRecord) -> ListRow {
         city: c.city.city().name_zh.clone(),
         subject: format!(
             "{} {}",
-            c.category.map(|k| k.info().name_zh.clone()).unwrap_or_default(),
-            c.division.map(|d| d.info().name_zh.clone()).unwrap_or_default()
+            c.category
+                .map(|k| k.info().name_zh.clone())
+                .unwrap_or_default(),
+            c.division
+                .map(|d| d.info().name_zh.clone())
+                .unwrap_or_default()
         )
         .trim()
         .to_string(),
@@ -340,7 +344,9 @@ pub fn warning_row(w: &WarningRecord, tr: &Tr) -> WarningRow {
         } else {
             status_zh(w.status).to_string()
         },
-        severity: tr.t(severity_zh(w.severity), severity_en(w.severity)).to_string(),
+        severity: tr
+            .t(severity_zh(w.severity), severity_en(w.severity))
+            .to_string(),
         date: w
             .published_at
             .clone()

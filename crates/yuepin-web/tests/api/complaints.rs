@@ -10,11 +10,11 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use yuepin_complaints::{generate, Category, GeneratorParams, Outbreak};
-use yuepin_domain::RegionCode;
 use yuepin_complaints_service::{
     ComplaintsService, DetectOptions, ImportOptions, ImportProgress, ImportReport,
 };
 use yuepin_domain::Caller;
+use yuepin_domain::RegionCode;
 
 const HEADER: &str = "id,received_at,channel,kind,region,enterprise_uscc,enterprise_name,category,division,problem,amount,text,complainant_name,complainant_phone,complainant_id_number,complainant_address";
 

@@ -125,7 +125,9 @@ pub async fn run(cmd: Command) -> Result<()> {
             let svc = service(db).await?;
             let caller = Caller::cli("complaints-status");
             let span = svc.span(&caller).await?;
-            let (_, total) = svc.search(&caller, &ComplaintFilter::default(), 1, 0).await?;
+            let (_, total) = svc
+                .search(&caller, &ComplaintFilter::default(), 1, 0)
+                .await?;
             println!("complaints on {}: {total}", svc.store().backend_name());
             if let Some((a, b)) = span {
                 println!("  from {a} to {b}");
