@@ -49,6 +49,8 @@ const TEXT_LIMIT: usize = 500;
 #[derive(Clone)]
 pub struct CodesService {
     store: Store,
+    /// The owner of complaint counts (the scan page shows the 12-month count).
+    complaints: yuepin_complaints_service::ComplaintsService,
     keys: KeyFiles,
     state: Arc<scan::State>,
 }
@@ -66,6 +68,7 @@ impl CodesService {
     /// first use) and codes issued on `public_url` (e.g. `https://q.yuepin.gd.gov.cn`).
     pub fn new(store: Store, keys_dir: PathBuf, public_url: &str) -> Self {
         Self {
+            complaints: yuepin_complaints_service::ComplaintsService::new(store.clone()),
             store,
             keys: KeyFiles::new(keys_dir, public_url),
             state: Arc::new(scan::State::default()),

@@ -354,12 +354,15 @@ impl CodesService {
                 _ => {}
             }
         }
-        // One definition of "complaints in the last 12 months", the complaints module's.
-        // MERGE: complaints service
+        // One definition of "complaints in the last 12 months": the complaints service's.
         let complaints_12m = self
-            .store
-            .complaint_count_12m(code.enterprise_id, today)
-            .await?;
+            .complaints
+            .complaint_count_12m_as_of(code.enterprise_id, today)
+            .await
+            .map_err(|e| match e {
+                yuepin_complaints_service::ComplaintsError::Store(s) => CodesError::Store(s),
+                other => CodesError::Store(yuepin_store::StoreError::Native(other.to_string())),
+            })?;
         Ok(ScanData {
             product,
             enterprise_name: enterprise.enterprise.name.clone(),

@@ -239,6 +239,51 @@ pub fn labelled_set() -> Vec<(String, Category, Division)> {
         .collect()
 }
 
+/// How well a classifier reproduces known labels: on the shipped labelled set and on the
+/// complaints regulators corrected. One definition, used by the web page and the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Accuracy {
+    /// Texts in the shipped labelled set.
+    pub labelled_set: usize,
+    pub labelled_category: f64,
+    pub labelled_division: f64,
+    /// Regulator-corrected complaints.
+    pub corrected: usize,
+    pub corrected_category: f64,
+    pub corrected_division: f64,
+}
+
+/// Share of right answers of `classifier` on [`labelled_set`] and on `corrected` (text and the
+/// regulator's category / division, either of which may be absent: an absent label counts as
+/// right when the classifier also finds none). An empty set scores 0.
+pub fn accuracy(
+    classifier: &Classifier,
+    corrected: &[(String, Option<Category>, Option<Division>)],
+) -> Accuracy {
+    let set = labelled_set();
+    let (mut cat, mut div) = (0usize, 0usize);
+    for (text, category, division) in &set {
+        let got = classifier.classify(text);
+        cat += usize::from(got.category == Some(*category));
+        div += usize::from(got.division == Some(*division));
+    }
+    let (mut ccat, mut cdiv) = (0usize, 0usize);
+    for (text, category, division) in corrected {
+        let got = classifier.classify(text);
+        ccat += usize::from(got.category == *category);
+        cdiv += usize::from(got.division == *division);
+    }
+    let ratio = |a: usize, n: usize| if n == 0 { 0.0 } else { a as f64 / n as f64 };
+    Accuracy {
+        labelled_set: set.len(),
+        labelled_category: ratio(cat, set.len()),
+        labelled_division: ratio(div, set.len()),
+        corrected: corrected.len(),
+        corrected_category: ratio(ccat, corrected.len()),
+        corrected_division: ratio(cdiv, corrected.len()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,20 @@ impl Method {
             Self::Cusum => "cusum",
         }
     }
+    /// The inverse of [`Method::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+    /// The method's usual name in the literature ("EARS C1", "Poisson CUSUM").
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::EarsC1 => "EARS C1",
+            Self::EarsC2 => "EARS C2",
+            Self::EarsC3 => "EARS C3",
+            Self::Farrington => "Farrington-flexible",
+            Self::Cusum => "Poisson CUSUM",
+        }
+    }
 }
 
 /// Level of the series hierarchy.
@@ -52,6 +66,26 @@ pub enum Level {
     City,
     CityDivision,
     CityCategory,
+}
+
+impl Level {
+    /// The stored name of the level: `city`, `division`, `category`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::City => "city",
+            Self::CityDivision => "division",
+            Self::CityCategory => "category",
+        }
+    }
+    /// The inverse of [`Level::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "city" => Some(Self::City),
+            "division" => Some(Self::CityDivision),
+            "category" => Some(Self::CityCategory),
+            _ => None,
+        }
+    }
 }
 
 /// The time period an alarm refers to.

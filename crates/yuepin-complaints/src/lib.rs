@@ -31,7 +31,9 @@ pub use ingest::{
     parse_datetime, ComplaintParser, Format, IngestError, RowError, Rows, TextEncoding,
 };
 pub mod classify;
-pub use classify::{labelled_set, Classification, Classifier, Target, TermOverride};
+pub use classify::{
+    accuracy, labelled_set, Accuracy, Classification, Classifier, Target, TermOverride,
+};
 pub mod cube;
 pub use cube::{
     city_population, daily_to_weekly, trend, CellKey, CodedComplaint, Cube, CubeError, Dim,

@@ -6,7 +6,6 @@
 //! audit log in the same transaction, so no write can land without its audit row.
 
 pub mod audit;
-pub mod complaints;
 pub mod dialect;
 // MERGE: enterprises and search move to yuepin-enterprises-service once no store module calls them.
 pub mod enterprises;

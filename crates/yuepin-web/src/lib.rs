@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod codes;
+pub mod complaints;
 pub mod enterprises;
 pub mod error;
 pub mod i18n;
@@ -57,7 +58,7 @@ pub struct Modules {
     pub enterprises: yuepin_enterprises_service::EnterprisesService,
     pub codes: yuepin_codes_service::CodesService,
     pub policy: yuepin_policy_service::PolicyService,
-    pub complaints: routes::complaints::ModuleState,
+    pub complaints: yuepin_complaints_service::ComplaintsService,
     pub labs: yuepin_labs_service::LabsService,
 }
 
@@ -71,7 +72,7 @@ impl AppState {
                 &config.public_url,
             ),
             policy: yuepin_policy_service::PolicyService::new(store.clone()),
-            complaints: routes::complaints::ModuleState::new(&config),
+            complaints: yuepin_complaints_service::ComplaintsService::new(store.clone()),
             labs: yuepin_labs_service::LabsService::new(store.clone()),
         };
         Self {

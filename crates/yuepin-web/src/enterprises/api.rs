@@ -49,8 +49,10 @@ pub(super) async fn quality_file(
         .await?;
     let id = qf.enterprise.id;
     let mut file = json!(qf);
-    file["complaints_last_12_months"] = json!(state.store.complaint_count_12m(id, today).await?);
-    file["warnings"] = json!(state.store.complaint_warnings_for_enterprise(id).await?);
+    let complaints = &state.modules.complaints;
+    file["complaints_last_12_months"] =
+        json!(complaints.complaint_count_12m_as_of(id, today).await?);
+    file["warnings"] = json!(complaints.complaint_warnings_for_enterprise(id).await?);
     Ok(Json(file))
 }
 

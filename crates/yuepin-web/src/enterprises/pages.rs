@@ -187,9 +187,14 @@ pub(super) async fn enterprise_page(
                 })
                 .collect(),
             products: file.products,
-            complaints_12m: state.store.complaint_count_12m(enterprise_id, today).await?,
+            complaints_12m: state
+                .modules
+                .complaints
+                .complaint_count_12m_as_of(enterprise_id, today)
+                .await?,
             warnings: state
-                .store
+                .modules
+                .complaints
                 .complaint_warnings_for_enterprise(enterprise_id)
                 .await?,
             e,

@@ -78,7 +78,7 @@ pub(super) struct EnterprisePage {
     pub(super) events: Vec<(String, String, String)>,
     pub(super) products: Vec<yuepin_enterprises_service::ProductRecord>,
     pub(super) complaints_12m: i64,
-    pub(super) warnings: Vec<yuepin_store::complaints::WarningRef>,
+    pub(super) warnings: Vec<yuepin_complaints_service::WarningRef>,
 }
 
 /// One line describing a quality event, for tables.

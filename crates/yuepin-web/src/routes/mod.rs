@@ -1,6 +1,5 @@
 //! All routes. Each capability contributes its own `router()`; this file merges them.
 
-pub mod complaints;
 
 use crate::AppState;
 use axum::routing::get;
@@ -14,7 +13,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::enterprises::router())
         .merge(crate::codes::router())
         .merge(crate::policy::router())
-        .merge(complaints::router())
+        .merge(crate::complaints::router())
         .merge(crate::labs::router())
         .fallback(crate::page::not_found)
 }

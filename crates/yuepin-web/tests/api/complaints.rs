@@ -10,20 +10,22 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use yuepin_complaints::{generate, Category, GeneratorParams, Outbreak};
+use yuepin_complaints_service::{
+    ComplaintsService, DetectOptions, ImportOptions, ImportProgress, ImportReport,
+};
+use yuepin_domain::Caller;
 use yuepin_domain::RegionCode;
-use yuepin_store::complaints::{DetectOptions, ImportOptions, ImportProgress, ImportReport};
-use yuepin_store::Actor;
 
 const HEADER: &str = "id,received_at,channel,kind,region,enterprise_uscc,enterprise_name,category,division,problem,amount,text,complainant_name,complainant_phone,complainant_id_number,complainant_address";
 
 async fn import(app: &TestApp, path: &Path) -> ImportReport {
     let opts = ImportOptions::for_path(path).expect("known extension");
-    app.store
-        .import_complaints(
+    ComplaintsService::new(app.store.clone())
+        .import(
+            &Caller::cli("test"),
             path,
             opts,
             Arc::new(ImportProgress::default()),
-            Actor::cli("test"),
         )
         .await
         .expect("import runs")
@@ -156,13 +158,12 @@ B001,2026-10-01 09:00:00,热线,投诉,深圳,,,,,质量,,重复编号,,,,\n"
     // Missing required column: a file-level error, nothing written.
     let p = write(dir.path(), "nocol.csv", "id,received_at\nA,2026-10-01\n");
     let opts = ImportOptions::for_path(&p).unwrap();
-    let e = app
-        .store
-        .import_complaints(
+    let e = ComplaintsService::new(app.store.clone())
+        .import(
+            &Caller::cli("test"),
             &p,
             opts,
             Arc::new(ImportProgress::default()),
-            Actor::cli("test"),
         )
         .await
         .expect_err("missing columns");
@@ -551,9 +552,8 @@ async fn detection_warning_workflow_public_page_and_feed() {
 
     let mut opts = DetectOptions::new(end);
     opts.report_days = 14;
-    let run = app
-        .store
-        .detect_complaint_alarms(&opts, Actor::cli("test"))
+    let run = ComplaintsService::new(app.store.clone())
+        .detect(&Caller::cli("test"), &opts)
         .await
         .unwrap();
     assert!(run.alarms > 0 && run.significant > 0, "{run:?}");
@@ -780,13 +780,18 @@ async fn detection_warning_workflow_public_page_and_feed() {
     assert!(entries[0].1.ends_with(&format!("/warnings/{wid}")));
 
     // The named enterprise's quality file lists it; the 12-month count is exposed.
-    let refs = app
-        .store
+    let refs = ComplaintsService::new(app.store.clone())
         .complaint_warnings_for_enterprise(ent_a_id)
         .await
         .unwrap();
     assert_eq!(refs.len(), 1);
-    assert!(app.store.complaint_count_12m(ent_a_id, end).await.unwrap() > 0);
+    assert!(
+        ComplaintsService::new(app.store.clone())
+            .complaint_count_12m_as_of(ent_a_id, end)
+            .await
+            .unwrap()
+            > 0
+    );
 
     // A second draft approved with a zero-day window: comments are refused, publication is not.
     let other = app
@@ -851,8 +856,8 @@ async fn detection_warning_workflow_public_page_and_feed() {
     );
 
     // A re-run keeps alarms that warnings refer to.
-    app.store
-        .detect_complaint_alarms(&opts, Actor::cli("test"))
+    ComplaintsService::new(app.store.clone())
+        .detect(&Caller::cli("test"), &opts)
         .await
         .unwrap();
     assert_eq!(

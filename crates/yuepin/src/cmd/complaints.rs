@@ -1,6 +1,8 @@
 //! `yuepin complaints …`: import 12315 complaint files, run surge detection, maintain the
 //! classification lexicon and report its accuracy, list warnings, generate synthetic data, and
-//! benchmark ingest / aggregation / detection. `seed_demo` loads the demo complaint set.
+//! benchmark ingest / aggregation / detection. `seed_demo` loads the demo complaint set. Every
+//! use case goes through `ComplaintsService` as the CLI operator; this file parses flags and
+//! prints.
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -11,12 +13,19 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use yuepin_complaints::{
-    generate, labelled_set, Category, Classifier, Complaint, Dim, GeneratorParams, Outbreak,
-    Target, TextEncoding, TimeGrain,
+    generate, Category, Complaint, Dim, GeneratorParams, Outbreak, TextEncoding, TimeGrain,
 };
-use yuepin_domain::{Division, RegionCode};
-use yuepin_store::complaints::{DetectOptions, ImportOptions, ImportProgress, WarningScope};
-use yuepin_store::{Actor, Store};
+use yuepin_complaints_service::{
+    check_term, term_target, ComplaintFilter, ComplaintsService, ImportOptions, ImportProgress,
+    WarningStatus,
+};
+use yuepin_domain::{Caller, RegionCode};
+use yuepin_store::Store;
+
+/// The service on the configured database.
+async fn service(db: crate::config::DbArgs) -> Result<ComplaintsService> {
+    Ok(ComplaintsService::new(db.resolve()?.connect().await?))
+}
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -113,16 +122,20 @@ fn parse_encoding(s: &str) -> Result<TextEncoding> {
 pub async fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Status { db } => {
-            let store = db.resolve()?.connect().await?;
-            let span = store.complaint_span().await?;
-            let (_, total) = store.complaints(&Default::default(), 1, 0).await?;
-            println!("complaints on {}: {total}", store.backend_name());
+            let svc = service(db).await?;
+            let caller = Caller::cli("complaints-status");
+            let span = svc.span(&caller).await?;
+            let (_, total) = svc
+                .search(&caller, &ComplaintFilter::default(), 1, 0)
+                .await?;
+            println!("complaints on {}: {total}", svc.store().backend_name());
             if let Some((a, b)) = span {
                 println!("  from {a} to {b}");
             }
-            if let Some((id, as_of, at, n, sig)) = store.last_detect_run().await? {
+            if let Some(r) = svc.last_detect_run(&caller).await? {
                 println!(
-                    "  last detection run #{id} as of {as_of} at {at}: {n} alarms, {sig} significant"
+                    "  last detection run #{} as of {} at {}: {} alarms, {} significant",
+                    r.id, r.as_of, r.ran_at, r.series_alarms, r.significant
                 );
             }
             Ok(())
@@ -134,9 +147,9 @@ pub async fn run(cmd: Command) -> Result<()> {
             quiet,
             db,
         } => {
-            let store = db.resolve()?.connect().await?;
+            let svc = service(db).await?;
             let mut opts = match format.as_deref() {
-                Some(f) => ImportOptions::for_path(Path::new(&format!("x.{f}"))),
+                Some(f) => ImportOptions::for_format(f),
                 None => ImportOptions::for_path(&file),
             }
             .with_context(|| {
@@ -146,7 +159,7 @@ pub async fn run(cmd: Command) -> Result<()> {
                 )
             })?;
             opts.encoding = parse_encoding(&encoding)?;
-            import(&store, &file, opts, quiet).await
+            import(&svc, &file, opts, quiet).await
         }
         Command::Detect {
             as_of,
@@ -154,20 +167,17 @@ pub async fn run(cmd: Command) -> Result<()> {
             no_drafts,
             db,
         } => {
-            let store = db.resolve()?.connect().await?;
-            let as_of = match as_of {
-                Some(d) => d,
-                None => match store.complaint_span().await? {
-                    Some((_, last)) => last,
-                    None => bail!("no complaints stored: import some first"),
-                },
+            let svc = service(db).await?;
+            let caller = Caller::cli("complaints-detect");
+            let mut opts = match svc.detect_options(&caller, as_of).await {
+                Err(yuepin_complaints_service::ComplaintsError::NoComplaints) => {
+                    bail!("no complaints stored: import some first")
+                }
+                other => other?,
             };
-            let mut opts = DetectOptions::new(as_of);
-            opts.report_days = report_days.clamp(1, 366);
+            opts.report_days = report_days;
             opts.draft_warnings = !no_drafts;
-            let r = store
-                .detect_complaint_alarms(&opts, Actor::cli("complaints-detect"))
-                .await?;
+            let r = svc.detect(&caller, &opts).await?;
             println!(
                 "detection run #{} as of {} over {} complaints since {}: {} alarms, {} significant (BH 5 %), {} new draft warnings",
                 r.run_id, r.as_of, r.complaints, r.from, r.alarms, r.significant, r.drafts_created
@@ -182,19 +192,19 @@ pub async fn run(cmd: Command) -> Result<()> {
             Ok(())
         }
         Command::Accuracy { db } => {
-            let store = db.resolve()?.connect().await?;
-            let classifier = store.complaint_classifier().await?;
-            let labelled = store.labelled_complaints().await?;
-            let a = accuracy(&classifier, &labelled);
+            let a = service(db)
+                .await?
+                .classifier_accuracy(&Caller::cli("complaints-accuracy"))
+                .await?;
             println!(
                 "shipped labelled set: {} texts, category {:.1} %, division {:.1} %",
-                a.set_n,
-                a.set_category * 100.0,
-                a.set_division * 100.0
+                a.labelled_set,
+                a.labelled_category * 100.0,
+                a.labelled_division * 100.0
             );
             println!(
                 "regulator-corrected complaints: {} texts, category {:.1} %, division {:.1} %",
-                a.corrected_n,
+                a.corrected,
                 a.corrected_category * 100.0,
                 a.corrected_division * 100.0
             );
@@ -206,28 +216,33 @@ pub async fn run(cmd: Command) -> Result<()> {
             division,
             db,
         } => {
-            let target = match (category, division) {
-                (Some(c), None) => Target::Category(Category::parse(&c)?),
-                (None, Some(d)) => Target::Division(Division::parse(&d)?),
-                _ => bail!("give exactly one of --category or --division"),
+            let target = match term_target(category.as_deref(), division.as_deref()) {
+                Err(yuepin_complaints_service::ComplaintsError::Invalid { .. }) => {
+                    bail!("give exactly one of --category or --division")
+                }
+                other => other?,
             };
-            let term = term.trim();
-            if term.is_empty() || term.chars().count() > 20 {
+            if check_term(&term).is_err() {
                 bail!("a term is 1–20 characters");
             }
-            let store = db.resolve()?.connect().await?;
-            store
-                .set_lexicon_term(term, Some(target), Actor::cli("complaints-lexicon"))
+            let term = term.trim();
+            service(db)
+                .await?
+                .set_lexicon_term(&Caller::cli("complaints-lexicon"), term, Some(target))
                 .await?;
             println!("lexicon: {term} → {target:?}");
             Ok(())
         }
         Command::Warnings { db } => {
-            let store = db.resolve()?.connect().await?;
-            for w in store.complaint_warnings(WarningScope::All).await? {
+            let svc = service(db).await?;
+            for w in svc.warnings(&Caller::cli("complaints-warnings")).await? {
                 println!(
                     "#{:<5} {:<9} {:<5} {} (q = {:.2e})",
-                    w.id, w.status, w.severity, w.title, w.evidence.q_value
+                    w.id,
+                    w.status.as_str(),
+                    w.severity.as_str(),
+                    w.title,
+                    w.evidence.q_value
                 );
             }
             Ok(())
@@ -256,16 +271,17 @@ pub async fn run(cmd: Command) -> Result<()> {
             Ok(())
         }
         Command::BenchAggregate { db } => {
-            let store = db.resolve()?.connect().await?;
-            let Some((from, to)) = store.complaint_span().await? else {
+            let svc = service(db).await?;
+            let caller = Caller::cli("complaints-bench");
+            let Some((from, to)) = svc.span(&caller).await? else {
                 bail!("no complaints stored");
             };
             let t = std::time::Instant::now();
-            let cube = store.complaint_cube(from, to).await?;
+            let cube = svc.cube(&caller, from, to).await?;
             let load = t.elapsed().as_secs_f64();
             println!(
                 "cube load from {}: {} rows in {load:.2} s",
-                store.backend_name(),
+                svc.store().backend_name(),
                 cube.len()
             );
             for (name, grain, dims) in [
@@ -299,7 +315,12 @@ pub async fn run(cmd: Command) -> Result<()> {
     }
 }
 
-async fn import(store: &Store, file: &Path, opts: ImportOptions, quiet: bool) -> Result<()> {
+async fn import(
+    svc: &ComplaintsService,
+    file: &Path,
+    opts: ImportOptions,
+    quiet: bool,
+) -> Result<()> {
     let total = std::fs::metadata(file)
         .with_context(|| format!("reading {}", file.display()))?
         .len();
@@ -326,8 +347,8 @@ async fn import(store: &Store, file: &Path, opts: ImportOptions, quiet: bool) ->
             }
         })
     };
-    let result = store
-        .import_complaints(file, opts, progress, Actor::cli("complaints-import"))
+    let result = svc
+        .import(&Caller::cli("complaints-import"), file, opts, progress)
         .await;
     ticker.abort();
     bar.finish_and_clear();
@@ -358,47 +379,12 @@ async fn import(store: &Store, file: &Path, opts: ImportOptions, quiet: bool) ->
         r.rows as f64 / secs
     );
     let started = std::time::Instant::now();
-    store.checkpoint().await?;
+    svc.store().checkpoint().await?;
     println!(
         "write-ahead log checkpointed in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// Accuracy figures.
-pub struct Accuracy {
-    pub set_n: usize,
-    pub set_category: f64,
-    pub set_division: f64,
-    pub corrected_n: usize,
-    pub corrected_category: f64,
-    pub corrected_division: f64,
-}
-
-pub fn accuracy(c: &Classifier, corrected: &[(String, Option<String>, Option<i64>)]) -> Accuracy {
-    let set = labelled_set();
-    let (mut cat, mut div) = (0usize, 0usize);
-    for (text, category, division) in &set {
-        let got = c.classify(text);
-        cat += usize::from(got.category == Some(*category));
-        div += usize::from(got.division == Some(*division));
-    }
-    let (mut ccat, mut cdiv) = (0usize, 0usize);
-    for (text, category, division) in corrected {
-        let got = c.classify(text);
-        ccat += usize::from(got.category.map(|k| k.info().key.clone()) == *category);
-        cdiv += usize::from(got.division.map(|d| i64::from(d.code())) == *division);
-    }
-    let ratio = |a: usize, n: usize| if n == 0 { 0.0 } else { a as f64 / n as f64 };
-    Accuracy {
-        set_n: set.len(),
-        set_category: ratio(cat, set.len()),
-        set_division: ratio(div, set.len()),
-        corrected_n: corrected.len(),
-        corrected_category: ratio(ccat, corrected.len()),
-        corrected_division: ratio(cdiv, corrected.len()),
-    }
 }
 
 fn csv_field(out: &mut String, s: &str) {
@@ -470,6 +456,8 @@ fn write_csv(
 /// enterprises of the matching division, imported through the real import path; then a
 /// detection run, leaving draft warnings and one published warning.
 pub async fn seed_demo(store: &Store, data_dir: &Path) -> Result<()> {
+    let svc = ComplaintsService::new(store.clone());
+    let caller = Caller::cli("demo");
     let end = NaiveDate::from_ymd_opt(2026, 11, 22).context("date")?;
     let start = end - chrono::Duration::days(729);
     let mut params = GeneratorParams::new(start, 730, 70.0);
@@ -492,8 +480,11 @@ pub async fn seed_demo(store: &Store, data_dir: &Path) -> Result<()> {
     // Demo enterprises by division (deterministic order).
     let mut by_div: std::collections::HashMap<i64, Vec<(String, String, String)>> =
         Default::default();
-    for (_, uscc, name, city, division) in store.enterprise_keys().await? {
-        by_div.entry(division).or_default().push((uscc, name, city));
+    for e in svc.enterprise_keys(&caller).await? {
+        by_div
+            .entry(e.division)
+            .or_default()
+            .push((e.uscc, e.name, e.city));
     }
     let outbreaks = g.outbreaks.clone();
     let mut k = 0u64;
@@ -527,39 +518,25 @@ pub async fn seed_demo(store: &Store, data_dir: &Path) -> Result<()> {
         None
     })?;
     let opts = ImportOptions::for_path(&path).context("csv")?;
-    let r = store
-        .import_complaints(
-            &path,
-            opts,
-            Arc::new(ImportProgress::default()),
-            Actor::cli("demo"),
-        )
+    let r = svc
+        .import(&caller, &path, opts, Arc::new(ImportProgress::default()))
         .await?;
     if !r.committed {
         bail!("demo complaints did not import: {:?}", r.errors.first());
     }
     let _ = std::fs::remove_file(&path);
-    let mut opts = DetectOptions::new(end);
+    let mut opts = svc.detect_options(&caller, Some(end)).await?;
     opts.report_days = 21;
-    store
-        .detect_complaint_alarms(&opts, Actor::cli("demo"))
-        .await?;
+    svc.detect(&caller, &opts).await?;
     // Publish the warning of the strongest series (comment window closed for the demo).
-    let drafts = store.complaint_warnings(WarningScope::All).await?;
+    let drafts = svc.warnings(&caller).await?;
     let lead = drafts
         .iter()
-        .filter(|w| w.status == "draft")
+        .filter(|w| w.status == WarningStatus::Draft)
         .min_by(|a, b| a.evidence.q_value.total_cmp(&b.evidence.q_value));
     if let Some(w) = lead {
-        let actor = Actor::cli("demo");
-        store
-            .approve_complaint_warning(w.id, 0, actor.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        store
-            .publish_complaint_warning(w.id, actor)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        svc.approve_warning(&caller, w.id, Some(0)).await?;
+        svc.publish_warning(&caller, w.id).await?;
     }
     Ok(())
 }

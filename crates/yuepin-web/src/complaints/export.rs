@@ -1,0 +1,197 @@
+//! Exports for regulators: the complaints of a filter (masked, at most 100 000 rows) or its
+//! counts, as CSV (UTF-8 with BOM, spreadsheet formulas neutralised) or XLSX.
+
+use super::{svc, FilterQuery};
+use crate::auth::Auth;
+use crate::error::{WebError, WebResult};
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+pub(super) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    match export_inner(&state, &auth, q).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+const EXPORT_LIMIT: i64 = 100_000;
+
+async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResult<Response> {
+    let caller = auth.caller();
+    caller.require_administrator()?;
+    let f = q.filter()?;
+    let (header_row, rows): (Vec<&str>, Vec<Vec<String>>) = match q.what.as_str() {
+        "" | "complaints" => {
+            let (list, _) = svc(state).search(&caller, &f, EXPORT_LIMIT, 0).await?;
+            (
+                vec![
+                    "id",
+                    "received_at",
+                    "channel",
+                    "kind",
+                    "region",
+                    "city",
+                    "enterprise_uscc",
+                    "enterprise_name",
+                    "category",
+                    "division",
+                    "problem",
+                    "amount_fen",
+                    "text",
+                    "complainant_name",
+                    "complainant_phone",
+                    "complainant_id_number",
+                    "complainant_address",
+                ],
+                list.into_iter()
+                    .map(|c| {
+                        // Masked by the service.
+                        vec![
+                            c.ext_id.clone(),
+                            c.received_at.clone(),
+                            c.channel.as_str().to_string(),
+                            c.kind.as_str().to_string(),
+                            c.region.to_string(),
+                            c.city.to_string(),
+                            c.enterprise_uscc.clone().unwrap_or_default(),
+                            c.enterprise_name.clone().unwrap_or_default(),
+                            c.category.map(|k| k.info().key.clone()).unwrap_or_default(),
+                            c.division.map(|d| d.code().to_string()).unwrap_or_default(),
+                            c.problem.as_str().to_string(),
+                            c.amount_fen.map(|a| a.to_string()).unwrap_or_default(),
+                            c.text.clone(),
+                            c.complainant.name.clone().unwrap_or_default(),
+                            c.complainant.phone.clone().unwrap_or_default(),
+                            c.complainant.id_number.clone().unwrap_or_default(),
+                            c.complainant.address.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect(),
+            )
+        }
+        "counts" => {
+            let rows = svc(state)
+                .aggregate(&caller, &f, &q.dims()?, q.grain()?)
+                .await?;
+            (
+                vec![
+                    "period",
+                    "city",
+                    "division",
+                    "category",
+                    "problem",
+                    "enterprise_id",
+                    "n",
+                ],
+                rows.into_iter()
+                    .map(|r| {
+                        vec![
+                            r.period,
+                            r.city.unwrap_or_default(),
+                            r.division.map(|d| d.to_string()).unwrap_or_default(),
+                            r.category.unwrap_or_default(),
+                            r.problem.unwrap_or_default(),
+                            r.enterprise_id.map(|d| d.to_string()).unwrap_or_default(),
+                            r.n.to_string(),
+                        ]
+                    })
+                    .collect(),
+            )
+        }
+        other => {
+            return Err(WebError::field(
+                "what",
+                format!("应为 complaints 或 counts (what must be complaints or counts): {other:?}"),
+            ));
+        }
+    };
+    match q.format.as_str() {
+        "" | "csv" => {
+            let mut out = String::from("\u{feff}");
+            let line = |cells: &[String], out: &mut String| {
+                let s: Vec<String> = cells
+                    .iter()
+                    .map(|c| {
+                        // Neutralise spreadsheet formulas.
+                        let c = if c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err()
+                        {
+                            format!("'{c}")
+                        } else {
+                            c.clone()
+                        };
+                        if c.contains([',', '"', '\n', '\r']) {
+                            format!("\"{}\"", c.replace('"', "\"\""))
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                out.push_str(&s.join(","));
+                out.push_str("\r\n");
+            };
+            line(
+                &header_row.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                &mut out,
+            );
+            for r in &rows {
+                line(r, &mut out);
+            }
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"complaints.csv\"".to_string(),
+                    ),
+                ],
+                out,
+            )
+                .into_response())
+        }
+        "xlsx" => {
+            let bytes = tokio::task::spawn_blocking(
+                move || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+                    let mut book = rust_xlsxwriter::Workbook::new();
+                    let sheet = book.add_worksheet();
+                    for (j, h) in header_row.iter().enumerate() {
+                        sheet.write_string(0, j as u16, *h)?;
+                    }
+                    for (i, r) in rows.iter().enumerate() {
+                        for (j, c) in r.iter().enumerate() {
+                            sheet.write_string(i as u32 + 1, j as u16, c)?;
+                        }
+                    }
+                    book.save_to_buffer()
+                },
+            )
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"complaints.xlsx\"".to_string(),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        other => Err(WebError::field(
+            "format",
+            format!("应为 csv 或 xlsx (format must be csv or xlsx): {other:?}"),
+        )),
+    }
+}
