@@ -1,11 +1,12 @@
 //! The HTTP face of Yuepin: server-rendered pages (askama templates compiled into the binary,
 //! zh-CN first with an English switch), the JSON API under `/api/v1` with its OpenAPI document,
-//! and `/healthz`. Every handler checks the caller's role and tenant through [`auth::Auth`].
+//! `/healthz`, and the request log and `/metrics` (`ops`). Every handler checks the caller's role and tenant through [`auth::Auth`].
 
 pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod input;
+pub mod ops;
 pub mod page;
 pub mod routes;
 
@@ -25,6 +26,8 @@ pub struct WebConfig {
     pub data_dir: std::path::PathBuf,
     /// Marks pages as showing synthetic demo data.
     pub demo: bool,
+    /// Bearer token that opens `/metrics` from any address (loopback callers need none).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -34,6 +37,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
             data_dir: "yuepin-data".into(),
             demo: false,
+            metrics_token: None,
         }
     }
 }
@@ -75,9 +79,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn router(store: Store, config: WebConfig) -> Router {
     let state = AppState::new(store, config);
-    routes::router()
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .with_state(state)
+    let routes = routes::router()
+        .merge(ops::router())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    ops::layer(routes).with_state(state)
 }
 
 /// Serves until Ctrl-C / SIGTERM.
