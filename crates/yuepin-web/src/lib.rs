@@ -91,9 +91,7 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::R
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(ops::shutdown_signal())
     .await
 }
 

@@ -1,7 +1,8 @@
 //! Operations: a request id on every request (`x-request-id`, generated when absent and echoed
 //! in the response), one tracing span per request (method, matched route, request id; status
 //! and latency recorded when the response is ready, then one `served` event), request counts
-//! and latency in Prometheus metrics, and `/metrics` to scrape them.
+//! and latency in Prometheus metrics, `/metrics` to scrape them, and graceful shutdown on
+//! SIGTERM as well as Ctrl-C.
 //!
 //! Labels use the matched route pattern (`/api/v1/enterprises/{uscc}`), never the raw path, and
 //! requests that match no route share the label [`UNMATCHED`], so clients cannot create series.
@@ -80,13 +81,11 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
                         )
                     })
                     .on_request(())
-                    .on_response(
-                        |res: &HttpResponse<Body>, latency: Duration, span: &Span| {
-                            span.record("status", res.status().as_u16());
-                            span.record("latency_ms", latency.as_micros() as f64 / 1000.0);
-                            tracing::info!("served");
-                        },
-                    ),
+                    .on_response(|res: &HttpResponse<Body>, latency: Duration, span: &Span| {
+                        span.record("status", res.status().as_u16());
+                        span.record("latency_ms", latency.as_micros() as f64 / 1000.0);
+                        tracing::info!("served");
+                    }),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(middleware::from_fn(count)),
@@ -132,6 +131,30 @@ fn upkeep() {
     }
 }
 
+/// Resolves on Ctrl-C or SIGTERM (what service managers and orchestrators send), so that the
+/// server stops accepting connections and finishes the requests in flight.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
 /// `/metrics`.
 pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
@@ -148,7 +171,10 @@ async fn metrics(State(state): State<AppState>, req: Request) -> Response {
     let pool = state.store.pool();
     yuepin_metrics::db_pool(pool.size(), pool.num_idle());
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         recorder().render(),
     )
         .into_response()
@@ -178,7 +204,9 @@ pub fn metrics_allowed(peer: Option<IpAddr>, headers: &HeaderMap, token: Option<
 fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
