@@ -36,14 +36,30 @@ pub const HTTP_DURATION_BUCKETS: [f64; 14] = [
 /// Writes the help texts and registers the unlabelled counters at zero. Call once, after the
 /// recorder is installed.
 pub fn describe() {
-    describe_counter!(HTTP_REQUESTS, "HTTP requests served, by method, matched route and status.");
-    describe_histogram!(HTTP_DURATION, Unit::Seconds, "HTTP request latency by matched route.");
-    describe_gauge!(DB_POOL_CONNECTIONS, "Open connections in the database pool.");
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests served, by method, matched route and status."
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request latency by matched route."
+    );
+    describe_gauge!(
+        DB_POOL_CONNECTIONS,
+        "Open connections in the database pool."
+    );
     describe_gauge!(DB_POOL_IDLE, "Idle connections in the database pool.");
     describe_counter!(IMPORT_ROWS, "Rows written by imports, by dataset.");
     describe_counter!(CODE_SCANS, "Scans of 粤品通 codes.");
-    describe_counter!(POLICY_EVALUATIONS, "Policy evaluations (enterprise × policy).");
-    describe_counter!(COMPLAINT_ALARM_RUNS, "Complaint surveillance (alarm detection) runs.");
+    describe_counter!(
+        POLICY_EVALUATIONS,
+        "Policy evaluations (enterprise × policy)."
+    );
+    describe_counter!(
+        COMPLAINT_ALARM_RUNS,
+        "Complaint surveillance (alarm detection) runs."
+    );
     for dataset in IMPORT_DATASETS {
         counter!(IMPORT_ROWS, "dataset" => dataset).increment(0);
     }

@@ -52,9 +52,7 @@ async fn every_response_carries_a_request_id_and_echoes_a_given_one() {
 async fn metrics_from_loopback_list_requests_by_matched_route() {
     let app = TestApp::spawn().await;
     let code = crate::helpers::uscc(77);
-    let r = app
-        .get(&format!("/api/v1/enterprises/{code}"), None)
-        .await;
+    let r = app.get(&format!("/api/v1/enterprises/{code}"), None).await;
     assert!(r.status.is_client_error(), "{}", r.status);
     let m = send(&app.router, from("127.0.0.1:40000", "/metrics")).await;
     assert_eq!(m.status, StatusCode::OK, "{}", m.text());
@@ -91,7 +89,9 @@ async fn metrics_from_loopback_list_requests_by_matched_route() {
     }
     // Unknown paths share one label.
     app.get("/definitely/not/a/route/8c1f", None).await;
-    let text = send(&app.router, from("[::1]:40000", "/metrics")).await.text();
+    let text = send(&app.router, from("[::1]:40000", "/metrics"))
+        .await
+        .text();
     assert!(text.contains("route=\"unmatched\""), "{text}");
     assert!(!text.contains("8c1f"), "{text}");
 }
@@ -103,7 +103,10 @@ async fn metrics_are_hidden_from_other_addresses_without_the_token() {
     assert_eq!(remote.status, StatusCode::NOT_FOUND);
     assert!(!remote.text().contains("yuepin_http_requests_total"));
     // No peer address at all (an in-process call) is not loopback either.
-    assert_eq!(app.get("/metrics", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/metrics", None).await.status,
+        StatusCode::NOT_FOUND
+    );
     // A proxy on the same host forwards outside callers: loopback is then not enough.
     let mut proxied = from("127.0.0.1:5000", "/metrics");
     proxied
