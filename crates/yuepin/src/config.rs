@@ -181,3 +181,36 @@ impl ServerArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_format_and_metrics_token_come_from_flags_then_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("yuepin.toml");
+        std::fs::write(
+            &path,
+            "log_format = \"json\"\nmetrics_token = \"from-file\"\n",
+        )
+        .unwrap();
+        let mut args = ServerArgs {
+            db: DbArgs {
+                config: Some(path),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = args.resolve().unwrap();
+        assert_eq!(r.log_format, LogFormat::Json);
+        assert_eq!(r.metrics_token.as_deref(), Some("from-file"));
+        args.log_format = Some(LogFormat::Text);
+        args.metrics_token = Some("from-flag".into());
+        let r = args.resolve().unwrap();
+        assert_eq!(r.log_format, LogFormat::Text);
+        assert_eq!(r.metrics_token.as_deref(), Some("from-flag"));
+        let r = ServerArgs::default().resolve().unwrap();
+        assert_eq!((r.log_format, r.metrics_token), (LogFormat::Text, None));
+    }
+}
