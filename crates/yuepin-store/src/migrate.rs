@@ -11,18 +11,20 @@ impl Store {
     /// Runs pending migrations; returns the names of those applied now.
     pub async fn migrate(&self) -> Result<Vec<String>> {
         let mut conn = self.pool.acquire().await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )
-        .execute(&mut *conn)
-        .await?;
         let is_pg = self.dialect.name() == "postgres";
+        // The lock comes first: concurrent `CREATE TABLE IF NOT EXISTS` on a fresh PostgreSQL
+        // database fails in one of the sessions (duplicate key in `pg_type`).
         if is_pg {
             sqlx::query("SELECT pg_advisory_lock(727274)")
                 .execute(&mut *conn)
                 .await?;
         }
         let result = async {
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .execute(&mut *conn)
+            .await?;
             let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
                 .fetch_all(&mut *conn)
                 .await?

@@ -1,6 +1,6 @@
 //! The HTTP face of Yuepin: server-rendered pages (askama templates compiled into the binary,
 //! zh-CN first with an English switch), the JSON API under `/api/v1` with its OpenAPI document,
-//! and `/healthz`. Every handler checks the caller's role and tenant through [`auth::Auth`].
+//! `/healthz`, and the request log and `/metrics` (`ops`). Every handler checks the caller's role and tenant through [`auth::Auth`].
 
 pub mod accounts;
 pub mod auth;
@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod labs;
+pub mod ops;
 pub mod page;
 pub mod policy;
 pub mod portal;
@@ -32,6 +33,8 @@ pub struct WebConfig {
     pub data_dir: std::path::PathBuf,
     /// Marks pages as showing synthetic demo data.
     pub demo: bool,
+    /// Bearer token that opens `/metrics` from any address (loopback callers need none).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -41,6 +44,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
             data_dir: "yuepin-data".into(),
             demo: false,
+            metrics_token: None,
         }
     }
 }
@@ -88,9 +92,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn router(store: Store, config: WebConfig) -> Router {
     let state = AppState::new(store, config);
-    routes::router()
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .with_state(state)
+    let routes = routes::router()
+        .merge(ops::router())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    ops::layer(routes).with_state(state)
 }
 
 /// Serves until Ctrl-C / SIGTERM.
@@ -99,9 +104,7 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::R
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(ops::shutdown_signal())
     .await
 }
 

@@ -14,7 +14,8 @@ pub struct DbArgs {
     /// Directory for the SQLite database, signing keys and generated files.
     #[arg(long, env = "YUEPIN_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// TOML config file with any of: listen, database_url, data_dir, public_url, secure_cookies.
+    /// TOML config file with any of: listen, database_url, data_dir, public_url, secure_cookies,
+    /// log_format, metrics_token.
     #[arg(long, env = "YUEPIN_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -32,6 +33,34 @@ pub struct ServerArgs {
     /// Mark cookies Secure (set when TLS terminates in front of the server).
     #[arg(long, env = "YUEPIN_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
+    /// Log lines on standard error: human-readable text or one JSON object per line.
+    #[arg(long, env = "YUEPIN_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Bearer token that opens /metrics from other hosts (loopback needs none).
+    #[arg(long, env = "YUEPIN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON object per line (the span's fields, e.g. the request id, included).
+    Json,
+}
+
+impl LogFormat {
+    /// The format for commands without server settings: `YUEPIN_LOG_FORMAT`, else text.
+    pub fn from_env() -> Result<LogFormat> {
+        match std::env::var("YUEPIN_LOG_FORMAT") {
+            Ok(v) if !v.is_empty() => <LogFormat as clap::ValueEnum>::from_str(&v, true)
+                .map_err(|_| anyhow::anyhow!("YUEPIN_LOG_FORMAT must be text or json, not {v:?}")),
+            _ => Ok(LogFormat::Text),
+        }
+    }
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -42,6 +71,8 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     public_url: Option<String>,
     secure_cookies: Option<bool>,
+    log_format: Option<LogFormat>,
+    metrics_token: Option<String>,
 }
 
 fn read_file(path: Option<&Path>) -> Result<FileConfig> {
@@ -63,6 +94,8 @@ pub struct Resolved {
     pub data_dir: PathBuf,
     pub public_url: String,
     pub secure_cookies: bool,
+    pub log_format: LogFormat,
+    pub metrics_token: Option<String>,
 }
 
 impl Resolved {
@@ -139,6 +172,45 @@ impl ServerArgs {
             data_dir,
             public_url,
             secure_cookies: self.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            metrics_token: self
+                .metrics_token
+                .clone()
+                .or(file.metrics_token)
+                .filter(|t| !t.is_empty()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_format_and_metrics_token_come_from_flags_then_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("yuepin.toml");
+        std::fs::write(
+            &path,
+            "log_format = \"json\"\nmetrics_token = \"from-file\"\n",
+        )
+        .unwrap();
+        let mut args = ServerArgs {
+            db: DbArgs {
+                config: Some(path),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = args.resolve().unwrap();
+        assert_eq!(r.log_format, LogFormat::Json);
+        assert_eq!(r.metrics_token.as_deref(), Some("from-file"));
+        args.log_format = Some(LogFormat::Text);
+        args.metrics_token = Some("from-flag".into());
+        let r = args.resolve().unwrap();
+        assert_eq!(r.log_format, LogFormat::Text);
+        assert_eq!(r.metrics_token.as_deref(), Some("from-flag"));
+        let r = ServerArgs::default().resolve().unwrap();
+        assert_eq!((r.log_format, r.metrics_token), (LogFormat::Text, None));
     }
 }

@@ -10,5 +10,6 @@ mod codes;
 mod complaints;
 mod enterprises;
 mod labs;
+mod ops;
 mod pages;
 mod policy;

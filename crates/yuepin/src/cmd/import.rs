@@ -60,6 +60,17 @@ fn progress_bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
+impl Dataset {
+    /// The `dataset` label of `yuepin_import_rows_total`.
+    fn metric_label(self) -> &'static str {
+        match self {
+            Dataset::Enterprises => "enterprises",
+            Dataset::Products => "products",
+            Dataset::Events => "events",
+        }
+    }
+}
+
 fn print_summary(dataset: Dataset, s: &ImportSummary) {
     println!(
         "imported {:?}: {} rows ({} new, {} updated)",
@@ -207,7 +218,7 @@ pub async fn import_into(
         b
     };
     let registry = EnterprisesService::new(store.clone());
-    match dataset {
+    let summary = match dataset {
         Dataset::Enterprises => import_enterprises_streaming(store, file, encoding, actor).await,
         Dataset::Products => {
             let (rows, sha) = parse_file::<yuepin_domain::Product>(file, encoding)?;
@@ -231,7 +242,9 @@ pub async fn import_into(
             b.finish_and_clear();
             s.map_err(missing_error)
         }
-    }
+    }?;
+    yuepin_metrics::import_rows(dataset.metric_label(), summary.rows as u64);
+    Ok(summary)
 }
 
 pub async fn run_import(args: ImportArgs) -> Result<()> {

@@ -27,6 +27,7 @@ pub async fn serve(settings: &Resolved, demo: bool) -> Result<()> {
             public_url: settings.public_url.clone(),
             data_dir: settings.data_dir.clone(),
             demo,
+            metrics_token: settings.metrics_token.clone(),
         },
     );
     yuepin_web::serve(listener, app).await?;
