@@ -15,7 +15,8 @@ use crate::records::{
 use crate::store::{queries, writes, APPROVAL_RULE, SIGNAL_RULE};
 use crate::{require_signed_in, required_reason, CodesService, TEXT_LIMIT};
 use yuepin_domain::{Caller, Role};
-use yuepin_store::{Actor, ProductRecord, StoreError};
+use yuepin_enterprises_service::ProductRecord;
+use yuepin_store::{Actor, StoreError};
 
 /// The roles that take part in applying for codes (administrators always may).
 const APPLICANTS: &[Role] = &[Role::Enterprise, Role::Regulator];
@@ -85,7 +86,10 @@ impl CodesService {
     /// A product the caller may apply for: its own enterprise's (any, for administrators).
     async fn own_product(&self, caller: &Caller, product_id: i64) -> Result<ProductRecord> {
         // MERGE: enterprises service
-        let product = match self.store.product(product_id).await {
+        let product = match yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .product(product_id)
+            .await
+        {
             Ok(p) => p,
             Err(StoreError::NotFound(_)) => return Err(CodesError::NoSuchProduct { product_id }),
             Err(e) => return Err(e.into()),
@@ -107,7 +111,9 @@ impl CodesService {
 
     async fn precheck_of(&self, product: &ProductRecord, rule: &ApprovalRule) -> Result<Precheck> {
         // MERGE: enterprises service
-        let events = self.store.events_of(product.enterprise_id).await?;
+        let events = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .events_of(product.enterprise_id)
+            .await?;
         Ok(crate::precheck::evaluate_rule(
             rule,
             &events,
@@ -212,7 +218,9 @@ impl CodesService {
         let (products, series) = match (regulator, caller.enterprise_id()) {
             (false, Some(eid)) => (
                 // MERGE: enterprises service
-                self.store.products_of(eid).await?,
+                yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+                    .products_of(eid)
+                    .await?,
                 queries::series_of_enterprise(&self.store, eid).await?,
             ),
             _ => (Vec::new(), Vec::new()),

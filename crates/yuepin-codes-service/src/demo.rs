@@ -20,7 +20,9 @@ impl CodesService {
         caller.require_administrator()?;
         let mut rng = rand::rngs::StdRng::seed_from_u64(2023);
         // MERGE: enterprises service
-        let mut products = self.store.all_products().await?;
+        let mut products = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .all_products()
+            .await?;
         products.sort_by_key(|p| (p.product.gtin.is_none(), p.id));
         let mut picked: Vec<_> = products
             .iter()

@@ -12,7 +12,8 @@ use rand::{CryptoRng, RngCore};
 use serde::Serialize;
 use yuepin_code::{BatchSpec, IssuedCode, Resolver, LIST_CAPACITY};
 use yuepin_domain::{Caller, Role};
-use yuepin_store::{Actor, ProductRecord};
+use yuepin_enterprises_service::ProductRecord;
+use yuepin_store::Actor;
 
 /// A series with its first codes (the API's series view).
 #[derive(Debug, Clone, Serialize)]
@@ -105,7 +106,9 @@ impl CodesService {
     ) -> Result<SeriesRecord> {
         caller.require_administrator()?;
         // MERGE: enterprises service
-        let product = self.store.product(product_id).await?;
+        let product = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .product(product_id)
+            .await?;
         let id = writes::grant_series(
             &self.store,
             Actor::from(caller),
@@ -130,7 +133,9 @@ impl CodesService {
     ) -> Result<SeriesRecord> {
         caller.require_administrator()?;
         // MERGE: enterprises service
-        let product = self.store.product(product_id).await?;
+        let product = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .product(product_id)
+            .await?;
         let series = match choice {
             SeriesChoice::Id(id) => queries::series(&self.store, id).await?,
             SeriesChoice::Grant { reason } => {
@@ -174,7 +179,9 @@ impl CodesService {
             return Err(CodesError::Count { max });
         }
         // MERGE: enterprises service
-        let product = self.store.product(series.product_id).await?;
+        let product = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .product(series.product_id)
+            .await?;
         let loaded = self.loaded()?;
         let spec = batch_spec(
             self.resolver()?,

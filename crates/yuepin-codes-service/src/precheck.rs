@@ -5,7 +5,7 @@
 use crate::records::{ApprovalRule, Finding, FindingCode, Precheck};
 use chrono::NaiveDate;
 use yuepin_domain::{InspectionResult, QualityEventKind};
-use yuepin_store::EventRecord;
+use yuepin_enterprises_service::EventRecord;
 
 /// Evaluates the approval rule on an enterprise's quality events for one product as of `today`.
 pub fn evaluate_rule(

@@ -29,7 +29,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use yuepin_code::{CodeStatus, Verdict};
 use yuepin_domain::{reference, Caller, Certification, InspectionResult, QualityEventKind};
-use yuepin_store::{Actor, ProductRecord};
+use yuepin_enterprises_service::ProductRecord;
+use yuepin_store::Actor;
 
 /// Entries kept per cache before it is emptied (a crude bound: scans of many distinct codes).
 const CACHE_LIMIT: usize = 200_000;
@@ -320,11 +321,17 @@ impl CodesService {
     async fn scan_data(&self, code: CodeRecord) -> Result<ScanData> {
         let today = yuepin_domain::china_today();
         // MERGE: enterprises service
-        let product = self.store.product(code.product_id).await?;
+        let product = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .product(code.product_id)
+            .await?;
         // MERGE: enterprises service
-        let enterprise = self.store.enterprise_by_id(code.enterprise_id).await?;
+        let enterprise = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .enterprise_by_id(code.enterprise_id)
+            .await?;
         // MERGE: enterprises service
-        let events = self.store.events_of(code.enterprise_id).await?;
+        let events = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .events_of(code.enterprise_id)
+            .await?;
         let mut inspections = Vec::new();
         let mut certifications = Vec::new();
         let mut awards = Vec::new();

@@ -104,7 +104,9 @@ impl CodesService {
                 })?;
                 let lot = given(lot).ok_or(CodesError::Required { field: "lot" })?;
                 // MERGE: enterprises service
-                self.store.product(product_id).await?;
+                yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+                    .product(product_id)
+                    .await?;
                 StatusScope::Lot { product_id, lot }
             }
             StatusTarget::Product { product_id } => {
@@ -112,13 +114,17 @@ impl CodesService {
                     field: "product_id",
                 })?;
                 // MERGE: enterprises service
-                self.store.product(product_id).await?;
+                yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+                    .product(product_id)
+                    .await?;
                 StatusScope::Product { product_id }
             }
             StatusTarget::Enterprise { uscc } => {
                 let uscc = given(uscc).ok_or(CodesError::Required { field: "uscc" })?;
                 // MERGE: enterprises service
-                let e = self.store.enterprise_by_uscc(&uscc).await?;
+                let e = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+                    .enterprise_by_uscc(&uscc)
+                    .await?;
                 StatusScope::Enterprise {
                     enterprise_id: e.id,
                 }

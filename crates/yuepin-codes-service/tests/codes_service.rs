@@ -32,7 +32,10 @@ async fn enterprise(store: &Store, n: u32, gtin: Option<&str>) -> Ent {
     ))
     .expect("test enterprise");
     let mut w = store.begin_write(Actor::cli("test")).await.unwrap();
-    let id = store.save_enterprise(&mut w, &e).await.unwrap();
+    let id = yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .save_enterprise(&mut w, &e)
+        .await
+        .unwrap();
     let product = Product {
         enterprise: e.uscc.clone(),
         name: "智能电饭煲".into(),
@@ -42,7 +45,10 @@ async fn enterprise(store: &Store, n: u32, gtin: Option<&str>) -> Ent {
         category: "家用电器".into(),
         standard: None,
     };
-    let product_id = store.save_product(&mut w, id, &product).await.unwrap();
+    let product_id = yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .save_product(&mut w, id, &product)
+        .await
+        .unwrap();
     w.record(Change::new("create", "enterprise", &code));
     store.commit(w).await.unwrap();
     Ent {

@@ -45,9 +45,16 @@ async fn enterprise(store: &Store, n: u32, name: &str) -> i64 {
         financials: vec![],
     };
     let mut w = store.begin_write(Actor::cli("test")).await.unwrap();
-    store.save_enterprise(&mut w, &e).await.unwrap();
+    yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .save_enterprise(&mut w, &e)
+        .await
+        .unwrap();
     store.commit(w).await.unwrap();
-    store.enterprise_by_uscc(&uscc(n)).await.unwrap().id
+    yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .enterprise_by_uscc(&uscc(n))
+        .await
+        .unwrap()
+        .id
 }
 
 #[tokio::test]

@@ -64,7 +64,6 @@ pub struct ImportSummary {
     pub updated: usize,
 }
 
-
 /// Counts the quality file's figures; certifications count when valid on `today`.
 pub fn summarize(events: &[EventRecord], today: NaiveDate) -> QualitySummary {
     use yuepin_domain::{InspectionResult, StandardLevel, StandardRole};
@@ -101,4 +100,3 @@ pub fn summarize(events: &[EventRecord], today: NaiveDate) -> QualitySummary {
     }
     s
 }
-

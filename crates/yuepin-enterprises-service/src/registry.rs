@@ -158,10 +158,14 @@ impl EnterprisesService {
         let existing = self.product_for(caller, id).await?;
         p.enterprise = existing.product.enterprise.clone();
         if p.model != existing.product.model {
-            return Err(EnterprisesError::invalid("model", Invalid::ModelCannotChange));
+            return Err(EnterprisesError::invalid(
+                "model",
+                Invalid::ModelCannotChange,
+            ));
         }
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
-        self.save_product(&mut w, existing.enterprise_id, &p).await?;
+        self.save_product(&mut w, existing.enterprise_id, &p)
+            .await?;
         self.store.commit(w).await?;
         Ok(self.product(id).await?)
     }
@@ -216,7 +220,14 @@ impl EnterprisesService {
         let key = event.natural_key();
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         let id = self
-            .save_event(&mut w, rec.id, event.product_id, event.date, &key, &event.kind)
+            .save_event(
+                &mut w,
+                rec.id,
+                event.product_id,
+                event.date,
+                &key,
+                &event.kind,
+            )
             .await?;
         self.store.commit(w).await?;
         Ok((id, key))

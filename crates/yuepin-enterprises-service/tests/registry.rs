@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use yuepin_domain::{
-    Caller, Denied, Designation, DesignationKind, Division, Enterprise, InspectionResult,
-    Listing, Product, QualityEventKind, RegionCode, Role, Uscc, Yuan,
+    Caller, Denied, Designation, DesignationKind, Division, Enterprise, InspectionResult, Listing,
+    Product, QualityEventKind, RegionCode, Role, Uscc, Yuan,
 };
 use yuepin_enterprises_service::{
     EnterprisesError, EnterprisesService, Invalid, NewAccount, NewEvent, SearchQuery,
@@ -95,7 +95,8 @@ async fn only_administrators_register_and_enterprises_cannot_award_themselves() 
         Err(EnterprisesError::Denied(Denied::Role { .. }))
     ));
     assert!(matches!(
-        svc.create_enterprise(&regulator(), &enterprise(1, "again")).await,
+        svc.create_enterprise(&regulator(), &enterprise(1, "again"))
+            .await,
         Err(EnterprisesError::EnterpriseExists(_))
     ));
     let mut e = enterprise(1, "深圳甲电子股份有限公司");
@@ -104,10 +105,20 @@ async fn only_administrators_register_and_enterprises_cannot_award_themselves() 
         awarded_on: date("2025-01-01"),
         expires_on: None,
     });
-    let updated = svc.update_enterprise(&me, &uscc(1), e.clone()).await.unwrap();
+    let updated = svc
+        .update_enterprise(&me, &uscc(1), e.clone())
+        .await
+        .unwrap();
     assert_eq!(updated.enterprise.name, "深圳甲电子股份有限公司");
-    assert_eq!(updated.enterprise.designations.len(), 1, "self-awarded designation dropped");
-    let by_regulator = svc.update_enterprise(&regulator(), &uscc(1), e).await.unwrap();
+    assert_eq!(
+        updated.enterprise.designations.len(),
+        1,
+        "self-awarded designation dropped"
+    );
+    let by_regulator = svc
+        .update_enterprise(&regulator(), &uscc(1), e)
+        .await
+        .unwrap();
     assert_eq!(by_regulator.enterprise.designations.len(), 2);
     let mut moved = enterprise(2, "x");
     moved.uscc = Uscc::parse(&uscc(2)).unwrap();
@@ -130,7 +141,8 @@ async fn products_and_events_keep_to_their_enterprise() {
         .await
         .unwrap();
     assert!(matches!(
-        svc.create_product(&me, &uscc(1), product(&owner, "YP-1")).await,
+        svc.create_product(&me, &uscc(1), product(&owner, "YP-1"))
+            .await,
         Err(EnterprisesError::ModelExists(_))
     ));
     assert!(matches!(
@@ -150,16 +162,22 @@ async fn products_and_events_keep_to_their_enterprise() {
         kind,
     };
     assert!(matches!(
-        svc.file_event(&me, &uscc(1), event(inspection.clone(), None)).await,
+        svc.file_event(&me, &uscc(1), event(inspection.clone(), None))
+            .await,
         Err(EnterprisesError::Denied(Denied::Role { .. }))
     ));
     let (_, key) = svc
-        .file_event(&regulator(), &uscc(1), event(inspection.clone(), Some(p.id)))
+        .file_event(
+            &regulator(),
+            &uscc(1),
+            event(inspection.clone(), Some(p.id)),
+        )
         .await
         .unwrap();
     assert!(!key.is_empty());
     assert!(matches!(
-        svc.file_event(&regulator(), &uscc(2), event(inspection, Some(p.id))).await,
+        svc.file_event(&regulator(), &uscc(2), event(inspection, Some(p.id)))
+            .await,
         Err(EnterprisesError::Invalid {
             reason: Invalid::ProductOfAnotherEnterprise,
             ..
@@ -218,7 +236,10 @@ async fn accounts_are_validated_and_created_by_administrators_only() {
         (account("x", "lab", None), "username"),
         (account("acme2", "enterprise", None), "enterprise_uscc"),
         (account("lab1", "lab", Some(uscc(1))), "enterprise_uscc"),
-        (account("ghost", "enterprise", Some(uscc(77))), "enterprise_uscc"),
+        (
+            account("ghost", "enterprise", Some(uscc(77))),
+            "enterprise_uscc",
+        ),
     ] {
         match svc.create_account(&regulator(), acc).await {
             Err(EnterprisesError::Invalid { field: f, .. }) => assert_eq!(f, field),

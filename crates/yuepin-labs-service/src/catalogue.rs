@@ -419,7 +419,9 @@ impl LabsService {
     ) -> LabsResult<GrantedQualification> {
         self.require_granter(caller).await?;
         // MERGE: enterprises service
-        let e = self.store.enterprise_by_uscc(uscc.as_str()).await?;
+        let e = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .enterprise_by_uscc(uscc.as_str())
+            .await?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         sqlx::query(
             "INSERT INTO lab_qualifications (enterprise_id, qualification, valid_until) VALUES ($1, $2, $3) \

@@ -23,7 +23,9 @@ impl LabsService {
             None => Self::own_enterprise(caller)?,
             Some(uscc) => {
                 // MERGE: enterprises service
-                let e = self.store.enterprise_by_uscc(uscc.as_str()).await?;
+                let e = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+                    .enterprise_by_uscc(uscc.as_str())
+                    .await?;
                 caller.require_enterprise(e.id)?;
                 e.id
             }

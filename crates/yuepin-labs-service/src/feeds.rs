@@ -126,7 +126,9 @@ impl LabsService {
         token: &str,
     ) -> LabsResult<String> {
         // MERGE: enterprises service
-        let e = self.store.enterprise_by_uscc(uscc.as_str()).await?;
+        let e = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .enterprise_by_uscc(uscc.as_str())
+            .await?;
         if !caller.can_read_enterprise(e.id)
             && !self
                 .feed_token_valid(FeedKind::Enterprise, e.id, token)

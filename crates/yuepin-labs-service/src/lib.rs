@@ -95,7 +95,13 @@ impl LabsService {
 
     async fn enterprise_uscc(&self, id: i64) -> LabsResult<Uscc> {
         // MERGE: enterprises service
-        Ok(self.store.enterprise_by_id(id).await?.enterprise.uscc)
+        Ok(
+            yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+                .enterprise_by_id(id)
+                .await?
+                .enterprise
+                .uscc,
+        )
     }
 
     /// Administrators manage every lab; a lab account only its own.

@@ -137,7 +137,7 @@ pub(crate) async fn file_inspection(
         failed_items: results.failed_items.clone(),
     };
     // MERGE: enterprises service
-    store
+    yuepin_enterprises_service::EnterprisesService::new(store.clone())
         .save_event(
             w,
             order.enterprise_id,

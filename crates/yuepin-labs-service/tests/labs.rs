@@ -89,7 +89,10 @@ async fn enterprise(store: &Store, n: u32) -> i64 {
         financials: vec![],
     };
     let mut w = store.begin_write(Actor::cli("test")).await.unwrap();
-    let id = store.save_enterprise(&mut w, &e).await.unwrap();
+    let id = yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .save_enterprise(&mut w, &e)
+        .await
+        .unwrap();
     store.commit(w).await.unwrap();
     id
 }
@@ -366,7 +369,10 @@ async fn an_order_through_to_its_report_and_inspection_record() {
     assert_eq!(rep.status, ReportStatus::Valid);
     assert!(!rep.results.passed);
     // The report is an inspection record in the enterprise's quality file.
-    let events = fx.store.events_of(fx.ent1).await.unwrap();
+    let events = yuepin_enterprises_service::EnterprisesService::new(fx.store.clone())
+        .events_of(fx.ent1)
+        .await
+        .unwrap();
     let insp = events
         .iter()
         .find_map(|e| match &e.kind {

@@ -87,7 +87,9 @@ pub(crate) async fn default_reference(
     Ok(match measure {
         "M18" => Some(format!("{uscc}:quality-financing:{}", as_of.year())),
         "M10" => {
-            let rec = store.enterprise_by_id(enterprise_id).await?;
+            let rec = yuepin_enterprises_service::EnterprisesService::new(store.clone())
+                .enterprise_by_id(enterprise_id)
+                .await?;
             rec.enterprise
                 .designations
                 .iter()

@@ -102,7 +102,9 @@ impl PolicyService {
     /// The id of the enterprise with this credit code.
     async fn enterprise_id_of(&self, uscc: &str) -> Result<i64> {
         let code = uscc.trim();
-        let ids = self.store.enterprise_ids(&[code]).await?;
+        let ids = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+            .enterprise_ids(&[code])
+            .await?;
         ids.get(code)
             .copied()
             .ok_or_else(|| PolicyError::UnknownEnterprise {
@@ -115,7 +117,7 @@ impl PolicyService {
     pub async fn own_enterprise_code(&self, caller: &Caller) -> Result<Option<String>> {
         match (caller.role(), caller.enterprise_id()) {
             (Some(Role::Enterprise), Some(id)) => Ok(Some(
-                self.store
+                yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
                     .enterprise_by_id(id)
                     .await?
                     .enterprise

@@ -81,7 +81,9 @@ impl PolicyService {
         let application = match set.find_measure(&offer.measure) {
             Some(mi) if answer == Answer::Confirm && is_money_measure(set, mi) => {
                 let mid = measure_id(&offer.measure).to_string();
-                let rec = self.store.enterprise_by_id(own).await?;
+                let rec = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+                    .enterprise_by_id(own)
+                    .await?;
                 let reference = match input.reference.trim() {
                     "" => default_reference(
                         &self.store,

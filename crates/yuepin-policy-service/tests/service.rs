@@ -53,7 +53,7 @@ async fn fixture() -> Fixture {
     ] {
         let code = uscc(n);
         let mut w = store.begin_write(Actor::cli("test")).await.unwrap();
-        let id = store
+        let id = yuepin_enterprises_service::EnterprisesService::new(store.clone())
             .save_enterprise(&mut w, &awarded_enterprise(&code, name))
             .await
             .unwrap();

@@ -174,11 +174,7 @@ pub(crate) async fn append(
 }
 
 /// [`append`] on a native SQLite transaction (the bulk paths in `native_sqlite`).
-pub fn append_native(
-    conn: &rusqlite::Connection,
-    actor: &Actor,
-    changes: &[Change],
-) -> Result<()> {
+pub fn append_native(conn: &rusqlite::Connection, actor: &Actor, changes: &[Change]) -> Result<()> {
     use crate::native_sqlite::native;
     let n = changes.len() as i64;
     let (last_seq, prev): (i64, String) = conn

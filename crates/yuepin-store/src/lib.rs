@@ -7,17 +7,12 @@
 
 pub mod audit;
 pub mod dialect;
-// MERGE: enterprises and search move to yuepin-enterprises-service once no store module calls them.
-pub mod enterprises;
 pub mod migrate;
 pub mod native_sqlite;
 pub mod passwords;
-pub mod search;
 pub mod users;
 
 pub use dialect::Dialect;
-pub use enterprises::{EnterpriseRecord, EventRecord, ProductRecord, QualityFile};
-pub use search::{SearchPage, SearchQuery};
 pub use users::{SessionInfo, UserRecord};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

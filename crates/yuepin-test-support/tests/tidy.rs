@@ -129,7 +129,10 @@ fn every_source_file_opens_with_a_module_comment() {
         })
         .map(|f| relative(&f))
         .collect();
-    assert!(bad.is_empty(), "files without a leading //! comment: {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "files without a leading //! comment: {bad:?}"
+    );
 }
 
 #[test]

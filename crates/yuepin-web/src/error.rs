@@ -100,8 +100,16 @@ impl From<yuepin_domain::Denied> for WebError {
             Denied::SignInRequired => WebError::Unauthenticated,
             Denied::Role { needs } => WebError::Forbidden(format!(
                 "该操作需要角色 {} (requires role {})",
-                needs.iter().map(|r| r.name_zh()).collect::<Vec<_>>().join("/"),
-                needs.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("/"),
+                needs
+                    .iter()
+                    .map(|r| r.name_zh())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                needs
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join("/"),
             )),
             Denied::OtherEnterprise => {
                 WebError::Forbidden("无权访问该企业的数据 (not your enterprise)".into())

@@ -87,4 +87,3 @@ pub async fn not_found(State(state): State<AppState>, auth: Auth, uri: Uri) -> R
     }
     page_error(e, &auth, &state, &uri)
 }
-

@@ -327,8 +327,8 @@ fn reimport_replaces_search_grams_and_repeated_codes_are_refused() {
             let store = store.clone();
             let q = q.to_string();
             async move {
-                store
-                    .search_enterprises(&yuepin_store::SearchQuery {
+                yuepin_enterprises_service::EnterprisesService::new(store.clone())
+                    .search_enterprises(&yuepin_enterprises_service::SearchQuery {
                         q,
                         city: None,
                         division: None,
@@ -352,7 +352,13 @@ fn reimport_replaces_search_grams_and_repeated_codes_are_refused() {
             search("北斗精密").await,
             vec!["东莞市北斗精密仪器股份有限公司"]
         );
-        assert_eq!(store.enterprise_count().await.unwrap(), 2);
+        assert_eq!(
+            yuepin_enterprises_service::EnterprisesService::new(store.clone())
+                .enterprise_count()
+                .await
+                .unwrap(),
+            2
+        );
     });
     assert!(cli.ok(&["audit", "verify"]).contains("intact"));
 }

@@ -67,11 +67,11 @@ fn issue_verify_revoke_rotate_withdraw() {
         let store = yuepin_store::Store::connect(&url).await.unwrap();
         let data = yuepin_demo::generate(2023, 20);
         let actor = yuepin_store::Actor::cli("test");
-        store
+        yuepin_enterprises_service::EnterprisesService::new(store.clone())
             .import_enterprises(actor.clone(), &data.enterprises, "t", |_| {})
             .await
             .unwrap();
-        store
+        yuepin_enterprises_service::EnterprisesService::new(store.clone())
             .import_products(actor, &data.products, "t", |_| {})
             .await
             .unwrap()

@@ -1,5 +1,6 @@
 //! Bulk product and event imports, id lookups by credit code, and full exports.
 
+use super::rows::*;
 use crate::records::*;
 use crate::EnterprisesService;
 use serde::Serialize;
@@ -8,7 +9,6 @@ use yuepin_domain::{
     parse_date, Designation, Division, Enterprise, Financials, Product, RegionCode, Uscc, Yuan,
 };
 use yuepin_store::{corrupt, Change, Result};
-use super::rows::*;
 
 /// A product or event row that names an enterprise (or product) the database does not have.
 #[derive(Debug, Clone, Serialize)]
@@ -27,7 +27,9 @@ impl EnterprisesService {
     ) -> Result<std::collections::HashMap<String, i64>> {
         let mut map = std::collections::HashMap::new();
         for chunk in usccs.chunks(500) {
-            let ph: Vec<String> = (1..=chunk.len()).map(|i| self.store.dialect().ph(i)).collect();
+            let ph: Vec<String> = (1..=chunk.len())
+                .map(|i| self.store.dialect().ph(i))
+                .collect();
             let sql = format!(
                 "SELECT id, uscc FROM enterprises WHERE uscc IN ({})",
                 ph.join(",")
@@ -256,4 +258,3 @@ impl EnterprisesService {
         .collect()
     }
 }
-

@@ -2,6 +2,8 @@
 //! the caller's [`WriteTx`], so other capabilities can add an event inside their own
 //! transaction (a lab report becomes an inspection in the quality file).
 
+use super::import::*;
+use super::rows::*;
 use crate::records::*;
 use crate::EnterprisesService;
 use chrono::NaiveDate;
@@ -9,8 +11,6 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use yuepin_domain::{Enterprise, Product, QualityEventKind};
 use yuepin_store::{Change, Result, StoreError, WriteTx};
-use super::rows::*;
-use super::import::*;
 
 impl EnterprisesService {
     async fn enterprise_from_row(&self, r: &AnyRow) -> Result<EnterpriseRecord> {
@@ -80,7 +80,10 @@ impl EnterprisesService {
     /// parsed, then [`EnterpriseImport::finish`]; dropping it instead writes nothing. On a
     /// SQLite file the rows go to a native writer thread (one prepared statement per table,
     /// stepped per row); elsewhere they go through the pool in multi-row statements.
-    pub async fn begin_enterprise_import(&self, actor: yuepin_store::Actor) -> Result<EnterpriseImport> {
+    pub async fn begin_enterprise_import(
+        &self,
+        actor: yuepin_store::Actor,
+    ) -> Result<EnterpriseImport> {
         let sink = match self.store.sqlite_file().map(|p| p.to_path_buf()) {
             Some(file) => {
                 let (tx, rx) = std::sync::mpsc::sync_channel(4);
@@ -235,4 +238,3 @@ impl EnterprisesService {
         })
     }
 }
-

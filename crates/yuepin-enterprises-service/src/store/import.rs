@@ -1,12 +1,12 @@
 //! The all-or-nothing enterprise import: batches streamed in while the file is parsed, on a
 //! native SQLite writer thread or through the pool in multi-row statements.
 
+use super::rows::*;
 use crate::records::*;
 use crate::EnterprisesService;
 use sqlx::{AnyConnection, Row};
 use yuepin_domain::{Designation, Enterprise, Financials};
 use yuepin_store::{now_text, Change, Result, Store, StoreError, WriteTx};
-use super::rows::*;
 
 /// An open enterprise import (see [`Store::begin_enterprise_import`]).
 pub struct EnterpriseImport {
@@ -350,4 +350,3 @@ pub(crate) async fn upsert_enterprises(
     }
     Ok(ids)
 }
-

@@ -32,10 +32,12 @@ pub fn name_grams(name: &str) -> String {
     grams.join(" ")
 }
 
-
 pub(crate) const ENTERPRISE_COLS: &str = "id, uscc, name, region, city, division, registered_capital_fen, employees, founded_on, listing, updated_at";
 
-pub(crate) async fn enterprise_by_uscc_on(conn: &mut AnyConnection, uscc: &str) -> Result<EnterpriseRecord> {
+pub(crate) async fn enterprise_by_uscc_on(
+    conn: &mut AnyConnection,
+    uscc: &str,
+) -> Result<EnterpriseRecord> {
     let row = sqlx::query(&format!(
         "SELECT {ENTERPRISE_COLS} FROM enterprises WHERE uscc = $1"
     ))
@@ -48,7 +50,10 @@ pub(crate) async fn enterprise_by_uscc_on(conn: &mut AnyConnection, uscc: &str) 
 
 /// Reads an enterprise row's designations and financials on the same connection (so it can run
 /// inside a writing transaction without taking a second pooled connection).
-pub(crate) async fn load_enterprise(conn: &mut AnyConnection, r: &AnyRow) -> Result<EnterpriseRecord> {
+pub(crate) async fn load_enterprise(
+    conn: &mut AnyConnection,
+    r: &AnyRow,
+) -> Result<EnterpriseRecord> {
     let id: i64 = r.try_get("id")?;
     let designations = sqlx::query(
         "SELECT kind, awarded_on, expires_on FROM designations WHERE enterprise_id = $1 ORDER BY awarded_on, kind",
@@ -148,7 +153,6 @@ pub(crate) fn event_from_row(r: &AnyRow) -> Result<EventRecord> {
     })
 }
 
-
 pub async fn upsert_product(
     conn: &mut AnyConnection,
     enterprise_id: i64,
@@ -197,4 +201,3 @@ pub async fn upsert_event(
     .await?;
     Ok(row.try_get(0)?)
 }
-

@@ -4,9 +4,9 @@
 //! query never counts millions of rows.
 
 use crate::EnterprisesService;
-use yuepin_store::Result;
 use serde::Serialize;
 use sqlx::Row;
+use yuepin_store::Result;
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {

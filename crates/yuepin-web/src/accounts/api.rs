@@ -57,7 +57,10 @@ pub(super) async fn create_token(
         .into_response())
 }
 
-pub(super) async fn list_users(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+pub(super) async fn list_users(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> WebResult<Json<Value>> {
     Ok(Json(json!(
         state.modules.enterprises.accounts(&auth.caller()).await?
     )))
@@ -123,7 +126,10 @@ pub(super) async fn audit_list(
     Ok(Json(json!(entries)))
 }
 
-pub(super) async fn audit_verify(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+pub(super) async fn audit_verify(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> WebResult<Json<Value>> {
     auth.require_role(&[Role::Regulator])?;
     Ok(Json(json!(state.store.audit_verify().await?)))
 }

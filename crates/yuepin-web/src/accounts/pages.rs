@@ -127,4 +127,3 @@ pub(super) async fn logout(
         Err(e) => page_error(e, &auth, &state, &uri),
     }
 }
-

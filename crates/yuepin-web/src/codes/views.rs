@@ -13,7 +13,7 @@ use yuepin_codes_service::{
     SignalRule, StatusCounts,
 };
 use yuepin_domain::reference;
-use yuepin_store::ProductRecord;
+use yuepin_enterprises_service::ProductRecord;
 
 /// The verdict as shown and sent.
 pub(super) struct Shown {

@@ -31,7 +31,11 @@ pub(super) async fn get_enterprise(
     Path(uscc): Path<String>,
 ) -> WebResult<Json<EnterpriseRecord>> {
     Ok(Json(
-        state.modules.enterprises.enterprise(&auth.caller(), &uscc).await?,
+        state
+            .modules
+            .enterprises
+            .enterprise(&auth.caller(), &uscc)
+            .await?,
     ))
 }
 
@@ -94,7 +98,11 @@ pub(super) async fn list_products(
     auth: Auth,
     Path(uscc): Path<String>,
 ) -> WebResult<Json<Value>> {
-    let list = state.modules.enterprises.products(&auth.caller(), &uscc).await?;
+    let list = state
+        .modules
+        .enterprises
+        .products(&auth.caller(), &uscc)
+        .await?;
     Ok(Json(json!(list)))
 }
 
@@ -121,7 +129,11 @@ pub(super) async fn get_product(
     Path(id): Path<i64>,
 ) -> WebResult<Json<ProductRecord>> {
     Ok(Json(
-        state.modules.enterprises.product_for(&auth.caller(), id).await?,
+        state
+            .modules
+            .enterprises
+            .product_for(&auth.caller(), id)
+            .await?,
     ))
 }
 
@@ -161,7 +173,11 @@ pub(super) async fn list_events(
     auth: Auth,
     Path(uscc): Path<String>,
 ) -> WebResult<Json<Value>> {
-    let list = state.modules.enterprises.events(&auth.caller(), &uscc).await?;
+    let list = state
+        .modules
+        .enterprises
+        .events(&auth.caller(), &uscc)
+        .await?;
     Ok(Json(json!(list)))
 }
 

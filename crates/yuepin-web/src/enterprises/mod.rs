@@ -48,7 +48,9 @@ pub fn router() -> Router<AppState> {
 
 fn invalid_message(reason: &Invalid) -> String {
     match reason {
-        Invalid::UsccCannotChange => "统一社会信用代码不可修改 (the credit code cannot change)".into(),
+        Invalid::UsccCannotChange => {
+            "统一社会信用代码不可修改 (the credit code cannot change)".into()
+        }
         Invalid::ModelCannotChange => {
             "型号不可修改,请新建产品 (model cannot change; create a new product)".into()
         }

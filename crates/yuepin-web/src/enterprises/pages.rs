@@ -108,7 +108,11 @@ pub(super) async fn enterprise_list(
             page: page.page,
             prev_link: link(page.page.saturating_sub(1).max(1)),
             next_link: link(page.page + 1),
-            items: page.items.into_iter().map(|e| views::row_of(e, auth.tr)).collect(),
+            items: page
+                .items
+                .into_iter()
+                .map(|e| views::row_of(e, auth.tr))
+                .collect(),
         };
         Ok(render(&t, &auth, &uri))
     }

@@ -128,4 +128,3 @@ pub fn describe_event(kind: &QualityEventKind, tr: Tr) -> String {
         ),
     }
 }
-

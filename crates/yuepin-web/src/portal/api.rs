@@ -54,4 +54,3 @@ async fn designations() -> Json<Value> {
         .map(|d| json!({"code": d.code(), "name_zh": d.name_zh(), "name_en": d.name_en()}))
         .collect::<Vec<_>>()))
 }
-

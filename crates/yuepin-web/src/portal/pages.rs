@@ -104,4 +104,3 @@ pub(super) async fn measure(
         ),
     }
 }
-

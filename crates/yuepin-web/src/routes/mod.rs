@@ -1,6 +1,5 @@
 //! All routes. Each capability contributes its own `router()`; this file merges them.
 
-
 use crate::AppState;
 use axum::routing::get;
 use axum::Router;

@@ -131,7 +131,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     if yuepin_enterprises_service::EnterprisesService::new(store.clone())
         .enterprise_count()
         .await?
-        == 0 {
+        == 0
+    {
         println!(
             "Seeding {} synthetic enterprises (seed {}) into {} …",
             args.enterprises, args.seed, settings.database_url

@@ -7,8 +7,10 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+use yuepin_enterprises_service::{
+    EnterprisesService, ImportSummary, MissingReference, IMPORT_BATCH,
+};
 use yuepin_import::{EventRecord, HeaderLanguage, ImportOptions, Rows, TextEncoding};
-use yuepin_enterprises_service::{EnterprisesService, ImportSummary, MissingReference, IMPORT_BATCH};
 use yuepin_store::{Actor, Store};
 
 #[derive(Copy, Clone, Debug, ValueEnum)]

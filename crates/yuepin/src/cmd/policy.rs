@@ -440,7 +440,9 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
     let db = work_dir.join(format!("policy-{n}.db"));
     let url = format!("sqlite://{}", db.display());
     let store = Store::connect(&url).await?;
-    let have = store.enterprise_count().await? as usize;
+    let have = yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .enterprise_count()
+        .await? as usize;
     if have < n {
         eprintln!("seeding {n} synthetic enterprises into {} …", db.display());
         let t = Instant::now();
@@ -449,7 +451,7 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
         for e in yuepin_demo::enterprises(2023, n) {
             chunk.push(e);
             if chunk.len() == 50_000 {
-                store
+                yuepin_enterprises_service::EnterprisesService::new(store.clone())
                     .import_enterprises(Actor::cli("bench"), &chunk, "bench-policy", |_| {})
                     .await?;
                 done += chunk.len();
@@ -458,7 +460,7 @@ async fn bench(n: usize, work_dir: PathBuf, date: NaiveDate, checks: usize) -> R
             }
         }
         if !chunk.is_empty() {
-            store
+            yuepin_enterprises_service::EnterprisesService::new(store.clone())
                 .import_enterprises(Actor::cli("bench"), &chunk, "bench-policy", |_| {})
                 .await?;
         }
