@@ -20,6 +20,7 @@ use yuepin_store::{corrupt, native_sqlite, now_text, Change, StoreError};
 /// Alarms inserted per statement (15 parameters each).
 const ALARMS_PER_INSERT: usize = 500;
 
+/// The columns the detection cube needs, for complaints received in [from, to].
 fn cube_sql(from: &str, to: &str) -> String {
     format!("SELECT day, city, division, category, problem, enterprise_id FROM complaints WHERE day >= {from} AND day <= {to}")
 }

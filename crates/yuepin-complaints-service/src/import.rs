@@ -500,8 +500,6 @@ enum Sink {
     },
 }
 
-/// The columns the detection cube needs, for complaints received in [from, to].
-
 /// An enterprise as the demo links synthetic complaints to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnterpriseKey {
