@@ -487,7 +487,7 @@ async fn precheck_blocks_unresolved_failures_and_the_rule_auto_approves() {
         failed_items: vec!["电气安全".into()],
     };
     let mut w = db.store.begin_write(Actor::cli("test")).await.unwrap();
-    db.store
+    yuepin_enterprises_service::EnterprisesService::new(db.store.clone())
         .save_event(
             &mut w,
             e.id,
@@ -519,7 +519,7 @@ async fn precheck_blocks_unresolved_failures_and_the_rule_auto_approves() {
         failed_items: vec![],
     };
     let mut w = db.store.begin_write(Actor::cli("test")).await.unwrap();
-    db.store
+    yuepin_enterprises_service::EnterprisesService::new(db.store.clone())
         .save_event(
             &mut w,
             e.id,
@@ -609,7 +609,10 @@ async fn the_scan_counts_complaints_as_the_complaints_module_does() {
         .await
         .unwrap();
     }
-    let expected = db.store.complaint_count_12m(e.id, today).await.unwrap();
+    let expected = yuepin_complaints_service::ComplaintsService::new(db.store.clone())
+        .complaint_count_12m_as_of(e.id, today)
+        .await
+        .unwrap();
     assert_eq!(expected, 2);
     let s = scan(&codes, &uris[0], None).await;
     assert_eq!(s.data.unwrap().complaints_12m, expected);
