@@ -2,6 +2,9 @@
 //! compiled rule trees in three-valued logic over [`FactRow`]s (true / false / unknown, so a
 //! missing fact is never read as false), explains outcomes on demand, and matches many subjects
 //! against every measure at once (免申即享).
+//! tidy: long-file — the evaluator, its compiled node types and the bulk matcher share private
+//! representations on the hot path (9 M evaluations per CPU-second); splitting them would
+//! widen those types' visibility for no reader's gain.
 
 use crate::facts::{FactError, FactRow, FactValue, Facts};
 use crate::model::*;

@@ -1,6 +1,8 @@
 //! Loading policy packs from YAML: the file schema, and validation that names the file, line
 //! and field of every problem (unknown facts, type mismatches, citations not found verbatim in
 //! the measure's clause, duplicate ids, malformed dates or amounts).
+//! tidy: long-file — the YAML schema and its validator are read side by side: each schema
+//! field sits next to the check that names its file, line and field.
 
 use crate::model::*;
 use chrono::NaiveDate;
