@@ -21,6 +21,7 @@ const KID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// Public metadata of one code-signing key (no secret material).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyRecord {
     pub kid: Kid,
     pub status: KeyStatus,
@@ -38,6 +39,7 @@ pub struct KeyRecord {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct RingMeta {
     issuer: String,
@@ -49,6 +51,7 @@ struct RingMeta {
 
 /// The published root public key (`/.well-known/yuepin/root.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RootKeyDocument {
     pub issuer: String,
     pub kid: Kid,

@@ -16,6 +16,8 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct Kid(String);
 
+yuepin_domain::openapi_string!(Kid, "Key id: 1–2 of A-Z a-z 0-9 - _", "A1", pattern = "^[A-Za-z0-9_-]{1,2}$");
+
 impl Kid {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         if input.is_empty() || input.len() > 2 {
@@ -132,6 +134,7 @@ impl PrivateKey {
 
 /// Rotation status of a published key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum KeyStatus {
     /// Signs new codes.
@@ -153,6 +156,7 @@ pub struct PublicKey {
 }
 
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct PublicKeyWire {
     kid: Kid,
@@ -207,8 +211,28 @@ impl<'de> Deserialize<'de> for PublicKey {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for PublicKey {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <PublicKeyWire as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for PublicKey {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <PublicKeyWire as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// The published set of verification keys. Its canonical bytes are its compact JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct KeySet {
     pub issuer: String,
@@ -260,6 +284,7 @@ impl KeySet {
 /// The published key-set document: key set plus a detached Ed25519 root signature over
 /// [`KeySet::canonical_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignedKeySet {
     pub key_set: KeySet,

@@ -67,6 +67,7 @@ impl StatusRef {
 
 /// A code's status (the 2-bit value in the list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CodeStatus {
     Valid = 0,
@@ -88,6 +89,7 @@ impl CodeStatus {
 
 /// Optional detail for a revoked code, kept beside the bits (not in the IETF token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevocationDetail {
     pub reason: Option<String>,
     pub since: Option<NaiveDate>,
@@ -306,12 +308,14 @@ impl StatusList {
 
 /// The IETF Token Status List `status_list` claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusListObject {
     pub bits: u8,
     pub lst: String,
 }
 
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct TokenHeader {
     alg: String,
     kid: String,
@@ -319,6 +323,7 @@ struct TokenHeader {
 }
 
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct TokenClaims {
     sub: String,
     list_id: u32,

@@ -17,6 +17,7 @@ use yuepin_store::Actor;
 
 /// A series with its first codes (the API's series view).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesDetail {
     pub series: SeriesRecord,
     pub first_codes: Vec<CodeRecord>,

@@ -12,6 +12,7 @@ use yuepin_store::StoreError;
 
 /// The configurable approval rule applied to every application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ApprovalRule {
     /// How far back the rule looks, in months.
@@ -41,6 +42,7 @@ impl Default for ApprovalRule {
 
 /// When a code's scans look like copies of one label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SignalRule {
     /// Flag when one code is scanned in more distinct cities than this on one day.
@@ -63,6 +65,7 @@ impl Default for SignalRule {
 
 /// What a pre-check finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FindingCode {
     UnresolvedFailedInspection,
@@ -73,6 +76,7 @@ pub enum FindingCode {
 /// (`code_applications.precheck_json`, written when the application is filed and sent by the
 /// API as stored), so they are made here and not by a user interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     pub code: FindingCode,
     pub zh: String,
@@ -81,6 +85,7 @@ pub struct Finding {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Precheck {
     pub ok: bool,
     pub findings: Vec<Finding>,
@@ -90,6 +95,7 @@ pub struct Precheck {
 
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ApplicationStatus {
     Pending,
@@ -125,6 +131,7 @@ impl std::fmt::Display for ApplicationStatus {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationRecord {
     pub id: i64,
     pub enterprise_id: i64,
@@ -147,6 +154,7 @@ pub struct ApplicationRecord {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesRecord {
     pub id: i64,
     pub application_id: Option<i64>,
@@ -212,6 +220,7 @@ pub fn parse_status_action(action: &str) -> Option<CodeStatus> {
 
 /// An issued code as stored.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeRecord {
     pub id: i64,
     pub series_id: i64,
@@ -248,6 +257,7 @@ pub fn subject_key(subject: &yuepin_code::Subject) -> String {
 
 /// Which codes a status change applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "scope", rename_all = "snake_case")]
 pub enum StatusScope {
     Code { code_id: i64 },
@@ -258,6 +268,7 @@ pub enum StatusScope {
 
 /// Which counterfeit signal a flag is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FlagKind {
     /// More distinct cities on one day than the rule allows.
     #[serde(rename = "many_cities_day")]
@@ -293,6 +304,7 @@ impl std::fmt::Display for FlagKind {
 
 /// A counterfeit signal for the regulator.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagRecord {
     pub id: i64,
     pub code_id: i64,
@@ -316,6 +328,7 @@ fn city_or_empty<S: Serializer>(c: &Option<RegionCode>, ser: S) -> Result<S::Ok,
 
 /// Scan counts of one code on one day in one city (`None`: the scanner did not share it).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanRow {
     pub day: NaiveDate,
     #[serde(serialize_with = "city_or_empty")]
@@ -332,6 +345,7 @@ pub struct ListEntry {
 
 /// Issued codes by status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusCounts {
     pub valid: i64,
     pub suspended: i64,

@@ -151,6 +151,7 @@ pub struct Scanned {
 
 /// The regulator's counterfeit signals with the rule that raised them.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signals {
     pub flags: Vec<FlagRecord>,
     pub rule: SignalRule,
@@ -158,6 +159,7 @@ pub struct Signals {
 
 /// One code's scan counts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeScans {
     pub code: CodeRecord,
     pub scans: Vec<ScanRow>,

@@ -37,6 +37,7 @@ pub enum StatusTarget {
 
 /// What a status change did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChanged {
     pub changed: u64,
     pub scope: StatusScope,

@@ -70,6 +70,7 @@ pub struct ImportProgress {
 
 /// What an import did. `committed = false` means nothing was written.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub file: String,
     pub file_hash: String,
@@ -85,6 +86,7 @@ pub struct ImportReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowErrorOut {
     pub row: u64,
     pub field: String,

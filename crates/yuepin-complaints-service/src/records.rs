@@ -16,6 +16,7 @@ use yuepin_domain::{Division, RegionCode};
 
 /// Where a complaint's category and division came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LabelsSource {
     /// The imported file had them.
@@ -47,6 +48,7 @@ impl LabelsSource {
 /// One stored complaint. `complainant` is the raw personal data: only a regulator's view of the
 /// record itself gets it; every other read is [`ComplaintRecord::masked`].
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintRecord {
     pub id: i64,
     pub ext_id: String,
@@ -158,6 +160,7 @@ impl Grain {
 /// One group-by row, keyed by the stored codes (city code, division number, category key,
 /// problem name): cells are sorted and exported by these.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CountRow {
     pub day: Option<String>,
     pub city: Option<String>,
@@ -171,6 +174,7 @@ pub struct CountRow {
 /// One aggregate cell: a period (day, Monday of the ISO week, `YYYY-MM`, or "" for all) and
 /// the requested dimensions.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AggRow {
     pub period: String,
     pub city: Option<String>,
@@ -194,6 +198,7 @@ pub struct TopEnterprise {
 
 /// One stored alarm.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlarmRecord {
     pub id: i64,
     pub run_id: i64,
@@ -276,6 +281,7 @@ impl AlarmRecord {
 
 /// What a detection run did.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DetectReport {
     pub run_id: i64,
     pub as_of: String,
@@ -327,6 +333,7 @@ pub struct DetectRun {
 /// Where a consumer warning is in its workflow: draft → approved (the named enterprises'
 /// comment window) → published; withdrawn at any point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WarningStatus {
     Draft,
@@ -358,6 +365,7 @@ impl WarningStatus {
 
 /// 消费提示 (a tip) or 消费警示 (an alert).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Tip,
@@ -391,6 +399,7 @@ impl Severity {
 
 /// Evidence attached to a warning (stored as JSON, shown on every view of the warning).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     pub alarm_id: i64,
     /// The leading alarm's method, by its usual name ("EARS C1").
@@ -419,6 +428,7 @@ pub struct Evidence {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceEnterprise {
     pub enterprise_id: Option<i64>,
     pub uscc: Option<String>,
@@ -427,6 +437,7 @@ pub struct EvidenceEnterprise {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceSample {
     pub ext_id: String,
     pub day: String,
@@ -438,6 +449,7 @@ pub struct EvidenceSample {
 
 /// A warning with its evidence, named enterprises and comments.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WarningRecord {
     pub id: i64,
     pub alarm_id: Option<i64>,
@@ -480,6 +492,7 @@ impl WarningRecord {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NamedEnterprise {
     pub enterprise_id: i64,
     pub uscc: String,
@@ -489,6 +502,7 @@ pub struct NamedEnterprise {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WarningComment {
     pub id: i64,
     pub enterprise_id: i64,
@@ -501,6 +515,7 @@ pub struct WarningComment {
 
 /// A short public reference to a published warning (for quality files).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WarningRef {
     pub id: i64,
     pub title: String,

@@ -15,6 +15,7 @@ const DIVISION_TERMS_CSV: &str = include_str!("../data/division-terms.csv");
 
 /// What a lexicon term points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Target {
     Category(Category),
     Division(Division),
@@ -31,6 +32,7 @@ impl Target {
 
 /// A run-time lexicon change (`target = None` removes the term).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TermOverride {
     pub term: String,
     pub target: Option<Target>,
@@ -242,6 +244,7 @@ pub fn labelled_set() -> Vec<(String, Category, Division)> {
 /// How well a classifier reproduces known labels: on the shipped labelled set and on the
 /// complaints regulators corrected. One definition, used by the web page and the CLI.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accuracy {
     /// Texts in the shipped labelled set.
     pub labelled_set: usize,

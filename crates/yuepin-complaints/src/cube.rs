@@ -67,6 +67,7 @@ pub fn city_population(city: u8) -> Option<u64> {
 
 /// Time granularity of a group-by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TimeGrain {
     Day,
     /// ISO week, keyed by its Monday.

@@ -19,6 +19,7 @@ use yuepin_domain::{reference, Division, RegionCode};
 
 /// Detector that raised an alarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Method {
     EarsC1,
     EarsC2,
@@ -62,6 +63,7 @@ impl Method {
 
 /// Level of the series hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Level {
     City,
     CityDivision,
@@ -90,6 +92,7 @@ impl Level {
 
 /// The time period an alarm refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
     pub start: NaiveDate,
     /// 1 for a day, 7 for an ISO week.
@@ -98,6 +101,7 @@ pub struct Period {
 
 /// One alarm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alarm {
     pub method: Method,
     pub level: Level,
@@ -334,6 +338,7 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
 
 /// Alarms of one city in one period, organised city → division → category.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CityRollup {
     pub region: RegionCode,
     pub period: Period,
@@ -343,6 +348,7 @@ pub struct CityRollup {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DivisionRollup {
     pub division: Division,
     /// Alarms on the city × division series itself.

@@ -8,6 +8,7 @@ use crate::surveillance::Outcome;
 
 /// Which EARS variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EarsMethod {
     C1,
     C2,

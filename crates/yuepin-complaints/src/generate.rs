@@ -54,6 +54,7 @@ impl GeneratorParams {
 
 /// Ground truth of one injected outbreak.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outbreak {
     pub start: NaiveDate,
     /// Inclusive.
@@ -464,6 +465,7 @@ fn fake_person(rng: &mut impl RngCore, region: &RegionCode) -> Complainant {
 
 /// Detection quality of one method on generated data.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MethodScore {
     pub method: Method,
     pub outbreaks: usize,

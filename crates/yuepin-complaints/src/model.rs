@@ -27,6 +27,7 @@ impl ValueError {
 
 /// A complaint id as issued by the 12315 platform: non-empty, at most 64 visible characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintId(String);
 
 impl ComplaintId {
@@ -58,6 +59,7 @@ impl fmt::Display for ComplaintId {
 
 /// How the complaint reached the regulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// 12315 热线电话
@@ -114,6 +116,7 @@ impl Channel {
 
 /// 投诉 (a consumer dispute asking for redress) or 举报 (a report of an illegal act).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ComplaintKind {
     Complaint,
@@ -142,6 +145,7 @@ impl ComplaintKind {
 
 /// What went wrong, in the coarse classes used for 12315 statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemType {
     /// 质量问题
@@ -263,6 +267,8 @@ pub fn categories() -> &'static [CategoryInfo] {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Category(u8);
 
+yuepin_domain::openapi_string!(Category, "Product category key from the complaint taxonomy", "household_appliances");
+
 impl Category {
     /// Accepts the English key (`air_conditioner`) or the Chinese name (`空调`).
     pub fn parse(input: &str) -> Result<Self, ValueError> {
@@ -316,6 +322,7 @@ impl<'de> Deserialize<'de> for Category {
 
 /// The complainant's personal data (个人信息). Kept apart so it can be masked or dropped whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Complainant {
     pub name: Option<String>,
     pub phone: Option<String>,
@@ -325,6 +332,7 @@ pub struct Complainant {
 
 /// One 12315 complaint or report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Complaint {
     pub id: ComplaintId,
     pub received_at: NaiveDateTime,

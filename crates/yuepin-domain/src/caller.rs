@@ -143,6 +143,7 @@ impl Caller {
 
 /// Why a service refused a call. No UI text: the web layer and the CLI word it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Denied {
     #[error("sign-in required")]

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 /// Stock-market listing status (measure 21: 股上市).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Listing {
     #[default]
@@ -81,6 +82,7 @@ macro_rules! designations {
     ($($variant:ident => $code:literal, $zh:literal, $en:literal;)*) => {
         /// Recognitions an enterprise can hold; the policy's measures target holders of these.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum DesignationKind { $($variant,)* }
 
@@ -138,6 +140,7 @@ impl FromStr for DesignationKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Designation {
     pub kind: DesignationKind,
     pub awarded_on: NaiveDate,
@@ -154,6 +157,7 @@ impl Designation {
 
 /// One fiscal year's operating revenue (营业收入).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Financials {
     pub year: i32,
     pub revenue_china: Yuan,
@@ -162,6 +166,7 @@ pub struct Financials {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Enterprise {
     pub uscc: Uscc,
     pub name: String,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod gtin;
 pub mod industry;
 pub mod money;
+pub mod openapi;
 pub mod percent;
 pub mod product;
 pub mod quality;

@@ -4,6 +4,7 @@ use crate::{DomainError, Gtin, StandardCode, Uscc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub enterprise: Uscc,
     pub name: String,

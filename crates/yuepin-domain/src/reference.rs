@@ -29,6 +29,7 @@ pub fn policy_effective_until() -> NaiveDate {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct City {
     pub code: String,
     pub name_zh: String,
@@ -43,6 +44,7 @@ impl City {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DivisionInfo {
     pub code: u8,
     pub name_zh: String,
@@ -50,6 +52,7 @@ pub struct DivisionInfo {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeasureInfo {
     pub number: u8,
     pub title_zh: String,

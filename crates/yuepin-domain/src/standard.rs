@@ -9,6 +9,8 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct StandardCode(String);
 
+crate::openapi_string!(StandardCode, "Standard code such as GB/T 19001-2016", "GB/T 19001-2016");
+
 impl StandardCode {
     /// Normalises spacing ("GB4706.1-2005" → "GB 4706.1-2005") and checks the shape: a prefix of
     /// letters (optionally with /T, /Z or a slash-separated body) and a number.

@@ -6,6 +6,7 @@ use serde::Serialize;
 use yuepin_domain::{Enterprise, Product, QualityEventKind};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseRecord {
     pub id: i64,
     #[serde(flatten)]
@@ -14,6 +15,7 @@ pub struct EnterpriseRecord {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductRecord {
     pub id: i64,
     pub enterprise_id: i64,
@@ -22,6 +24,7 @@ pub struct ProductRecord {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventRecord {
     pub id: i64,
     pub enterprise_id: i64,
@@ -34,6 +37,7 @@ pub struct EventRecord {
 
 /// The enterprise's quality credit file (质量信用档案) with a computed summary.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QualityFile {
     pub enterprise: EnterpriseRecord,
     pub products: Vec<ProductRecord>,
@@ -42,6 +46,7 @@ pub struct QualityFile {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QualitySummary {
     pub inspections: usize,
     pub inspections_failed: usize,
@@ -58,6 +63,7 @@ pub const IMPORT_BATCH: usize = 500;
 
 /// What an import did, for the CLI and the audit log.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportSummary {
     pub rows: usize,
     pub inserted: usize,

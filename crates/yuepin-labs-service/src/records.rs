@@ -50,6 +50,7 @@ mod dt_text_serde {
 // ---------------------------------------------------------------- catalogue
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LabRecord {
     pub id: i64,
     pub code: LabCode,
@@ -58,6 +59,7 @@ pub struct LabRecord {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstrumentRecord {
     pub id: i64,
     pub lab_id: i64,
@@ -68,6 +70,7 @@ pub struct InstrumentRecord {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceRecord {
     pub id: i64,
     pub lab_id: i64,
@@ -77,6 +80,7 @@ pub struct ServiceRecord {
 
 /// A lab with what it offers (the lab page of the API).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LabDetail {
     pub lab: LabRecord,
     pub instruments: Vec<InstrumentRecord>,
@@ -112,6 +116,7 @@ pub struct Catalogue {
 
 /// A qualification granted to an enterprise's operators.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GrantedQualification {
     pub enterprise: Uscc,
     pub qualification: HeldQualification,
@@ -119,6 +124,7 @@ pub struct GrantedQualification {
 
 /// A lab account bound to a lab.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffBinding {
     pub user_id: i64,
     pub lab_id: i64,
@@ -127,6 +133,7 @@ pub struct StaffBinding {
 // ---------------------------------------------------------------- bookings
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookingRecord {
     pub id: i64,
     pub instrument_id: i64,
@@ -156,6 +163,7 @@ impl BookingRecord {
 
 /// One part of a (possibly combined) booking request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookingPart {
     pub instrument_id: i64,
     pub range: TimeRange,
@@ -173,6 +181,7 @@ pub enum Booker {
 
 /// Actions on a booking after it was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BookingAction {
     Cancel,
@@ -214,6 +223,7 @@ impl BookingAction {
 
 /// What the periodic sweep did.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SweepSummary {
     pub no_shows: usize,
     pub holds_expired: usize,
@@ -224,6 +234,7 @@ pub struct SweepSummary {
 
 /// Where a waitlist entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WaitState {
     /// In line.
@@ -263,6 +274,7 @@ impl WaitState {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitRecord {
     pub id: i64,
     pub instrument_id: i64,
@@ -278,6 +290,7 @@ pub struct WaitRecord {
 // ---------------------------------------------------------------- orders and reports
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestResults {
     pub passed: bool,
     #[serde(default)]
@@ -287,6 +300,7 @@ pub struct TestResults {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderRecord {
     pub id: i64,
     pub service_id: i64,
@@ -309,12 +323,14 @@ pub struct OrderRecord {
 
 /// An order with its reports (one per issued round).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderDetail {
     pub order: OrderRecord,
     pub reports: Vec<ReportRecord>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportRecord {
     pub number: String,
     pub order_id: i64,
@@ -354,6 +370,7 @@ impl ReportResult {
 
 /// Actions on an order; the person is the acting user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum OrderAction {
     Quote { amount: Yuan },
@@ -398,6 +415,7 @@ impl OrderAction {
 
 /// An invoice of a booking or order.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvoiceOf {
     pub id: i64,
     pub invoice: Invoice,
@@ -407,6 +425,7 @@ pub struct InvoiceOf {
 
 /// A hit of the availability search with what the page shows next to it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotHit {
     pub slot: FreeSlot,
     pub instrument: InstrumentRecord,
@@ -425,6 +444,7 @@ pub struct CombinedHit {
 // ---------------------------------------------------------------- costs, utilisation
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstrumentSavings {
     pub instrument_id: i64,
     pub instrument_name: String,
@@ -434,6 +454,7 @@ pub struct InstrumentSavings {
 
 /// What sharing saved one enterprise, per instrument and in total.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SavingsReport {
     pub instruments: Vec<InstrumentSavings>,
     pub total_saving: Yuan,
@@ -442,6 +463,7 @@ pub struct SavingsReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstrumentUtilisation {
     pub instrument_id: i64,
     pub instrument_name: String,
@@ -537,6 +559,7 @@ pub struct LabConsole {
 
 /// What a calendar feed covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeedKind {
     Instrument,

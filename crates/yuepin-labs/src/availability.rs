@@ -85,6 +85,7 @@ fn push_gap(start: i64, end: i64, duration: i64, granularity: i64, out: &mut Vec
 
 /// A search for free time on instruments that perform `test_item`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotQuery {
     pub test_item: TestItem,
     /// Only instruments in this prefecture-level city (a district code means its city).
@@ -98,6 +99,7 @@ pub struct SlotQuery {
 
 /// A free stretch on one instrument, and the earliest bookable slot of the requested length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FreeSlot {
     pub instrument: InstrumentId,
     pub free: TimeRange,
@@ -106,6 +108,7 @@ pub struct FreeSlot {
 
 /// A set of distinct instruments, one per requested test item, all free for `range`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CombinedSlot {
     pub range: TimeRange,
     /// In the order of the requested test items.

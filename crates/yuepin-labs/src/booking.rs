@@ -17,6 +17,7 @@ use std::fmt;
 use yuepin_domain::{Uscc, Yuan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct BookingId(pub u64);
 
@@ -27,6 +28,7 @@ impl fmt::Display for BookingId {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BookingState {
     /// A waitlisted enterprise has been offered a freed slot for a limited time.
@@ -44,6 +46,7 @@ pub enum BookingState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BookingEvent {
     AcceptHold,
@@ -185,6 +188,7 @@ pub fn transition(
 
 /// A booking as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Booking {
     pub id: BookingId,
     pub instrument: InstrumentId,

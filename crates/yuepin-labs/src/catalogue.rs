@@ -15,6 +15,7 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(pub u64);
         impl fmt::Display for $name {
@@ -41,6 +42,8 @@ id_type!(
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CnasNumber(String);
+
+yuepin_domain::openapi_string!(CnasNumber, "CNAS laboratory accreditation number", "CNAS L1234", pattern = "^CNAS L[0-9]{4,5}$");
 
 impl CnasNumber {
     /// Accepts "CNAS L1234", "CNASL1234", "cnas l12345" and the bare "L1234".
@@ -72,6 +75,8 @@ impl CnasNumber {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CmaNumber(String);
+
+yuepin_domain::openapi_string!(CmaNumber, "CMA certificate number", "201919000123");
 
 impl CmaNumber {
     pub fn parse(input: &str) -> Result<Self, LabError> {
@@ -125,6 +130,8 @@ string_conversions!(Qualification);
 #[serde(try_from = "String", into = "String")]
 pub struct TestItem(String);
 
+yuepin_domain::openapi_string!(TestItem, "Test item (检测项目), 1–100 characters", "盐雾试验");
+
 impl TestItem {
     pub fn parse(input: &str) -> Result<Self, LabError> {
         let s = input.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -149,6 +156,8 @@ impl TestItem {
 #[serde(try_from = "String", into = "String")]
 pub struct Qualification(String);
 
+yuepin_domain::openapi_string!(Qualification, "Operator qualification", "X射线辐射安全");
+
 impl Qualification {
     pub fn parse(input: &str) -> Result<Self, LabError> {
         let s = input.trim();
@@ -169,6 +178,7 @@ impl Qualification {
 
 /// A qualification an operator holds, valid up to and including `valid_until`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldQualification {
     pub qualification: Qualification,
     pub valid_until: NaiveDate,
@@ -176,6 +186,7 @@ pub struct HeldQualification {
 
 /// The five quality-infrastructure areas that measure 4 asks to serve "one-stop".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceArea {
     Metrology,
@@ -206,6 +217,7 @@ impl ServiceArea {
 
 /// How a lab performs a service for an enterprise (measure 3's 实验外包 / 代检代测).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceMode {
     /// 实验外包: the enterprise designs the experiment, the lab runs it.
@@ -215,6 +227,7 @@ pub enum ServiceMode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub person: String,
     pub phone: String,
@@ -223,12 +236,14 @@ pub struct Contact {
 
 /// A test item together with the standards the lab or instrument tests it to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestMethod {
     pub item: TestItem,
     pub standards: Vec<StandardCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lab {
     pub id: LabId,
     pub name: String,
@@ -255,12 +270,14 @@ impl Lab {
 
 /// An accessory rented together with an instrument, charged per booked hour.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accessory {
     pub name: String,
     pub hourly: Yuan,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Instrument {
     pub id: InstrumentId,
     pub lab: LabId,
@@ -289,6 +306,7 @@ impl Instrument {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Service {
     pub id: ServiceId,
     pub lab: LabId,

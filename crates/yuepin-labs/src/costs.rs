@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use yuepin_domain::Yuan;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvoiceLine {
     /// Chinese description as printed on the invoice.
     pub description: String,
@@ -22,6 +23,7 @@ pub struct InvoiceLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
     pub lines: Vec<InvoiceLine>,
     pub total: Yuan,
@@ -134,6 +136,7 @@ pub fn order_invoice(
 /// depreciation over 10 years to 5 % residual value, plus 5 % of the price a year for
 /// maintenance, calibration and service contracts; operator wages and floor space excluded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OwnershipAssumptions {
     pub service_life_years: u32,
     pub residual_value_percent: u8,
@@ -151,6 +154,7 @@ impl Default for OwnershipAssumptions {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Savings {
     pub annual_depreciation: Yuan,
     pub annual_maintenance: Yuan,
@@ -205,6 +209,7 @@ pub fn ownership_savings(
 
 /// One completed use of an instrument: a checked-in booking, or the lab's own use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageRecord {
     pub range: TimeRange,
     /// Used by someone outside the owning lab's institution (对外服务).
@@ -214,6 +219,7 @@ pub struct UsageRecord {
 /// A year's figures for one instrument. Rates are in basis points (1/100 of a percent) so
 /// they stay exact; divide by 100 for percent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Utilisation {
     pub year: i32,
     /// Opening hours in the year minus blackout (maintenance) time.

@@ -21,11 +21,13 @@ use std::fmt;
 use yuepin_domain::{Uscc, Yuan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct OrderId(pub u64);
 
 /// A lab staff member (tester, verifier, signatory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct PersonId(pub u64);
 
@@ -36,6 +38,7 @@ impl fmt::Display for OrderId {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum OrderState {
     Requested,
@@ -80,6 +83,7 @@ pub enum OrderState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum OrderEvent {
     Quote { amount: Yuan },
@@ -285,6 +289,7 @@ pub fn transition(state: OrderState, event: OrderEvent) -> Result<OrderState, Il
 
 /// An order for outsourced experiments or testing on behalf, as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     pub id: OrderId,
     pub service: ServiceId,

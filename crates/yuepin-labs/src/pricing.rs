@@ -10,6 +10,7 @@ use yuepin_domain::Yuan;
 /// Price per hour; time inside `peak` windows is charged at `peak_hourly`, the rest at
 /// `off_peak_hourly` (labs discount evenings and weekends to raise utilisation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tariff {
     pub peak_hourly: Yuan,
     pub off_peak_hourly: Yuan,
@@ -29,6 +30,7 @@ impl Tariff {
 
 /// The priced split of a booked range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
     pub peak_minutes: i64,
     pub off_peak_minutes: i64,

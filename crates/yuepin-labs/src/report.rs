@@ -13,6 +13,8 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct LabCode(String);
 
+yuepin_domain::openapi_string!(LabCode, "Lab short code in report numbers", "GDQTC", pattern = "^[A-Z][A-Z0-9]{1,9}$");
+
 impl LabCode {
     pub fn parse(input: &str) -> Result<Self, LabError> {
         let s = input.trim().to_ascii_uppercase();
@@ -56,6 +58,8 @@ pub struct ReportNumber {
     issued_on: NaiveDate,
     sequence: u32,
 }
+
+yuepin_domain::openapi_string!(ReportNumber, "Test report number YP-<lab>-<yyyymmdd>-<sequence>", "YP-GDQTC-20261126-0042");
 
 impl ReportNumber {
     pub fn new(lab: LabCode, issued_on: NaiveDate, sequence: u32) -> Result<Self, LabError> {
@@ -139,6 +143,7 @@ impl From<ReportNumber> for String {
 
 /// What a public verification lookup answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ReportStatus {
     Valid,
@@ -147,6 +152,7 @@ pub enum ReportStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReportStatusEvent {
     Replace { by: ReportNumber },
     Revoke { reason: String },

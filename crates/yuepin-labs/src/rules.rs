@@ -15,6 +15,7 @@ use yuepin_domain::{Uscc, Yuan};
 /// A platform's or lab's booking rules. `Default` gives the values documented in
 /// `docs/yuepin-labs.md` (1 h to 60 days ahead, 30-minute grid, 30 min–8 h, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookingPolicy {
     pub min_notice_minutes: i64,
     pub max_advance_days: i64,
@@ -64,12 +65,14 @@ impl Default for BookingPolicy {
 
 /// A period in which an instrument cannot be booked (maintenance, calibration, holidays).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Blackout {
     pub range: TimeRange,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookingRequest {
     pub instrument: InstrumentId,
     pub enterprise: Uscc,

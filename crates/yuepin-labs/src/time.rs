@@ -39,6 +39,7 @@ pub(crate) fn days(n: i64) -> Duration {
 
 /// A half-open interval `[start, end)` with `start < end`, both on whole minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "RawRange")]
 pub struct TimeRange {
     start: NaiveDateTime,
@@ -46,6 +47,7 @@ pub struct TimeRange {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct RawRange {
     start: NaiveDateTime,
     end: NaiveDateTime,
@@ -141,6 +143,23 @@ pub struct DailyWindow {
     close: u16,
 }
 
+/// On the wire a window is `[open, close]`, minutes after midnight.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for DailyWindow {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).maximum(Some(1440)))
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .description(Some("[open, close) in minutes after midnight"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for DailyWindow {}
+
 impl DailyWindow {
     pub fn new(open_minute: u16, close_minute: u16) -> Result<Self, LabError> {
         if open_minute >= close_minute || close_minute > MINUTES_PER_DAY {
@@ -206,12 +225,14 @@ impl From<DailyWindow> for (u16, u16) {
 
 /// Windows per weekday (index 0 = Monday … 6 = Sunday), sorted and non-overlapping.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "RawSchedule")]
 pub struct WeeklySchedule {
     days: [Vec<DailyWindow>; 7],
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct RawSchedule {
     days: [Vec<DailyWindow>; 7],
 }

@@ -22,6 +22,7 @@ pub enum WaitlistError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitEntry {
     pub enterprise: Uscc,
     pub wanted: TimeRange,
@@ -29,6 +30,7 @@ pub struct WaitEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hold {
     pub enterprise: Uscc,
     /// The time offered (the enterprise's wanted range).
@@ -39,6 +41,7 @@ pub struct Hold {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Waitlist {
     pub instrument: InstrumentId,
     queue: Vec<WaitEntry>,

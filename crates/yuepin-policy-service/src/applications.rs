@@ -22,6 +22,7 @@ const APPLICATIONS_OF_ONE: i64 = 100;
 
 /// An application as the API and the page form send it.
 #[derive(Debug, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplyInput {
     /// Enterprise code; enterprise users may omit it (their own).
     #[serde(default)]
@@ -39,6 +40,7 @@ pub struct ApplyInput {
 
 /// A regulator's decision as the API and the page form send it.
 #[derive(Debug, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionInput {
     /// `approve` or `reject`.
     pub decision: String,

@@ -40,6 +40,7 @@ pub struct Checked {
 
 /// What an enterprise qualifies for, might qualify for (with the facts to provide) and why not.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseMatches {
     #[serde(skip)]
     pub enterprise_id: i64,

@@ -23,6 +23,7 @@ use yuepin_store::Actor;
 
 /// What a stored match run did, with timings.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchReport {
     pub run_id: i64,
     pub as_of: NaiveDate,
@@ -43,6 +44,7 @@ pub struct MatchReport {
 /// A match as the API and the page form ask it: a date (default today) and optional
 /// parameter overrides (a what-if run that is stored).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchInput {
     #[serde(default)]
     pub as_of: Option<String>,

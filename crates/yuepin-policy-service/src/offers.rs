@@ -17,6 +17,7 @@ const NOTIFICATIONS: i64 = 200;
 
 /// An enterprise's answer to an offer, as the API and the page form send it.
 #[derive(Debug, Clone, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnswerInput {
     /// `confirm` or `decline`.
     pub decision: String,
@@ -27,6 +28,7 @@ pub struct AnswerInput {
 
 /// The answered offer and the application a confirmation opened.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Answered {
     pub offer: Offer,
     pub application: Option<Application>,

@@ -55,6 +55,7 @@ pub(crate) fn stored_region(s: &str) -> Result<RegionCode, StoreError> {
 
 /// Where an offer (免申即享) stands: made by a match run, then answered by the enterprise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OfferStatus {
     Offered,
@@ -85,6 +86,7 @@ impl std::fmt::Display for OfferStatus {
 
 /// Where an application for a money measure stands: submitted, then decided by a regulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationStatus {
     Submitted,
@@ -120,6 +122,7 @@ impl std::fmt::Display for ApplicationStatus {
 /// compares them against the pack's domains; re-parsing each row's region and credit code
 /// would only slow the bulk path down.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseFacts {
     pub id: i64,
     pub uscc: String,
@@ -147,6 +150,7 @@ pub struct EnterpriseFacts {
 
 /// One stored cell: an enterprise's outcome for a measure (eligible or undetermined).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchCell {
     pub enterprise_id: i64,
     /// Measure key, `gd-2023-74/M18`.
@@ -159,6 +163,7 @@ pub struct MatchCell {
 
 /// A notification to write for an enterprise.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewNotification {
     pub enterprise_id: i64,
     pub title_zh: String,
@@ -170,6 +175,7 @@ pub struct NewNotification {
 
 /// Everything one match run writes.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewMatchRun {
     pub as_of: String,
     pub overrides: serde_json::Value,
@@ -184,6 +190,7 @@ pub struct NewMatchRun {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchRun {
     pub id: i64,
     pub as_of: NaiveDate,
@@ -199,6 +206,7 @@ pub struct MatchRun {
 
 /// How many enterprises had one outcome for one measure in a run.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunCount {
     pub measure: String,
     pub outcome: OutcomeKind,
@@ -207,6 +215,7 @@ pub struct RunCount {
 
 /// An enterprise listed under a measure in a run.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeasureListing {
     pub enterprise_id: i64,
     pub uscc: Uscc,
@@ -219,6 +228,7 @@ pub struct MeasureListing {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Offer {
     pub id: i64,
     pub enterprise_id: i64,
@@ -233,6 +243,7 @@ pub struct Offer {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
     pub enterprise_id: i64,
@@ -248,6 +259,7 @@ pub struct Notification {
 
 /// An application for a money measure, from the enterprise or from a confirmed offer.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Application {
     pub id: i64,
     pub enterprise_id: i64,
@@ -270,6 +282,7 @@ pub struct Application {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApplication {
     pub enterprise_id: i64,
     pub measure: String,
@@ -280,6 +293,7 @@ pub struct NewApplication {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grant {
     pub id: i64,
     pub application_id: i64,
@@ -295,6 +309,7 @@ pub struct Grant {
 
 /// Grant totals for one (measure, city, year).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GrantTotal {
     pub measure: String,
     pub city: RegionCode,

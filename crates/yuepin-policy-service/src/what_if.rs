@@ -15,6 +15,7 @@ use yuepin_policy::{Engine, FactRow, Facts, MeasureIdx, OutcomeKind, SubjectKind
 
 /// One subject whose eligibility changed under the scenario.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhatIfEntry {
     pub subject: String,
     pub name: String,
@@ -25,6 +26,7 @@ pub struct WhatIfEntry {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhatIfMeasure {
     pub measure: String,
     pub title_zh: String,
@@ -39,6 +41,7 @@ pub struct WhatIfMeasure {
 
 /// The difference a set of parameter overrides makes.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhatIfReport {
     pub as_of: NaiveDate,
     pub subject: SubjectKind,
@@ -162,6 +165,7 @@ fn what_if_acc<'a>(
 
 /// A what-if request as the API takes it.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhatIfInput {
     #[serde(default)]
     pub as_of: Option<String>,

@@ -55,6 +55,7 @@ impl ParamOverrides {
 
 /// The five outcomes, compactly, for bulk matching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum OutcomeKind {
@@ -83,6 +84,7 @@ impl OutcomeKind {
 
 /// Where a condition comes from: document, measure and the verbatim quote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Citation {
     pub document: String,
     pub measure: String,
@@ -91,6 +93,7 @@ pub struct Citation {
 
 /// A condition that did not hold: the fact, its value, the threshold and the clause.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Condition {
     pub label: Label,
     pub fact: Option<String>,
@@ -104,6 +107,7 @@ pub struct Condition {
 
 /// A fact (or parameter value) whose absence leaves the outcome open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MissingFact {
     /// The fact name, or `parameter:<name>` when a threshold has no value on the date.
     pub fact: String,
@@ -113,6 +117,7 @@ pub struct MissingFact {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConflictInfo {
     pub reason: Label,
     /// Other measures involved (keys), or parameters with two values on one date.
@@ -120,6 +125,7 @@ pub struct ConflictInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Eligible,
@@ -142,6 +148,7 @@ impl Outcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BenefitView {
     pub kind: BenefitKind,
     pub kind_label: Label,
@@ -156,6 +163,7 @@ pub struct BenefitView {
 
 /// A full, explained evaluation of one measure for one subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evaluation {
     pub measure: String,
     pub document: String,
@@ -429,6 +437,7 @@ fn params_used(m: &Measure) -> Vec<u16> {
 
 /// Outcomes of a bulk match: `rows × measures`, row-major.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchResult {
     pub as_of: NaiveDate,
     pub subject: SubjectKind,

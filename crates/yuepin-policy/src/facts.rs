@@ -78,6 +78,7 @@ pub enum FactError {
 
 /// Facts about one subject as named JSON values, e.g. from a request body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Facts {
     pub subject: SubjectKind,
     pub values: Map<String, Value>,

@@ -8,6 +8,7 @@ use yuepin_domain::Yuan;
 
 /// A text in Chinese (authoritative) and English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Label {
     pub zh: String,
@@ -25,6 +26,7 @@ impl Label {
 
 /// An inclusive range of days a document, measure or value is in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
     pub from: NaiveDate,
     /// Last day in force (inclusive).
@@ -52,6 +54,7 @@ impl Period {
 
 /// The kinds of subject a condition can be about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     Enterprise,
@@ -105,9 +108,11 @@ impl fmt::Display for SubjectKind {
 
 /// Index of a fact in its subject kind's [`crate::FactRow`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FactId(pub u16);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FactType {
     Bool,
@@ -127,6 +132,7 @@ pub enum FactType {
 pub const MAX_CODES: usize = 128;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FactDef {
     pub subject: SubjectKind,
     pub id: FactId,
@@ -141,6 +147,7 @@ pub struct FactDef {
 
 /// A typed constant: a literal in a rule or a parameter's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Scalar {
     Bool(bool),
@@ -172,6 +179,7 @@ impl Scalar {
 
 /// A dated value of a named threshold: a revision is a new dated value, never an edit.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatedValue {
     pub from: NaiveDate,
     /// `None` when the text names the benefit but gives no figure (给予一定的资金资助).
@@ -179,6 +187,7 @@ pub struct DatedValue {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Parameter {
     pub name: String,
     pub ty: FactType,
@@ -190,6 +199,7 @@ pub struct Parameter {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CmpOp {
     Gt,
@@ -225,6 +235,7 @@ impl CmpOp {
 
 /// How a list fact is reduced before comparing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregate {
     #[default]
@@ -236,6 +247,7 @@ pub enum Aggregate {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Operand {
     Literal(Scalar),
     /// Index into [`PolicySet::parameters`].
@@ -243,6 +255,7 @@ pub enum Operand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CountFilter {
     /// Members of a set fact among these codes (bit mask over the fact's domain).
     Codes(u128),
@@ -251,6 +264,7 @@ pub enum CountFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NodeOp {
     All(Vec<u32>),
     Any(Vec<u32>),
@@ -281,6 +295,7 @@ pub enum NodeOp {
 
 /// One node of an eligibility tree: what it checks, its label and the clause it cites.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Node {
     pub op: NodeOp,
     pub label: Label,
@@ -290,12 +305,14 @@ pub struct Node {
 
 /// A measure's eligibility for one subject kind: a flat arena of nodes, root at index 0.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rule {
     pub subject: SubjectKind,
     pub nodes: Vec<Node>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BenefitKind {
     Subsidy,
@@ -321,6 +338,7 @@ impl BenefitKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AmountBasis {
     /// "最高可达": an upper bound.
@@ -330,6 +348,7 @@ pub enum AmountBasis {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Amount {
     /// A parameter's money value, times an optional count fact (每主导制修定一项…).
     Param {
@@ -342,6 +361,7 @@ pub enum Amount {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Benefit {
     pub kind: BenefitKind,
     pub label: Label,
@@ -351,6 +371,7 @@ pub struct Benefit {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Responsibility {
     /// `true`: one unit leads (负责); `false`: units share by duty (按职责分工负责).
     pub lead: bool,
@@ -360,6 +381,7 @@ pub struct Responsibility {
 pub type MeasureIdx = usize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Measure {
     pub pack: usize,
     /// Id within the pack, e.g. `M16`.
@@ -387,6 +409,7 @@ impl Measure {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pack {
     pub id: String,
     pub file: String,
@@ -403,6 +426,7 @@ pub struct Pack {
 
 /// All loaded packs with their merged fact vocabulary and parameters.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicySet {
     pub(crate) packs: Vec<Pack>,
     pub(crate) measures: Vec<Measure>,

@@ -31,6 +31,7 @@ pub enum PackError {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct PackDoc {
     pack: HeaderDoc,
@@ -42,6 +43,7 @@ struct PackDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct HeaderDoc {
     id: String,
@@ -55,6 +57,7 @@ struct HeaderDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct ValidityDoc {
     from: String,
@@ -66,6 +69,7 @@ struct ValidityDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct FactDoc {
     #[serde(rename = "type")]
@@ -78,6 +82,7 @@ struct FactDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct ParamDoc {
     #[serde(rename = "type")]
@@ -89,6 +94,7 @@ struct ParamDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct DatedValueDoc {
     from: String,
@@ -96,6 +102,7 @@ struct DatedValueDoc {
 }
 
 #[derive(Deserialize, Clone)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 enum ScalarDoc {
     Bool(bool),
@@ -104,6 +111,7 @@ enum ScalarDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct MeasureDoc {
     id: String,
@@ -126,6 +134,7 @@ struct MeasureDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct PeriodDoc {
     from: String,
@@ -133,6 +142,7 @@ struct PeriodDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct ResponsibleDoc {
     mode: ResponsibleMode,
@@ -140,6 +150,7 @@ struct ResponsibleDoc {
 }
 
 #[derive(Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 enum ResponsibleMode {
     Lead,
@@ -147,6 +158,7 @@ enum ResponsibleMode {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct BenefitDoc {
     kind: BenefitKind,
@@ -157,6 +169,7 @@ struct BenefitDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct AmountDoc {
     #[serde(default)]
@@ -172,6 +185,7 @@ struct AmountDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct NodeDoc {
     clause: String,
@@ -193,6 +207,7 @@ struct NodeDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct CompareDoc {
     fact: String,
@@ -206,6 +221,7 @@ struct CompareDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct InSetDoc {
     fact: String,
@@ -213,6 +229,7 @@ struct InSetDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct CountDoc {
     fact: String,
@@ -227,6 +244,7 @@ struct CountDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct WhereDoc {
     op: CmpOp,
@@ -237,6 +255,7 @@ struct WhereDoc {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct DateWithinDoc {
     fact: String,

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 /// One subject whose outcome for one measure changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiffEntry {
     /// Index of the subject in the input rows.
     pub row: usize,
@@ -20,6 +21,7 @@ pub struct DiffEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diff {
     pub as_of: NaiveDate,
     pub subject: SubjectKind,

@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,
@@ -25,6 +26,7 @@ pub struct AuditEntry {
 
 /// What `yuepin audit verify` reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Verification {
     Intact {

@@ -9,6 +9,7 @@ use sqlx::Row;
 use yuepin_domain::Role;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRecord {
     pub id: i64,
     pub username: String,

@@ -58,7 +58,7 @@ impl Errors {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DesignationInput {
     pub kind: String,
     pub awarded_on: String,
@@ -66,7 +66,7 @@ pub struct DesignationInput {
     pub expires_on: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct FinancialsInput {
     pub year: i32,
     pub revenue_china: String,
@@ -74,7 +74,7 @@ pub struct FinancialsInput {
     pub revenue_world: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EnterpriseInput {
     pub uscc: String,
     pub name: String,
@@ -169,7 +169,7 @@ impl EnterpriseInput {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ProductInput {
     pub name: String,
     #[serde(default)]

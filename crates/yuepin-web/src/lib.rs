@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod input;
 pub mod labs;
 pub mod ops;
+pub mod openapi;
 pub mod page;
 pub mod policy;
 pub mod portal;

@@ -12,6 +12,7 @@ use yuepin_store::{corrupt, Change, Result};
 
 /// A product or event row that names an enterprise (or product) the database does not have.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MissingReference {
     /// 0-based index of the row in the imported batch.
     pub index: usize,

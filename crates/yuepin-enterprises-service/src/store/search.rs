@@ -23,6 +23,7 @@ pub struct SearchQuery {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseSummary {
     pub id: i64,
     pub uscc: String,
@@ -34,6 +35,7 @@ pub struct EnterpriseSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchPage {
     pub items: Vec<EnterpriseSummary>,
     pub page: u32,

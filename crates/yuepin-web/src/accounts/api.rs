@@ -11,14 +11,26 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use yuepin_domain::Role;
+use super::schema::{Created, MeResponse, TokenResponse};
+use crate::openapi::{E400, E401, E403, E409, E429};
+use utoipa::{IntoParams, ToSchema};
 use yuepin_enterprises_service::NewAccount;
+use yuepin_store::audit::{AuditEntry, Verification};
+use yuepin_store::UserRecord;
 
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(me, create_token, list_users, create_user, audit_list, audit_verify))]
+pub struct ApiDoc;
+
+/// The caller's account and, for a page session, its CSRF token.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", operation_id = "me",
+    responses((status = 200, description = "The signed-in user", body = MeResponse), E401))]
 pub(super) async fn me(auth: Auth) -> WebResult<Json<Value>> {
     let u = auth.require_user()?;
     Ok(Json(json!({"user": u, "csrf_token": auth.csrf})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(super) struct TokenRequest {
     username: String,
     password: String,
@@ -26,6 +38,10 @@ pub(super) struct TokenRequest {
     name: String,
 }
 
+/// Exchanges a username and password for a bearer API token.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "accounts", operation_id = "create_token",
+    security(()), request_body = TokenRequest,
+    responses((status = 201, description = "The new token", body = TokenResponse), E400, E401, E403, E429))]
 pub(super) async fn create_token(
     State(state): State<AppState>,
     auth: Auth,
@@ -57,6 +73,9 @@ pub(super) async fn create_token(
         .into_response())
 }
 
+/// Every account (administrators).
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", operation_id = "list_users",
+    responses((status = 200, description = "Accounts", body = Vec<UserRecord>), E401, E403))]
 pub(super) async fn list_users(
     State(state): State<AppState>,
     auth: Auth,
@@ -66,7 +85,7 @@ pub(super) async fn list_users(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(super) struct UserInput {
     username: String,
     #[serde(default)]
@@ -77,6 +96,10 @@ pub(super) struct UserInput {
     enterprise_uscc: Option<String>,
 }
 
+/// Creates an account (administrators).
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", operation_id = "create_user",
+    request_body = UserInput,
+    responses((status = 201, description = "The new account's id", body = Created), E400, E401, E403, E409))]
 pub(super) async fn create_user(
     State(state): State<AppState>,
     auth: Auth,
@@ -99,7 +122,8 @@ pub(super) async fn create_user(
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct AuditQuery {
     #[serde(default)]
     entity: Option<String>,
@@ -109,6 +133,10 @@ pub(super) struct AuditQuery {
     limit: Option<i64>,
 }
 
+/// The audit log, newest first (regulators).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "accounts", operation_id = "audit_list",
+    params(AuditQuery),
+    responses((status = 200, description = "Audit entries", body = Vec<AuditEntry>), E401, E403))]
 pub(super) async fn audit_list(
     State(state): State<AppState>,
     auth: Auth,
@@ -126,6 +154,9 @@ pub(super) async fn audit_list(
     Ok(Json(json!(entries)))
 }
 
+/// Verifies the audit log's hash chain (regulators).
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "accounts", operation_id = "audit_verify",
+    responses((status = 200, description = "The verification result", body = Verification), E401, E403))]
 pub(super) async fn audit_verify(
     State(state): State<AppState>,
     auth: Auth,

@@ -3,6 +3,9 @@
 
 mod api;
 mod pages;
+mod schema;
+
+pub use api::ApiDoc;
 
 use crate::AppState;
 use axum::routing::{get, post};

@@ -13,9 +13,20 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use yuepin_codes_service::{ApplicationStatus, ApplyRequest, ApprovalRule, SignalRule};
+use crate::openapi::{E400, E401, E403, E404, E409};
+use yuepin_codes_service::{
+    ApplicationRecord, ApplicationStatus, ApplyRequest, ApprovalRule, CodeScans, SeriesDetail,
+    SignalRule, Signals, StatusChanged,
+};
 
-#[derive(Deserialize)]
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_applications, apply, application, decide, get_rule, put_rule, get_signal_rule,
+    put_signal_rule, series, issue, status, signals, code_scans
+))]
+pub struct ApiDoc;
+
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ApplyInput {
     pub product_id: i64,
     #[serde(default)]
@@ -36,6 +47,12 @@ impl From<ApplyInput> for ApplyRequest {
     }
 }
 
+/// Applies for a series of codes for a product (enterprise users).
+#[utoipa::path(
+    post, path = "/api/v1/codes/applications", tag = "codes", operation_id = "apply_codes",
+    request_body = ApplyInput,
+    responses((status = 201, description = "The application", body = ApplicationRecord), E400, E401, E403, E409)
+)]
 pub(super) async fn apply(
     State(state): State<AppState>,
     auth: Auth,
@@ -49,8 +66,10 @@ pub(super) async fn apply(
     Ok((StatusCode::CREATED, Json(json!(app))).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct AppListQuery {
+    /// pending, approved or rejected; empty for all.
     #[serde(default)]
     status: String,
 }
@@ -68,6 +87,12 @@ pub(super) fn status_filter(status: &str) -> WebResult<Option<ApplicationStatus>
     }
 }
 
+/// Code applications the caller may see.
+#[utoipa::path(
+    get, path = "/api/v1/codes/applications", tag = "codes", operation_id = "list_code_applications",
+    params(AppListQuery),
+    responses((status = 200, description = "Applications", body = Vec<ApplicationRecord>), E400, E401, E403)
+)]
 pub(super) async fn list_applications(
     State(state): State<AppState>,
     auth: Auth,
@@ -82,6 +107,12 @@ pub(super) async fn list_applications(
     Ok(Json(json!(apps)))
 }
 
+/// One code application.
+#[utoipa::path(
+    get, path = "/api/v1/codes/applications/{id}", tag = "codes", operation_id = "get_code_application",
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "The application", body = ApplicationRecord), E401, E403, E404)
+)]
 pub(super) async fn application(
     State(state): State<AppState>,
     auth: Auth,
@@ -91,13 +122,20 @@ pub(super) async fn application(
     Ok(Json(json!(app)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct DecisionInput {
     approve: bool,
     #[serde(default)]
     reason: String,
 }
 
+/// Approves or rejects an application (regulators).
+#[utoipa::path(
+    post, path = "/api/v1/codes/applications/{id}/decision", tag = "codes", operation_id = "decide_code_application",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = DecisionInput,
+    responses((status = 200, description = "The decided application", body = ApplicationRecord), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn decide(
     State(state): State<AppState>,
     auth: Auth,
@@ -112,11 +150,22 @@ pub(super) async fn decide(
     Ok(Json(json!(app)))
 }
 
+/// The automatic approval rule.
+#[utoipa::path(
+    get, path = "/api/v1/codes/approval-rule", tag = "codes", operation_id = "get_approval_rule",
+    responses((status = 200, description = "The rule", body = ApprovalRule), E401, E403)
+)]
 pub(super) async fn get_rule(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let rule = state.modules.codes.approval_rule(&auth.caller()).await?;
     Ok(Json(json!(rule)))
 }
 
+/// Replaces the automatic approval rule (regulators).
+#[utoipa::path(
+    put, path = "/api/v1/codes/approval-rule", tag = "codes", operation_id = "put_approval_rule",
+    request_body = ApprovalRule,
+    responses((status = 200, description = "The rule", body = ApprovalRule), E400, E401, E403)
+)]
 pub(super) async fn put_rule(
     State(state): State<AppState>,
     auth: Auth,
@@ -130,6 +179,11 @@ pub(super) async fn put_rule(
     Ok(Json(json!(rule)))
 }
 
+/// The counterfeit signal rule.
+#[utoipa::path(
+    get, path = "/api/v1/codes/signal-rule", tag = "codes", operation_id = "get_signal_rule",
+    responses((status = 200, description = "The rule", body = SignalRule), E401, E403)
+)]
 pub(super) async fn get_signal_rule(
     State(state): State<AppState>,
     auth: Auth,
@@ -138,6 +192,12 @@ pub(super) async fn get_signal_rule(
     Ok(Json(json!(rule)))
 }
 
+/// Replaces the counterfeit signal rule (regulators).
+#[utoipa::path(
+    put, path = "/api/v1/codes/signal-rule", tag = "codes", operation_id = "put_signal_rule",
+    request_body = SignalRule,
+    responses((status = 200, description = "The rule", body = SignalRule), E400, E401, E403)
+)]
 pub(super) async fn put_signal_rule(
     State(state): State<AppState>,
     auth: Auth,
@@ -151,6 +211,12 @@ pub(super) async fn put_signal_rule(
     Ok(Json(json!(rule)))
 }
 
+/// One series with its issued counts.
+#[utoipa::path(
+    get, path = "/api/v1/codes/series/{id}", tag = "codes", operation_id = "get_code_series",
+    params(("id" = i64, Path, description = "Series id")),
+    responses((status = 200, description = "The series", body = SeriesDetail), E401, E403, E404)
+)]
 pub(super) async fn series(
     State(state): State<AppState>,
     auth: Auth,
@@ -160,12 +226,19 @@ pub(super) async fn series(
     Ok(Json(json!(detail)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct IssueInput {
     count: i64,
 }
 
 /// Issues codes of an approved series (owner enterprise or regulator); answers with the CSV.
+/// Issues codes of an approved series; answers with the codes as CSV.
+#[utoipa::path(
+    post, path = "/api/v1/codes/series/{id}/issue", tag = "codes", operation_id = "issue_codes",
+    params(("id" = i64, Path, description = "Series id")),
+    request_body = IssueInput,
+    responses((status = 201, description = "The issued codes", content_type = "text/csv", body = String), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn issue(
     State(state): State<AppState>,
     auth: Auth,
@@ -197,7 +270,7 @@ pub(super) async fn issue(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct StatusInput {
     /// code / lot / product / enterprise
     scope: String,
@@ -218,6 +291,12 @@ pub(super) struct StatusInput {
     uscc: Option<String>,
 }
 
+/// Revokes, suspends, reinstates or recalls a code, lot, product or enterprise.
+#[utoipa::path(
+    post, path = "/api/v1/codes/status", tag = "codes", operation_id = "change_code_status",
+    request_body = StatusInput,
+    responses((status = 200, description = "What changed", body = StatusChanged), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn status(
     State(state): State<AppState>,
     auth: Auth,
@@ -241,11 +320,22 @@ pub(super) async fn status(
     Ok(Json(json!(out)))
 }
 
+/// Counterfeit signals from scans.
+#[utoipa::path(
+    get, path = "/api/v1/codes/signals", tag = "codes", operation_id = "code_signals",
+    responses((status = 200, description = "Signals", body = Signals), E401, E403)
+)]
 pub(super) async fn signals(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let signals = state.modules.codes.signals(&auth.caller()).await?;
     Ok(Json(json!(signals)))
 }
 
+/// Scan counts of one code.
+#[utoipa::path(
+    get, path = "/api/v1/codes/codes/{id}/scans", tag = "codes", operation_id = "code_scans",
+    params(("id" = i64, Path, description = "Code id")),
+    responses((status = 200, description = "Scans", body = CodeScans), E401, E403, E404)
+)]
 pub(super) async fn code_scans(
     State(state): State<AppState>,
     auth: Auth,

@@ -9,6 +9,8 @@ mod pages;
 mod scan;
 mod views;
 
+pub use api::ApiDoc;
+
 use crate::error::WebError;
 use crate::AppState;
 use axum::routing::{get, post};

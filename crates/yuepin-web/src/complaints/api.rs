@@ -16,11 +16,23 @@ use yuepin_complaints::Accuracy;
 use yuepin_complaints_service::{
     alarm_rollup, check_term, term_target, ComplaintRecord, CountDim, DetectReport, WarningEdit,
 };
+use super::schema::{
+    AggregatesResponse, AlarmDetail, AlarmsResponse, ComplaintList, Filter, HeatmapResponse,
+    LexiconResponse, TermSet, TopResponse, WarningsResponse,
+};
+use crate::openapi::{E400, E401, E403, E404, E409};
+use yuepin_complaints_service::WarningRecord;
 use yuepin_domain::reference;
 
 /// Complaints per API page.
 const API_PAGE_ROWS: i64 = 100;
 
+/// Complaint counts by the chosen dimensions and time grain (administrators).
+#[utoipa::path(
+    get, path = "/api/v1/complaints/aggregates", tag = "complaints", operation_id = "complaint_aggregates",
+    params(Filter, ("by" = Option<String>, Query, description = "Comma-separated dimensions: city, division, category, problem"), ("grain" = Option<String>, Query, description = "day, week, month or year")),
+    responses((status = 200, description = "Cells", body = AggregatesResponse), E400, E401, E403)
+)]
 pub(super) async fn aggregates(
     State(state): State<AppState>,
     auth: Auth,
@@ -35,6 +47,12 @@ pub(super) async fn aggregates(
     Ok(Json(json!({ "cells": rows })))
 }
 
+/// The most complained-about cities, divisions, categories, problems or enterprises (administrators).
+#[utoipa::path(
+    get, path = "/api/v1/complaints/top", tag = "complaints", operation_id = "complaint_top",
+    params(Filter, ("dim" = Option<String>, Query, description = "city, division, category, problem or enterprise"), ("n" = Option<i64>, Query, description = "How many (1–100, default 10)")),
+    responses((status = 200, description = "Top items", body = TopResponse), E400, E401, E403)
+)]
 pub(super) async fn top(
     State(state): State<AppState>,
     auth: Auth,
@@ -96,6 +114,12 @@ pub(super) async fn top(
     Ok(Json(json!({"dim": col, "items": items})))
 }
 
+/// Complaint counts by city and division (administrators).
+#[utoipa::path(
+    get, path = "/api/v1/complaints/heatmap", tag = "complaints", operation_id = "complaint_heatmap",
+    params(Filter),
+    responses((status = 200, description = "The heat map", body = HeatmapResponse), E400, E401, E403)
+)]
 pub(super) async fn heatmap(
     State(state): State<AppState>,
     auth: Auth,
@@ -114,6 +138,12 @@ pub(super) async fn heatmap(
     })))
 }
 
+/// Complaints matching the filter, 100 a page (masked outside a regulator's record view).
+#[utoipa::path(
+    get, path = "/api/v1/complaints", tag = "complaints", operation_id = "list_complaints",
+    params(Filter, ("page" = Option<i64>, Query, description = "1-based page")),
+    responses((status = 200, description = "One page of complaints", body = ComplaintList), E400, E401, E403)
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -128,6 +158,12 @@ pub(super) async fn list(
     Ok(Json(json!({"total": total, "page": pg, "items": list})))
 }
 
+/// One complaint.
+#[utoipa::path(
+    get, path = "/api/v1/complaints/{id}", tag = "complaints", operation_id = "get_complaint",
+    params(("id" = i64, Path, description = "Complaint id")),
+    responses((status = 200, description = "The complaint", body = ComplaintRecord), E401, E403, E404)
+)]
 pub(super) async fn complaint(
     State(state): State<AppState>,
     auth: Auth,
@@ -136,7 +172,7 @@ pub(super) async fn complaint(
     Ok(Json(svc(&state).complaint(&auth.caller(), id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct LabelsInput {
     #[serde(default)]
     category: Option<String>,
@@ -144,6 +180,13 @@ pub(super) struct LabelsInput {
     division: Option<String>,
 }
 
+/// Corrects a complaint's category and division (administrators).
+#[utoipa::path(
+    put, path = "/api/v1/complaints/{id}/labels", tag = "complaints", operation_id = "correct_complaint_labels",
+    params(("id" = i64, Path, description = "Complaint id")),
+    request_body = LabelsInput,
+    responses((status = 200, description = "The complaint", body = ComplaintRecord), E400, E401, E403, E404)
+)]
 pub(super) async fn labels(
     State(state): State<AppState>,
     auth: Auth,
@@ -161,6 +204,12 @@ pub(super) async fn labels(
     ))
 }
 
+/// Complaint alarms (open ones unless all=1) with a per-city roll-up.
+#[utoipa::path(
+    get, path = "/api/v1/complaints/alarms", tag = "complaints", operation_id = "list_alarms",
+    params(("all" = Option<String>, Query, description = "1 to include closed alarms")),
+    responses((status = 200, description = "Alarms", body = AlarmsResponse), E401, E403)
+)]
 pub(super) async fn alarms(
     State(state): State<AppState>,
     auth: Auth,
@@ -173,6 +222,12 @@ pub(super) async fn alarms(
     Ok(Json(json!({"alarms": list, "rollup": rollup})))
 }
 
+/// One alarm with the complaints of its evidence window.
+#[utoipa::path(
+    get, path = "/api/v1/complaints/alarms/{id}", tag = "complaints", operation_id = "get_alarm",
+    params(("id" = i64, Path, description = "Alarm id")),
+    responses((status = 200, description = "The alarm", body = AlarmDetail), E401, E403, E404)
+)]
 pub(super) async fn alarm(
     State(state): State<AppState>,
     auth: Auth,
@@ -187,6 +242,12 @@ pub(super) async fn alarm(
     })))
 }
 
+/// Drafts a consumer warning from an alarm (administrators).
+#[utoipa::path(
+    post, path = "/api/v1/complaints/alarms/{id}/warning", tag = "complaints", operation_id = "draft_warning_from_alarm",
+    params(("id" = i64, Path, description = "Alarm id")),
+    responses((status = 201, description = "The draft warning", body = WarningRecord), E401, E403, E404, E409)
+)]
 pub(super) async fn alarm_warning(
     State(state): State<AppState>,
     auth: Auth,
@@ -198,7 +259,7 @@ pub(super) async fn alarm_warning(
     Ok((StatusCode::CREATED, Json(json!(w))))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub(super) struct DetectInput {
     #[serde(default)]
     as_of: Option<String>,
@@ -206,6 +267,12 @@ pub(super) struct DetectInput {
     report_days: Option<i64>,
 }
 
+/// Runs alarm detection as of a day (administrators).
+#[utoipa::path(
+    post, path = "/api/v1/complaints/detect", tag = "complaints", operation_id = "detect_alarms",
+    request_body = DetectInput,
+    responses((status = 200, description = "What the run found", body = DetectReport), E400, E401, E403)
+)]
 pub(super) async fn detect(
     State(state): State<AppState>,
     auth: Auth,
@@ -220,6 +287,11 @@ pub(super) async fn detect(
     Ok(Json(svc(&state).detect(&caller, &opts).await?))
 }
 
+/// The classifier's term overrides.
+#[utoipa::path(
+    get, path = "/api/v1/complaints/lexicon", tag = "complaints", operation_id = "list_lexicon",
+    responses((status = 200, description = "Terms", body = LexiconResponse), E401, E403)
+)]
 pub(super) async fn lexicon(
     State(state): State<AppState>,
     auth: Auth,
@@ -228,7 +300,7 @@ pub(super) async fn lexicon(
     Ok(Json(json!({"terms": terms})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct TermInput {
     term: String,
     #[serde(default)]
@@ -239,6 +311,12 @@ pub(super) struct TermInput {
     remove: bool,
 }
 
+/// Adds, changes or removes a classifier term (administrators).
+#[utoipa::path(
+    post, path = "/api/v1/complaints/lexicon", tag = "complaints", operation_id = "set_lexicon_term",
+    request_body = TermInput,
+    responses((status = 201, description = "The term and how it now classifies", body = TermSet), E400, E401, E403)
+)]
 pub(super) async fn lexicon_set(
     State(state): State<AppState>,
     auth: Auth,
@@ -265,6 +343,11 @@ pub(super) async fn lexicon_set(
     ))
 }
 
+/// The classifier's accuracy on the labelled complaints.
+#[utoipa::path(
+    get, path = "/api/v1/complaints/accuracy", tag = "complaints", operation_id = "classifier_accuracy",
+    responses((status = 200, description = "Accuracy", body = Accuracy), E401, E403)
+)]
 pub(super) async fn accuracy(
     State(state): State<AppState>,
     auth: Auth,
@@ -272,6 +355,11 @@ pub(super) async fn accuracy(
     Ok(Json(svc(&state).classifier_accuracy(&auth.caller()).await?))
 }
 
+/// Consumer warnings in every state (signed-in users).
+#[utoipa::path(
+    get, path = "/api/v1/complaints/warnings", tag = "complaints", operation_id = "list_warnings",
+    responses((status = 200, description = "Warnings", body = WarningsResponse), E401, E403)
+)]
 pub(super) async fn warnings(
     State(state): State<AppState>,
     auth: Auth,
@@ -281,6 +369,12 @@ pub(super) async fn warnings(
     Ok(Json(json!({"warnings": list})))
 }
 
+/// Published consumer warnings (public).
+#[utoipa::path(
+    get, path = "/api/v1/public/warnings", tag = "complaints", operation_id = "public_warnings",
+    security(()),
+    responses((status = 200, description = "Published warnings", body = WarningsResponse))
+)]
 pub(super) async fn public_warnings(
     State(state): State<AppState>,
 ) -> WebResult<Json<serde_json::Value>> {
@@ -288,6 +382,12 @@ pub(super) async fn public_warnings(
     Ok(Json(json!({"warnings": list})))
 }
 
+/// One consumer warning.
+#[utoipa::path(
+    get, path = "/api/v1/complaints/warnings/{id}", tag = "complaints", operation_id = "get_warning",
+    params(("id" = i64, Path, description = "Warning id")),
+    responses((status = 200, description = "The warning", body = WarningRecord), E401, E403, E404)
+)]
 pub(super) async fn warning(
     State(state): State<AppState>,
     auth: Auth,
@@ -297,7 +397,7 @@ pub(super) async fn warning(
     Ok(Json(json!(w)))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub(super) struct EditInput {
     title: String,
     body: String,
@@ -305,6 +405,13 @@ pub(super) struct EditInput {
     severity: String,
 }
 
+/// Edits a draft warning.
+#[utoipa::path(
+    put, path = "/api/v1/complaints/warnings/{id}", tag = "complaints", operation_id = "edit_warning",
+    params(("id" = i64, Path, description = "Warning id")),
+    request_body = EditInput,
+    responses((status = 200, description = "The warning", body = WarningRecord), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn warning_edit(
     State(state): State<AppState>,
     auth: Auth,
@@ -320,12 +427,19 @@ pub(super) async fn warning_edit(
     Ok(Json(json!(w)))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub(super) struct ApproveInput {
     #[serde(default)]
     comment_days: Option<i64>,
 }
 
+/// Approves a draft and opens the comment period.
+#[utoipa::path(
+    post, path = "/api/v1/complaints/warnings/{id}/approve", tag = "complaints", operation_id = "approve_warning",
+    params(("id" = i64, Path, description = "Warning id")),
+    request_body = ApproveInput,
+    responses((status = 200, description = "The warning", body = WarningRecord), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn warning_approve(
     State(state): State<AppState>,
     auth: Auth,
@@ -338,11 +452,18 @@ pub(super) async fn warning_approve(
     Ok(Json(json!(w)))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub(super) struct CommentInput {
     body: String,
 }
 
+/// Comments on a warning during its comment period (the named enterprise).
+#[utoipa::path(
+    post, path = "/api/v1/complaints/warnings/{id}/comments", tag = "complaints", operation_id = "comment_warning",
+    params(("id" = i64, Path, description = "Warning id")),
+    request_body = CommentInput,
+    responses((status = 201, description = "The warning", body = WarningRecord), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn warning_comment(
     State(state): State<AppState>,
     auth: Auth,
@@ -355,6 +476,12 @@ pub(super) async fn warning_comment(
     Ok((StatusCode::CREATED, Json(json!(w))))
 }
 
+/// Publishes an approved warning.
+#[utoipa::path(
+    post, path = "/api/v1/complaints/warnings/{id}/publish", tag = "complaints", operation_id = "publish_warning",
+    params(("id" = i64, Path, description = "Warning id")),
+    responses((status = 200, description = "The warning", body = WarningRecord), E401, E403, E404, E409)
+)]
 pub(super) async fn warning_publish(
     State(state): State<AppState>,
     auth: Auth,
@@ -364,6 +491,12 @@ pub(super) async fn warning_publish(
     Ok(Json(json!(w)))
 }
 
+/// Withdraws a warning.
+#[utoipa::path(
+    post, path = "/api/v1/complaints/warnings/{id}/withdraw", tag = "complaints", operation_id = "withdraw_warning",
+    params(("id" = i64, Path, description = "Warning id")),
+    responses((status = 200, description = "The warning", body = WarningRecord), E401, E403, E404, E409)
+)]
 pub(super) async fn warning_withdraw(
     State(state): State<AppState>,
     auth: Auth,

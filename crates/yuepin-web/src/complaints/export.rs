@@ -1,7 +1,9 @@
 //! Exports for regulators: the complaints of a filter (masked, at most 100 000 rows) or its
 //! counts, as CSV (UTF-8 with BOM, spreadsheet formulas neutralised) or XLSX.
 
+use super::schema::Filter;
 use super::{svc, FilterQuery};
+use crate::openapi::{E400, E401, E403};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::AppState;
@@ -9,6 +11,12 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+/// Exports complaints, aggregates or alarms as CSV or XLSX (administrators).
+#[utoipa::path(
+    get, path = "/api/v1/complaints/export", tag = "complaints", operation_id = "export_complaints",
+    params(Filter, ("format" = Option<String>, Query, description = "csv (default) or xlsx"), ("what" = Option<String>, Query, description = "complaints (default), aggregates or alarms")),
+    responses((status = 200, description = "The export", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), E400, E401, E403)
+)]
 pub(super) async fn export(
     State(state): State<AppState>,
     auth: Auth,

@@ -8,9 +8,21 @@
 mod api;
 mod export;
 mod pages;
+mod schema;
 mod svg;
 mod views;
 mod warning_pages;
+
+/// The complaints capability's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api::list, api::aggregates, api::top, api::heatmap, api::alarms, api::alarm,
+    api::alarm_warning, api::detect, api::lexicon, api::lexicon_set, api::accuracy,
+    export::export, api::warnings, api::warning, api::warning_edit, api::warning_approve,
+    api::warning_comment, api::warning_publish, api::warning_withdraw, api::complaint,
+    api::labels, api::public_warnings
+))]
+pub struct ApiDoc;
 
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};

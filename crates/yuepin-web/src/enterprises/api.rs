@@ -13,8 +13,23 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use yuepin_domain::{parse_date, QualityEventKind};
-use yuepin_enterprises_service::{EnterpriseRecord, NewEvent, ProductRecord};
+use super::schema::{EventCreated, QualityFileResponse};
+use crate::openapi::{E400, E401, E403, E404, E409};
+use yuepin_enterprises_service::{EnterpriseRecord, EventRecord, NewEvent, ProductRecord, SearchPage};
 
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    search, create_enterprise, get_enterprise, update_enterprise, quality_file, list_products,
+    create_product, get_product, update_product, delete_product, list_events, create_event
+))]
+pub struct ApiDoc;
+
+/// Searches the enterprises the caller may see.
+#[utoipa::path(
+    get, path = "/api/v1/enterprises", tag = "enterprises", operation_id = "search_enterprises",
+    params(ListQuery),
+    responses((status = 200, description = "One page of enterprises", body = SearchPage), E400, E401)
+)]
 pub(super) async fn search(
     State(state): State<AppState>,
     auth: Auth,
@@ -25,6 +40,12 @@ pub(super) async fn search(
     Ok(Json(json!(page)))
 }
 
+/// One enterprise.
+#[utoipa::path(
+    get, path = "/api/v1/enterprises/{uscc}", tag = "enterprises", operation_id = "get_enterprise",
+    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    responses((status = 200, description = "The enterprise", body = EnterpriseRecord), E401, E403, E404)
+)]
 pub(super) async fn get_enterprise(
     State(state): State<AppState>,
     auth: Auth,
@@ -40,6 +61,12 @@ pub(super) async fn get_enterprise(
 }
 
 /// The quality credit file with the complaint figures of the complaints capability.
+/// The quality credit file (质量信用档案) with the complaint figures.
+#[utoipa::path(
+    get, path = "/api/v1/enterprises/{uscc}/quality-file", tag = "enterprises", operation_id = "get_quality_file",
+    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    responses((status = 200, description = "The quality file", body = QualityFileResponse), E401, E403, E404)
+)]
 pub(super) async fn quality_file(
     State(state): State<AppState>,
     auth: Auth,
@@ -60,6 +87,12 @@ pub(super) async fn quality_file(
     Ok(Json(file))
 }
 
+/// Registers an enterprise (administrators).
+#[utoipa::path(
+    post, path = "/api/v1/enterprises", tag = "enterprises", operation_id = "create_enterprise",
+    request_body = EnterpriseInput,
+    responses((status = 201, description = "The new enterprise", body = EnterpriseRecord), E400, E401, E403, E409)
+)]
 pub(super) async fn create_enterprise(
     State(state): State<AppState>,
     auth: Auth,
@@ -75,6 +108,13 @@ pub(super) async fn create_enterprise(
     Ok((StatusCode::CREATED, Json(rec)).into_response())
 }
 
+/// Replaces an enterprise's data (the credit code cannot change).
+#[utoipa::path(
+    put, path = "/api/v1/enterprises/{uscc}", tag = "enterprises", operation_id = "update_enterprise",
+    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    request_body = EnterpriseInput,
+    responses((status = 200, description = "The enterprise", body = EnterpriseRecord), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn update_enterprise(
     State(state): State<AppState>,
     auth: Auth,
@@ -93,6 +133,12 @@ pub(super) async fn update_enterprise(
     ))
 }
 
+/// The enterprise's products.
+#[utoipa::path(
+    get, path = "/api/v1/enterprises/{uscc}/products", tag = "enterprises", operation_id = "list_products",
+    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    responses((status = 200, description = "Products", body = Vec<ProductRecord>), E401, E403, E404)
+)]
 pub(super) async fn list_products(
     State(state): State<AppState>,
     auth: Auth,
@@ -106,6 +152,13 @@ pub(super) async fn list_products(
     Ok(Json(json!(list)))
 }
 
+/// Adds a product.
+#[utoipa::path(
+    post, path = "/api/v1/enterprises/{uscc}/products", tag = "enterprises", operation_id = "create_product",
+    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    request_body = ProductInput,
+    responses((status = 201, description = "The new product", body = ProductRecord), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn create_product(
     State(state): State<AppState>,
     auth: Auth,
@@ -123,6 +176,12 @@ pub(super) async fn create_product(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+/// One product.
+#[utoipa::path(
+    get, path = "/api/v1/products/{id}", tag = "enterprises", operation_id = "get_product",
+    params(("id" = i64, Path, description = "Product id")),
+    responses((status = 200, description = "The product", body = ProductRecord), E401, E403, E404)
+)]
 pub(super) async fn get_product(
     State(state): State<AppState>,
     auth: Auth,
@@ -137,6 +196,13 @@ pub(super) async fn get_product(
     ))
 }
 
+/// Replaces a product's data (the model cannot change).
+#[utoipa::path(
+    put, path = "/api/v1/products/{id}", tag = "enterprises", operation_id = "update_product",
+    params(("id" = i64, Path, description = "Product id")),
+    request_body = ProductInput,
+    responses((status = 200, description = "The product", body = ProductRecord), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn update_product(
     State(state): State<AppState>,
     auth: Auth,
@@ -155,6 +221,12 @@ pub(super) async fn update_product(
     ))
 }
 
+/// Removes a product.
+#[utoipa::path(
+    delete, path = "/api/v1/products/{id}", tag = "enterprises", operation_id = "delete_product",
+    params(("id" = i64, Path, description = "Product id")),
+    responses((status = 204, description = "Removed"), E401, E403, E404, E409)
+)]
 pub(super) async fn delete_product(
     State(state): State<AppState>,
     auth: Auth,
@@ -168,6 +240,12 @@ pub(super) async fn delete_product(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The enterprise's quality events.
+#[utoipa::path(
+    get, path = "/api/v1/enterprises/{uscc}/events", tag = "enterprises", operation_id = "list_events",
+    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    responses((status = 200, description = "Quality events", body = Vec<EventRecord>), E401, E403, E404)
+)]
 pub(super) async fn list_events(
     State(state): State<AppState>,
     auth: Auth,
@@ -181,7 +259,7 @@ pub(super) async fn list_events(
     Ok(Json(json!(list)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct EventInput {
     date: String,
     #[serde(default)]
@@ -190,6 +268,13 @@ pub(super) struct EventInput {
     kind: QualityEventKind,
 }
 
+/// Files a quality event (inspection, certification, award, standard, penalty).
+#[utoipa::path(
+    post, path = "/api/v1/enterprises/{uscc}/events", tag = "enterprises", operation_id = "create_event",
+    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    request_body = EventInput,
+    responses((status = 201, description = "The new event", body = EventCreated), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn create_event(
     State(state): State<AppState>,
     auth: Auth,

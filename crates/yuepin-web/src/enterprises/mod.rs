@@ -3,7 +3,10 @@
 
 mod api;
 mod pages;
+mod schema;
 mod views;
+
+pub use api::ApiDoc;
 
 pub use pages::ListQuery;
 pub use views::describe_event;

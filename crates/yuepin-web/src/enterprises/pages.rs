@@ -14,7 +14,8 @@ use yuepin_domain::reference;
 use yuepin_domain::DesignationKind;
 use yuepin_enterprises_service::SearchQuery;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(default)]
     pub q: String,

@@ -18,7 +18,29 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use yuepin_domain::{Denied, Uscc};
 use yuepin_labs::{HeldQualification, Qualification, TestItem};
-use yuepin_labs_service::{BookingAction, FeedTarget, LabsError, OrderAction};
+use super::schema::{
+    BookingInvoice, BookingsResponse, Created, FeedCreated, InstrumentDetail, InstrumentsResponse,
+    LabsResponse, OneStopResponse, OrderInvoice, OrdersResponse, ReportCheck, ServicesResponse,
+    SlotsResponse, UtilisationResponse, WaitlistResponse,
+};
+use crate::openapi::{E400, E401, E403, E404, E409};
+use yuepin_labs_service::{
+    BookingAction, BookingRecord, FeedTarget, GrantedQualification, InstrumentRecord, LabDetail,
+    LabRecord, LabsError, OrderAction, OrderDetail, SavingsReport, ServiceRecord, StaffBinding,
+    SweepSummary,
+};
+
+/// The labs capability's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_labs, create_lab, one_stop, availability, list_instruments, get_instrument,
+    create_blackout, list_services, grant_qualification, my_bookings, create_booking,
+    get_booking, booking_invoice, booking_action, my_waitlist, join_waitlist, my_orders,
+    create_order, get_order, order_invoice, order_action, verify_report, savings, utilisation,
+    create_feed, sweep, get_lab, bind_staff, create_instrument, create_service, lab_bookings,
+    lab_orders
+))]
+pub struct ApiDoc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -81,11 +103,22 @@ pub(super) fn booking_action_named(action: &str) -> WebResult<BookingAction> {
 
 // ---------------------------------------------------------------- catalogue
 
+/// The shared laboratories.
+#[utoipa::path(
+    get, path = "/api/v1/labs", tag = "labs", operation_id = "list_labs",
+    responses((status = 200, description = "Labs", body = LabsResponse), E401)
+)]
 async fn list_labs(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let labs = state.modules.labs.labs(&auth.caller()).await?;
     Ok(Json(json!({"labs": labs})))
 }
 
+/// One lab with its instruments, services and staff.
+#[utoipa::path(
+    get, path = "/api/v1/labs/{id}", tag = "labs", operation_id = "get_lab",
+    params(("id" = i64, Path, description = "Lab id")),
+    responses((status = 200, description = "The lab", body = LabDetail), E401, E404)
+)]
 async fn get_lab(
     State(state): State<AppState>,
     auth: Auth,
@@ -95,6 +128,12 @@ async fn get_lab(
     Ok(Json(json!(d)))
 }
 
+/// Registers a lab (administrators).
+#[utoipa::path(
+    post, path = "/api/v1/labs", tag = "labs", operation_id = "create_lab",
+    request_body = LabInput,
+    responses((status = 201, description = "The new lab", body = LabRecord), E400, E401, E403, E409)
+)]
 async fn create_lab(
     State(state): State<AppState>,
     auth: Auth,
@@ -108,11 +147,18 @@ async fn create_lab(
     Ok(created(json!(lab)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct StaffInput {
     username: String,
 }
 
+/// Binds a user account to the lab as staff.
+#[utoipa::path(
+    post, path = "/api/v1/labs/{id}/staff", tag = "labs", operation_id = "bind_lab_staff",
+    params(("id" = i64, Path, description = "Lab id")),
+    request_body = StaffInput,
+    responses((status = 200, description = "The binding", body = StaffBinding), E400, E401, E403, E404, E409)
+)]
 async fn bind_staff(
     State(state): State<AppState>,
     auth: Auth,
@@ -127,6 +173,13 @@ async fn bind_staff(
     Ok(Json(json!(b)))
 }
 
+/// Adds or (with id) updates an instrument of the lab.
+#[utoipa::path(
+    post, path = "/api/v1/labs/{id}/instruments", tag = "labs", operation_id = "save_instrument",
+    params(("id" = i64, Path, description = "Lab id")),
+    request_body = InstrumentInput,
+    responses((status = 201, description = "The instrument", body = InstrumentRecord), E400, E401, E403, E404, E409)
+)]
 async fn create_instrument(
     State(state): State<AppState>,
     auth: Auth,
@@ -143,6 +196,13 @@ async fn create_instrument(
     Ok(created(json!(rec)))
 }
 
+/// Adds or (with id) updates a testing service of the lab.
+#[utoipa::path(
+    post, path = "/api/v1/labs/{id}/services", tag = "labs", operation_id = "save_service",
+    params(("id" = i64, Path, description = "Lab id")),
+    request_body = ServiceInput,
+    responses((status = 201, description = "The service", body = ServiceRecord), E400, E401, E403, E404, E409)
+)]
 async fn create_service(
     State(state): State<AppState>,
     auth: Auth,
@@ -158,7 +218,7 @@ async fn create_service(
     Ok(created(json!(rec)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct FindQuery {
     #[serde(default)]
     item: String,
@@ -168,6 +228,12 @@ struct FindQuery {
     lab: Option<i64>,
 }
 
+/// Instruments, optionally by test item and city.
+#[utoipa::path(
+    get, path = "/api/v1/labs/instruments", tag = "labs", operation_id = "list_instruments",
+    params(("item" = Option<String>, Query, description = "Test item to look for"), ("city" = Option<String>, Query, description = "City code"), ("lab" = Option<i64>, Query, description = "Lab id")),
+    responses((status = 200, description = "Instruments", body = InstrumentsResponse), E400, E401)
+)]
 async fn list_instruments(
     State(state): State<AppState>,
     auth: Auth,
@@ -186,6 +252,12 @@ async fn list_instruments(
     Ok(Json(json!({"instruments": list})))
 }
 
+/// One instrument with its blackouts.
+#[utoipa::path(
+    get, path = "/api/v1/labs/instruments/{id}", tag = "labs", operation_id = "get_instrument",
+    params(("id" = i64, Path, description = "Instrument id")),
+    responses((status = 200, description = "The instrument", body = InstrumentDetail), E401, E404)
+)]
 async fn get_instrument(
     State(state): State<AppState>,
     auth: Auth,
@@ -197,6 +269,12 @@ async fn get_instrument(
     Ok(Json(json!({"instrument": inst, "blackouts": blackouts})))
 }
 
+/// Testing services, optionally of one lab.
+#[utoipa::path(
+    get, path = "/api/v1/labs/services", tag = "labs", operation_id = "list_lab_services",
+    params(("item" = Option<String>, Query, description = "Test item to look for"), ("city" = Option<String>, Query, description = "City code"), ("lab" = Option<i64>, Query, description = "Lab id")),
+    responses((status = 200, description = "Services", body = ServicesResponse), E401)
+)]
 async fn list_services(
     State(state): State<AppState>,
     auth: Auth,
@@ -206,6 +284,12 @@ async fn list_services(
     Ok(Json(json!({"services": services})))
 }
 
+/// The one-stop service catalogue by area.
+#[utoipa::path(
+    get, path = "/api/v1/labs/one-stop", tag = "labs", operation_id = "one_stop_services",
+    params(("item" = Option<String>, Query, description = "Test item to look for"), ("city" = Option<String>, Query, description = "City code"), ("lab" = Option<i64>, Query, description = "Lab id")),
+    responses((status = 200, description = "Areas with their services", body = OneStopResponse), E400, E401)
+)]
 async fn one_stop(
     State(state): State<AppState>,
     auth: Auth,
@@ -225,6 +309,12 @@ async fn one_stop(
     Ok(Json(json!({"areas": areas})))
 }
 
+/// Free slots for one test item, or combined slots for several.
+#[utoipa::path(
+    get, path = "/api/v1/labs/availability", tag = "labs", operation_id = "lab_availability",
+    params(AvailabilityQuery),
+    responses((status = 200, description = "Slots (or combined slots)", body = SlotsResponse), E400, E401)
+)]
 async fn availability(
     State(state): State<AppState>,
     auth: Auth,
@@ -258,13 +348,20 @@ async fn availability(
     Ok(Json(json!({"slots": slots})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct BlackoutInput {
     start: String,
     end: String,
     reason: String,
 }
 
+/// Blocks an instrument for a time range (lab staff).
+#[utoipa::path(
+    post, path = "/api/v1/labs/instruments/{id}/blackouts", tag = "labs", operation_id = "create_blackout",
+    params(("id" = i64, Path, description = "Instrument id")),
+    request_body = BlackoutInput,
+    responses((status = 201, description = "The blackout id", body = Created), E400, E401, E403, E404, E409)
+)]
 async fn create_blackout(
     State(state): State<AppState>,
     auth: Auth,
@@ -280,13 +377,19 @@ async fn create_blackout(
     Ok(created(json!({"id": bid})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct QualificationInput {
     uscc: String,
     qualification: String,
     valid_until: String,
 }
 
+/// Records an operator qualification held by an enterprise.
+#[utoipa::path(
+    post, path = "/api/v1/labs/qualifications", tag = "labs", operation_id = "grant_qualification",
+    request_body = QualificationInput,
+    responses((status = 200, description = "The qualification", body = GrantedQualification), E400, E401, E403, E404)
+)]
 async fn grant_qualification(
     State(state): State<AppState>,
     auth: Auth,
@@ -310,11 +413,17 @@ async fn grant_qualification(
 
 // ---------------------------------------------------------------- bookings
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct BookingInput {
     parts: Vec<PartInput>,
 }
 
+/// Books one or more instrument slots (enterprise users).
+#[utoipa::path(
+    post, path = "/api/v1/labs/bookings", tag = "labs", operation_id = "create_booking",
+    request_body = BookingInput,
+    responses((status = 201, description = "The bookings", body = BookingsResponse), E400, E401, E403, E404, E409)
+)]
 async fn create_booking(
     State(state): State<AppState>,
     auth: Auth,
@@ -330,11 +439,22 @@ async fn create_booking(
     Ok(created(json!({"bookings": made})))
 }
 
+/// The caller's bookings.
+#[utoipa::path(
+    get, path = "/api/v1/labs/bookings", tag = "labs", operation_id = "my_bookings",
+    responses((status = 200, description = "Bookings", body = BookingsResponse), E401, E403)
+)]
 async fn my_bookings(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let list = state.modules.labs.my_bookings(&auth.caller()).await?;
     Ok(Json(json!({"bookings": list})))
 }
 
+/// One booking.
+#[utoipa::path(
+    get, path = "/api/v1/labs/bookings/{id}", tag = "labs", operation_id = "get_booking",
+    params(("id" = i64, Path, description = "Booking id")),
+    responses((status = 200, description = "The booking", body = BookingRecord), E401, E403, E404)
+)]
 async fn get_booking(
     State(state): State<AppState>,
     auth: Auth,
@@ -344,6 +464,12 @@ async fn get_booking(
     Ok(Json(json!(b)))
 }
 
+/// The invoice of a booking.
+#[utoipa::path(
+    get, path = "/api/v1/labs/bookings/{id}/invoice", tag = "labs", operation_id = "booking_invoice",
+    params(("id" = i64, Path, description = "Booking id")),
+    responses((status = 200, description = "The invoice", body = BookingInvoice), E401, E403, E404, E409)
+)]
 async fn booking_invoice(
     State(state): State<AppState>,
     auth: Auth,
@@ -357,6 +483,12 @@ async fn booking_invoice(
     Ok(Json(json!({"booking_id": inv.id, "invoice": inv.invoice})))
 }
 
+/// Acts on a booking: cancel, approve, reject, check_in, complete or no_show.
+#[utoipa::path(
+    post, path = "/api/v1/labs/bookings/{id}/{action}", tag = "labs", operation_id = "booking_action",
+    params(("id" = i64, Path, description = "Booking id"), ("action" = String, Path, description = "cancel, approve, reject, check_in, complete, no_show")),
+    responses((status = 200, description = "The booking", body = BookingRecord), E400, E401, E403, E404, E409)
+)]
 async fn booking_action(
     State(state): State<AppState>,
     auth: Auth,
@@ -371,7 +503,7 @@ async fn booking_action(
     Ok(Json(json!(b)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct WaitInput {
     instrument_id: i64,
     start: String,
@@ -383,6 +515,12 @@ struct WaitInput {
     self_operated: bool,
 }
 
+/// Joins the waiting list of an instrument for a time range.
+#[utoipa::path(
+    post, path = "/api/v1/labs/waitlist", tag = "labs", operation_id = "join_waitlist",
+    request_body = WaitInput,
+    responses((status = 201, description = "The waiting-list entry id", body = Created), E400, E401, E403, E404, E409)
+)]
 async fn join_waitlist(
     State(state): State<AppState>,
     auth: Auth,
@@ -403,12 +541,17 @@ async fn join_waitlist(
     Ok(created(json!({"id": id})))
 }
 
+/// The caller's waiting-list entries.
+#[utoipa::path(
+    get, path = "/api/v1/labs/waitlist", tag = "labs", operation_id = "my_waitlist",
+    responses((status = 200, description = "Entries", body = WaitlistResponse), E401, E403)
+)]
 async fn my_waitlist(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let list = state.modules.labs.my_waitlist(&auth.caller()).await?;
     Ok(Json(json!({"waitlist": list})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct CalendarQuery {
     #[serde(default)]
     from: String,
@@ -416,6 +559,12 @@ struct CalendarQuery {
     days: Option<i64>,
 }
 
+/// A lab's bookings from a day (lab staff, regulators).
+#[utoipa::path(
+    get, path = "/api/v1/labs/{id}/bookings", tag = "labs", operation_id = "lab_bookings",
+    params(("id" = i64, Path, description = "Lab id"), ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default today)"), ("days" = Option<i64>, Query, description = "How many days (default 14)")),
+    responses((status = 200, description = "Bookings", body = BookingsResponse), E400, E401, E403, E404)
+)]
 async fn lab_bookings(
     State(state): State<AppState>,
     auth: Auth,
@@ -437,7 +586,7 @@ async fn lab_bookings(
 
 // ---------------------------------------------------------------- orders and reports
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OrderInput {
     service_id: i64,
     samples: i64,
@@ -445,6 +594,12 @@ struct OrderInput {
     note: String,
 }
 
+/// Orders a testing service (enterprise users).
+#[utoipa::path(
+    post, path = "/api/v1/labs/orders", tag = "labs", operation_id = "create_order",
+    request_body = OrderInput,
+    responses((status = 201, description = "The order", body = yuepin_labs_service::OrderRecord), E400, E401, E403, E404, E409)
+)]
 async fn create_order(
     State(state): State<AppState>,
     auth: Auth,
@@ -458,11 +613,22 @@ async fn create_order(
     Ok(created(json!(o)))
 }
 
+/// The caller's orders.
+#[utoipa::path(
+    get, path = "/api/v1/labs/orders", tag = "labs", operation_id = "my_orders",
+    responses((status = 200, description = "Orders", body = OrdersResponse), E401, E403)
+)]
 async fn my_orders(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let orders = state.modules.labs.my_orders(&auth.caller()).await?;
     Ok(Json(json!({"orders": orders})))
 }
 
+/// A lab's orders.
+#[utoipa::path(
+    get, path = "/api/v1/labs/{id}/orders", tag = "labs", operation_id = "lab_orders",
+    params(("id" = i64, Path, description = "Lab id")),
+    responses((status = 200, description = "Orders", body = OrdersResponse), E401, E403, E404)
+)]
 async fn lab_orders(
     State(state): State<AppState>,
     auth: Auth,
@@ -472,6 +638,12 @@ async fn lab_orders(
     Ok(Json(json!({"orders": orders})))
 }
 
+/// One order with its history and reports.
+#[utoipa::path(
+    get, path = "/api/v1/labs/orders/{id}", tag = "labs", operation_id = "get_order",
+    params(("id" = i64, Path, description = "Order id")),
+    responses((status = 200, description = "The order", body = OrderDetail), E401, E403, E404)
+)]
 async fn get_order(
     State(state): State<AppState>,
     auth: Auth,
@@ -481,6 +653,12 @@ async fn get_order(
     Ok(Json(json!(d)))
 }
 
+/// The invoice of an order.
+#[utoipa::path(
+    get, path = "/api/v1/labs/orders/{id}/invoice", tag = "labs", operation_id = "order_invoice",
+    params(("id" = i64, Path, description = "Order id")),
+    responses((status = 200, description = "The invoice", body = OrderInvoice), E401, E403, E404, E409)
+)]
 async fn order_invoice(
     State(state): State<AppState>,
     auth: Auth,
@@ -490,6 +668,13 @@ async fn order_invoice(
     Ok(Json(json!({"order_id": inv.id, "invoice": inv.invoice})))
 }
 
+/// Moves an order on (accept, receive samples, report, …).
+#[utoipa::path(
+    post, path = "/api/v1/labs/orders/{id}/actions", tag = "labs", operation_id = "order_action",
+    params(("id" = i64, Path, description = "Order id")),
+    request_body = OrderAction,
+    responses((status = 200, description = "The order", body = OrderDetail), E400, E401, E403, E404, E409)
+)]
 async fn order_action(
     State(state): State<AppState>,
     auth: Auth,
@@ -505,6 +690,13 @@ async fn order_action(
 }
 
 /// Public: what the QR on a report opens.
+/// Checks a test report number (public: what the QR on a report opens).
+#[utoipa::path(
+    get, path = "/api/v1/labs/reports/{number}", tag = "labs", operation_id = "verify_report",
+    security(()),
+    params(("number" = String, Path, description = "Report number", example = "YP-GDQTC-20261126-0042")),
+    responses((status = 200, description = "The report", body = ReportCheck), E400, E404)
+)]
 async fn verify_report(
     State(state): State<AppState>,
     auth: Auth,
@@ -522,12 +714,18 @@ async fn verify_report(
 
 // ---------------------------------------------------------------- costs, utilisation, feeds
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct SavingsQuery {
     #[serde(default)]
     uscc: String,
 }
 
+/// What the caller's enterprise (or one given by uscc) saved through the shared labs.
+#[utoipa::path(
+    get, path = "/api/v1/labs/savings", tag = "labs", operation_id = "lab_savings",
+    params(("uscc" = Option<String>, Query, description = "Enterprise credit code (administrators)")),
+    responses((status = 200, description = "The savings report", body = SavingsReport), E400, E401, E403, E404)
+)]
 async fn savings(
     State(state): State<AppState>,
     auth: Auth,
@@ -546,7 +744,7 @@ async fn savings(
     Ok(Json(json!(report)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct YearQuery {
     #[serde(default)]
     year: Option<i32>,
@@ -554,6 +752,12 @@ struct YearQuery {
     lab: Option<i64>,
 }
 
+/// Instrument utilisation over a year.
+#[utoipa::path(
+    get, path = "/api/v1/labs/utilisation", tag = "labs", operation_id = "lab_utilisation",
+    params(("year" = Option<i32>, Query, description = "Year (default this year)"), ("lab" = Option<i64>, Query, description = "Lab id")),
+    responses((status = 200, description = "Utilisation", body = UtilisationResponse), E400, E401, E403)
+)]
 async fn utilisation(
     State(state): State<AppState>,
     auth: Auth,
@@ -572,13 +776,19 @@ async fn utilisation(
     Ok(Json(json!({"year": year, "instruments": list})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct FeedInput {
     kind: String,
     #[serde(default)]
     id: Option<i64>,
 }
 
+/// Creates a tokenised ICS calendar feed of an instrument or the caller's enterprise.
+#[utoipa::path(
+    post, path = "/api/v1/labs/feeds", tag = "labs", operation_id = "create_calendar_feed",
+    request_body = FeedInput,
+    responses((status = 201, description = "The feed URL", body = FeedCreated), E400, E401, E403, E404)
+)]
 async fn create_feed(
     State(state): State<AppState>,
     auth: Auth,
@@ -608,6 +818,11 @@ async fn create_feed(
     ))
 }
 
+/// Expires stale holds and no-shows now (administrators).
+#[utoipa::path(
+    post, path = "/api/v1/labs/sweep", tag = "labs", operation_id = "labs_sweep",
+    responses((status = 200, description = "What the sweep did", body = SweepSummary), E401, E403)
+)]
 async fn sweep(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let s = state.modules.labs.sweep(&auth.caller()).await?;
     Ok(Json(json!(s)))

@@ -97,7 +97,7 @@ pub(crate) fn city(s: &str) -> WebResult<Option<RegionCode>> {
 
 // ---------------------------------------------------------------- labs
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct LabInput {
     code: String,
     name: String,
@@ -150,7 +150,7 @@ pub(crate) fn build_lab(input: &LabInput) -> WebResult<(LabCode, Lab)> {
 
 // ---------------------------------------------------------------- instruments
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct InstrumentInput {
     #[serde(default)]
     pub id: Option<i64>,
@@ -180,7 +180,7 @@ pub(crate) struct InstrumentInput {
     pub requires_approval: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct AccessoryInput {
     pub name: String,
     pub hourly: String,
@@ -267,7 +267,7 @@ pub(crate) fn build_instrument(lab: &Lab, input: &InstrumentInput) -> WebResult<
 
 // ---------------------------------------------------------------- services
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ServiceInput {
     #[serde(default)]
     pub id: Option<i64>,
@@ -303,7 +303,8 @@ pub(crate) fn build_service(lab: &Lab, input: ServiceInput) -> WebResult<Service
 
 // ---------------------------------------------------------------- availability, bookings
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AvailabilityQuery {
     #[serde(default)]
     pub item: String,
@@ -377,7 +378,7 @@ pub(crate) fn slot_query(q: &AvailabilityQuery) -> WebResult<(Vec<TestItem>, Slo
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct PartInput {
     pub instrument_id: i64,
     pub start: String,

@@ -6,7 +6,10 @@
 mod api;
 mod input;
 mod pages;
+mod schema;
 mod views;
+
+pub use api::ApiDoc;
 
 use crate::error::WebError;
 use crate::AppState;

@@ -12,20 +12,29 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use super::schema::{
+    ApplicationsResponse, CheckResponse, GrantTotalsResponse, GrantsResponse, MarkedRead,
+    MeasureListingResponse, MeasuresResponse, NotificationsResponse, OffersResponse,
+    RunResponse, RunsResponse,
+};
+use crate::openapi::{E400, E401, E403, E404, E409};
+use utoipa::{IntoParams, ToSchema};
 use yuepin_domain::Yuan;
 use yuepin_policy::SubjectKind;
 use yuepin_policy_service::{
-    parse_as_of, AnswerInput, ApplyInput, CheckRequest, DecisionInput, MatchInput, WhatIfInput,
-    MONEY_MEASURES,
+    parse_as_of, AnswerInput, Answered, Application, ApplyInput, CheckRequest, DecisionInput,
+    EnterpriseMatches, MatchInput, MatchReport, WhatIfInput, WhatIfReport, MONEY_MEASURES,
 };
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct AsOfQuery {
     #[serde(default)]
     pub(super) as_of: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListingQuery {
     #[serde(default)]
     pub(super) run: Option<i64>,
@@ -35,7 +44,8 @@ pub(super) struct ListingQuery {
     pub(super) page: Option<i64>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct EnterpriseQuery {
     #[serde(default)]
     pub(super) enterprise: Option<String>,
@@ -45,6 +55,13 @@ pub(super) struct EnterpriseQuery {
 
 /// The pack as data: measures with their rules' subjects and benefits, parameters with their
 /// values on the as-of date. Public.
+/// The policy pack as data: measures, rules' subjects, benefits and parameters as of a day (public).
+#[utoipa::path(
+    get, path = "/api/v1/policy/measures", tag = "policy", operation_id = "policy_measures",
+    security(()),
+    params(AsOfQuery),
+    responses((status = 200, description = "The pack", body = MeasuresResponse), E400)
+)]
 pub(super) async fn measures(
     State(state): State<AppState>,
     Query(q): Query<AsOfQuery>,
@@ -82,7 +99,7 @@ pub(super) async fn measures(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct CheckInput {
     #[serde(default)]
     subject: Option<String>,
@@ -97,6 +114,12 @@ pub(super) struct CheckInput {
     enterprise: Option<String>,
 }
 
+/// Evaluates the measures against given facts, or an enterprise's facts from the platform.
+#[utoipa::path(
+    post, path = "/api/v1/policy/check", tag = "policy", operation_id = "policy_check",
+    request_body = CheckInput,
+    responses((status = 200, description = "The evaluations", body = CheckResponse), E400, E401, E403, E404)
+)]
 pub(super) async fn check(
     State(state): State<AppState>,
     auth: Auth,
@@ -142,6 +165,12 @@ pub(super) async fn check(
     }))
 }
 
+/// What an enterprise qualifies for as of a day.
+#[utoipa::path(
+    get, path = "/api/v1/policy/enterprises/{uscc}", tag = "policy", operation_id = "policy_enterprise",
+    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise"), AsOfQuery),
+    responses((status = 200, description = "The matches", body = EnterpriseMatches), E400, E401, E403, E404)
+)]
 pub(super) async fn enterprise(
     State(state): State<AppState>,
     auth: Auth,
@@ -154,6 +183,12 @@ pub(super) async fn enterprise(
     Ok(Json(json!(r)))
 }
 
+/// Runs matching over the registry (regulators).
+#[utoipa::path(
+    post, path = "/api/v1/policy/match", tag = "policy", operation_id = "policy_match",
+    request_body = MatchInput,
+    responses((status = 201, description = "The run's report", body = MatchReport), E400, E401, E403, E409)
+)]
 pub(super) async fn run_match(
     State(state): State<AppState>,
     auth: Auth,
@@ -163,12 +198,23 @@ pub(super) async fn run_match(
     Ok((StatusCode::CREATED, Json(json!(report))).into_response())
 }
 
+/// The latest 100 matching runs.
+#[utoipa::path(
+    get, path = "/api/v1/policy/runs", tag = "policy", operation_id = "policy_runs",
+    responses((status = 200, description = "Runs", body = RunsResponse), E401, E403)
+)]
 pub(super) async fn runs(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     Ok(Json(
         json!({"runs": service(&state).runs(&auth.caller(), 100).await?}),
     ))
 }
 
+/// One matching run with its counts by measure and outcome.
+#[utoipa::path(
+    get, path = "/api/v1/policy/runs/{id}", tag = "policy", operation_id = "policy_run",
+    params(("id" = i64, Path, description = "Id")),
+    responses((status = 200, description = "The run", body = RunResponse), E401, E403, E404)
+)]
 pub(super) async fn run(
     State(state): State<AppState>,
     auth: Auth,
@@ -178,6 +224,12 @@ pub(super) async fn run(
     Ok(Json(json!({"run": run, "counts": counts})))
 }
 
+/// The enterprises of one measure in a run, by outcome, 500 a page.
+#[utoipa::path(
+    get, path = "/api/v1/policy/measures/{id}/enterprises", tag = "policy", operation_id = "policy_measure_listing",
+    params(("id" = String, Path, description = "Measure key or id"), ListingQuery),
+    responses((status = 200, description = "The listing", body = MeasureListingResponse), E400, E401, E403, E404)
+)]
 pub(super) async fn measure_listing(
     State(state): State<AppState>,
     auth: Auth,
@@ -201,6 +253,12 @@ pub(super) async fn measure_listing(
     ))
 }
 
+/// What changing parameters would do to the matches (regulators).
+#[utoipa::path(
+    post, path = "/api/v1/policy/what-if", tag = "policy", operation_id = "policy_what_if",
+    request_body = WhatIfInput,
+    responses((status = 200, description = "The comparison", body = WhatIfReport), E400, E401, E403)
+)]
 pub(super) async fn what_if(
     State(state): State<AppState>,
     auth: Auth,
@@ -210,6 +268,12 @@ pub(super) async fn what_if(
     Ok(Json(json!(report)))
 }
 
+/// Offers made to enterprises (an enterprise user sees its own).
+#[utoipa::path(
+    get, path = "/api/v1/policy/offers", tag = "policy", operation_id = "policy_offers",
+    params(EnterpriseQuery),
+    responses((status = 200, description = "Offers", body = OffersResponse), E400, E401, E403, E404)
+)]
 pub(super) async fn offers(
     State(state): State<AppState>,
     auth: Auth,
@@ -221,6 +285,13 @@ pub(super) async fn offers(
     Ok(Json(json!({ "offers": list })))
 }
 
+/// Accepts or declines an offer (the enterprise).
+#[utoipa::path(
+    post, path = "/api/v1/policy/offers/{id}/answer", tag = "policy", operation_id = "answer_policy_offer",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = AnswerInput,
+    responses((status = 200, description = "The answered offer", body = Answered), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn answer_offer(
     State(state): State<AppState>,
     auth: Auth,
@@ -233,6 +304,11 @@ pub(super) async fn answer_offer(
     Ok(Json(json!(answered)))
 }
 
+/// The caller's notifications with the unread count.
+#[utoipa::path(
+    get, path = "/api/v1/policy/notifications", tag = "policy", operation_id = "policy_notifications",
+    responses((status = 200, description = "Notifications", body = NotificationsResponse), E401, E403)
+)]
 pub(super) async fn notifications(
     State(state): State<AppState>,
     auth: Auth,
@@ -242,6 +318,11 @@ pub(super) async fn notifications(
     Ok(Json(json!({"notifications": list, "unread": unread})))
 }
 
+/// Marks the caller's notifications read.
+#[utoipa::path(
+    post, path = "/api/v1/policy/notifications/read", tag = "policy", operation_id = "read_policy_notifications",
+    responses((status = 200, description = "How many were marked", body = MarkedRead), E401, E403)
+)]
 pub(super) async fn read_notifications(
     State(state): State<AppState>,
     auth: Auth,
@@ -252,6 +333,12 @@ pub(super) async fn read_notifications(
     Ok(Json(json!({ "marked_read": n })))
 }
 
+/// Applications for measures, optionally by status.
+#[utoipa::path(
+    get, path = "/api/v1/policy/applications", tag = "policy", operation_id = "policy_applications",
+    params(EnterpriseQuery),
+    responses((status = 200, description = "Applications", body = ApplicationsResponse), E400, E401, E403)
+)]
 pub(super) async fn applications(
     State(state): State<AppState>,
     auth: Auth,
@@ -262,6 +349,12 @@ pub(super) async fn applications(
     Ok(Json(json!({ "applications": list })))
 }
 
+/// Applies for a measure (enterprise users).
+#[utoipa::path(
+    post, path = "/api/v1/policy/applications", tag = "policy", operation_id = "apply_for_measure",
+    request_body = ApplyInput,
+    responses((status = 201, description = "The application", body = Application), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn apply(
     State(state): State<AppState>,
     auth: Auth,
@@ -271,6 +364,12 @@ pub(super) async fn apply(
     Ok((StatusCode::CREATED, Json(json!(app))).into_response())
 }
 
+/// One application.
+#[utoipa::path(
+    get, path = "/api/v1/policy/applications/{id}", tag = "policy", operation_id = "policy_application",
+    params(("id" = i64, Path, description = "Id")),
+    responses((status = 200, description = "The application", body = Application), E401, E403, E404)
+)]
 pub(super) async fn application(
     State(state): State<AppState>,
     auth: Auth,
@@ -280,6 +379,13 @@ pub(super) async fn application(
     Ok(Json(json!(app)))
 }
 
+/// Grants or refuses an application (regulators).
+#[utoipa::path(
+    post, path = "/api/v1/policy/applications/{id}/decision", tag = "policy", operation_id = "decide_policy_application",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = DecisionInput,
+    responses((status = 200, description = "The decided application", body = Application), E400, E401, E403, E404, E409)
+)]
 pub(super) async fn decide(
     State(state): State<AppState>,
     auth: Auth,
@@ -290,12 +396,22 @@ pub(super) async fn decide(
     Ok(Json(json!(app)))
 }
 
+/// Grants made.
+#[utoipa::path(
+    get, path = "/api/v1/policy/grants", tag = "policy", operation_id = "policy_grants",
+    responses((status = 200, description = "Grants", body = GrantsResponse), E401, E403)
+)]
 pub(super) async fn grants(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     Ok(Json(
         json!({"grants": service(&state).grants(&auth.caller()).await?}),
     ))
 }
 
+/// Grant totals by measure, city and year.
+#[utoipa::path(
+    get, path = "/api/v1/policy/grants/totals", tag = "policy", operation_id = "policy_grant_totals",
+    responses((status = 200, description = "Totals", body = GrantTotalsResponse), E401, E403)
+)]
 pub(super) async fn totals(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
     let t = service(&state).grant_totals(&auth.caller()).await?;
     let pair = |(n, fen): &(i64, i64)| json!({"grants": n, "amount_fen": fen, "amount": Yuan::from_fen(*fen).to_string()});

@@ -2,6 +2,7 @@
 //! page), for the regulator's offline work. The rows come from the service's listing.
 
 use super::api::ListingQuery;
+use crate::openapi::{E400, E401, E403, E404};
 use super::service;
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
@@ -11,6 +12,12 @@ use axum::response::{IntoResponse, Response};
 use yuepin_domain::{reference, Yuan};
 use yuepin_policy_service::outcome_code;
 
+/// The enterprises of one measure in a run as an XLSX workbook.
+#[utoipa::path(
+    get, path = "/api/v1/policy/measures/{id}/export.xlsx", tag = "policy", operation_id = "policy_measure_export",
+    params(("id" = String, Path, description = "Measure key or id"), ListingQuery),
+    responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), E400, E401, E403, E404)
+)]
 pub(super) async fn export_xlsx(
     State(state): State<AppState>,
     auth: Auth,

@@ -3,11 +3,13 @@
 
 mod api;
 mod pages;
+mod schema;
 
 use crate::AppState;
 use axum::routing::get;
 use axum::Router;
 
+pub use api::ApiDoc;
 pub use pages::ISSUING_UNITS;
 
 pub fn router() -> Router<AppState> {

@@ -10,6 +10,7 @@ mod codes;
 mod complaints;
 mod enterprises;
 mod labs;
+mod openapi;
 mod ops;
 mod pages;
 mod policy;

@@ -1,0 +1,26 @@
+//! Shapes of the accounts API's JSON answers that handlers build with `json!`, for the OpenAPI
+//! document only (never constructed, hence `dead_code` allowed).
+#![allow(dead_code)]
+
+use utoipa::ToSchema;
+use yuepin_store::UserRecord;
+
+#[derive(ToSchema)]
+pub(super) struct MeResponse {
+    user: UserRecord,
+    /// The session's CSRF token (send it as X-CSRF-Token); null for bearer tokens.
+    csrf_token: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub(super) struct TokenResponse {
+    /// The bearer token (`yp_…`); shown once.
+    token: String,
+    user: UserRecord,
+}
+
+/// The id of a created record.
+#[derive(ToSchema)]
+pub(crate) struct Created {
+    id: i64,
+}
