@@ -16,7 +16,12 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct Kid(String);
 
-yuepin_domain::openapi_string!(Kid, "Key id: 1–2 of A-Z a-z 0-9 - _", "A1", pattern = "^[A-Za-z0-9_-]{1,2}$");
+yuepin_domain::openapi_string!(
+    Kid,
+    "Key id: 1–2 of A-Z a-z 0-9 - _",
+    "A1",
+    pattern = "^[A-Za-z0-9_-]{1,2}$"
+);
 
 impl Kid {
     pub fn parse(input: &str) -> Result<Self, ParseError> {

@@ -235,6 +235,7 @@ pub struct CodeRecord {
     pub issued_on: NaiveDate,
     pub uri: String,
     #[serde(serialize_with = "status_number")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub status: CodeStatus,
     pub status_reason: Option<String>,
     pub status_since: Option<NaiveDate>,
@@ -318,6 +319,7 @@ pub struct FlagRecord {
     pub product_name: String,
     pub enterprise_name: String,
     #[serde(serialize_with = "status_number")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub status: CodeStatus,
 }
 
@@ -332,6 +334,7 @@ fn city_or_empty<S: Serializer>(c: &Option<RegionCode>, ser: S) -> Result<S::Ok,
 pub struct ScanRow {
     pub day: NaiveDate,
     #[serde(serialize_with = "city_or_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub city: Option<RegionCode>,
     pub scans: i64,
 }

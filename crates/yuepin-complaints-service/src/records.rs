@@ -65,6 +65,7 @@ pub struct ComplaintRecord {
     pub enterprise_name: Option<String>,
     pub category: Option<Category>,
     #[serde(serialize_with = "division_number")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub division: Option<Division>,
     pub labels_source: LabelsSource,
     pub problem: ProblemType,
@@ -203,15 +204,19 @@ pub struct AlarmRecord {
     pub id: i64,
     pub run_id: i64,
     #[serde(serialize_with = "method_text")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub method: Method,
     #[serde(serialize_with = "level_text")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub level: Level,
     pub city: RegionCode,
     /// `None` when the series is not per division (stored and sent as 0).
     #[serde(serialize_with = "division_or_zero")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub division: Option<Division>,
     /// `None` when the series is not per category (stored and sent as "").
     #[serde(serialize_with = "category_or_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub category: Option<Category>,
     pub period_start: NaiveDate,
     pub period_days: i64,

@@ -267,7 +267,11 @@ pub fn categories() -> &'static [CategoryInfo] {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Category(u8);
 
-yuepin_domain::openapi_string!(Category, "Product category key from the complaint taxonomy", "household_appliances");
+yuepin_domain::openapi_string!(
+    Category,
+    "Product category key from the complaint taxonomy",
+    "household_appliances"
+);
 
 impl Category {
     /// Accepts the English key (`air_conditioner`) or the Chinese name (`空调`).

@@ -9,7 +9,12 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct Gtin(String);
 
-crate::openapi_string!(Gtin, "GTIN, 8, 12, 13 or 14 digits with a valid check digit", "6901234567892", pattern = "^([0-9]{8}|[0-9]{12,14})$");
+crate::openapi_string!(
+    Gtin,
+    "GTIN, 8, 12, 13 or 14 digits with a valid check digit",
+    "6901234567892",
+    pattern = "^([0-9]{8}|[0-9]{12,14})$"
+);
 
 /// The GS1 mod-10 check digit of `body` (all digits but the last).
 pub fn check_digit(body: &[u8]) -> u8 {

@@ -8,7 +8,12 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct Division(u8);
 
-crate::openapi_string!(Division, "GB/T 4754 manufacturing division, two digits (13–43)", "38", pattern = "^[0-9]{2}$");
+crate::openapi_string!(
+    Division,
+    "GB/T 4754 manufacturing division, two digits (13–43)",
+    "38",
+    pattern = "^[0-9]{2}$"
+);
 
 impl Division {
     /// Accepts "39", "C39", "c 39", or the Chinese division name.

@@ -14,7 +14,12 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct Yuan(Decimal);
 
-crate::openapi_string!(Yuan, "Amount in yuan as a decimal string", "1250000.00", pattern = "^-?[0-9]+(\\.[0-9]+)?$");
+crate::openapi_string!(
+    Yuan,
+    "Amount in yuan as a decimal string",
+    "1250000.00",
+    pattern = "^-?[0-9]+(\\.[0-9]+)?$"
+);
 
 const WAN: i64 = 10_000;
 const YI: i64 = 100_000_000;

@@ -10,7 +10,12 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct RegionCode(String);
 
-crate::openapi_string!(RegionCode, "Six-digit administrative division code (GB/T 2260)", "440100", pattern = "^[0-9]{6}$");
+crate::openapi_string!(
+    RegionCode,
+    "Six-digit administrative division code (GB/T 2260)",
+    "440100",
+    pattern = "^[0-9]{6}$"
+);
 
 impl RegionCode {
     /// Accepts a 6-digit code, or a city name as people write it ("东莞", "东莞市", "Dongguan").

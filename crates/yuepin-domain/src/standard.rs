@@ -9,7 +9,11 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct StandardCode(String);
 
-crate::openapi_string!(StandardCode, "Standard code such as GB/T 19001-2016", "GB/T 19001-2016");
+crate::openapi_string!(
+    StandardCode,
+    "Standard code such as GB/T 19001-2016",
+    "GB/T 19001-2016"
+);
 
 impl StandardCode {
     /// Normalises spacing ("GB4706.1-2005" → "GB 4706.1-2005") and checks the shape: a prefix of

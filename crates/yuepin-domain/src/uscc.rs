@@ -17,7 +17,12 @@ const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 #[serde(try_from = "String", into = "String")]
 pub struct Uscc(String);
 
-crate::openapi_string!(Uscc, "统一社会信用代码 (unified social credit code), 18 characters, upper-case", "91440300708461136A", pattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$");
+crate::openapi_string!(
+    Uscc,
+    "统一社会信用代码 (unified social credit code), 18 characters, upper-case",
+    "91440300708461136A",
+    pattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+);
 
 fn value_of(c: u8) -> Option<u32> {
     ALPHABET.iter().position(|&a| a == c).map(|p| p as u32)

@@ -151,6 +151,7 @@ pub struct BookingRecord {
     pub price: Yuan,
     pub fee: Yuan,
     #[serde(serialize_with = "dt_text_serde::opt::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub hold_until: Option<NaiveDateTime>,
     pub created_at: String,
 }
@@ -284,6 +285,7 @@ pub struct WaitRecord {
     pub state: WaitState,
     pub booking_id: Option<i64>,
     #[serde(serialize_with = "dt_text_serde::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub joined_at: NaiveDateTime,
 }
 

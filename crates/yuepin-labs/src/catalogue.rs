@@ -43,7 +43,12 @@ id_type!(
 #[serde(try_from = "String", into = "String")]
 pub struct CnasNumber(String);
 
-yuepin_domain::openapi_string!(CnasNumber, "CNAS laboratory accreditation number", "CNAS L1234", pattern = "^CNAS L[0-9]{4,5}$");
+yuepin_domain::openapi_string!(
+    CnasNumber,
+    "CNAS laboratory accreditation number",
+    "CNAS L1234",
+    pattern = "^CNAS L[0-9]{4,5}$"
+);
 
 impl CnasNumber {
     /// Accepts "CNAS L1234", "CNASL1234", "cnas l12345" and the bare "L1234".
@@ -130,7 +135,11 @@ string_conversions!(Qualification);
 #[serde(try_from = "String", into = "String")]
 pub struct TestItem(String);
 
-yuepin_domain::openapi_string!(TestItem, "Test item (检测项目), 1–100 characters", "盐雾试验");
+yuepin_domain::openapi_string!(
+    TestItem,
+    "Test item (检测项目), 1–100 characters",
+    "盐雾试验"
+);
 
 impl TestItem {
     pub fn parse(input: &str) -> Result<Self, LabError> {

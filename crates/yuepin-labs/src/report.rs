@@ -13,7 +13,12 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct LabCode(String);
 
-yuepin_domain::openapi_string!(LabCode, "Lab short code in report numbers", "GDQTC", pattern = "^[A-Z][A-Z0-9]{1,9}$");
+yuepin_domain::openapi_string!(
+    LabCode,
+    "Lab short code in report numbers",
+    "GDQTC",
+    pattern = "^[A-Z][A-Z0-9]{1,9}$"
+);
 
 impl LabCode {
     pub fn parse(input: &str) -> Result<Self, LabError> {
@@ -59,7 +64,11 @@ pub struct ReportNumber {
     sequence: u32,
 }
 
-yuepin_domain::openapi_string!(ReportNumber, "Test report number YP-<lab>-<yyyymmdd>-<sequence>", "YP-GDQTC-20261126-0042");
+yuepin_domain::openapi_string!(
+    ReportNumber,
+    "Test report number YP-<lab>-<yyyymmdd>-<sequence>",
+    "YP-GDQTC-20261126-0042"
+);
 
 impl ReportNumber {
     pub fn new(lab: LabCode, issued_on: NaiveDate, sequence: u32) -> Result<Self, LabError> {

@@ -149,7 +149,12 @@ impl utoipa::PartialSchema for DailyWindow {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
         ArrayBuilder::new()
-            .items(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).maximum(Some(1440)))
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+                    .maximum(Some(1440)),
+            )
             .min_items(Some(2))
             .max_items(Some(2))
             .description(Some("[open, close) in minutes after midnight"))

@@ -1,8 +1,10 @@
 //! Tokens, the caller's identity, accounts and the audit log as JSON.
 
+use super::schema::{Created, MeResponse, TokenResponse};
 use crate::auth::{self, Auth};
 use crate::error::WebResult;
 use crate::input::ApiJson;
+use crate::openapi::{E400, E401, E403, E409, E429};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -10,10 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use yuepin_domain::Role;
-use super::schema::{Created, MeResponse, TokenResponse};
-use crate::openapi::{E400, E401, E403, E409, E429};
 use utoipa::{IntoParams, ToSchema};
+use yuepin_domain::Role;
 use yuepin_enterprises_service::NewAccount;
 use yuepin_store::audit::{AuditEntry, Verification};
 use yuepin_store::UserRecord;

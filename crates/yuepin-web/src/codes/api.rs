@@ -6,6 +6,7 @@ use super::{StatusRequest, WEB_ISSUE_LIMIT};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
+use crate::openapi::{E400, E401, E403, E404, E409};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -13,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use crate::openapi::{E400, E401, E403, E404, E409};
 use yuepin_codes_service::{
     ApplicationRecord, ApplicationStatus, ApplyRequest, ApprovalRule, CodeScans, SeriesDetail,
     SignalRule, Signals, StatusChanged,
@@ -21,8 +21,19 @@ use yuepin_codes_service::{
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    list_applications, apply, application, decide, get_rule, put_rule, get_signal_rule,
-    put_signal_rule, series, issue, status, signals, code_scans
+    list_applications,
+    apply,
+    application,
+    decide,
+    get_rule,
+    put_rule,
+    get_signal_rule,
+    put_signal_rule,
+    series,
+    issue,
+    status,
+    signals,
+    code_scans
 ))]
 pub struct ApiDoc;
 

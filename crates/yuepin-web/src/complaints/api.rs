@@ -2,10 +2,15 @@
 //! and records (masked outside a regulator's record view), aggregates, top-N and the heat map,
 //! alarms and detection, the lexicon and accuracy, and the warning workflow.
 
+use super::schema::{
+    AggregatesResponse, AlarmDetail, AlarmsResponse, ComplaintList, Filter, HeatmapResponse,
+    LexiconResponse, TermSet, TopResponse, WarningsResponse,
+};
 use super::{parse_category, parse_day, parse_division, svc, FilterQuery};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
+use crate::openapi::{E400, E401, E403, E404, E409};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,15 +18,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use yuepin_complaints::Accuracy;
+use yuepin_complaints_service::WarningRecord;
 use yuepin_complaints_service::{
     alarm_rollup, check_term, term_target, ComplaintRecord, CountDim, DetectReport, WarningEdit,
 };
-use super::schema::{
-    AggregatesResponse, AlarmDetail, AlarmsResponse, ComplaintList, Filter, HeatmapResponse,
-    LexiconResponse, TermSet, TopResponse, WarningsResponse,
-};
-use crate::openapi::{E400, E401, E403, E404, E409};
-use yuepin_complaints_service::WarningRecord;
 use yuepin_domain::reference;
 
 /// Complaints per API page.

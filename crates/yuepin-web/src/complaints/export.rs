@@ -3,9 +3,9 @@
 
 use super::schema::Filter;
 use super::{svc, FilterQuery};
-use crate::openapi::{E400, E401, E403};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
+use crate::openapi::{E400, E401, E403};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::header;

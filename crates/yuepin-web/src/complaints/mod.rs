@@ -16,11 +16,28 @@ mod warning_pages;
 /// The complaints capability's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    api::list, api::aggregates, api::top, api::heatmap, api::alarms, api::alarm,
-    api::alarm_warning, api::detect, api::lexicon, api::lexicon_set, api::accuracy,
-    export::export, api::warnings, api::warning, api::warning_edit, api::warning_approve,
-    api::warning_comment, api::warning_publish, api::warning_withdraw, api::complaint,
-    api::labels, api::public_warnings
+    api::list,
+    api::aggregates,
+    api::top,
+    api::heatmap,
+    api::alarms,
+    api::alarm,
+    api::alarm_warning,
+    api::detect,
+    api::lexicon,
+    api::lexicon_set,
+    api::accuracy,
+    export::export,
+    api::warnings,
+    api::warning,
+    api::warning_edit,
+    api::warning_approve,
+    api::warning_comment,
+    api::warning_publish,
+    api::warning_withdraw,
+    api::complaint,
+    api::labels,
+    api::public_warnings
 ))]
 pub struct ApiDoc;
 

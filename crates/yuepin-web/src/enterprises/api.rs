@@ -2,9 +2,11 @@
 //! quality events. Access is decided by the service from `auth.caller()`.
 
 use super::pages::ListQuery;
+use super::schema::{EventCreated, QualityFileResponse};
 use crate::auth::Auth;
 use crate::error::WebResult;
 use crate::input::{ApiJson, EnterpriseInput, ProductInput};
+use crate::openapi::{E400, E401, E403, E404, E409};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,14 +15,24 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use yuepin_domain::{parse_date, QualityEventKind};
-use super::schema::{EventCreated, QualityFileResponse};
-use crate::openapi::{E400, E401, E403, E404, E409};
-use yuepin_enterprises_service::{EnterpriseRecord, EventRecord, NewEvent, ProductRecord, SearchPage};
+use yuepin_enterprises_service::{
+    EnterpriseRecord, EventRecord, NewEvent, ProductRecord, SearchPage,
+};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    search, create_enterprise, get_enterprise, update_enterprise, quality_file, list_products,
-    create_product, get_product, update_product, delete_product, list_events, create_event
+    search,
+    create_enterprise,
+    get_enterprise,
+    update_enterprise,
+    quality_file,
+    list_products,
+    create_product,
+    get_product,
+    update_product,
+    delete_product,
+    list_events,
+    create_event
 ))]
 pub struct ApiDoc;
 

@@ -5,9 +5,15 @@ use super::input::{
     build_instrument, build_lab, build_service, city, lab_field, parse_range, slot_query, to_part,
     AvailabilityQuery, InstrumentInput, LabInput, PartInput, ServiceInput,
 };
+use super::schema::{
+    BookingInvoice, BookingsResponse, Created, FeedCreated, InstrumentDetail, InstrumentsResponse,
+    LabsResponse, OneStopResponse, OrderInvoice, OrdersResponse, ReportCheck, ServicesResponse,
+    SlotsResponse, UtilisationResponse, WaitlistResponse,
+};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
+use crate::openapi::{E400, E401, E403, E404, E409};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,12 +24,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use yuepin_domain::{Denied, Uscc};
 use yuepin_labs::{HeldQualification, Qualification, TestItem};
-use super::schema::{
-    BookingInvoice, BookingsResponse, Created, FeedCreated, InstrumentDetail, InstrumentsResponse,
-    LabsResponse, OneStopResponse, OrderInvoice, OrdersResponse, ReportCheck, ServicesResponse,
-    SlotsResponse, UtilisationResponse, WaitlistResponse,
-};
-use crate::openapi::{E400, E401, E403, E404, E409};
 use yuepin_labs_service::{
     BookingAction, BookingRecord, FeedTarget, GrantedQualification, InstrumentRecord, LabDetail,
     LabRecord, LabsError, OrderAction, OrderDetail, SavingsReport, ServiceRecord, StaffBinding,
@@ -33,11 +33,37 @@ use yuepin_labs_service::{
 /// The labs capability's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    list_labs, create_lab, one_stop, availability, list_instruments, get_instrument,
-    create_blackout, list_services, grant_qualification, my_bookings, create_booking,
-    get_booking, booking_invoice, booking_action, my_waitlist, join_waitlist, my_orders,
-    create_order, get_order, order_invoice, order_action, verify_report, savings, utilisation,
-    create_feed, sweep, get_lab, bind_staff, create_instrument, create_service, lab_bookings,
+    list_labs,
+    create_lab,
+    one_stop,
+    availability,
+    list_instruments,
+    get_instrument,
+    create_blackout,
+    list_services,
+    grant_qualification,
+    my_bookings,
+    create_booking,
+    get_booking,
+    booking_invoice,
+    booking_action,
+    my_waitlist,
+    join_waitlist,
+    my_orders,
+    create_order,
+    get_order,
+    order_invoice,
+    order_action,
+    verify_report,
+    savings,
+    utilisation,
+    create_feed,
+    sweep,
+    get_lab,
+    bind_staff,
+    create_instrument,
+    create_service,
+    lab_bookings,
     lab_orders
 ))]
 pub struct ApiDoc;

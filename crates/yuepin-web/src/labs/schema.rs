@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use yuepin_domain::Yuan;
 use yuepin_labs::{Blackout, CombinedSlot, Invoice, Service, ServiceArea};
 use yuepin_labs_service::{
-    BookingRecord, InstrumentRecord, InstrumentUtilisation, LabRecord, OrderRecord,
-    ServiceRecord, WaitRecord,
+    BookingRecord, InstrumentRecord, InstrumentUtilisation, LabRecord, OrderRecord, ServiceRecord,
+    WaitRecord,
 };
 
 /// The id of a created record.

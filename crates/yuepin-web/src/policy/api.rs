@@ -1,10 +1,16 @@
 //! The policy API under `/api/v1/policy/…`: request bodies and queries parsed, the service
 //! called with the caller, the result as JSON (the shapes the black-box tests pin down).
 
+use super::schema::{
+    ApplicationsResponse, CheckResponse, GrantTotalsResponse, GrantsResponse, MarkedRead,
+    MeasureListingResponse, MeasuresResponse, NotificationsResponse, OffersResponse, RunResponse,
+    RunsResponse,
+};
 use super::service;
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
+use crate::openapi::{E400, E401, E403, E404, E409};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,12 +18,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use super::schema::{
-    ApplicationsResponse, CheckResponse, GrantTotalsResponse, GrantsResponse, MarkedRead,
-    MeasureListingResponse, MeasuresResponse, NotificationsResponse, OffersResponse,
-    RunResponse, RunsResponse,
-};
-use crate::openapi::{E400, E401, E403, E404, E409};
 use utoipa::{IntoParams, ToSchema};
 use yuepin_domain::Yuan;
 use yuepin_policy::SubjectKind;

@@ -2,10 +2,10 @@
 //! page), for the regulator's offline work. The rows come from the service's listing.
 
 use super::api::ListingQuery;
-use crate::openapi::{E400, E401, E403, E404};
 use super::service;
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
+use crate::openapi::{E400, E401, E403, E404};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};

@@ -13,10 +13,25 @@ mod views;
 /// The policy capability's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    api::measures, api::check, api::enterprise, api::run_match, api::runs, api::run,
-    api::measure_listing, export::export_xlsx, api::what_if, api::offers, api::answer_offer,
-    api::notifications, api::read_notifications, api::applications, api::apply,
-    api::application, api::decide, api::grants, api::totals
+    api::measures,
+    api::check,
+    api::enterprise,
+    api::run_match,
+    api::runs,
+    api::run,
+    api::measure_listing,
+    export::export_xlsx,
+    api::what_if,
+    api::offers,
+    api::answer_offer,
+    api::notifications,
+    api::read_notifications,
+    api::applications,
+    api::apply,
+    api::application,
+    api::decide,
+    api::grants,
+    api::totals
 ))]
 pub struct ApiDoc;
 

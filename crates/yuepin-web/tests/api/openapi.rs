@@ -91,7 +91,10 @@ fn methods_in(args: &str) -> Vec<&'static str> {
 /// Every (method, path) registered under `/api/v1` by a `.route("…", …)` call in `src/`.
 fn source_routes() -> BTreeSet<(String, String)> {
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     let mut routes = BTreeSet::new();
     for file in files {
         let src = std::fs::read_to_string(&file).unwrap();
@@ -232,11 +235,7 @@ async fn openapi_document_is_3x_and_every_ref_resolves() {
     assert!(refs.len() > 100, "suspiciously few $refs: {}", refs.len());
     let broken: BTreeSet<_> = refs
         .into_iter()
-        .filter(|r| {
-            r.strip_prefix('#')
-                .and_then(|p| doc.pointer(p))
-                .is_none()
-        })
+        .filter(|r| r.strip_prefix('#').and_then(|p| doc.pointer(p)).is_none())
         .collect();
     assert!(broken.is_empty(), "unresolvable $refs: {broken:?}");
 }
@@ -248,7 +247,11 @@ async fn openapi_documents_exactly_the_routes_the_router_registers() {
     let registered = source_routes();
     let documented = documented_routes(&doc);
     // The scan must see the whole API (92 routes when this test was written).
-    assert!(registered.len() >= 90, "only {} routes found", registered.len());
+    assert!(
+        registered.len() >= 90,
+        "only {} routes found",
+        registered.len()
+    );
     let undocumented: Vec<_> = registered.difference(&documented).collect();
     let unregistered: Vec<_> = documented.difference(&registered).collect();
     assert!(
@@ -286,7 +289,10 @@ async fn openapi_operations_are_complete() {
         }
         let params: Vec<&Value> = op["parameters"].as_array().into_iter().flatten().collect();
         for name in path.split('{').skip(1).filter_map(|s| s.split('}').next()) {
-            if !params.iter().any(|p| p["in"] == "path" && p["name"] == name) {
+            if !params
+                .iter()
+                .any(|p| p["in"] == "path" && p["name"] == name)
+            {
                 problem(format!("path parameter {name} not documented"));
             }
         }
@@ -334,7 +340,13 @@ async fn openapi_schemas_match_real_answers() {
     assert_eq!(got.status, StatusCode::OK, "{}", got.text());
     let enterprise = got.json();
     assert!(enterprise.as_object().unwrap().len() > 5);
-    assert_keys_documented(&doc, "get", "/api/v1/enterprises/{uscc}", "200", &enterprise);
+    assert_keys_documented(
+        &doc,
+        "get",
+        "/api/v1/enterprises/{uscc}",
+        "200",
+        &enterprise,
+    );
 
     let file = app
         .get(&format!("{path}/quality-file"), Some(&reg))
@@ -360,12 +372,26 @@ async fn openapi_schemas_match_real_answers() {
 
     // Errors: the shared ErrorBody, with and without field details.
     let error_props = properties(&doc, &json!({"$ref": ERROR_REF}));
-    let detail_props = properties(&doc, &resolve(&doc, &json!({"$ref": ERROR_REF}))["properties"]["error"]);
-    let missing = app.get("/api/v1/enterprises/91440300000000000X", Some(&reg)).await;
-    let invalid = app
-        .post("/api/v1/enterprises", Some(&reg), &json!({"uscc": "bad", "name": ""}))
+    let detail_props = properties(
+        &doc,
+        &resolve(&doc, &json!({"$ref": ERROR_REF}))["properties"]["error"],
+    );
+    let missing = app
+        .get("/api/v1/enterprises/91440300000000000X", Some(&reg))
         .await;
-    assert_eq!(invalid.status, StatusCode::BAD_REQUEST, "{}", invalid.text());
+    let invalid = app
+        .post(
+            "/api/v1/enterprises",
+            Some(&reg),
+            &json!({"uscc": "bad", "name": ""}),
+        )
+        .await;
+    assert_eq!(
+        invalid.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        invalid.text()
+    );
     let anonymous = app.get("/api/v1/me", None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     for resp in [missing, invalid, anonymous] {
