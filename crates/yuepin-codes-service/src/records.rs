@@ -97,6 +97,7 @@ pub struct Precheck {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", schema(as = CodeApplicationStatus))]
 pub enum ApplicationStatus {
     Pending,
     Approved,

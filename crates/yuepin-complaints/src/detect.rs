@@ -93,6 +93,7 @@ impl Level {
 /// The time period an alarm refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DetectPeriod))]
 pub struct Period {
     pub start: NaiveDate,
     /// 1 for a day, 7 for an ISO week.

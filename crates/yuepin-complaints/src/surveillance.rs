@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// What a detector says about one time point of one series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SurveillanceOutcome))]
 pub struct Outcome {
     /// 0-based position in the series.
     pub index: usize,

@@ -38,6 +38,7 @@ use yuepin_codes_service::{
 pub struct ApiDoc;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CodeApplyInput)]
 pub(super) struct ApplyInput {
     pub product_id: i64,
     #[serde(default)]
@@ -134,6 +135,7 @@ pub(super) async fn application(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CodeDecisionInput)]
 pub(super) struct DecisionInput {
     approve: bool,
     #[serde(default)]

@@ -21,6 +21,7 @@ pub(super) struct MeasuresResponse {
 }
 
 #[derive(ToSchema)]
+#[schema(as = PolicyMeasure)]
 pub(super) struct MeasureEntry {
     key: String,
     id: String,

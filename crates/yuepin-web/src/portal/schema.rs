@@ -21,6 +21,7 @@ pub(super) struct PolicyInfo {
 }
 
 #[derive(ToSchema)]
+#[schema(as = ReferenceMeasure)]
 pub(super) struct MeasureEntry {
     number: u8,
     title_zh: String,

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
-use yuepin_test_support::uscc;
+use yuepin_test_support::{enterprise_json, uscc};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 const ERROR_REF: &str = "#/components/schemas/ErrorBody";
@@ -246,9 +246,9 @@ async fn openapi_documents_exactly_the_routes_the_router_registers() {
     let doc = document(&app).await;
     let registered = source_routes();
     let documented = documented_routes(&doc);
-    // The scan must see the whole API (92 routes when this test was written).
+    // The scan must see the whole API (109 method-and-path pairs when this test was written).
     assert!(
-        registered.len() >= 90,
+        registered.len() >= 100,
         "only {} routes found",
         registered.len()
     );
@@ -383,18 +383,17 @@ async fn openapi_schemas_match_real_answers() {
         .post(
             "/api/v1/enterprises",
             Some(&reg),
-            &json!({"uscc": "bad", "name": ""}),
+            &enterprise_json("not-a-credit-code", "坏代码"),
         )
         .await;
-    assert_eq!(
-        invalid.status,
-        StatusCode::BAD_REQUEST,
-        "{}",
-        invalid.text()
-    );
+    assert_eq!(invalid.json()["error"]["code"], "invalid_input");
+    let malformed = app
+        .post("/api/v1/enterprises", Some(&reg), &json!({"uscc": 1}))
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     let anonymous = app.get("/api/v1/me", None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    for resp in [missing, invalid, anonymous] {
+    for resp in [missing, invalid, malformed, anonymous] {
         assert!(resp.status.is_client_error());
         let body = resp.json();
         let keys: BTreeSet<String> = body.as_object().unwrap().keys().cloned().collect();
