@@ -49,12 +49,14 @@ pub struct CodesHome {
 
 impl CodesService {
     /// The approval rule (any signed-in caller may read it).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn approval_rule(&self, caller: &Caller) -> Result<ApprovalRule> {
         require_signed_in(caller)?;
         queries::approval_rule(&self.store).await
     }
 
     /// Replaces the approval rule (regulator).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_approval_rule(
         &self,
         caller: &Caller,
@@ -70,12 +72,14 @@ impl CodesService {
     }
 
     /// The counterfeit-signal rule (regulator).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn signal_rule(&self, caller: &Caller) -> Result<SignalRule> {
         caller.require_administrator()?;
         queries::signal_rule(&self.store).await
     }
 
     /// Replaces the counterfeit-signal rule (regulator).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_signal_rule(&self, caller: &Caller, rule: SignalRule) -> Result<SignalRule> {
         caller.require_administrator()?;
         let value = serde_json::to_value(&rule).map_err(yuepin_store::corrupt)?;
@@ -85,11 +89,7 @@ impl CodesService {
 
     /// A product the caller may apply for: its own enterprise's (any, for administrators).
     async fn own_product(&self, caller: &Caller, product_id: i64) -> Result<ProductRecord> {
-        // MERGE: enterprises service
-        let product = match yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .product(product_id)
-            .await
-        {
+        let product = match self.registry().product(product_id).await {
             Ok(p) => p,
             Err(StoreError::NotFound(_)) => return Err(CodesError::NoSuchProduct { product_id }),
             Err(e) => return Err(e.into()),
@@ -102,6 +102,7 @@ impl CodesService {
     }
 
     /// The pre-check an application for `product_id` would get today.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn precheck(&self, caller: &Caller, product_id: i64) -> Result<Precheck> {
         caller.require_role(APPLICANTS)?;
         let product = self.own_product(caller, product_id).await?;
@@ -110,10 +111,7 @@ impl CodesService {
     }
 
     async fn precheck_of(&self, product: &ProductRecord, rule: &ApprovalRule) -> Result<Precheck> {
-        // MERGE: enterprises service
-        let events = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .events_of(product.enterprise_id)
-            .await?;
+        let events = self.registry().events_of(product.enterprise_id).await?;
         Ok(crate::precheck::evaluate_rule(
             rule,
             &events,
@@ -124,6 +122,7 @@ impl CodesService {
 
     /// Files an application for codes of one of the caller's products, pre-checked; approved at
     /// once (as `system:auto-approve`) when the rule auto-approves and the pre-check passes.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn apply(&self, caller: &Caller, req: ApplyRequest) -> Result<ApplicationRecord> {
         caller.require_role(APPLICANTS)?;
         let product = self.own_product(caller, req.product_id).await?;
@@ -167,6 +166,7 @@ impl CodesService {
 
     /// The applications the caller may see, newest first: all for the regulator, its own
     /// enterprise's for an enterprise user; optionally in one status.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn applications(
         &self,
         caller: &Caller,
@@ -183,6 +183,7 @@ impl CodesService {
     }
 
     /// One application, if the caller may see it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn application(&self, caller: &Caller, id: i64) -> Result<ApplicationRecord> {
         caller.require_role(APPLICANTS)?;
         let app = queries::application(&self.store, id).await?;
@@ -196,6 +197,7 @@ impl CodesService {
     }
 
     /// Approves (creating the series) or rejects a pending application, with a reason.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn decide(
         &self,
         caller: &Caller,
@@ -211,16 +213,14 @@ impl CodesService {
 
     /// The codes home page: the caller's applications, an enterprise user's products and
     /// series, the regulator's counts and sample codes.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn home(&self, caller: &Caller) -> Result<CodesHome> {
         caller.require_role(APPLICANTS)?;
         let regulator = caller.is_administrator();
         let applications = self.applications(caller, None).await?;
         let (products, series) = match (regulator, caller.enterprise_id()) {
             (false, Some(eid)) => (
-                // MERGE: enterprises service
-                yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-                    .products_of(eid)
-                    .await?,
+                self.registry().products_of(eid).await?,
                 queries::series_of_enterprise(&self.store, eid).await?,
             ),
             _ => (Vec::new(), Vec::new()),

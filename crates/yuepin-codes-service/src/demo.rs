@@ -16,13 +16,11 @@ const PER_PRODUCT: usize = 20;
 
 impl CodesService {
     /// Seeds the demo codes; returns one scan URI per status shown (valid first).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_demo(&self, caller: &Caller) -> Result<Vec<(CodeStatus, String)>> {
         caller.require_administrator()?;
         let mut rng = rand::rngs::StdRng::seed_from_u64(2023);
-        // MERGE: enterprises service
-        let mut products = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .all_products()
-            .await?;
+        let mut products = self.registry().all_products().await?;
         products.sort_by_key(|p| (p.product.gtin.is_none(), p.id));
         let mut picked: Vec<_> = products
             .iter()

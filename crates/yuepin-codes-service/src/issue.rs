@@ -87,6 +87,7 @@ impl CodesService {
     }
 
     /// A series with its first 20 codes.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn series(&self, caller: &Caller, id: i64) -> Result<SeriesDetail> {
         let series = self.readable_series(caller, id).await?;
         let first_codes = queries::codes_of_series(&self.store, id, 20).await?;
@@ -97,6 +98,7 @@ impl CodesService {
     }
 
     /// Creates an approved series without an application (the operator), audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grant_series(
         &self,
         caller: &Caller,
@@ -106,10 +108,7 @@ impl CodesService {
         reason: &str,
     ) -> Result<SeriesRecord> {
         caller.require_administrator()?;
-        // MERGE: enterprises service
-        let product = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .product(product_id)
-            .await?;
+        let product = self.registry().product(product_id).await?;
         let id = writes::grant_series(
             &self.store,
             Actor::from(caller),
@@ -124,6 +123,7 @@ impl CodesService {
     }
 
     /// The series an operator's issue of `count` codes of a product and lot draws on.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn series_for_issue(
         &self,
         caller: &Caller,
@@ -133,10 +133,7 @@ impl CodesService {
         choice: SeriesChoice,
     ) -> Result<SeriesRecord> {
         caller.require_administrator()?;
-        // MERGE: enterprises service
-        let product = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .product(product_id)
-            .await?;
+        let product = self.registry().product(product_id).await?;
         let series = match choice {
             SeriesChoice::Id(id) => queries::series(&self.store, id).await?,
             SeriesChoice::Grant { reason } => {
@@ -166,6 +163,7 @@ impl CodesService {
     /// Issues `count` signed codes of a series (its enterprise or the regulator), at most
     /// `max_per_call` at once (the web answers with the whole CSV, the CLI streams to a file;
     /// never more than one status list holds).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn issue(
         &self,
         caller: &Caller,
@@ -179,10 +177,7 @@ impl CodesService {
         if !(1..=max).contains(&count) {
             return Err(CodesError::Count { max });
         }
-        // MERGE: enterprises service
-        let product = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .product(series.product_id)
-            .await?;
+        let product = self.registry().product(series.product_id).await?;
         let loaded = self.loaded()?;
         let spec = batch_spec(
             self.resolver()?,

@@ -49,6 +49,8 @@ const TEXT_LIMIT: usize = 500;
 #[derive(Clone)]
 pub struct CodesService {
     store: Store,
+    /// The owner of enterprises and products (every read of them goes through it).
+    registry: yuepin_enterprises_service::EnterprisesService,
     /// The owner of complaint counts (the scan page shows the 12-month count).
     complaints: yuepin_complaints_service::ComplaintsService,
     keys: KeyFiles,
@@ -69,6 +71,7 @@ impl CodesService {
     pub fn new(store: Store, keys_dir: PathBuf, public_url: &str) -> Self {
         Self {
             complaints: yuepin_complaints_service::ComplaintsService::new(store.clone()),
+            registry: yuepin_enterprises_service::EnterprisesService::new(store.clone()),
             store,
             keys: KeyFiles::new(keys_dir, public_url),
             state: Arc::new(scan::State::default()),
@@ -77,6 +80,11 @@ impl CodesService {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The registry this service reads enterprises and products through.
+    pub fn registry(&self) -> &yuepin_enterprises_service::EnterprisesService {
+        &self.registry
     }
 
     /// The key ring files (for the operator's key commands).

@@ -213,6 +213,7 @@ impl CodesService {
     /// `/01/{gtin}/10/{lot}/21/{serial}`), `signature` its `s` parameter, `city` the city the
     /// scanner chose to share (a code or name; unknown ones are not recorded). A verified,
     /// known code's scan is counted.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn scan(&self, path: &str, signature: &str, city: Option<&str>) -> Result<Scanned> {
         let loaded = self.loaded()?;
         let uri = format!("{}{}?s={}", self.resolver()?.base_url(), path, signature);
@@ -251,6 +252,7 @@ impl CodesService {
                             }
                         });
                     }
+                    yuepin_metrics::code_scans(1);
                     data = Some(d);
                 }
                 _ => verdict = Verdict::StatusUnknown,
@@ -322,18 +324,9 @@ impl CodesService {
 
     async fn scan_data(&self, code: CodeRecord) -> Result<ScanData> {
         let today = yuepin_domain::china_today();
-        // MERGE: enterprises service
-        let product = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .product(code.product_id)
-            .await?;
-        // MERGE: enterprises service
-        let enterprise = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .enterprise_by_id(code.enterprise_id)
-            .await?;
-        // MERGE: enterprises service
-        let events = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .events_of(code.enterprise_id)
-            .await?;
+        let product = self.registry().product(code.product_id).await?;
+        let enterprise = self.registry().enterprise_by_id(code.enterprise_id).await?;
+        let events = self.registry().events_of(code.enterprise_id).await?;
         let mut inspections = Vec::new();
         let mut certifications = Vec::new();
         let mut awards = Vec::new();
@@ -395,6 +388,7 @@ impl CodesService {
 
     /// Writes this server's buffered scan counts now (the regulator's views call this first;
     /// a server may call it on shutdown). Returns the number of flags raised or refreshed.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn flush_scans(&self) -> Result<usize> {
         let batch = self
             .state
@@ -406,6 +400,7 @@ impl CodesService {
     }
 
     /// Counterfeit signals, newest first, with the rule (regulator).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn signals(&self, caller: &Caller) -> Result<Signals> {
         caller.require_administrator()?;
         self.flush_scans().await?;
@@ -416,6 +411,7 @@ impl CodesService {
     }
 
     /// One code's scan counts by day and city (regulator).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn code_scans(&self, caller: &Caller, code_id: i64) -> Result<CodeScans> {
         caller.require_administrator()?;
         self.flush_scans().await?;

@@ -72,6 +72,7 @@ fn given(value: Option<String>) -> Option<String> {
 
 impl CodesService {
     /// The stored code a full URI names, whatever its status or the validity of its signature.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn code_by_uri(&self, caller: &Caller, uri: &str) -> Result<CodeRecord> {
         caller.require_administrator()?;
         self.code_of_uri(uri).await
@@ -104,28 +105,19 @@ impl CodesService {
                     field: "product_id",
                 })?;
                 let lot = given(lot).ok_or(CodesError::Required { field: "lot" })?;
-                // MERGE: enterprises service
-                yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-                    .product(product_id)
-                    .await?;
+                self.registry().product(product_id).await?;
                 StatusScope::Lot { product_id, lot }
             }
             StatusTarget::Product { product_id } => {
                 let product_id = product_id.ok_or(CodesError::Required {
                     field: "product_id",
                 })?;
-                // MERGE: enterprises service
-                yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-                    .product(product_id)
-                    .await?;
+                self.registry().product(product_id).await?;
                 StatusScope::Product { product_id }
             }
             StatusTarget::Enterprise { uscc } => {
                 let uscc = given(uscc).ok_or(CodesError::Required { field: "uscc" })?;
-                // MERGE: enterprises service
-                let e = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-                    .enterprise_by_uscc(&uscc)
-                    .await?;
+                let e = self.registry().enterprise_by_uscc(&uscc).await?;
                 StatusScope::Enterprise {
                     enterprise_id: e.id,
                 }
@@ -135,6 +127,7 @@ impl CodesService {
 
     /// Sets the status of the target's codes (regulator) with a reason, audited; the very next
     /// scan through this service shows it (the code cache is cleared).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn change_status(
         &self,
         caller: &Caller,
@@ -165,6 +158,7 @@ impl CodesService {
 
     /// The current status list `list_id`, signed with the active key (public: it is what
     /// offline verifiers fetch).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn signed_status_list(&self, list_id: i64) -> Result<String> {
         if !(0..i64::from(yuepin_code::status::MAX_LISTS)).contains(&list_id)
             || !queries::list_exists(&self.store, list_id).await?
@@ -184,12 +178,14 @@ impl CodesService {
     }
 
     /// Issued codes by status (regulator).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn status_counts(&self, caller: &Caller) -> Result<StatusCounts> {
         caller.require_administrator()?;
         queries::code_counts(&self.store).await
     }
 
     /// Records a key-ring event made outside the database (the operator's key commands).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn audit_key_event(
         &self,
         caller: &Caller,

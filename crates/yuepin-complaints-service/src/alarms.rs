@@ -54,6 +54,7 @@ pub struct AlarmDrillDown {
 impl ComplaintsService {
     /// Stored alarms, newest period first (significant ones only unless `significant_only` is
     /// false). Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn alarms(
         &self,
         caller: &Caller,
@@ -75,6 +76,7 @@ impl ComplaintsService {
     }
 
     /// One alarm. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn alarm(&self, caller: &Caller, id: i64) -> Result<AlarmRecord> {
         caller.require_administrator()?;
         self.stored_alarm(id).await
@@ -93,6 +95,7 @@ impl ComplaintsService {
 
     /// One alarm and the first `limit` (masked) complaints of its series in the evidence
     /// window. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn alarm_drill_down(
         &self,
         caller: &Caller,
@@ -109,6 +112,7 @@ impl ComplaintsService {
     }
 
     /// The latest detection run, if any. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn last_detect_run(&self, caller: &Caller) -> Result<Option<DetectRun>> {
         caller.require_administrator()?;
         let row = sqlx::query("SELECT id, as_of, ran_at, series_alarms, significant FROM complaint_detect_runs ORDER BY id DESC LIMIT 1")
@@ -129,6 +133,7 @@ impl ComplaintsService {
 
     /// A draft warning from any stored alarm (the regulator's choice), with that alarm alone
     /// as evidence. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn draft_warning_from_alarm(
         &self,
         caller: &Caller,

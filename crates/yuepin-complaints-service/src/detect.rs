@@ -123,6 +123,7 @@ impl ComplaintsService {
     /// Loads the stored complaints of `[from, to]` into an integer-coded cube.
     /// The stored complaints of `[from, to]` as the integer-coded cube (for benchmarks and
     /// ad-hoc aggregation). Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn cube(&self, caller: &Caller, from: NaiveDate, to: NaiveDate) -> Result<Cube> {
         caller.require_administrator()?;
         Ok(self.read_cube(from, to).await?)
@@ -188,6 +189,7 @@ impl ComplaintsService {
 
     /// The detection options "as of" a day, or as of the last stored complaint day when `None`
     /// (`NoComplaints` when there is none). Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn detect_options(
         &self,
         caller: &Caller,
@@ -208,6 +210,7 @@ impl ComplaintsService {
     /// earlier runs that no warning refers to); significant alarms become draft warnings, one
     /// per surging series unless that series had a live warning in the last 30 days.
     /// Administrators only; `report_days` is held to 1–366.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn detect(&self, caller: &Caller, opts: &DetectOptions) -> Result<DetectReport> {
         caller.require_administrator()?;
         let opts = &DetectOptions {
@@ -336,6 +339,7 @@ impl ComplaintsService {
             ),
         );
         self.store.commit(w).await?;
+        yuepin_metrics::complaint_alarm_runs(1);
         Ok(DetectReport {
             run_id,
             as_of: opts.as_of.to_string(),

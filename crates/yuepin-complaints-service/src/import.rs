@@ -15,7 +15,6 @@ use crate::{actor, ComplaintsService};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgPoolCopyExt;
-use sqlx::Row;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,7 +24,8 @@ use yuepin_complaints::{
     Classifier, Complainant, Complaint, ComplaintParser, Format, RowError, TextEncoding,
 };
 use yuepin_domain::Caller;
-use yuepin_store::{native_sqlite, now_text, Actor, Change, StoreError};
+use yuepin_enterprises_service::EnterpriseKey;
+use yuepin_store::{native_sqlite, now_text, Actor, BulkLoad, Change, StoreError};
 
 /// Rows per batch sent from the parser thread.
 const BATCH_ROWS: usize = 4096;
@@ -502,57 +502,19 @@ enum Sink {
     },
 }
 
-/// An enterprise as the demo links synthetic complaints to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnterpriseKey {
-    pub id: i64,
-    pub uscc: String,
-    pub name: String,
-    /// City code (`440300`).
-    pub city: String,
-    pub division: i64,
-}
-
 impl ComplaintsService {
     /// Every enterprise's (id, USCC, name, city, division), for linking synthetic complaints
-    /// (the demo). Administrators only.
+    /// (the demo). Administrators only; read through the registry.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise_keys(&self, caller: &Caller) -> Result<Vec<EnterpriseKey>> {
-        caller.require_administrator()?;
-        // MERGE: enterprises service
-        let rows =
-            sqlx::query("SELECT id, uscc, name, city, division FROM enterprises ORDER BY id")
-                .fetch_all(self.store.pool())
-                .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(EnterpriseKey {
-                    id: r.try_get("id")?,
-                    uscc: r.try_get("uscc")?,
-                    name: r.try_get("name")?,
-                    city: r.try_get("city")?,
-                    division: r.try_get("division")?,
-                })
-            })
-            .collect()
-    }
-
-    /// USCC → enterprise id, for linking complaints.
-    async fn uscc_map(&self) -> Result<HashMap<String, i64>> {
-        // MERGE: enterprises service
-        let rows = sqlx::query("SELECT id, uscc FROM enterprises")
-            .fetch_all(self.store.pool())
-            .await?;
-        let mut m = HashMap::with_capacity(rows.len());
-        for r in rows {
-            m.insert(r.try_get::<String, _>("uscc")?, r.try_get::<i64, _>("id")?);
-        }
-        Ok(m)
+        self.registry().keys(caller).await.map_err(from_registry)
     }
 
     /// Imports a complaint file (administrators only); see the module docs for the
     /// all-or-nothing strategy. Row errors come back in the report with `committed = false`;
     /// file-level ones (unreadable, missing columns) as errors. Missing labels are filled by the
     /// classifier with the current lexicon; USCCs of registered enterprises are linked.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import(
         &self,
         caller: &Caller,
@@ -564,11 +526,16 @@ impl ComplaintsService {
         let actor = actor(caller);
         let started = std::time::Instant::now();
         let classifier = self.classifier().await?;
-        let usccs = Arc::new(self.uscc_map().await?);
+        let usccs = Arc::new(
+            self.registry()
+                .ids_by_uscc(caller)
+                .await
+                .map_err(from_registry)?,
+        );
         let max_errors = opts.max_errors;
         let now = now_text();
         let import_key = format!("{}-{}", now, std::process::id());
-        let mut sink = if self.store.backend_name() == "postgres" {
+        let mut sink = if self.store.dialect().bulk_load() == BulkLoad::PostgresCopy {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(1)
                 .connect(self.store.url())
@@ -766,6 +733,18 @@ impl ComplaintsService {
         report.updated = report.rows.saturating_sub(report.inserted);
         report.committed = true;
         report.millis = started.elapsed().as_millis() as u64;
+        yuepin_metrics::import_rows("complaints", report.rows);
         Ok(report)
+    }
+}
+
+/// A registry failure as this service's: refusals and store failures keep their kind; the
+/// registry's reads here can fail in no other way.
+fn from_registry(e: yuepin_enterprises_service::EnterprisesError) -> ComplaintsError {
+    use yuepin_enterprises_service::EnterprisesError as E;
+    match e {
+        E::Denied(d) => d.into(),
+        E::Store(s) => s.into(),
+        other => yuepin_store::corrupt(other.to_string()).into(),
     }
 }

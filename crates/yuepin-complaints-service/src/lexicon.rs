@@ -70,6 +70,7 @@ impl ComplaintsService {
     }
 
     /// The stored lexicon terms (a `None` target removes a seed term). Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lexicon_terms(&self, caller: &Caller) -> Result<Vec<TermOverride>> {
         caller.require_administrator()?;
         self.lexicon_overrides().await
@@ -78,6 +79,7 @@ impl ComplaintsService {
     /// Adds a lexicon term (or with `None` removes one) for later classification, and returns
     /// how the term itself now classifies. Administrators only; a term has 1–20 characters
     /// and no control characters.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_lexicon_term(
         &self,
         caller: &Caller,
@@ -106,6 +108,7 @@ impl ComplaintsService {
 
     /// A regulator's label correction: the category (which implies its division) and/or the
     /// division. Kept as labelled data; re-imports never overwrite it. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn correct_labels(
         &self,
         caller: &Caller,
@@ -197,6 +200,7 @@ impl ComplaintsService {
 
     /// The current classifier's accuracy on the shipped labelled set and on the regulators'
     /// corrections. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn classifier_accuracy(&self, caller: &Caller) -> Result<Accuracy> {
         caller.require_administrator()?;
         let c = self.classifier().await?;

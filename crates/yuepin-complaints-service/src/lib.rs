@@ -30,11 +30,12 @@ mod warnings;
 
 pub use alarms::{alarm_rollup, AlarmDrillDown};
 pub use error::{ComplaintsError, Invalid, Result, WarningAction};
-pub use import::{EnterpriseKey, ImportOptions, ImportProgress, ImportReport, RowErrorOut};
+pub use import::{ImportOptions, ImportProgress, ImportReport, RowErrorOut};
 pub use lexicon::{check_term, term_target, TERM_MAX_CHARS};
 pub use queries::iso_week_start;
 pub use records::*;
 pub use warnings::{COMMENT_DAYS_DEFAULT, COMMENT_DAYS_MAX};
+pub use yuepin_enterprises_service::EnterpriseKey;
 
 use std::sync::Arc;
 use yuepin_complaints::Classifier;
@@ -47,6 +48,8 @@ use yuepin_store::Store;
 #[derive(Clone)]
 pub struct ComplaintsService {
     store: Store,
+    /// The owner of enterprises (linking complaints reads them through it).
+    registry: yuepin_enterprises_service::EnterprisesService,
     /// (lexicon version, classifier built for it).
     classifier: Arc<tokio::sync::Mutex<Option<(String, Arc<Classifier>)>>>,
 }
@@ -62,6 +65,7 @@ impl std::fmt::Debug for ComplaintsService {
 impl ComplaintsService {
     pub fn new(store: Store) -> Self {
         Self {
+            registry: yuepin_enterprises_service::EnterprisesService::new(store.clone()),
             store,
             classifier: Arc::default(),
         }
@@ -70,6 +74,11 @@ impl ComplaintsService {
     /// The store this service writes to (for the caller's WAL checkpoint after an import).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The registry this service reads enterprises through.
+    pub fn registry(&self) -> &yuepin_enterprises_service::EnterprisesService {
+        &self.registry
     }
 }
 

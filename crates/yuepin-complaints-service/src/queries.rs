@@ -10,6 +10,7 @@ use crate::records::{
 use crate::sql::{bind_all, complaint_row, top_enterprises, COMPLAINT_COLS};
 use crate::ComplaintsService;
 use chrono::{Datelike, Duration, NaiveDate};
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 use yuepin_domain::{Caller, CallerKind, Denied, Role};
@@ -21,6 +22,7 @@ const SERIES_MAX_DAYS: usize = 3000;
 impl ComplaintsService {
     /// One complaint: raw for administrators; masked for the enterprise user of the enterprise
     /// it names; refused to everyone else (`SignInRequired` for the public).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn complaint(&self, caller: &Caller, id: i64) -> Result<ComplaintRecord> {
         if matches!(caller.kind, CallerKind::Public) {
             return Err(Denied::SignInRequired.into());
@@ -53,6 +55,7 @@ impl ComplaintsService {
 
     /// Newest first, masked, with the total matching: administrators list everything, an
     /// enterprise user only the complaints naming its enterprise; other roles are refused.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(
         &self,
         caller: &Caller,
@@ -71,6 +74,7 @@ impl ComplaintsService {
 
     /// The regulator's drill-down and export: every complaint in the filter, masked.
     /// Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search(
         &self,
         caller: &Caller,
@@ -117,6 +121,7 @@ impl ComplaintsService {
     }
 
     /// Counts grouped by the given dimensions (and by day when `with_day`). Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn counts(
         &self,
         caller: &Caller,
@@ -149,36 +154,30 @@ impl ComplaintsService {
         let rows = bind_all(sqlx::query(&sql), &binds)
             .fetch_all(self.store.pool())
             .await?;
-        let has = |c: &str| cols.contains(&c);
+        // A dimension not grouped by is not selected: it reads as `None`.
+        let opt = |r: &AnyRow, c: &str| -> Result<Option<String>> {
+            Ok(if cols.contains(&c) {
+                r.try_get(c)?
+            } else {
+                None
+            })
+        };
+        let opt_i64 = |r: &AnyRow, c: &str| -> Result<Option<i64>> {
+            Ok(if cols.contains(&c) {
+                r.try_get(c)?
+            } else {
+                None
+            })
+        };
         rows.iter()
             .map(|r| {
                 Ok(CountRow {
-                    day: if has("day") { r.try_get("day")? } else { None },
-                    city: if has("city") {
-                        r.try_get("city")?
-                    } else {
-                        None
-                    },
-                    division: if has("division") {
-                        r.try_get("division")?
-                    } else {
-                        None
-                    },
-                    category: if has("category") {
-                        r.try_get("category")?
-                    } else {
-                        None
-                    },
-                    problem: if has("problem") {
-                        r.try_get("problem")?
-                    } else {
-                        None
-                    },
-                    enterprise_id: if has("enterprise_id") {
-                        r.try_get("enterprise_id")?
-                    } else {
-                        None
-                    },
+                    day: opt(r, "day")?,
+                    city: opt(r, "city")?,
+                    division: opt_i64(r, "division")?,
+                    category: opt(r, "category")?,
+                    problem: opt(r, "problem")?,
+                    enterprise_id: opt_i64(r, "enterprise_id")?,
                     n: r.try_get("n")?,
                 })
             })
@@ -187,6 +186,7 @@ impl ComplaintsService {
 
     /// Counts by day / ISO week / month / all × the given dimensions, sorted by period and then
     /// the dimensions' stored codes. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn aggregate(
         &self,
         caller: &Caller,
@@ -243,6 +243,7 @@ impl ComplaintsService {
 
     /// Daily counts over the filter's window (which must be bounded), zeros included, at most
     /// about eight years. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn daily_series(
         &self,
         caller: &Caller,
@@ -266,6 +267,7 @@ impl ComplaintsService {
     }
 
     /// The enterprises with most complaints in the filter. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn top_enterprises(
         &self,
         caller: &Caller,
@@ -277,6 +279,7 @@ impl ComplaintsService {
     }
 
     /// First and last complaint day stored. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn span(&self, caller: &Caller) -> Result<Option<(NaiveDate, NaiveDate)>> {
         caller.require_administrator()?;
         self.stored_span().await
@@ -299,6 +302,7 @@ impl ComplaintsService {
 
     /// Fills an open filter window: up to the last stored complaint (today when there is none),
     /// 90 days long. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn default_window(&self, caller: &Caller, f: &mut ComplaintFilter) -> Result<()> {
         caller.require_administrator()?;
         if f.to.is_none() {
@@ -319,6 +323,7 @@ impl ComplaintsService {
     ///
     /// No caller: the count is public information on a scan page (anyone holding a product's
     /// code sees it), and it reveals nothing about complainants.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn complaint_count_12m(&self, enterprise_id: i64) -> Result<i64> {
         self.complaint_count_12m_as_of(enterprise_id, yuepin_domain::china_today())
             .await
@@ -327,6 +332,7 @@ impl ComplaintsService {
     /// Complaints against an enterprise received in the 365 days ending with `today`
     /// (`today - 365 < day <= today`). Takes the day so callers that already fixed "today" for
     /// a page, and tests, count the same window.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn complaint_count_12m_as_of(
         &self,
         enterprise_id: i64,

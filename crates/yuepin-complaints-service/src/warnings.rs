@@ -43,7 +43,8 @@ async fn load_warning(conn: &mut AnyConnection, id: i64) -> Result<WarningRecord
     .await?
     .ok_or_else(|| not_found(id))?;
     let mut w = warning_head(&r)?;
-    // MERGE: enterprises service (names of the named enterprises)
+    // The named enterprises' names come by a read-only join in the same statement (one
+    // query for the page); nothing here writes the registry's table.
     let ents = sqlx::query("SELECT w.enterprise_id, e.uscc, e.name, w.complaints, w.notified_at FROM complaint_warning_enterprises w JOIN enterprises e ON e.id = w.enterprise_id WHERE w.warning_id = $1 ORDER BY w.complaints DESC, e.id")
         .bind(id)
         .fetch_all(&mut *conn)
@@ -138,6 +139,7 @@ impl ComplaintsService {
     /// One warning as the caller may see it: published ones to everyone; drafts and the rest
     /// to administrators; an approved one to the enterprise users it names. Everything else is
     /// `NotFound` (no probing for drafts). Non-administrators get it without audit details.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn warning(&self, caller: &Caller, id: i64) -> Result<WarningRecord> {
         let w = self.stored_warning(id).await?;
         if caller.is_administrator() {
@@ -151,6 +153,7 @@ impl ComplaintsService {
     }
 
     /// A published warning (the public pages), without audit details.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn published_warning(&self, id: i64) -> Result<WarningRecord> {
         let w = self.stored_warning(id).await?;
         if w.status == WarningStatus::Published {
@@ -161,6 +164,7 @@ impl ComplaintsService {
     }
 
     /// The warnings of [`ComplaintsService::scope_of`] the caller (the API's list).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn warnings(&self, caller: &Caller) -> Result<Vec<WarningRecord>> {
         let list = self.scoped(Self::scope_of(caller)).await?;
         Ok(if caller.is_administrator() {
@@ -171,12 +175,14 @@ impl ComplaintsService {
     }
 
     /// The workflow list (the warnings page): for administrators and enterprise users only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn workflow_warnings(&self, caller: &Caller) -> Result<Vec<WarningRecord>> {
         caller.require_role(&[Role::Regulator, Role::Enterprise])?;
         self.warnings(caller).await
     }
 
     /// Published warnings, newest first (the public list, the API and the Atom feed).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn published_warnings(&self) -> Result<Vec<WarningRecord>> {
         Ok(self
             .scoped(WarningScope::Published)
@@ -221,6 +227,7 @@ impl ComplaintsService {
     /// Published warnings naming an enterprise, newest first, for its quality file and page.
     ///
     /// No caller: published warnings are public, and so is which enterprises they name.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn complaint_warnings_for_enterprise(
         &self,
         enterprise_id: i64,
@@ -251,6 +258,7 @@ impl ComplaintsService {
 
     /// Edits a draft's or an approved warning's title (1–200 characters), body (1–10 000) and
     /// severity. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn edit_warning(
         &self,
         caller: &Caller,
@@ -301,6 +309,7 @@ impl ComplaintsService {
 
     /// Approves a draft: the named enterprises are notified and may comment for `comment_days`
     /// (0–30, default 5). Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn approve_warning(
         &self,
         caller: &Caller,
@@ -358,6 +367,7 @@ impl ComplaintsService {
     /// A named enterprise's comment (1–5 000 characters), accepted only while the window is
     /// open. Enterprise users only; a warning the caller may not see is `NotFound`. Returns
     /// the warning as the enterprise sees it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn comment_warning(
         &self,
         caller: &Caller,
@@ -409,6 +419,7 @@ impl ComplaintsService {
 
     /// Publishes an approved warning once the comment window has closed or every named
     /// enterprise has commented. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn publish_warning(&self, caller: &Caller, id: i64) -> Result<WarningRecord> {
         caller.require_administrator()?;
         let mut w = self.store.begin_write(actor(caller)).await?;
@@ -445,6 +456,7 @@ impl ComplaintsService {
     }
 
     /// Withdraws a warning at any status but withdrawn. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn withdraw_warning(&self, caller: &Caller, id: i64) -> Result<WarningRecord> {
         caller.require_administrator()?;
         let mut w = self.store.begin_write(actor(caller)).await?;

@@ -83,8 +83,8 @@ macro_rules! designations {
         /// Recognitions an enterprise can hold; the policy's measures target holders of these.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        pub enum DesignationKind { $($variant,)* }
+        /// Serialised as [`DesignationKind::code`], so JSON, files and URLs spell it one way.
+        pub enum DesignationKind { $(#[serde(rename = $code)] $variant,)* }
 
         impl DesignationKind {
             pub const ALL: &'static [DesignationKind] = &[$(DesignationKind::$variant,)*];
@@ -214,5 +214,26 @@ impl Enterprise {
     pub fn last_fiscal_year(&self, date: NaiveDate) -> Option<&Financials> {
         use chrono::Datelike;
         self.financials.iter().find(|f| f.year == date.year() - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// JSON, files and URLs must spell a designation the same way, or a value written by one
+    /// path cannot be read by another (`FortuneGlobal500` once serialised as
+    /// `fortune_global500` but parsed only as `fortune_global_500`).
+    #[test]
+    fn every_designation_serialises_as_its_code_and_parses_back() {
+        for &kind in DesignationKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.code()));
+            assert_eq!(
+                serde_json::from_str::<DesignationKind>(&json).unwrap(),
+                kind
+            );
+            assert_eq!(kind.code().parse::<DesignationKind>().unwrap(), kind);
+        }
     }
 }

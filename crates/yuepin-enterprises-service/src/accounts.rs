@@ -25,6 +25,7 @@ fn username_ok(u: &str) -> bool {
 
 impl EnterprisesService {
     /// Validates and creates an account; returns its id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_account(&self, caller: &Caller, a: NewAccount) -> Result<i64> {
         caller.require_administrator()?;
         let username = a.username.trim().to_string();
@@ -86,6 +87,7 @@ impl EnterprisesService {
     }
 
     /// Every account (administrators only).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn accounts(&self, caller: &Caller) -> Result<Vec<UserRecord>> {
         caller.require_administrator()?;
         Ok(self.store.users().await?)

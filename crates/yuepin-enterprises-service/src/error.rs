@@ -68,4 +68,10 @@ impl From<StoreError> for EnterprisesError {
     }
 }
 
+impl From<sqlx::Error> for EnterprisesError {
+    fn from(e: sqlx::Error) -> Self {
+        EnterprisesError::Store(e.into())
+    }
+}
+
 pub type Result<T, E = EnterprisesError> = std::result::Result<T, E>;

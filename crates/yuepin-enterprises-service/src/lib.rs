@@ -8,12 +8,14 @@
 
 pub mod accounts;
 pub mod error;
+pub mod keys;
 pub mod records;
 pub mod registry;
 pub mod store;
 
 pub use accounts::NewAccount;
 pub use error::{EnterprisesError, Invalid};
+pub use keys::EnterpriseKey;
 pub use records::{
     summarize, EnterpriseRecord, EventRecord, ImportSummary, ProductRecord, QualityFile,
     QualitySummary, IMPORT_BATCH,

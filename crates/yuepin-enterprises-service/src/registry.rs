@@ -23,6 +23,7 @@ pub struct NewEvent {
 
 impl EnterprisesService {
     /// Loads an enterprise the caller may read.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise(&self, caller: &Caller, uscc: &str) -> Result<EnterpriseRecord> {
         if caller.role().is_none() && !caller.is_administrator() {
             return Err(Denied::SignInRequired.into());
@@ -41,6 +42,7 @@ impl EnterprisesService {
     }
 
     /// Registers a new enterprise (administrators only).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_enterprise(
         &self,
         caller: &Caller,
@@ -58,6 +60,7 @@ impl EnterprisesService {
 
     /// Updates an enterprise's basics. The credit code cannot change; designations are
     /// awarded by government, so an enterprise user's update keeps the stored ones.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_enterprise(
         &self,
         caller: &Caller,
@@ -79,6 +82,7 @@ impl EnterprisesService {
 
     /// Searches the directory. Regulators search all enterprises, an enterprise user finds only
     /// its own; the directory is not open to other roles.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search(&self, caller: &Caller, mut q: SearchQuery) -> Result<SearchPage> {
         q.only_ids = if caller.is_administrator() {
             None
@@ -97,6 +101,7 @@ impl EnterprisesService {
 
     /// The quality credit file as of `today` (its complaint figures come from the complaints
     /// capability, which the caller adds).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn quality_file_of(
         &self,
         caller: &Caller,
@@ -107,6 +112,7 @@ impl EnterprisesService {
         Ok(self.quality_file(rec.id, today).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn products(&self, caller: &Caller, uscc: &str) -> Result<Vec<ProductRecord>> {
         let rec = self.enterprise(caller, uscc).await?;
         Ok(self.products_of(rec.id).await?)
@@ -114,6 +120,7 @@ impl EnterprisesService {
 
     /// Adds a product to the enterprise named by `uscc` (the product's own enterprise field is
     /// set from it). A model exists once per enterprise.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_product(
         &self,
         caller: &Caller,
@@ -132,6 +139,7 @@ impl EnterprisesService {
     }
 
     /// A product the caller may read; someone else's and a missing one look the same.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn product_for(&self, caller: &Caller, id: i64) -> Result<ProductRecord> {
         if caller.role().is_none() && !caller.is_administrator() {
             return Err(Denied::SignInRequired.into());
@@ -149,6 +157,7 @@ impl EnterprisesService {
     }
 
     /// Updates a product; its model is its identity and cannot change.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_product(
         &self,
         caller: &Caller,
@@ -170,6 +179,7 @@ impl EnterprisesService {
         Ok(self.product(id).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn remove_product(&self, caller: &Caller, id: i64) -> Result<()> {
         self.product_for(caller, id).await?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
@@ -178,6 +188,7 @@ impl EnterprisesService {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn events(&self, caller: &Caller, uscc: &str) -> Result<Vec<EventRecord>> {
         let rec = self.enterprise(caller, uscc).await?;
         Ok(self.events_of(rec.id).await?)
@@ -185,6 +196,7 @@ impl EnterprisesService {
 
     /// Files a quality event. Inspections and penalties are the regulator's findings;
     /// enterprises may file the rest for themselves. Returns (id, natural key).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn file_event(
         &self,
         caller: &Caller,

@@ -15,6 +15,7 @@ use yuepin_labs::{
 
 impl LabsService {
     /// Free slots for `query.test_item`, with the lab's name and a price quote for each.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search_slots(
         &self,
         caller: &Caller,
@@ -84,12 +85,7 @@ impl LabsService {
         }
         let slots = index.search(&q);
         let by_id: HashMap<i64, &InstrumentRecord> = candidates.iter().map(|c| (c.id, c)).collect();
-        let lab_names: HashMap<i64, String> = self
-            .labs(caller)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.lab.name))
-            .collect();
+        let lab_names = self.lab_names(caller).await?;
         Ok(slots
             .into_iter()
             .filter_map(|slot| {

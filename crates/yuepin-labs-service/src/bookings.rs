@@ -35,6 +35,7 @@ pub(crate) fn transition(state: BookingState, event: BookingEvent) -> LabsResult
 impl LabsService {
     /// Books for the caller: an enterprise user for its enterprise, a lab account for its
     /// lab's internal use.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn book(
         &self,
         caller: &Caller,
@@ -239,6 +240,7 @@ impl LabsService {
     }
 
     /// One booking, if the caller may see it (else it does not exist for them).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn booking(&self, caller: &Caller, id: i64) -> LabsResult<BookingRecord> {
         let b = {
             let mut conn = self.store.pool().acquire().await?;
@@ -252,6 +254,7 @@ impl LabsService {
     }
 
     /// The caller's enterprise's bookings, latest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn my_bookings(&self, caller: &Caller) -> LabsResult<Vec<BookingRecord>> {
         let id = Self::own_enterprise(caller)?;
         self.bookings_of_enterprise(id).await
@@ -316,6 +319,7 @@ impl LabsService {
     /// declines a hold; the lab (or an administrator) approves, rejects, checks in and out.
     /// Cancelling computes the fee; a released slot goes to the waitlist (the first fitting
     /// entry gets a timed hold).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn booking_action(
         &self,
         caller: &Caller,

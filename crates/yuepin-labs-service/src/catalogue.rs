@@ -12,6 +12,7 @@ use crate::store::{
 };
 use crate::{Invalid, LabsError, LabsResult, LabsService};
 use sqlx::Row;
+use std::collections::HashMap;
 use yuepin_domain::{Caller, RegionCode, Role, Uscc};
 use yuepin_labs::{Blackout, HeldQualification, Instrument, Lab, LabCode, Service, TimeRange};
 use yuepin_store::{now_text, Actor, Change, WriteTx};
@@ -19,7 +20,18 @@ use yuepin_store::{now_text, Actor, Change, WriteTx};
 impl LabsService {
     // ------------------------------------------------------------ labs
 
+    /// Lab names by id (public, like the labs themselves).
+    pub(crate) async fn lab_names(&self, caller: &Caller) -> LabsResult<HashMap<i64, String>> {
+        Ok(self
+            .labs(caller)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l.lab.name))
+            .collect())
+    }
+
     /// Every lab (public).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn labs(&self, _caller: &Caller) -> LabsResult<Vec<LabRecord>> {
         Ok(sqlx::query("SELECT * FROM labs ORDER BY id")
             .fetch_all(self.store.pool())
@@ -30,12 +42,14 @@ impl LabsService {
     }
 
     /// One lab (public).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lab(&self, _caller: &Caller, id: i64) -> LabsResult<LabRecord> {
         let mut conn = self.store.pool().acquire().await?;
         lab_on(&mut conn, id).await
     }
 
     /// A lab by its code, as the CLI names labs (public).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lab_by_code(&self, _caller: &Caller, code: &LabCode) -> LabsResult<LabRecord> {
         let r = sqlx::query("SELECT * FROM labs WHERE code = $1")
             .bind(code.as_str())
@@ -65,6 +79,7 @@ impl LabsService {
     }
 
     /// Creates a lab (the id inside `lab` is ignored). Regulators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_lab(
         &self,
         caller: &Caller,
@@ -79,6 +94,7 @@ impl LabsService {
     }
 
     /// Replaces a lab's description (its code stays).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_lab(&self, caller: &Caller, id: i64, lab: &Lab) -> LabsResult<LabRecord> {
         self.require_manage_lab(caller, id).await?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
@@ -103,6 +119,7 @@ impl LabsService {
     }
 
     /// Binds a `lab` account to a lab (one lab per account; rebinding moves it). Regulators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn bind_staff(
         &self,
         caller: &Caller,
@@ -189,6 +206,7 @@ impl LabsService {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn instruments_of_lab(
         &self,
         _caller: &Caller,
@@ -272,12 +290,14 @@ impl LabsService {
 
     // ------------------------------------------------------------ services
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn service(&self, _caller: &Caller, id: i64) -> LabsResult<ServiceRecord> {
         let mut conn = self.store.pool().acquire().await?;
         service_on(&mut conn, id).await
     }
 
     /// Services, optionally of one lab (public).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn services(
         &self,
         _caller: &Caller,
@@ -295,6 +315,7 @@ impl LabsService {
     }
 
     /// Creates (`id` = None) or updates a service of `lab_id`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_service(
         &self,
         caller: &Caller,
@@ -310,6 +331,7 @@ impl LabsService {
     }
 
     /// The one-stop view: services by area, of labs in `city` or everywhere (public).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn one_stop(
         &self,
         caller: &Caller,
@@ -337,6 +359,7 @@ impl LabsService {
     }
 
     /// What the catalogue page lists: labs, services and the searchable test items (public).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn catalogue(&self, caller: &Caller) -> LabsResult<Catalogue> {
         Ok(Catalogue {
             labs: self.labs(caller).await?,
@@ -401,6 +424,7 @@ impl LabsService {
     }
 
     /// Who grants qualifications: a bound lab account or an administrator.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn require_granter(&self, caller: &Caller) -> LabsResult<()> {
         caller.require_role(&[Role::Lab, Role::Regulator])?;
         if caller.role() == Some(Role::Lab) {
@@ -411,6 +435,7 @@ impl LabsService {
 
     /// Records that an enterprise's operators hold a qualification (granted by a lab's staff
     /// or the regulator after training).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grant_qualification(
         &self,
         caller: &Caller,
@@ -418,10 +443,7 @@ impl LabsService {
         held: &HeldQualification,
     ) -> LabsResult<GrantedQualification> {
         self.require_granter(caller).await?;
-        // MERGE: enterprises service
-        let e = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .enterprise_by_uscc(uscc.as_str())
-            .await?;
+        let e = self.registry().enterprise_by_uscc(uscc.as_str()).await?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         sqlx::query(
             "INSERT INTO lab_qualifications (enterprise_id, qualification, valid_until) VALUES ($1, $2, $3) \

@@ -18,14 +18,12 @@ use yuepin_store::StoreError;
 impl LabsService {
     /// Savings of the caller's enterprise (`uscc` = None) or of the enterprise `uscc`, which
     /// the caller must be allowed to read.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn savings(&self, caller: &Caller, uscc: Option<&Uscc>) -> LabsResult<SavingsReport> {
         let enterprise_id = match uscc {
             None => Self::own_enterprise(caller)?,
             Some(uscc) => {
-                // MERGE: enterprises service
-                let e = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-                    .enterprise_by_uscc(uscc.as_str())
-                    .await?;
+                let e = self.registry().enterprise_by_uscc(uscc.as_str()).await?;
                 caller.require_enterprise(e.id)?;
                 e.id
             }
@@ -111,6 +109,7 @@ impl LabsService {
     }
 
     /// The regulator's dashboard for `year`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn dashboard(&self, caller: &Caller, year: i32) -> LabsResult<Dashboard> {
         caller.require_administrator()?;
         Ok(Dashboard::new(
@@ -174,12 +173,7 @@ impl LabsService {
                 .or_default()
                 .push(range_of(r.try_get(1)?, r.try_get(2)?)?);
         }
-        let lab_names: HashMap<i64, String> = self
-            .labs(caller)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.lab.name))
-            .collect();
+        let lab_names = self.lab_names(caller).await?;
         Ok(instruments
             .into_iter()
             .map(|i| InstrumentUtilisation {
@@ -198,6 +192,7 @@ impl LabsService {
     }
 
     /// The caller's enterprise's labs overview: bookings, orders, waitlist, savings.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise_labs(&self, caller: &Caller) -> LabsResult<EnterpriseLabs> {
         let (id, uscc) = self.own_enterprise_uscc(caller).await?;
         Ok(EnterpriseLabs {

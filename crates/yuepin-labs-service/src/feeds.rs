@@ -37,6 +37,7 @@ impl LabsService {
     }
 
     /// A feed token for the caller's enterprise.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_enterprise_feed(&self, caller: &Caller) -> LabsResult<FeedGrant> {
         let (id, uscc) = self.own_enterprise_uscc(caller).await?;
         let token = self
@@ -119,16 +120,14 @@ impl LabsService {
     }
 
     /// An enterprise's feed: for its own users, administrators, or with its token.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise_calendar(
         &self,
         caller: &Caller,
         uscc: &Uscc,
         token: &str,
     ) -> LabsResult<String> {
-        // MERGE: enterprises service
-        let e = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-            .enterprise_by_uscc(uscc.as_str())
-            .await?;
+        let e = self.registry().enterprise_by_uscc(uscc.as_str()).await?;
         if !caller.can_read_enterprise(e.id)
             && !self
                 .feed_token_valid(FeedKind::Enterprise, e.id, token)

@@ -69,6 +69,7 @@ impl LabsService {
     /// Loads bookings that already happened (or are settled) as history, bypassing the rules:
     /// demo usage, benchmark load. `group` marks them (`group_key`). Overlaps are still
     /// refused by the database. Returns the number of rows.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_history(
         &self,
         caller: &Caller,
@@ -115,6 +116,7 @@ impl LabsService {
 
     /// After a bulk load: what autovacuum would do shortly after (PostgreSQL's `ANALYZE`), so
     /// measured plans have statistics. Nothing on SQLite.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn refresh_statistics(&self, caller: &Caller) -> LabsResult<()> {
         caller.require_administrator()?;
         for sql in self.store.dialect().after_bulk_load_sql() {
@@ -124,6 +126,7 @@ impl LabsService {
     }
 
     /// Row counts of the capability's tables.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn table_counts(&self, caller: &Caller) -> LabsResult<Vec<(&'static str, i64)>> {
         caller.require_administrator()?;
         let mut out = Vec::with_capacity(TABLES.len());
@@ -138,6 +141,7 @@ impl LabsService {
     }
 
     /// The account with this user name, for the operator to act on (binding, demo seeding).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn account(&self, caller: &Caller, username: &str) -> LabsResult<Option<UserRecord>> {
         caller.require_administrator()?;
         // MERGE: accounts (store core)

@@ -46,16 +46,26 @@ pub fn now() -> NaiveDateTime {
         .unwrap_or(t)
 }
 
-/// The labs capability. Cheap to clone: it holds only the store handle (the module keeps no
-/// long-lived state of its own).
+/// The labs capability. Cheap to clone: it holds the store handle and the registry it reads
+/// enterprises through (the module keeps no long-lived state of its own).
 #[derive(Debug, Clone)]
 pub struct LabsService {
     store: Store,
+    /// The owner of enterprises (lab users' enterprises are read through it).
+    registry: yuepin_enterprises_service::EnterprisesService,
 }
 
 impl LabsService {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            registry: yuepin_enterprises_service::EnterprisesService::new(store.clone()),
+            store,
+        }
+    }
+
+    /// The registry this service reads enterprises through.
+    pub fn registry(&self) -> &yuepin_enterprises_service::EnterprisesService {
+        &self.registry
     }
 
     pub fn store(&self) -> &Store {
@@ -65,6 +75,7 @@ impl LabsService {
     // ------------------------------------------------------------ who the caller is
 
     /// The lab a `lab` account works for; other roles are refused.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn staff_lab(&self, caller: &Caller) -> LabsResult<i64> {
         require_exact_role(caller, Role::Lab)?;
         self.bound_lab(caller).await?.ok_or(LabsError::LabNotBound)
@@ -94,14 +105,7 @@ impl LabsService {
     }
 
     async fn enterprise_uscc(&self, id: i64) -> LabsResult<Uscc> {
-        // MERGE: enterprises service
-        Ok(
-            yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-                .enterprise_by_id(id)
-                .await?
-                .enterprise
-                .uscc,
-        )
+        Ok(self.registry().enterprise_by_id(id).await?.enterprise.uscc)
     }
 
     /// Administrators manage every lab; a lab account only its own.

@@ -19,6 +19,7 @@ fn order_transition(state: OrderState, event: OrderEvent) -> LabsResult<OrderSta
 
 impl LabsService {
     /// The caller's enterprise orders `samples` samples of a service.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_order(
         &self,
         caller: &Caller,
@@ -32,6 +33,7 @@ impl LabsService {
     }
 
     /// Orders for `enterprise_id`: the enterprise itself or an administrator (demo seeding).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_order_for(
         &self,
         caller: &Caller,
@@ -74,6 +76,7 @@ impl LabsService {
     }
 
     /// One order, if the caller may see it (else it does not exist for them).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn order(&self, caller: &Caller, id: i64) -> LabsResult<OrderRecord> {
         let o = {
             let mut conn = self.store.pool().acquire().await?;
@@ -90,6 +93,7 @@ impl LabsService {
     }
 
     /// An order with its reports.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn order_detail(&self, caller: &Caller, id: i64) -> LabsResult<OrderDetail> {
         let order = self.order(caller, id).await?;
         Ok(OrderDetail {
@@ -99,6 +103,7 @@ impl LabsService {
     }
 
     /// The caller's orders: a lab account's lab queue, an enterprise user's own orders.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn my_orders(&self, caller: &Caller) -> LabsResult<Vec<OrderRecord>> {
         if caller.role() == Some(Role::Lab) {
             let lab = self.staff_lab(caller).await?;
@@ -109,6 +114,7 @@ impl LabsService {
     }
 
     /// A lab's order queue, latest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn orders_of_lab(
         &self,
         caller: &Caller,
@@ -136,6 +142,7 @@ impl LabsService {
 
     /// Applies an action to an order the caller sees, as the acting user: the customer's
     /// steps are the enterprise's (a regulator may cancel), all others the lab staff's.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn order_action(
         &self,
         caller: &Caller,
@@ -163,6 +170,7 @@ impl LabsService {
 
     /// Applies an action on behalf of lab person `person` (a user id): for the CLI operator and
     /// the system (demo seeding records a tester and a distinct verifier). Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn order_action_by(
         &self,
         caller: &Caller,
@@ -336,6 +344,7 @@ impl LabsService {
 
     /// Invoice of an order the caller sees: samples × price per sample, plus retest rounds
     /// (all chargeable here), or the quoted amount when the lab quoted a different price.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn order_invoice(&self, caller: &Caller, id: i64) -> LabsResult<InvoiceOf> {
         let o = self.order(caller, id).await?;
         let svc = self.service(caller, o.service_id).await?;

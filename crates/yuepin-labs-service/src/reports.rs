@@ -14,6 +14,7 @@ use yuepin_store::{corrupt, Change, Store, WriteTx};
 
 impl LabsService {
     /// A report for public verification (anyone holding the number may check it).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn report(
         &self,
         _caller: &Caller,
@@ -136,7 +137,6 @@ pub(crate) async fn file_inspection(
         },
         failed_items: results.failed_items.clone(),
     };
-    // MERGE: enterprises service
     yuepin_enterprises_service::EnterprisesService::new(store.clone())
         .save_event(
             w,

@@ -65,6 +65,7 @@ impl LabsService {
     }
 
     /// The caller's enterprise's waitlist entries, latest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn my_waitlist(&self, caller: &Caller) -> LabsResult<Vec<WaitRecord>> {
         let id = Self::own_enterprise(caller)?;
         self.waitlist_of_enterprise(id).await
@@ -86,6 +87,7 @@ impl LabsService {
     }
 
     /// The periodic housekeeping now (administrators: the regulator, a timer through the CLI).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sweep(&self, caller: &Caller) -> LabsResult<SweepSummary> {
         self.sweep_at(caller, crate::now()).await
     }
@@ -93,6 +95,7 @@ impl LabsService {
     /// Housekeeping at `now`: confirmed bookings past the grace period without check-in become
     /// no-shows (fee charged, slot released to the waitlist); lapsed waitlist holds are
     /// released and offered to the next in line.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sweep_at(&self, caller: &Caller, now: NaiveDateTime) -> LabsResult<SweepSummary> {
         caller.require_administrator()?;
         let dialect = self.store.dialect();

@@ -20,7 +20,8 @@ pub const DB_POOL_IDLE: &str = "yuepin_db_pool_idle";
 pub const IMPORT_ROWS: &str = "yuepin_import_rows_total";
 /// Scans of 粤品通 codes that found a code (counted when the scan is served).
 pub const CODE_SCANS: &str = "yuepin_code_scans_total";
-/// Policy evaluations: one per (enterprise, policy) pair evaluated.
+/// Policy rule evaluations: one per (subject, measure) rule evaluated, by matches, checks,
+/// enterprise pages and what-ifs.
 pub const POLICY_EVALUATIONS: &str = "yuepin_policy_evaluations_total";
 /// Runs of the complaint surveillance (alarm detection).
 pub const COMPLAINT_ALARM_RUNS: &str = "yuepin_complaint_alarm_runs_total";
@@ -54,7 +55,7 @@ pub fn describe() {
     describe_counter!(CODE_SCANS, "Scans of 粤品通 codes.");
     describe_counter!(
         POLICY_EVALUATIONS,
-        "Policy evaluations (enterprise × policy)."
+        "Policy rule evaluations (subject × measure)."
     );
     describe_counter!(
         COMPLAINT_ALARM_RUNS,
@@ -111,7 +112,7 @@ pub fn code_scans(n: u64) {
     counter!(CODE_SCANS).increment(n);
 }
 
-/// `n` policy evaluations (enterprise × policy) were made.
+/// `n` policy rule evaluations (subject × measure) were made.
 pub fn policy_evaluations(n: u64) {
     counter!(POLICY_EVALUATIONS).increment(n);
 }

@@ -95,10 +95,12 @@ impl PolicyService {
             }
             None => measures_for(set, facts.subject),
         };
-        Ok(list
+        let evaluations: Vec<Evaluation> = list
             .into_iter()
             .filter_map(|i| snap.explain(i, &row))
-            .collect())
+            .collect();
+        yuepin_metrics::policy_evaluations(evaluations.len() as u64);
+        Ok(evaluations)
     }
 
     /// A check (see [`CheckRequest`]). An enterprise's platform facts are its own users' and
@@ -146,7 +148,8 @@ impl PolicyService {
         let evals = measures_for(self.set(), SubjectKind::Enterprise)
             .into_iter()
             .filter_map(|i| snap.explain(i, &row))
-            .collect();
+            .collect::<Vec<_>>();
+        yuepin_metrics::policy_evaluations(evals.len() as u64);
         Ok((ef, evals))
     }
 

@@ -176,6 +176,7 @@ impl PolicyService {
         let t = Instant::now();
         let run_id = self.save_match(Actor::from(caller), &run).await?;
         let store_secs = t.elapsed().as_secs_f64();
+        yuepin_metrics::policy_evaluations(run.evaluations.max(0) as u64);
         let mut by_measure: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
         for (mk, o, n) in &run.counts {
             by_measure

@@ -263,6 +263,10 @@ impl PolicyService {
                 acc.add(ef.uscc.clone(), &ef.name, &index.row(ef));
             }
         }
+        // Each subject is evaluated twice per measure: as the pack stands and under the scenario.
+        yuepin_metrics::policy_evaluations(
+            2 * (acc.report.subjects.max(0) as u64) * acc.report.measures.len() as u64,
+        );
         Ok(acc.report)
     }
 
@@ -291,6 +295,10 @@ impl PolicyService {
                 .map_err(|source| PolicyError::SubjectFacts { index, source })?;
             acc.add(label.clone(), label, &row);
         }
+        // Each subject is evaluated twice per measure: as the pack stands and under the scenario.
+        yuepin_metrics::policy_evaluations(
+            2 * (acc.report.subjects.max(0) as u64) * acc.report.measures.len() as u64,
+        );
         Ok(acc.report)
     }
 

@@ -38,6 +38,18 @@ pub trait Dialect: Send + Sync + 'static {
     /// `ANALYZE`, which autovacuum would run a little later; nothing on SQLite, whose plans
     /// do not use statistics unless `ANALYZE` was ever run).
     fn after_bulk_load_sql(&self) -> &'static [&'static str];
+    /// How large imports write: through the native SQLite writer on the database file, or
+    /// PostgreSQL's `COPY` into a staging table.
+    fn bulk_load(&self) -> BulkLoad;
+}
+
+/// The bulk-write path of a backend (see [`Dialect::bulk_load`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkLoad {
+    /// A rusqlite connection of its own on the database file (`crate::native_sqlite`).
+    NativeSqlite,
+    /// `COPY … FROM STDIN` on a dedicated connection.
+    PostgresCopy,
 }
 
 /// `(p1,…,pc),(…),…` for `rows` rows of `cols` parameters bound row by row, in the dialect's
@@ -161,6 +173,9 @@ impl Dialect for Sqlite {
     fn after_bulk_load_sql(&self) -> &'static [&'static str] {
         &[]
     }
+    fn bulk_load(&self) -> BulkLoad {
+        BulkLoad::NativeSqlite
+    }
 }
 
 impl Dialect for Postgres {
@@ -218,6 +233,9 @@ impl Dialect for Postgres {
     }
     fn after_bulk_load_sql(&self) -> &'static [&'static str] {
         &["ANALYZE"]
+    }
+    fn bulk_load(&self) -> BulkLoad {
+        BulkLoad::PostgresCopy
     }
 }
 

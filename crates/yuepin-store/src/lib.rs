@@ -12,7 +12,7 @@ pub mod native_sqlite;
 pub mod passwords;
 pub mod users;
 
-pub use dialect::Dialect;
+pub use dialect::{BulkLoad, Dialect};
 pub use users::{SessionInfo, UserRecord};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -57,7 +57,7 @@ pub struct AppState {
     pub modules: Arc<Modules>,
 }
 
-/// Each capability module's long-lived state (see `routes::<module>::ModuleState`).
+/// Each capability's service, with its long-lived state (caches, the scan-count buffer).
 #[derive(Debug)]
 pub struct Modules {
     pub enterprises: yuepin_enterprises_service::EnterprisesService,
@@ -92,18 +92,54 @@ impl AppState {
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn router(store: Store, config: WebConfig) -> Router {
-    let state = AppState::new(store, config);
+    app(AppState::new(store, config))
+}
+
+/// The router over an existing state (the server keeps the state to flush it on shutdown).
+pub fn app(state: AppState) -> Router {
     let routes = routes::router()
         .merge(ops::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     ops::layer(routes).with_state(state)
 }
 
-/// Serves until Ctrl-C / SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+/// Serves until Ctrl-C / SIGTERM. The codes service buffers scan counts in memory; a
+/// background task writes them every [`yuepin_codes_service::SCAN_FLUSH_SECONDS`] even when no
+/// further scan arrives, and the buffer is written once more after the last request, so a
+/// replica that stops loses no counts (each replica flushes its own buffer; the writes add up
+/// in the database, so several replicas count correctly).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let codes = state.modules.codes.clone();
+    let flusher = tokio::spawn(async move {
+        let period = std::time::Duration::from_secs(yuepin_codes_service::SCAN_FLUSH_SECONDS);
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = codes.flush_scans().await {
+                tracing::warn!(error = %e, "periodic flush of scan counts");
+            }
+        }
+    });
+    let served = serve_router(listener, app(state.clone())).await;
+    flusher.abort();
+    match state.modules.codes.flush_scans().await {
+        Ok(_) => tracing::info!("scan counts flushed at shutdown"),
+        Err(e) => tracing::warn!(error = %e, "flushing scan counts at shutdown"),
+    }
+    served
+}
+
+/// Serves a router until Ctrl-C / SIGTERM, without the scan-count flushing of [`serve`] (for
+/// tests and tools that build their own router; their scans flush on the next regulator view).
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(ops::shutdown_signal())
     .await

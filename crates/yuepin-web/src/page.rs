@@ -2,7 +2,7 @@
 //! language cookie, error pages (sign-in redirect for the unauthenticated) and the 404 page.
 
 use crate::auth::{Auth, LANG_COOKIE};
-use crate::error::WebError;
+use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
 use crate::AppState;
 use askama::Template;
@@ -78,6 +78,24 @@ pub fn page_error(e: WebError, auth: &Auth, state: &AppState, uri: &Uri) -> Resp
     let mut resp = render(&page, auth, uri);
     *resp.status_mut() = status;
     resp
+}
+
+/// A form post answered as a page: the CSRF token is checked first, then `action` runs (an
+/// async block is lazy, so nothing of it happens before the check); its `Ok` is the address to
+/// go to next (303 See Other), its error becomes an error page or the sign-in redirect.
+pub async fn form_post(
+    auth: &Auth,
+    state: &AppState,
+    uri: &Uri,
+    csrf: Option<&str>,
+    action: impl std::future::Future<Output = WebResult<String>>,
+) -> Response {
+    let result = async {
+        auth.check_csrf(csrf)?;
+        Ok(Redirect::to(&action.await?).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(e, auth, state, uri))
 }
 
 pub async fn not_found(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {

@@ -3,7 +3,8 @@
 //! and a token opened on one replica work on the other, and signing out on one ends the session
 //! on both; failed logins split across both replicas reach the per-account limit; concurrent
 //! bookings of one lab slot through both have exactly one winner; scans of one 粤品通 code
-//! through both add up once both replicas have flushed their scan counters; `/metrics` answers
+//! through both add up once both replicas have flushed their scan counters, without a regulator
+//! view (the periodic flush) and across a SIGTERM (the shutdown flush); `/metrics` answers
 //! a loopback scraper with the matched routes, logs are JSON lines with the request id, and a
 //! replica stops cleanly on SIGTERM.
 //!
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 /// How long a replica may take to migrate and bind, and any one request to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(90);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Matches `yuepin_web::routes::codes::SCAN_FLUSH_SECONDS`, which bounds how stale a count is.
+/// Matches `yuepin_codes_service::SCAN_FLUSH_SECONDS`, which bounds how stale a count is.
 const SCAN_FLUSH_SECONDS: u64 = 5;
 /// Matches `yuepin_web::auth::MAX_FAILURES_PER_ACCOUNT`.
 const MAX_FAILURES_PER_ACCOUNT: usize = 5;
@@ -664,7 +665,44 @@ async fn two_replicas_share_one_postgres_database() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // SIGTERM (what orchestrators send) stops a replica cleanly; the other one keeps serving.
+    // Scans that no regulator view flushes on their replica land anyway: A's background task
+    // writes its buffer every SCAN_FLUSH_SECONDS; only B is asked (B's view flushes B alone).
+    let scan_on = |r: &Replica| format!("{}{}", r.base, local(&uri));
+    let mut made = on_a + on_b;
+    for _ in 0..3 {
+        let scan = http
+            .send("GET", &scan_on(&a), &[("accept", "application/json")], None)
+            .await;
+        assert_eq!(scan.status, 200, "{}", scan.body);
+    }
+    made += 3;
+    let deadline = Instant::now() + Duration::from_secs(4 * SCAN_FLUSH_SECONDS);
+    loop {
+        let seen = total(&http.get(&b, &path, Some(&reg)).await);
+        if seen == made {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "A's periodic flush never landed: {seen} of {made} scans"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // SIGTERM (what orchestrators send) stops a replica cleanly, after writing the scans it
+    // still buffers; the other one keeps serving and counts them.
+    for _ in 0..2 {
+        let scan = http
+            .send("GET", &scan_on(&b), &[("accept", "application/json")], None)
+            .await;
+        assert_eq!(scan.status, 200, "{}", scan.body);
+    }
+    made += 2;
     assert!(b.terminate(), "replica B exits cleanly on SIGTERM");
     assert_eq!(http.get(&a, "/healthz", None).await.status, 200);
+    assert_eq!(
+        total(&http.get(&a, &path, Some(&reg)).await),
+        made,
+        "B's buffered scans were written at shutdown"
+    );
 }

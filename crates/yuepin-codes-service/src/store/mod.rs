@@ -24,6 +24,30 @@ pub(crate) const APP_SELECT: &str = "SELECT a.*, e.name AS enterprise_name, e.us
 
 pub(crate) const CODE_COLS: &str = "id, series_id, enterprise_id, product_id, subject, lot, serial, status_index, kid, issued_on, uri, status, status_reason, status_since";
 
+/// Parses one row into a record.
+pub(crate) type FromRow<T> = fn(&AnyRow) -> Result<T>;
+
+/// The row `sql` finds for `id` (its one `$1`), parsed, or `NotFound` naming the entity.
+pub(crate) async fn one_by_id<T>(
+    store: &yuepin_store::Store,
+    sql: &str,
+    id: i64,
+    entity: crate::error::Entity,
+    parse: FromRow<T>,
+) -> crate::error::Result<T> {
+    let row = sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or(crate::error::CodesError::NotFound { entity, id })?;
+    Ok(parse(&row)?)
+}
+
+/// Every row parsed, or the first row that does not parse.
+pub(crate) fn all<T>(rows: &[AnyRow], parse: FromRow<T>) -> Result<Vec<T>> {
+    rows.iter().map(parse).collect()
+}
+
 /// A stored `YYYY-MM-DD` date.
 pub(crate) fn date(col: &str, text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| corrupt(format!("{col} {text:?}: {e}")))

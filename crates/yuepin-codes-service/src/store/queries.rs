@@ -2,10 +2,10 @@
 //! counterfeit flags and scan counts.
 
 use super::{
-    app_from_row, code_from_row, date, series_from_row, setting_on, APPROVAL_RULE, APP_SELECT,
-    CODE_COLS, SIGNAL_RULE,
+    all, app_from_row, code_from_row, date, one_by_id, series_from_row, setting_on, APPROVAL_RULE,
+    APP_SELECT, CODE_COLS, SIGNAL_RULE,
 };
-use crate::error::{CodesError, Entity, Result};
+use crate::error::{Entity, Result};
 use crate::records::{
     status_from_db, status_to_db, ApplicationRecord, ApplicationStatus, ApprovalRule, CodeRecord,
     FlagKind, FlagRecord, ListEntry, ScanRow, SeriesRecord, SignalRule, StatusCounts,
@@ -25,15 +25,14 @@ pub(crate) async fn signal_rule(store: &Store) -> Result<SignalRule> {
 }
 
 pub(crate) async fn application(store: &Store, id: i64) -> Result<ApplicationRecord> {
-    let row = sqlx::query(&format!("{APP_SELECT} WHERE a.id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or(CodesError::NotFound {
-            entity: Entity::Application,
-            id,
-        })?;
-    Ok(app_from_row(&row)?)
+    one_by_id(
+        store,
+        &format!("{APP_SELECT} WHERE a.id = $1"),
+        id,
+        Entity::Application,
+        app_from_row,
+    )
+    .await
 }
 
 /// Applications, newest first; optionally of one enterprise and/or in one status.
@@ -54,22 +53,18 @@ pub(crate) async fn applications(
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    Ok(rows
-        .iter()
-        .map(app_from_row)
-        .collect::<yuepin_store::Result<_>>()?)
+    Ok(all(&rows, app_from_row)?)
 }
 
 pub(crate) async fn series(store: &Store, id: i64) -> Result<SeriesRecord> {
-    let row = sqlx::query("SELECT * FROM code_series WHERE id = $1")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or(CodesError::NotFound {
-            entity: Entity::Series,
-            id,
-        })?;
-    Ok(series_from_row(&row)?)
+    one_by_id(
+        store,
+        "SELECT * FROM code_series WHERE id = $1",
+        id,
+        Entity::Series,
+        series_from_row,
+    )
+    .await
 }
 
 /// Series of a product, newest first.
@@ -78,10 +73,7 @@ pub(crate) async fn series_of_product(store: &Store, product_id: i64) -> Result<
         .bind(product_id)
         .fetch_all(store.pool())
         .await?;
-    Ok(rows
-        .iter()
-        .map(series_from_row)
-        .collect::<yuepin_store::Result<_>>()?)
+    Ok(all(&rows, series_from_row)?)
 }
 
 pub(crate) async fn series_of_enterprise(
@@ -92,10 +84,7 @@ pub(crate) async fn series_of_enterprise(
         .bind(enterprise_id)
         .fetch_all(store.pool())
         .await?;
-    Ok(rows
-        .iter()
-        .map(series_from_row)
-        .collect::<yuepin_store::Result<_>>()?)
+    Ok(all(&rows, series_from_row)?)
 }
 
 /// The stored code for a subject key and serial.
@@ -115,15 +104,14 @@ pub(crate) async fn code_by_serial(
 }
 
 pub(crate) async fn code_by_id(store: &Store, id: i64) -> Result<CodeRecord> {
-    let row = sqlx::query(&format!("SELECT {CODE_COLS} FROM codes WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or(CodesError::NotFound {
-            entity: Entity::Code,
-            id,
-        })?;
-    Ok(code_from_row(&row)?)
+    one_by_id(
+        store,
+        &format!("SELECT {CODE_COLS} FROM codes WHERE id = $1"),
+        id,
+        Entity::Code,
+        code_from_row,
+    )
+    .await
 }
 
 /// The first `limit` codes of a series.
@@ -139,10 +127,7 @@ pub(crate) async fn codes_of_series(
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    Ok(rows
-        .iter()
-        .map(code_from_row)
-        .collect::<yuepin_store::Result<_>>()?)
+    Ok(all(&rows, code_from_row)?)
 }
 
 /// A few codes per status, for the regulator's page (demo scan links).

@@ -22,6 +22,7 @@ pub struct MissingReference {
 
 impl EnterprisesService {
     /// Ids of the enterprises with these codes (unknown codes are absent from the map).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise_ids(
         &self,
         usccs: &[&str],
@@ -48,6 +49,7 @@ impl EnterprisesService {
 
     /// Imports products all-or-nothing; rows naming an unknown enterprise are reported and
     /// nothing is written.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_products(
         &self,
         actor: yuepin_store::Actor,
@@ -102,6 +104,7 @@ impl EnterprisesService {
 
     /// Imports quality events all-or-nothing. Each row is (event, product model); a model must
     /// name a product of the same enterprise.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_events(
         &self,
         actor: yuepin_store::Actor,
@@ -181,6 +184,7 @@ impl EnterprisesService {
     }
 
     /// Every enterprise, in id order, for exports.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn all_enterprises(&self) -> Result<Vec<Enterprise>> {
         let rows = sqlx::query(&format!(
             "SELECT {ENTERPRISE_COLS} FROM enterprises ORDER BY id"
@@ -237,6 +241,7 @@ impl EnterprisesService {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn all_products(&self) -> Result<Vec<ProductRecord>> {
         sqlx::query("SELECT p.*, e.uscc FROM products p JOIN enterprises e ON e.id = p.enterprise_id ORDER BY p.id")
             .fetch_all(self.store.pool())
@@ -247,6 +252,7 @@ impl EnterprisesService {
     }
 
     /// Every event with its enterprise code and product model.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn all_events(&self) -> Result<Vec<(String, Option<String>, EventRecord)>> {
         sqlx::query(
             "SELECT q.id, q.enterprise_id, q.product_id, q.event_date, q.natural_key, q.data, e.uscc, p.model \

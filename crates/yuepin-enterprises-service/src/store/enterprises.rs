@@ -18,11 +18,13 @@ impl EnterprisesService {
         load_enterprise(&mut conn, r).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise_by_uscc(&self, uscc: &str) -> Result<EnterpriseRecord> {
         let mut conn = self.store.pool().acquire().await?;
         enterprise_by_uscc_on(&mut conn, uscc).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise_by_id(&self, id: i64) -> Result<EnterpriseRecord> {
         let row = sqlx::query(&format!(
             "SELECT {ENTERPRISE_COLS} FROM enterprises WHERE id = $1"
@@ -34,6 +36,7 @@ impl EnterprisesService {
         self.enterprise_from_row(&row).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise_count(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM enterprises")
             .fetch_one(self.store.pool())
@@ -43,6 +46,7 @@ impl EnterprisesService {
 
     /// Creates or updates one enterprise (keyed by USCC) with its designations and financials;
     /// records the before/after in the audit log. Returns the id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_enterprise(&self, w: &mut WriteTx, e: &Enterprise) -> Result<i64> {
         let before = match enterprise_by_uscc_on(&mut w.tx, e.uscc.as_str()).await {
             Ok(r) => Some(r.enterprise),
@@ -61,6 +65,7 @@ impl EnterprisesService {
     }
 
     /// Imports enterprises all-or-nothing in one transaction (see [`EnterpriseImport`]).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_enterprises(
         &self,
         actor: yuepin_store::Actor,
@@ -80,6 +85,7 @@ impl EnterprisesService {
     /// parsed, then [`EnterpriseImport::finish`]; dropping it instead writes nothing. On a
     /// SQLite file the rows go to a native writer thread (one prepared statement per table,
     /// stepped per row); elsewhere they go through the pool in multi-row statements.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_enterprise_import(
         &self,
         actor: yuepin_store::Actor,
@@ -108,6 +114,7 @@ impl EnterprisesService {
     /// Writes one batch of an import inside the caller's transaction, counting new and updated
     /// rows. Callers stream batches in while they are still parsing, then either
     /// [`Store::finish_enterprise_import`] or drop the transaction (nothing is written).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_enterprise_batch(
         &self,
         w: &mut WriteTx,
@@ -123,6 +130,7 @@ impl EnterprisesService {
     }
 
     /// Records the import in the audit log and commits it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn finish_enterprise_import(
         &self,
         mut w: WriteTx,
@@ -133,6 +141,7 @@ impl EnterprisesService {
         self.store.commit(w).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_product(
         &self,
         w: &mut WriteTx,
@@ -150,6 +159,7 @@ impl EnterprisesService {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_product(&self, w: &mut WriteTx, id: i64) -> Result<()> {
         let before = product_on(&mut w.tx, id).await?;
         sqlx::query("DELETE FROM products WHERE id = $1")
@@ -160,11 +170,13 @@ impl EnterprisesService {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn product(&self, id: i64) -> Result<ProductRecord> {
         let mut conn = self.store.pool().acquire().await?;
         product_on(&mut conn, id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn products_of(&self, enterprise_id: i64) -> Result<Vec<ProductRecord>> {
         sqlx::query(
             "SELECT p.*, e.uscc FROM products p JOIN enterprises e ON e.id = p.enterprise_id WHERE p.enterprise_id = $1 ORDER BY p.id",
@@ -177,6 +189,7 @@ impl EnterprisesService {
         .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn product_by_model(&self, enterprise_id: i64, model: &str) -> Result<Option<i64>> {
         Ok(
             sqlx::query("SELECT id FROM products WHERE enterprise_id = $1 AND model = $2")
@@ -190,6 +203,7 @@ impl EnterprisesService {
     }
 
     /// Creates or updates a quality event keyed by (enterprise, natural key).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_event(
         &self,
         w: &mut WriteTx,
@@ -212,6 +226,7 @@ impl EnterprisesService {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn events_of(&self, enterprise_id: i64) -> Result<Vec<EventRecord>> {
         sqlx::query(
             "SELECT id, enterprise_id, product_id, event_date, natural_key, data FROM quality_events WHERE enterprise_id = $1 ORDER BY event_date DESC, id DESC",
@@ -225,6 +240,7 @@ impl EnterprisesService {
     }
 
     /// The enterprise's quality credit file as of `today`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn quality_file(&self, enterprise_id: i64, today: NaiveDate) -> Result<QualityFile> {
         let enterprise = self.enterprise_by_id(enterprise_id).await?;
         let products = self.products_of(enterprise_id).await?;

@@ -31,6 +31,7 @@ pub(crate) enum NativeImport {
 
 impl EnterpriseImport {
     /// Writes a batch inside the import's transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn write(&mut self, rows: Vec<Enterprise>) -> Result<()> {
         match &mut self.sink {
             ImportSink::Pool(w) => {
@@ -65,6 +66,7 @@ impl EnterpriseImport {
     }
 
     /// Records the import in the audit log and commits it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn finish(self, file_sha256: &str) -> Result<ImportSummary> {
         match self.sink {
             ImportSink::Pool(w) => {

@@ -153,6 +153,7 @@ pub(crate) fn event_from_row(r: &AnyRow) -> Result<EventRecord> {
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn upsert_product(
     conn: &mut AnyConnection,
     enterprise_id: i64,
@@ -176,6 +177,7 @@ pub async fn upsert_product(
     Ok(row.try_get(0)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn upsert_event(
     conn: &mut AnyConnection,
     enterprise_id: i64,

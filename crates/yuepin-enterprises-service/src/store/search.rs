@@ -88,6 +88,7 @@ fn bound<'q>(
 }
 
 impl EnterprisesService {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search_enterprises(&self, sq: &SearchQuery) -> Result<SearchPage> {
         let mut conds: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();

@@ -13,11 +13,11 @@ use super::{
 };
 use crate::auth::Auth;
 use crate::error::WebResult;
-use crate::page::{render, Chrome};
+use crate::page::{form_post, render, Chrome};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::Form;
 use std::collections::HashMap;
 use yuepin_complaints::Target;
@@ -246,8 +246,7 @@ pub(super) async fn labels_form(
     Path(id): Path<i64>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let r = async {
-        auth.check_csrf(f.get("csrf").map(String::as_str))?;
+    let action = async {
         let caller = auth.caller();
         caller.require_administrator()?;
         let category = parse_category(f.get("category").map(String::as_str))?;
@@ -255,10 +254,16 @@ pub(super) async fn labels_form(
         svc(&state)
             .correct_labels(&caller, id, category, division)
             .await?;
-        Ok(Redirect::to(&format!("/complaints/c/{id}")).into_response())
-    }
-    .await;
-    page(r, &auth, &state, &uri)
+        Ok(format!("/complaints/c/{id}"))
+    };
+    form_post(
+        &auth,
+        &state,
+        &uri,
+        f.get("csrf").map(String::as_str),
+        action,
+    )
+    .await
 }
 
 pub(super) async fn alarms_page(
@@ -323,15 +328,20 @@ pub(super) async fn alarm_warning_form(
     Path(id): Path<i64>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let r = async {
-        auth.check_csrf(f.get("csrf").map(String::as_str))?;
+    let action = async {
         let w = svc(&state)
             .draft_warning_from_alarm(&auth.caller(), id)
             .await?;
-        Ok(Redirect::to(&format!("/complaints/warnings/{}", w.id)).into_response())
-    }
-    .await;
-    page(r, &auth, &state, &uri)
+        Ok(format!("/complaints/warnings/{}", w.id))
+    };
+    form_post(
+        &auth,
+        &state,
+        &uri,
+        f.get("csrf").map(String::as_str),
+        action,
+    )
+    .await
 }
 
 pub(super) async fn detect_form(
@@ -340,17 +350,22 @@ pub(super) async fn detect_form(
     uri: Uri,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let r = async {
-        auth.check_csrf(f.get("csrf").map(String::as_str))?;
+    let action = async {
         let caller = auth.caller();
         caller.require_administrator()?;
         let as_of = parse_day("as_of", f.get("as_of").map_or("", String::as_str))?;
         let opts = svc(&state).detect_options(&caller, as_of).await?;
         svc(&state).detect(&caller, &opts).await?;
-        Ok(Redirect::to("/complaints/alarms").into_response())
-    }
-    .await;
-    page(r, &auth, &state, &uri)
+        Ok("/complaints/alarms".to_string())
+    };
+    form_post(
+        &auth,
+        &state,
+        &uri,
+        f.get("csrf").map(String::as_str),
+        action,
+    )
+    .await
 }
 
 fn target_label(t: &Option<Target>) -> String {
@@ -392,8 +407,7 @@ pub(super) async fn lexicon_form(
     uri: Uri,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let r = async {
-        auth.check_csrf(f.get("csrf").map(String::as_str))?;
+    let action = async {
         let caller = auth.caller();
         caller.require_administrator()?;
         let term = f.get("term").cloned().unwrap_or_default();
@@ -408,8 +422,14 @@ pub(super) async fn lexicon_form(
             )?)
         };
         svc(&state).set_lexicon_term(&caller, &term, target).await?;
-        Ok(Redirect::to("/complaints/lexicon").into_response())
-    }
-    .await;
-    page(r, &auth, &state, &uri)
+        Ok("/complaints/lexicon".to_string())
+    };
+    form_post(
+        &auth,
+        &state,
+        &uri,
+        f.get("csrf").map(String::as_str),
+        action,
+    )
+    .await
 }

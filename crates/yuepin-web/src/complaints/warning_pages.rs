@@ -8,11 +8,11 @@ use super::views::{
 use super::{page, svc};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
-use crate::page::{render, Chrome};
+use crate::page::{form_post, render, Chrome};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use std::collections::HashMap;
 use yuepin_complaints_service::{ComplaintsService, WarningEdit, COMMENT_DAYS_DEFAULT};
@@ -126,8 +126,7 @@ pub(super) async fn warning_action_form(
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let r = async {
-        auth.check_csrf(f.get("csrf").map(String::as_str))?;
+    let action = async {
         let get = |k: &str| f.get(k).cloned().unwrap_or_default();
         let caller = auth.caller();
         let svc = svc(&state);
@@ -155,10 +154,16 @@ pub(super) async fn warning_action_form(
             }
             _ => return Err(WebError::NotFound(format!("no action {action}"))),
         }
-        Ok(Redirect::to(&format!("/complaints/warnings/{id}")).into_response())
-    }
-    .await;
-    page(r, &auth, &state, &uri)
+        Ok(format!("/complaints/warnings/{id}"))
+    };
+    form_post(
+        &auth,
+        &state,
+        &uri,
+        f.get("csrf").map(String::as_str),
+        action,
+    )
+    .await
 }
 
 fn xml_esc(s: &str) -> String {

@@ -81,7 +81,7 @@ async fn sign_in_and_open_an_enterprise_page_in_chromium() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(yuepin_web::serve(listener, app.router.clone()));
+    let server = tokio::spawn(yuepin_web::serve_router(listener, app.router.clone()));
 
     let Some((_driver, client)) = start_browser().await else {
         return;

@@ -662,7 +662,7 @@ async fn scan_page_opens_in_chromium() {
     let uris = issue(&app, &s, Some("20261126GZ01"), 1).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let _server = tokio::spawn(yuepin_web::serve(listener, app.router.clone()));
+    let _server = tokio::spawn(yuepin_web::serve_router(listener, app.router.clone()));
     let Some((_driver, client)) = crate::browser::start_browser().await else {
         return;
     };

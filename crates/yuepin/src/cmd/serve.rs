@@ -20,7 +20,7 @@ pub async fn serve(settings: &Resolved, demo: bool) -> Result<()> {
         "Yuepin is serving on http://{addr}  (database: {})",
         redact(&settings.database_url)
     );
-    let app = yuepin_web::router(
+    let state = yuepin_web::AppState::new(
         store,
         WebConfig {
             secure_cookies: settings.secure_cookies,
@@ -30,6 +30,6 @@ pub async fn serve(settings: &Resolved, demo: bool) -> Result<()> {
             metrics_token: settings.metrics_token.clone(),
         },
     );
-    yuepin_web::serve(listener, app).await?;
+    yuepin_web::serve(listener, state).await?;
     Ok(())
 }
