@@ -34,7 +34,6 @@ pub async fn serve(
             demo,
             metrics_token: settings.metrics_token.clone(),
             as_of,
-            ..WebConfig::default()
         },
     );
     yuepin_web::serve(listener, app).await?;
