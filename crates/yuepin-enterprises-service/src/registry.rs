@@ -241,6 +241,10 @@ impl EnterprisesService {
                 &event.kind,
             )
             .await?;
+        // An enterprise's own entry is a declaration, whatever it claims to be.
+        if !caller.is_administrator() {
+            self.mark_event_declared(&mut w, id).await?;
+        }
         self.store.commit(w).await?;
         Ok((id, key))
     }

@@ -1,19 +1,23 @@
-//! Applications for the money measures (M8, M10, M18): an enterprise applies (eligibility is
-//! checked first; an ineligible application is refused with the evaluation), a regulator
-//! approves with a grant (M18 within the financing cap of the text) or rejects with a reason,
-//! and each caller lists what it may see — the regulators everything, an enterprise its own.
+//! Applications for the money measures (those with `money:` in their pack): an enterprise
+//! applies on the server's date inside the measure's window (eligibility is checked first; an
+//! ineligible application is refused with the evaluation), what is paid for is derived from
+//! platform facts, the evidence is stored with the application, a regulator approves with a
+//! grant (a capped amount adds up per enterprise, measure and period) or rejects with a
+//! reason, and each caller lists what it may see — the regulators everything, an enterprise
+//! its own.
 
 use crate::records::{Application, ApplicationStatus, Decision, NewApplication, Refusal};
 use crate::{
-    find_measure, is_money_measure, listing_scope, measure_id, own_enterprise, parse_as_of,
+    find_measure, is_money_measure, listing_scope, no_client_date, own_enterprise,
     require_signed_in, PolicyError, PolicyService, Result,
 };
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use yuepin_domain::{Caller, Yuan};
 use yuepin_policy::model::Scalar;
+use yuepin_policy::money::{AmountRule, PaysFor};
 use yuepin_policy::Outcome;
-use yuepin_store::{Actor, Store};
+use yuepin_store::Actor;
 
 /// Applications listed at most.
 const APPLICATIONS: i64 = 500;
@@ -66,48 +70,139 @@ fn parse_money(field: &'static str, s: &str) -> Result<i64> {
     Ok(y.fen())
 }
 
-/// Normalises the reference of a payment: a standard's code (M8), an award (M10), financing (M18).
-pub(crate) fn normalise_reference(measure: &str, reference: &str) -> String {
-    let r: String = reference.split_whitespace().collect::<Vec<_>>().join(" ");
-    if measure == "M8" {
-        r.to_uppercase()
-    } else {
-        r
+/// A standard's code as written in different hands ("ISO 12345", "iso12345", "ISO 12345:2026")
+/// reduced to one form: upper case, no spaces, no edition year.
+pub fn normalise_standard_code(code: &str) -> String {
+    let mut c: String = code
+        .chars()
+        .filter(|ch| !ch.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    for sep in [':', '-', '—'] {
+        if let Some((head, year)) = c.rsplit_once(sep) {
+            if year.len() == 4 && year.chars().all(|d| d.is_ascii_digit()) && !head.is_empty() {
+                c = head.to_string();
+                break;
+            }
+        }
     }
+    c
 }
 
-/// The default reference for an offer's application where the platform can name it: the award
-/// held on the as-of date (M10), or the enterprise's financing in the as-of year (M18). M8
-/// needs the standard's code from the enterprise.
-pub(crate) async fn default_reference(
-    store: &Store,
-    enterprise_id: i64,
-    uscc: &str,
-    measure: &str,
-    as_of: NaiveDate,
-) -> Result<Option<String>> {
-    Ok(match measure {
-        "M18" => Some(format!("{uscc}:quality-financing:{}", as_of.year())),
-        "M10" => {
-            let rec = yuepin_enterprises_service::EnterprisesService::new(store.clone())
-                .enterprise_by_id(enterprise_id)
-                .await?;
-            rec.enterprise
-                .designations
-                .iter()
-                .filter(|d| d.active_on(as_of))
-                .find(|d| {
-                    matches!(
-                        d.kind.code(),
-                        "china_quality_award"
-                            | "china_quality_award_nomination"
-                            | "guangdong_quality_award"
-                    )
+/// What an application pays for, derived from platform facts: its payment key (scoped to the
+/// enterprise by the tables' keys), the period caps add up over and the reference shown.
+pub(crate) struct PaymentTarget {
+    pub key: String,
+    pub period: String,
+    pub reference: String,
+    /// The key is paid once (a record); `false`: a financing line's loans add up to the cap.
+    pub once: bool,
+}
+
+impl PolicyService {
+    /// The payment target of an application for `measure` by enterprise `enterprise_id` on
+    /// the server's date `today`. A free-text reference is used only to pick the enterprise's
+    /// own confirmed standard record (normalised); it never makes a key by itself.
+    pub(crate) async fn payment_target(
+        &self,
+        enterprise_id: i64,
+        uscc: &str,
+        mi: yuepin_policy::MeasureIdx,
+        reference: &str,
+        today: NaiveDate,
+    ) -> Result<PaymentTarget> {
+        let measure = &self.set().measures()[mi];
+        let Some(money) = measure.money.as_ref() else {
+            return Err(PolicyError::NotMoneyMeasure {
+                measure: measure.id.clone(),
+            });
+        };
+        let period = money.period_key(today, measure.in_force);
+        match money.pays_for {
+            PaysFor::Loan => Ok(PaymentTarget {
+                key: format!("period:{period}"),
+                reference: format!("{uscc}:quality-financing:{period}"),
+                period,
+                once: false,
+            }),
+            PaysFor::Award => {
+                let rec = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
+                    .enterprise_by_id(enterprise_id)
+                    .await?;
+                let d = rec
+                    .enterprise
+                    .designations
+                    .iter()
+                    .filter(|d| d.active_on(today))
+                    .find(|d| money.records.iter().any(|r| r == d.kind.code()))
+                    .ok_or(PolicyError::NoPayableRecord { field: "reference" })?;
+                let key = format!("award:{}:{}", d.kind.code(), d.awarded_on);
+                Ok(PaymentTarget {
+                    reference: format!("{uscc}:{}:{}", d.kind.code(), d.awarded_on),
+                    key,
+                    period,
+                    once: true,
                 })
-                .map(|d| format!("{uscc}:{}:{}", d.kind.code(), d.awarded_on))
+            }
+            PaysFor::Standard => {
+                let wanted = normalise_standard_code(reference);
+                if wanted.is_empty() {
+                    return Err(PolicyError::Required { field: "reference" });
+                }
+                let records = self.standard_records(enterprise_id).await?;
+                let mut declared = false;
+                for r in records.iter().filter(|r| {
+                    normalise_standard_code(&r.code) == wanted
+                        && money
+                            .records
+                            .iter()
+                            .any(|x| *x == format!("{}:{}", r.level, r.role))
+                }) {
+                    if r.provenance.counts_for_money() {
+                        return Ok(PaymentTarget {
+                            key: format!("standard:{}", r.id),
+                            reference: wanted,
+                            period,
+                            once: true,
+                        });
+                    }
+                    declared = true;
+                }
+                if declared {
+                    Err(PolicyError::Unconfirmed {
+                        field: "reference",
+                        unit: measure.responsible.units.join("、"),
+                    })
+                } else {
+                    Err(PolicyError::NoPayableRecord { field: "reference" })
+                }
+            }
         }
-        _ => None,
-    })
+    }
+
+    /// Refuses an application outside the measure's window, naming the clause, the dates and
+    /// the successor measure if a loaded pack replaces it.
+    pub(crate) fn check_window(
+        &self,
+        mi: yuepin_policy::MeasureIdx,
+        today: NaiveDate,
+    ) -> Result<()> {
+        let set = self.set();
+        let m = &set.measures()[mi];
+        let Some(money) = m.money.as_ref() else {
+            return Ok(());
+        };
+        if money.window.contains(today) {
+            return Ok(());
+        }
+        Err(PolicyError::OutsideWindow {
+            measure: m.key.clone(),
+            first_day: money.window.from,
+            last_day: money.window.until,
+            clause: money.window_clause.clone(),
+            successor: crate::successor_of(set, mi),
+        })
+    }
 }
 
 impl PolicyService {
@@ -126,39 +221,67 @@ impl PolicyService {
             let id = self.enterprise_id_of(&input.uscc).await?;
             caller.require_enterprise(id)?;
         }
-        let as_of = parse_as_of(Some(&input.as_of))?;
-        let (ef, evals) = self.enterprise_evaluations(own, as_of).await?;
+        no_client_date(&input.as_of)?;
+        let today = self.today();
+        self.check_window(mi, today)?;
+        let (ef, evals) = self.enterprise_evaluations(own, today).await?;
         let key = &set.measures()[mi].key;
-        let ev = evals.iter().find(|e| &e.measure == key);
-        if let Some(ev) = ev.filter(|e| !matches!(e.outcome, Outcome::Eligible)) {
+        let Some(ev) = evals.iter().find(|e| &e.measure == key) else {
+            return Err(PolicyError::UnknownMeasure { id: key.clone() });
+        };
+        if !matches!(ev.outcome, Outcome::Eligible) {
             return Err(PolicyError::NotEligible(Refusal {
                 measure: key.clone(),
                 evaluation: Box::new(ev.clone()),
             }));
         }
-        let mid = measure_id(key).to_string();
-        let reference = match input.reference.trim() {
-            "" => default_reference(&self.store, own, &ef.uscc, &mid, as_of)
-                .await?
-                .ok_or(PolicyError::Required { field: "reference" })?,
-            r => normalise_reference(&mid, r),
-        };
+        let target = self
+            .payment_target(own, &ef.uscc, mi, &input.reference, today)
+            .await?;
         let amount = match input.amount.trim() {
             "" => None,
             a => Some(parse_money("amount", a)?),
         };
+        let evidence = self.evidence(mi, &ef, ev, today);
         self.write_application(
             Actor::from(caller),
             &NewApplication {
                 enterprise_id: own,
                 measure: key.clone(),
-                reference: reference.chars().take(200).collect(),
+                reference: target.reference.chars().take(200).collect(),
                 offer_id: None,
                 amount_requested_fen: amount,
                 note: input.note.chars().take(1000).collect(),
+                payment_key: target.key,
+                period: target.period,
+                evaluated_on: today,
+                evidence,
             },
+            target.once,
         )
         .await
+    }
+
+    /// What an application was decided on, kept with it: the server's date, the facts used,
+    /// the pack (id, number, version) and the rule's result with its reasons.
+    pub(crate) fn evidence(
+        &self,
+        mi: yuepin_policy::MeasureIdx,
+        ef: &crate::records::EnterpriseFacts,
+        ev: &yuepin_policy::Evaluation,
+        today: NaiveDate,
+    ) -> serde_json::Value {
+        let set = self.set();
+        let m = &set.measures()[mi];
+        let pack = &set.packs()[m.pack];
+        serde_json::json!({
+            "evaluated_on": today,
+            "pack": {"id": pack.id, "number": pack.number, "version": pack.version},
+            "measure": m.key,
+            "facts": ef.to_facts().values,
+            "declared_unconfirmed": ef.declared_standards,
+            "evaluation": ev,
+        })
     }
 
     /// A regulator approves (recording the grant) or rejects (with a reason) an application.
@@ -170,7 +293,7 @@ impl PolicyService {
     ) -> Result<Application> {
         caller.require_administrator()?;
         let reason: String = input.reason.trim().chars().take(1000).collect();
-        let today = yuepin_domain::china_today();
+        let today = self.today();
         let decision = match input.decision.trim() {
             "approve" => {
                 let app = self
@@ -183,15 +306,24 @@ impl PolicyService {
                         .ok_or(PolicyError::Required { field: "amount" })?,
                     a => parse_money("amount", a)?,
                 };
-                // M18: the financing cap of the text (dated parameter).
-                if measure_id(&app.measure) == "M18" {
-                    let snap = self.engine().snapshot(today);
-                    if let Some(Scalar::Money(cap)) = snap.parameter_value("m18_financing_cap") {
-                        if amount > cap {
-                            return Err(PolicyError::OverCap { cap_fen: cap });
+                // The cap of the text (a dated parameter), as of the day the application was
+                // evaluated: a decision after the window closed still judges it as filed.
+                let set = self.set();
+                let money = set
+                    .find_measure(&app.measure)
+                    .and_then(|mi| set.measures()[mi].money.clone());
+                let on = app.evaluated_on.unwrap_or(today);
+                let cap_fen = match &money {
+                    Some(m) if m.amount == AmountRule::Capped => m.param.and_then(|p| {
+                        let name = &set.parameters()[usize::from(p)].name;
+                        match self.engine().snapshot(on).parameter_value(name) {
+                            Some(Scalar::Money(cap)) => Some(cap),
+                            _ => None,
                         }
-                    }
-                }
+                    }),
+                    _ => None,
+                };
+                let repeatable = money.as_ref().is_some_and(|m| m.pays_for == PaysFor::Loan);
                 let year = input.year.unwrap_or_else(|| i64::from(today.year()));
                 if !(2000..=2100).contains(&year) {
                     return Err(PolicyError::InvalidYear(year));
@@ -200,6 +332,8 @@ impl PolicyService {
                     amount_fen: amount,
                     year,
                     reason,
+                    cap_fen,
+                    repeatable,
                 }
             }
             "reject" => {

@@ -4,9 +4,7 @@
 //! qualifies for, might qualify for (with the facts to provide) and why not.
 
 use crate::records::{EnterpriseFacts, MatchRun, Offer};
-use crate::{
-    find_measure, measures_for, parse_as_of, require_signed_in, PolicyError, PolicyService, Result,
-};
+use crate::{find_measure, measures_for, require_signed_in, PolicyError, PolicyService, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -166,11 +164,9 @@ impl PolicyService {
         caller.require_enterprise(id)?;
         let latest = self.latest_run_row().await?;
         let as_of = match as_of.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => parse_as_of(Some(s))?,
-            None => match &latest {
-                Some(r) => r.as_of,
-                None => yuepin_domain::china_today(),
-            },
+            Some(s) => self.as_of(Some(s))?,
+            // What holds on the server's date, whatever date the latest run was made as of.
+            None => self.today(),
         };
         let (ef, evals) = self.enterprise_evaluations(id, as_of).await?;
         let mut out = EnterpriseMatches {

@@ -33,6 +33,8 @@ pub enum PolicyError {
     UnknownOffer(i64),
     #[error("no application #{0}")]
     UnknownApplication(i64),
+    #[error("no standard record #{0}")]
+    UnknownFact(i64),
     #[error("no match run #{0}")]
     UnknownRun(i64),
     /// A listing asked for the latest match run and there is none.
@@ -52,6 +54,9 @@ pub enum PolicyError {
     /// An amount that is zero or negative.
     #[error("{field} must be positive")]
     NotPositive { field: &'static str },
+    /// A write that depends on eligibility was sent a date: the server's date decides.
+    #[error("{field} is not accepted here: eligibility is evaluated as of the server's date")]
+    ClientDate { field: &'static str },
     #[error("year {0} is out of range")]
     InvalidYear(i64),
     /// An enterprise's platform facts were asked for with another subject kind.
@@ -76,9 +81,29 @@ pub enum PolicyError {
     /// The enterprise is not eligible for the measure it applies for.
     #[error("not eligible for {}", .0.measure)]
     NotEligible(Refusal),
-    /// An M18 grant above the financing cap of the text (fen).
-    #[error("over the cap of {cap_fen} fen")]
-    OverCap { cap_fen: i64 },
+    /// A grant that would take the enterprise's total for the measure and period over the
+    /// cap of the text (fen; `already_fen` granted before).
+    #[error("over the cap of {cap_fen} fen ({already_fen} fen already granted)")]
+    OverCap { cap_fen: i64, already_fen: i64 },
+    /// An application outside the measure's application window.
+    #[error("{measure} takes applications from {first_day} to {last_day}")]
+    OutsideWindow {
+        measure: String,
+        first_day: chrono::NaiveDate,
+        last_day: chrono::NaiveDate,
+        clause: String,
+        /// The measure that replaces it, if a loaded pack says so.
+        successor: Option<String>,
+    },
+    /// What is paid for names no record of the enterprise the platform holds.
+    #[error("{field}: no record of the enterprise to pay for")]
+    NoPayableRecord { field: &'static str },
+    /// The record paid for was declared by the enterprise and awaits confirmation by `unit`.
+    #[error("{field}: declared by the enterprise, awaiting confirmation by {unit}")]
+    Unconfirmed { field: &'static str, unit: String },
+    /// Who may apply for the measure (pack data) does not include this applicant kind.
+    #[error("{measure} does not take applications from {applicant}")]
+    ApplicantKind { measure: String, applicant: String },
 
     #[error("offer already answered ({0})")]
     OfferAnswered(OfferStatus),

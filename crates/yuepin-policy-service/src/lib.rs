@@ -2,7 +2,7 @@
 //! clauses (an enterprise's facts from the store, or request facts for mergers, persons,
 //! standards and instrument purchases), proactive matching over all enterprises (免申即享) with
 //! stored outcomes, offers and notifications, the enterprise's intent confirmation (意愿确认),
-//! applications and grants for the money measures (M8, M10, M18) with no double payment,
+//! applications and grants for the money measures (pack data) with no double payment,
 //! grant totals, what-if runs (政策沙盘) and the regulator's per-measure listings.
 //!
 //! [`PolicyService`] holds the store and the loaded policy set with its base engine. Every use
@@ -15,6 +15,7 @@ pub mod error;
 mod grants;
 mod matching;
 mod offers;
+mod provenance;
 pub mod records;
 pub mod store;
 mod what_if;
@@ -36,8 +37,6 @@ use yuepin_domain::{parse_date, Caller, CallerKind, Denied, Role};
 use yuepin_policy::{Engine, MeasureIdx, ParamOverrides, PolicySet, SubjectKind};
 use yuepin_store::Store;
 
-/// The measures that pay money, by measure id in the 74号 pack.
-pub const MONEY_MEASURES: [&str; 3] = ["M8", "M10", "M18"];
 /// Enterprises read from the store per batch when matching.
 pub const BATCH: i64 = 5000;
 
@@ -53,6 +52,9 @@ struct Loaded {
 pub struct PolicyService {
     store: Store,
     loaded: Arc<Loaded>,
+    /// The server's date when the platform runs as of a fixed day (demo, training, tests);
+    /// `None`: today in China. Never set from a request.
+    today: Option<NaiveDate>,
 }
 
 impl std::fmt::Debug for PolicyService {
@@ -78,6 +80,33 @@ impl PolicyService {
         Self {
             store,
             loaded: Arc::new(Loaded { set, engine, index }),
+            today: None,
+        }
+    }
+
+    /// Runs the service as of a fixed day instead of today in China: server configuration
+    /// (`yuepin demo --as-of`, training, tests), never a request's date.
+    pub fn with_today(mut self, day: NaiveDate) -> Self {
+        self.today = Some(day);
+        self
+    }
+
+    /// The server's date: what every write depending on eligibility is evaluated as of.
+    pub fn today(&self) -> NaiveDate {
+        self.today.unwrap_or_else(yuepin_domain::china_today)
+    }
+
+    /// Whether the service runs as of a fixed day (the pages show a banner naming it).
+    pub fn fixed_today(&self) -> Option<NaiveDate> {
+        self.today
+    }
+
+    /// The date of a read-only check or what-if: the given day, or the server's date when
+    /// absent or blank. Writes never take it (see [`PolicyService::today`]).
+    pub fn as_of(&self, s: Option<&str>) -> Result<NaiveDate> {
+        match s.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(self.today()),
+            Some(s) => Ok(parse_date("as_of", s)?),
         }
     }
 
@@ -129,11 +158,12 @@ impl PolicyService {
     }
 }
 
-/// The evaluation date: the given day, or today in China when absent or blank.
-pub fn parse_as_of(s: Option<&str>) -> Result<NaiveDate> {
-    match s.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(yuepin_domain::china_today()),
-        Some(s) => Ok(parse_date("as_of", s)?),
+/// Refuses a client-supplied date on a write: the server's date decides eligibility.
+pub(crate) fn no_client_date(as_of: &str) -> Result<()> {
+    if as_of.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(PolicyError::ClientDate { field: "as_of" })
     }
 }
 
@@ -166,11 +196,18 @@ pub fn measures_for(set: &PolicySet, subject: SubjectKind) -> Vec<MeasureIdx> {
         .collect()
 }
 
-/// Whether the measure pays money (M8, M10, M18 of the 74号 pack) and takes applications.
+/// Whether the measure pays money and takes applications: its pack gives it `money:` data.
 pub fn is_money_measure(set: &PolicySet, m: MeasureIdx) -> bool {
+    set.measures().get(m).is_some_and(|m| m.money.is_some())
+}
+
+/// The key of a loaded measure that replaces this one (`supersedes:` in a later pack).
+pub fn successor_of(set: &PolicySet, m: MeasureIdx) -> Option<String> {
+    let key = &set.measures().get(m)?.key;
     set.measures()
-        .get(m)
-        .is_some_and(|m| m.pack == 0 && MONEY_MEASURES.contains(&m.id.as_str()))
+        .iter()
+        .find(|x| x.supersedes.contains(key))
+        .map(|x| x.key.clone())
 }
 
 /// Anyone signed in (or the CLI, or the system); not the anonymous public.

@@ -8,9 +8,7 @@ use crate::records::{
     outcome_code, MatchCell, MatchRun, MeasureListing, NewMatchRun, NewNotification, RunCount,
     OUTCOMES,
 };
-use crate::{
-    engine_with, find_measure, measures_for, parse_as_of, FactScope, PolicyError, PolicyService,
-};
+use crate::{engine_with, find_measure, measures_for, FactScope, PolicyError, PolicyService};
 use crate::{Result, BATCH};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -65,13 +63,14 @@ impl PolicyService {
     /// [`PolicyService::run_match`] with the date still to parse (after the access check).
     pub async fn match_request(&self, caller: &Caller, input: MatchInput) -> Result<MatchReport> {
         caller.require_administrator()?;
-        let as_of = parse_as_of(input.as_of.as_deref())?;
+        let as_of = self.as_of(input.as_of.as_deref())?;
         self.run_match(caller, as_of, &input.overrides).await
     }
 
     /// Matches every enterprise in the store as of `as_of` (administrators only), with
-    /// optional parameter overrides (a stored what-if), and stores the outcomes, offers and
-    /// notifications.
+    /// optional parameter overrides (a stored what-if), and stores the outcomes. Offers and
+    /// notifications are made only by a run as of the server's date ([`PolicyService::today`]):
+    /// a run as of another day is a stored analysis and makes nobody an offer.
     pub async fn run_match(
         &self,
         caller: &Caller,
@@ -84,6 +83,7 @@ impl PolicyService {
         let snap = engine.snapshot(as_of);
         let index = self.index();
         let cols = measures_for(set, SubjectKind::Enterprise);
+        let live = as_of == self.today();
         let mut counts = vec![[0i64; 6]; cols.len()];
         let mut run = NewMatchRun {
             as_of: as_of.to_string(),
@@ -133,7 +133,7 @@ impl PolicyService {
                                 amount_fen: amount,
                             });
                             eligible.push(measure.id.clone());
-                            if !measure.programme && !measure.benefits.is_empty() {
+                            if live && !measure.programme && !measure.benefits.is_empty() {
                                 run.offers.push((ef.id, measure.key.clone(), amount));
                                 offers += 1;
                             }
@@ -157,7 +157,7 @@ impl PolicyService {
                         _ => {}
                     }
                 }
-                if !eligible.is_empty() {
+                if live && !eligible.is_empty() {
                     run.notifications.push(match_notification(
                         ef.id, &ef.uscc, as_of, &eligible, offers,
                     ));

@@ -2,14 +2,13 @@
 //! names the enterprise), answers them (意愿确认; confirming a money measure opens its
 //! application in the same transaction), and reads its notifications and marks them read.
 
-use crate::applications::{default_reference, normalise_reference};
-use crate::records::{Answer, Application, NewApplication, Notification, Offer};
+use crate::records::{Answer, Application, NewApplication, Notification, Offer, Refusal};
 use crate::{
-    is_money_measure, measure_id, own_enterprise, require_signed_in, PolicyError, PolicyService,
-    Result,
+    is_money_measure, own_enterprise, require_signed_in, PolicyError, PolicyService, Result,
 };
 use serde::{Deserialize, Serialize};
 use yuepin_domain::{Caller, Denied, Role};
+use yuepin_policy::Outcome;
 use yuepin_store::Actor;
 
 /// Notifications shown at most.
@@ -60,8 +59,9 @@ impl PolicyService {
     }
 
     /// The enterprise answers one of its offers. Someone else's offer looks like a missing
-    /// one. Confirming a money measure opens its application, with what is paid for named by
-    /// the platform where it can (M10, M18) or by the enterprise (M8).
+    /// one. Confirming is judged as of the server's date; confirming a money measure opens its
+    /// application, with what is paid for derived from platform facts (the enterprise names a
+    /// standard's code, matched against its own confirmed records).
     pub async fn answer_offer(
         &self,
         caller: &Caller,
@@ -80,36 +80,55 @@ impl PolicyService {
             allowed: &["confirm", "decline"],
         })?;
         let set = self.set();
-        let application = match set.find_measure(&offer.measure) {
-            Some(mi) if answer == Answer::Confirm && is_money_measure(set, mi) => {
-                let mid = measure_id(&offer.measure).to_string();
-                let rec = yuepin_enterprises_service::EnterprisesService::new(self.store.clone())
-                    .enterprise_by_id(own)
-                    .await?;
-                let reference = match input.reference.trim() {
-                    "" => default_reference(
-                        &self.store,
-                        own,
-                        rec.enterprise.uscc.as_str(),
-                        &mid,
-                        offer.as_of,
-                    )
-                    .await?
-                    .ok_or(PolicyError::Required { field: "reference" })?,
-                    r => normalise_reference(&mid, r),
-                };
-                Some(NewApplication {
-                    enterprise_id: own,
-                    measure: offer.measure.clone(),
-                    reference: reference.chars().take(200).collect(),
-                    offer_id: Some(offer_id),
-                    amount_requested_fen: offer.amount_fen,
-                    // Stored with the application, as the note an enterprise would write.
-                    note: "免申即享:企业确认意愿 (confirmed offer)".into(),
-                })
+        // A confirmation is judged again as of the server's date: an offer made while the
+        // measure was in force cannot be confirmed after it lapsed or the facts changed.
+        let today = self.today();
+        let mut application = None;
+        if answer == Answer::Confirm {
+            let mi =
+                set.find_measure(&offer.measure)
+                    .ok_or_else(|| PolicyError::UnknownMeasure {
+                        id: offer.measure.clone(),
+                    })?;
+            let money = is_money_measure(set, mi);
+            if money {
+                self.check_window(mi, today)?;
             }
-            _ => None,
-        };
+            let (ef, evals) = self.enterprise_evaluations(own, today).await?;
+            let ev = evals
+                .iter()
+                .find(|e| e.measure == offer.measure)
+                .ok_or_else(|| PolicyError::UnknownMeasure {
+                    id: offer.measure.clone(),
+                })?;
+            if !matches!(ev.outcome, Outcome::Eligible) {
+                return Err(PolicyError::NotEligible(Refusal {
+                    measure: offer.measure.clone(),
+                    evaluation: Box::new(ev.clone()),
+                }));
+            }
+            if money {
+                let target = self
+                    .payment_target(own, &ef.uscc, mi, &input.reference, today)
+                    .await?;
+                application = Some((
+                    NewApplication {
+                        enterprise_id: own,
+                        measure: offer.measure.clone(),
+                        reference: target.reference.chars().take(200).collect(),
+                        offer_id: Some(offer_id),
+                        amount_requested_fen: offer.amount_fen,
+                        // Stored with the application, as the note an enterprise would write.
+                        note: "免申即享:企业确认意愿 (confirmed offer)".into(),
+                        payment_key: target.key,
+                        period: target.period,
+                        evaluated_on: today,
+                        evidence: self.evidence(mi, &ef, ev, today),
+                    },
+                    target.once,
+                ));
+            }
+        }
         let (offer, application) = self
             .write_answer(Actor::from(caller), offer_id, answer, application)
             .await?;

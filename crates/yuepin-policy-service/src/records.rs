@@ -138,14 +138,63 @@ pub struct EnterpriseFacts {
     /// The previous fiscal year's revenue (year of as-of − 1), when reported.
     pub revenue_china_fen: Option<i64>,
     pub revenue_world_fen: Option<i64>,
-    /// International standards the enterprise led, released on or before as-of.
+    /// International standards the enterprise led, released on or before as-of, confirmed by
+    /// a responsible unit or from an official source (money rules read only these).
     pub international_standards_led: i64,
+    /// Such standards the enterprise declared itself, 待核实 until confirmed: while there are
+    /// some and no confirmed one, the count is unknown (Undetermined), never "0".
+    pub declared_standards: i64,
     /// Certification schemes valid on as-of.
     pub certifications: Vec<String>,
     /// Failed inspections dated in (as-of − 12 months, as-of].
     pub failed_inspections_12m: i64,
     /// Serious penalties dated in (as-of − 12 months, as-of].
     pub serious_penalties_12m: i64,
+}
+
+/// Where a fact comes from: only confirmed and official facts decide money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// Declared by the enterprise itself (待核实).
+    Declared,
+    /// Entered or confirmed by a responsible unit (a regulator, a lab, a regulator's import).
+    Confirmed,
+    /// From an official source (a registry).
+    Official,
+}
+
+impl Provenance {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "declared" => Some(Self::Declared),
+            "confirmed" => Some(Self::Confirmed),
+            "official" => Some(Self::Official),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Declared => "declared",
+            Self::Confirmed => "confirmed",
+            Self::Official => "official",
+        }
+    }
+    /// Whether a rule deciding money may read the fact.
+    pub fn counts_for_money(self) -> bool {
+        self != Self::Declared
+    }
+}
+
+/// A standard the enterprise drafted or revised, as the platform holds it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StandardRecord {
+    pub id: i64,
+    pub code: String,
+    pub level: String,
+    pub role: String,
+    pub event_date: NaiveDate,
+    pub provenance: Provenance,
 }
 
 /// One stored cell: an enterprise's outcome for a measure (eligible or undetermined).
@@ -278,6 +327,16 @@ pub struct Application {
     pub created_by: String,
     pub decided_at: Option<String>,
     pub decided_by: Option<String>,
+    /// What the payment is for, derived from platform facts and scoped to the enterprise
+    /// (`award:<code>:<awarded on>`, `standard:<record id>`, `period:<year>`).
+    pub payment_key: String,
+    /// The period over which a capped amount adds up (the year of the filing date).
+    pub period: String,
+    /// The server's date the eligibility was evaluated as of (`None` for older rows).
+    pub evaluated_on: Option<chrono::NaiveDate>,
+    /// What the decision was based on, as stored then: facts used, pack id and version, the
+    /// rule's result with reasons. Later pack changes never rewrite it.
+    pub evidence: Option<serde_json::Value>,
     pub grant: Option<Grant>,
 }
 
@@ -290,6 +349,10 @@ pub struct NewApplication {
     pub offer_id: Option<i64>,
     pub amount_requested_fen: Option<i64>,
     pub note: String,
+    pub payment_key: String,
+    pub period: String,
+    pub evaluated_on: chrono::NaiveDate,
+    pub evidence: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -326,6 +389,11 @@ pub enum Decision {
         amount_fen: i64,
         year: i64,
         reason: String,
+        /// The cumulative cap of the measure for the enterprise and period, if any.
+        cap_fen: Option<i64>,
+        /// Several grants may share the application's payment key (a financing line's loans,
+        /// their total capped); otherwise the key is paid once.
+        repeatable: bool,
     },
     Reject {
         reason: String,

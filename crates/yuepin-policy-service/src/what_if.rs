@@ -4,7 +4,7 @@
 //! subjects (e.g. mergers from a file). Regulators only.
 
 use crate::records::outcome_code;
-use crate::{engine_with, measures_for, parse_as_of, FactScope, PolicyError, PolicyService};
+use crate::{engine_with, measures_for, FactScope, PolicyError, PolicyService};
 use crate::{Result, BATCH};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -197,7 +197,7 @@ impl PolicyService {
     /// of one kind (labelled `#0`, `#1`, …). At least one override.
     pub async fn what_if(&self, caller: &Caller, input: WhatIfInput) -> Result<WhatIfReport> {
         caller.require_administrator()?;
-        let as_of = parse_as_of(input.as_of.as_deref())?;
+        let as_of = self.as_of(input.as_of.as_deref())?;
         if input.overrides.is_empty() {
             return Err(PolicyError::Required { field: "overrides" });
         }
@@ -310,7 +310,7 @@ impl PolicyService {
         as_of: Option<&str>,
     ) -> Result<(NaiveDate, Vec<ParameterOnDate>)> {
         caller.require_administrator()?;
-        let as_of = parse_as_of(as_of)?;
+        let as_of = self.as_of(as_of)?;
         let snap = self.engine().snapshot(as_of);
         let list = self
             .set()

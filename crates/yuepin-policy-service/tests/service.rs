@@ -64,7 +64,8 @@ async fn fixture() -> Fixture {
     let a = ids.pop().unwrap();
     Fixture {
         _db: db,
-        svc: PolicyService::new(store),
+        // The server's date for these tests: the policy in force, the little giant still held.
+        svc: PolicyService::new(store).with_today(day("2025-03-01")),
         a,
         b,
     }
@@ -332,7 +333,6 @@ async fn an_application_decided_by_a_regulator_and_grant_totals() {
     let (ua, ub) = (enterprise_user(f.a.0), enterprise_user(f.b.0));
     let apply = |measure: &str| ApplyInput {
         measure: measure.into(),
-        as_of: "2025-03-01".into(),
         ..Default::default()
     };
     let m10 = f.svc.apply(&ua, apply("M10")).await.unwrap();
@@ -409,7 +409,8 @@ async fn an_application_decided_by_a_regulator_and_grant_totals() {
     assert!(matches!(
         f.svc.decide(&regulator(), m18.id, approve("1.5亿元")).await,
         Err(PolicyError::OverCap {
-            cap_fen: 10_000_000_000
+            cap_fen: 10_000_000_000,
+            already_fen: 0
         })
     ));
     f.svc
@@ -488,7 +489,6 @@ async fn an_enterprise_never_reaches_another_enterprises_data() {
             &ua,
             ApplyInput {
                 measure: "M18".into(),
-                as_of: "2025-03-01".into(),
                 ..Default::default()
             },
         )
@@ -583,4 +583,79 @@ async fn what_if_over_the_store_and_over_request_subjects() {
         f.svc.what_if(&regulator(), bad).await,
         Err(PolicyError::Engine(_))
     ));
+}
+
+/// The server's date decides every write: an enterprise cannot obtain eligibility by sending
+/// a date from when the policy was in force, nor confirm an offer made then.
+#[tokio::test]
+async fn an_enterprise_cannot_obtain_eligibility_by_sending_a_date() {
+    let f = fixture().await;
+    let ua = enterprise_user(f.a.0);
+    // An offer made while the policy was in force (server date 2025-03-01) …
+    f.svc
+        .run_match(&regulator(), day("2025-03-01"), &BTreeMap::new())
+        .await
+        .unwrap();
+    let m18 = f
+        .svc
+        .offers(&ua, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.measure == "gd-2023-74/M18")
+        .unwrap()
+        .id;
+    // … and the same store served after the lapse (the policy's last day was 2026-10-11).
+    let lapsed = PolicyService::new(f.svc.store().clone()).with_today(day("2026-12-01"));
+    let sent = ApplyInput {
+        measure: "M18".into(),
+        as_of: "2025-03-01".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        lapsed.apply(&ua, sent).await,
+        Err(PolicyError::ClientDate { field: "as_of" })
+    ));
+    match lapsed
+        .apply(
+            &ua,
+            ApplyInput {
+                measure: "M18".into(),
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Err(PolicyError::OutsideWindow { last_day, .. }) => {
+            assert_eq!(last_day, day("2026-10-11"))
+        }
+        other => panic!("{other:?}"),
+    }
+    let confirm = AnswerInput {
+        decision: "confirm".into(),
+        reference: String::new(),
+    };
+    assert!(matches!(
+        lapsed.answer_offer(&ua, m18, confirm).await,
+        Err(PolicyError::OutsideWindow { .. })
+    ));
+    // A run as of a past day is an analysis: stored, but it makes nobody an offer.
+    let report = lapsed
+        .run_match(&regulator(), day("2025-03-01"), &BTreeMap::new())
+        .await
+        .unwrap();
+    assert_eq!((report.offers, report.notified), (0, 0));
+    assert!(report.eligible >= 4);
+    // Read-only checks still take a date, and say which.
+    let checked = lapsed
+        .check(&ua, check_request(&f.a.1, "M18"))
+        .await
+        .unwrap();
+    assert_eq!(checked.as_of, day("2025-03-01"));
+    assert_eq!(checked.evaluations[0].outcome.kind(), OutcomeKind::Eligible);
+    assert!(lapsed
+        .applications(&regulator(), None)
+        .await
+        .unwrap()
+        .is_empty());
 }

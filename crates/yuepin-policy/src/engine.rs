@@ -237,6 +237,11 @@ impl Engine {
         &self.set
     }
 
+    /// The unrecorded codes of a set fact (see [`crate::model::FactDef::unrecorded`]).
+    fn unrecorded(&self, subject: SubjectKind, fact: FactId) -> u128 {
+        self.set.fact_def(subject, fact).map_or(0, |d| d.unrecorded)
+    }
+
     /// Types and interns request facts for this engine.
     pub fn row(&self, facts: &Facts) -> Result<FactRow, FactError> {
         facts.to_row(&self.set)
@@ -619,7 +624,12 @@ impl<'e> Snapshot<'e> {
             }
             NodeOp::InSet { fact, mask } => match row.get(*fact) {
                 FactValue::Code(c) => tri(*c < 128 && mask & (1u128 << *c) != 0),
-                FactValue::Set(bits) => tri(bits & mask != 0),
+                FactValue::Set(bits) if bits & mask != 0 => Tri::True,
+                // Codes nobody records authoritatively: their absence is not a "no".
+                FactValue::Set(_) if mask & !self.engine.unrecorded(row.subject, *fact) == 0 => {
+                    Tri::Unknown
+                }
+                FactValue::Set(_) => Tri::False,
                 _ => Tri::Unknown,
             },
             NodeOp::CountAtLeast {

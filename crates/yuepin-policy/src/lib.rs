@@ -6,7 +6,9 @@
 pub mod engine;
 pub mod facts;
 pub mod model;
+pub mod money;
 pub mod pack;
+pub mod status;
 pub mod whatif;
 
 pub use engine::{

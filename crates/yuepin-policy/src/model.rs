@@ -143,6 +143,10 @@ pub struct FactDef {
     pub domain: Vec<String>,
     /// Whether codes outside `domain` are accepted (and never match) rather than rejected.
     pub open: bool,
+    /// Codes of a set fact the platform does not hold authoritatively (bit mask over
+    /// `domain`): a set without them does not show they are absent, so a test that needs only
+    /// such codes is Undetermined, never "no" (e.g. 实施卓越绩效管理, which no registry records).
+    pub unrecorded: u128,
 }
 
 /// A typed constant: a literal in a rule or a parameter's value.
@@ -399,6 +403,8 @@ pub struct Measure {
     pub supersedes: Vec<String>,
     pub in_force: Period,
     pub benefits: Vec<Benefit>,
+    /// Present for a measure that pays money and takes applications.
+    pub money: Option<crate::money::MoneyRule>,
     pub rules: Vec<Rule>,
 }
 
@@ -422,6 +428,9 @@ pub struct Pack {
     pub validity_clause: String,
     /// Marked as an illustration, not a real document.
     pub example: bool,
+    /// The pack's version: the header's `version`, or a digest of the file's text, so an
+    /// application's stored evidence names exactly the rules it was judged by.
+    pub version: String,
 }
 
 /// All loaded packs with their merged fact vocabulary and parameters.

@@ -54,6 +54,8 @@ struct HeaderDoc {
     validity: ValidityDoc,
     #[serde(default)]
     example: bool,
+    #[serde(default)]
+    version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +81,9 @@ struct FactDoc {
     values: Vec<String>,
     #[serde(default)]
     open: bool,
+    /// Set codes the platform may simply not know (see `FactDef::unrecorded`).
+    #[serde(default)]
+    unrecorded: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +135,9 @@ struct MeasureDoc {
     in_force: Option<PeriodDoc>,
     #[serde(default)]
     benefits: Vec<BenefitDoc>,
+    /// A measure that pays money and takes applications (see `money.rs`).
+    #[serde(default)]
+    money: Option<crate::money::MoneyDoc>,
     eligibility: BTreeMap<SubjectKind, NodeDoc>,
 }
 
@@ -328,6 +336,13 @@ struct Ctx<'a> {
     text: &'a str,
 }
 
+/// FNV-1a over the pack's text: a stable digest without a hashing dependency.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 impl Ctx<'_> {
     fn err(
         &self,
@@ -422,6 +437,10 @@ impl PolicySet {
             issued_on,
             in_force,
             validity_clause: h.validity.clause.clone(),
+            version: h
+                .version
+                .clone()
+                .unwrap_or_else(|| format!("fnv1a-{:016x}", fnv1a(cx.text))),
             example: h.example,
         });
 
@@ -455,10 +474,32 @@ impl PolicySet {
                     label: f.label.clone(),
                     domain: Vec::new(),
                     open: f.open,
+                    unrecorded: 0,
                 });
                 for v in &f.values {
                     self.intern_code(*subject, id, v)
                         .map_err(|why| cx.err(&needles, format!("{field}.values"), why))?;
+                }
+                if !f.unrecorded.is_empty() && f.ty != FactType::Set {
+                    return Err(cx.err(
+                        &needles,
+                        format!("{field}.unrecorded"),
+                        "`unrecorded` only applies to set facts",
+                    ));
+                }
+                let mut bits = 0u128;
+                for v in &f.unrecorded {
+                    let Some(i) = f.values.iter().position(|c| c == v) else {
+                        return Err(cx.err(
+                            &needles,
+                            format!("{field}.unrecorded"),
+                            format!("{v:?} is not one of the fact's values"),
+                        ));
+                    };
+                    bits |= 1u128 << i;
+                }
+                if let Some(def) = self.facts.last_mut() {
+                    def.unrecorded = bits;
                 }
             }
         }
@@ -614,6 +655,27 @@ impl PolicySet {
                     nodes,
                 });
             }
+            let money = match &m.money {
+                None => None,
+                Some(doc) => {
+                    let param = |n: &str| self.parameter(n).map(|(i, p)| (i, p.ty));
+                    let domain = |s: SubjectKind, n: &str| {
+                        self.fact(s, n)
+                            .map(|d| d.domain.clone())
+                            .unwrap_or_default()
+                    };
+                    let mcx = crate::money::MoneyCtx {
+                        in_force,
+                        texts: [&m.clause_text, &h.validity.clause],
+                        validity_clause: &h.validity.clause,
+                        param: &param,
+                        domain: &domain,
+                    };
+                    Some(crate::money::build(doc, &mcx).map_err(|(f, reason)| {
+                        cx.err(&[&anchor, "money:"], format!("{field}.{f}"), reason)
+                    })?)
+                }
+            };
             self.measures.push(Measure {
                 pack: pack_idx,
                 id: m.id.clone(),
@@ -631,6 +693,7 @@ impl PolicySet {
                 supersedes: m.supersedes.clone(),
                 in_force,
                 benefits,
+                money,
                 rules,
             });
         }

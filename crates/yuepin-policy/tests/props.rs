@@ -155,18 +155,24 @@ fn check_determinacy(
         }
         let eval = snap.explain(i, &row).unwrap();
         let completed = snap.outcome(i, &full_row);
-        prop_assert_ne!(
-            completed,
-            OutcomeKind::Undetermined,
-            "{} undetermined with every fact present",
-            m.key
-        );
+        // A set fact with codes nobody records (实施卓越绩效管理) may leave a complete row open.
+        let unrecorded = |name: &str| set.fact(subject, name).is_some_and(|d| d.unrecorded != 0);
+        if completed == OutcomeKind::Undetermined {
+            let why = snap.explain(i, &full_row).unwrap();
+            if let Outcome::Undetermined { missing } = &why.outcome {
+                prop_assert!(
+                    missing.iter().all(|f| unrecorded(&f.fact)),
+                    "{} undetermined with every fact present",
+                    m.key
+                );
+            }
+        }
         match &eval.outcome {
             Outcome::Undetermined { missing } => {
                 prop_assert!(!missing.is_empty());
                 for f in missing {
                     prop_assert!(
-                        !partial.as_object().unwrap().contains_key(&f.fact),
+                        unrecorded(&f.fact) || !partial.as_object().unwrap().contains_key(&f.fact),
                         "{} listed present fact {}",
                         m.key,
                         f.fact
@@ -263,5 +269,78 @@ proptest! {
         if eval(&china) == OutcomeKind::Eligible {
             prop_assert_eq!(eval(&raised), OutcomeKind::Eligible);
         }
+    }
+}
+
+/// Every definite outcome over `facts`, by measure.
+fn outcomes(facts: &Value, as_of: NaiveDate) -> Vec<OutcomeKind> {
+    let e = engine();
+    let f = Facts::from_json(SubjectKind::Enterprise, facts.clone()).unwrap();
+    let row = e.row(&f).unwrap();
+    let snap = e.snapshot(as_of);
+    (0..e.policy_set().measures().len())
+        .map(|i| snap.outcome(i, &row))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Unknown is never no: removing a fact (a key, or an unrecorded code from a set) can turn
+    /// a definite outcome into Undetermined, never into the opposite outcome.
+    #[test]
+    fn removing_a_fact_never_flips_a_definite_outcome(
+        partial in enterprise(),
+        which in 0usize..16,
+        as_of in date(),
+    ) {
+        let before = outcomes(&partial, as_of);
+        let obj = partial.as_object().unwrap();
+        let mut fewer = vec![];
+        if !obj.is_empty() {
+            let key = obj.keys().nth(which % obj.len()).unwrap().clone();
+            let mut o = obj.clone();
+            o.remove(&key);
+            fewer.push(Value::Object(o));
+        }
+        if let Some(ds) = obj.get("designations").and_then(|d| d.as_array()) {
+            let mut o = obj.clone();
+            let kept: Vec<Value> = ds.iter().filter(|d| *d != "performance_excellence").cloned().collect();
+            o.insert("designations".into(), Value::from(kept));
+            fewer.push(Value::Object(o));
+        }
+        for f in fewer {
+            for (i, (b, a)) in before.iter().zip(outcomes(&f, as_of)).enumerate() {
+                let definite = matches!(b, OutcomeKind::Eligible | OutcomeKind::NotEligible);
+                if definite {
+                    prop_assert!(
+                        a == *b || a == OutcomeKind::Undetermined,
+                        "measure #{i}: {b:?} became {a:?} after removing a fact from {partial} → {f}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_champion_whose_performance_excellence_nobody_recorded_is_undetermined() {
+    let e = engine();
+    let m18 = e.policy_set().find_measure("M18").unwrap();
+    let f = Facts::from_json(
+        SubjectKind::Enterprise,
+        json!({"designations": ["national_single_champion"]}),
+    )
+    .unwrap();
+    let eval = e
+        .snapshot(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap())
+        .explain(m18, &e.row(&f).unwrap())
+        .unwrap();
+    match eval.outcome {
+        Outcome::Undetermined { missing } => {
+            assert_eq!(missing[0].fact, "designations");
+            assert_eq!(missing[0].needed_by.zh, "实施卓越绩效管理");
+        }
+        other => panic!("{other:?}"),
     }
 }

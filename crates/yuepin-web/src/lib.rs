@@ -36,6 +36,9 @@ pub struct WebConfig {
     pub demo: bool,
     /// Bearer token that opens `/metrics` from any address (loopback callers need none).
     pub metrics_token: Option<String>,
+    /// Runs the policy capability as of this day instead of today in China (training and
+    /// demos: `yuepin demo --as-of`); every page names the date in a banner.
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 impl Default for WebConfig {
@@ -46,6 +49,7 @@ impl Default for WebConfig {
             data_dir: "yuepin-data".into(),
             demo: false,
             metrics_token: None,
+            as_of: None,
         }
     }
 }
@@ -76,7 +80,13 @@ impl AppState {
                 config.data_dir.join("keys"),
                 &config.public_url,
             ),
-            policy: yuepin_policy_service::PolicyService::new(store.clone()),
+            policy: {
+                let p = yuepin_policy_service::PolicyService::new(store.clone());
+                match config.as_of {
+                    Some(day) => p.with_today(day),
+                    None => p,
+                }
+            },
             complaints: yuepin_complaints_service::ComplaintsService::new(store.clone()),
             labs: yuepin_labs_service::LabsService::new(store.clone()),
         };

@@ -20,14 +20,58 @@ pub struct Chrome {
     pub user: Option<UserRecord>,
     pub csrf: String,
     pub demo: bool,
+    /// The day the platform runs as of, when the server was started with one (training and
+    /// demos): every page names it.
+    pub as_of: Option<Notice>,
+    /// Loaded policy documents that are lapsing (< 90 days) or lapsed on the server's date.
+    pub policy_notices: Vec<Notice>,
+}
+
+/// A line of page chrome in both languages.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub zh: String,
+    pub en: String,
 }
 
 impl Chrome {
     pub fn new(auth: &Auth, state: &AppState) -> Self {
+        let policy = &state.modules.policy;
+        let today = policy.today();
+        let set = policy.set();
+        let policy_notices = set
+            .packs()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.example)
+            .filter_map(|(i, p)| {
+                let s = yuepin_policy::status::pack_status(set, i, today)?;
+                let show = matches!(
+                    s,
+                    yuepin_policy::status::MeasureStatus::Lapsed { .. }
+                        | yuepin_policy::status::MeasureStatus::LapsingSoon { .. }
+                );
+                show.then(|| {
+                    let l = s.label();
+                    Notice {
+                        zh: format!("《{}》({}){}", p.title.zh, p.number, l.zh),
+                        en: format!("“{}” ({}): {}", p.title.en, p.number, l.en),
+                    }
+                })
+            })
+            .collect();
         Self {
             user: auth.user.clone(),
             csrf: auth.csrf.clone().unwrap_or_default(),
             demo: state.config.demo,
+            as_of: policy.fixed_today().map(|d| {
+                use chrono::Datelike;
+                Notice {
+                    zh: format!("{}年{}月{}日", d.year(), d.month(), d.day()),
+                    en: d.format("%-d %B %Y").to_string(),
+                }
+            }),
+            policy_notices,
         }
     }
 }

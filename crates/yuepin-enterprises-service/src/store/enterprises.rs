@@ -227,6 +227,20 @@ impl EnterprisesService {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    /// Marks a quality event as declared by the enterprise itself (待核实): rules that decide
+    /// money do not read it until a responsible unit confirms it.
+    pub async fn mark_event_declared(&self, w: &mut WriteTx, id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE quality_events SET provenance = 'declared', confirmed_by = NULL, confirmed_at = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.record(Change::new("declare", "quality_event", id));
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn events_of(&self, enterprise_id: i64) -> Result<Vec<EventRecord>> {
         sqlx::query(
             "SELECT id, enterprise_id, product_id, event_date, natural_key, data FROM quality_events WHERE enterprise_id = $1 ORDER BY event_date DESC, id DESC",

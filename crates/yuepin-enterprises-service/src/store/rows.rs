@@ -190,7 +190,7 @@ pub async fn upsert_event(
     let row = sqlx::query(
         "INSERT INTO quality_events (enterprise_id, product_id, kind, event_date, natural_key, data, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
          ON CONFLICT (enterprise_id, natural_key) DO UPDATE SET product_id = excluded.product_id, kind = excluded.kind, \
-         event_date = excluded.event_date, data = excluded.data, updated_at = excluded.updated_at RETURNING id",
+         event_date = excluded.event_date, data = excluded.data, updated_at = excluded.updated_at, provenance = 'confirmed' RETURNING id",
     )
     .bind(enterprise_id)
     .bind(product_id)

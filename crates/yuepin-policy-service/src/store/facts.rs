@@ -26,13 +26,15 @@ impl EnterpriseFacts {
             .with("registered_capital", money(self.registered_capital_fen))
             .with("founded_on", self.founded_on.clone())
             .with("listing", self.listing.clone())
-            .with(
-                "international_standards_led",
-                self.international_standards_led,
-            )
             .with("certifications", self.certifications.clone())
             .with("failed_inspections_12m", self.failed_inspections_12m)
             .with("serious_penalties_12m", self.serious_penalties_12m);
+        if self.international_standards_led > 0 || self.declared_standards == 0 {
+            f = f.with(
+                "international_standards_led",
+                self.international_standards_led,
+            );
+        }
         if let Some(v) = self.revenue_china_fen {
             f = f.with("revenue_china", money(v));
         }
@@ -155,10 +157,13 @@ impl FactIndex {
         if let Some(v) = f.revenue_world_fen {
             put("revenue_world", FactValue::Money(v));
         }
-        put(
-            "international_standards_led",
-            FactValue::Int(f.international_standards_led),
-        );
+        // Declared-only standards leave the count unknown (待核实), never 0.
+        if f.international_standards_led > 0 || f.declared_standards == 0 {
+            put(
+                "international_standards_led",
+                FactValue::Int(f.international_standards_led),
+            );
+        }
         put(
             "failed_inspections_12m",
             FactValue::Int(f.failed_inspections_12m),
@@ -264,7 +269,7 @@ fn facts_sql(dialect: &dyn Dialect, scope: &FactScope, ph: fn(usize) -> String) 
 /// The quality events that feed facts, for enterprises with ids in [lo, hi] (1 lo, 2 hi, 3 as-of).
 fn events_sql(ph: fn(usize) -> String) -> String {
     format!(
-        "SELECT enterprise_id, event_date, data FROM quality_events WHERE enterprise_id >= {} AND enterprise_id <= {} \
+        "SELECT enterprise_id, event_date, data, provenance FROM quality_events WHERE enterprise_id >= {} AND enterprise_id <= {} \
          AND event_date <= {} AND kind IN ('inspection', 'certification', 'standard', 'penalty') ORDER BY enterprise_id, id",
         ph(1),
         ph(2),
@@ -295,6 +300,7 @@ fn fold_event(
     since: &str,
     date: &str,
     data: &str,
+    provenance: &str,
 ) -> Result<()> {
     let recent = date >= since;
     let kind: QualityEventKind = serde_json::from_str(data).map_err(corrupt)?;
@@ -311,7 +317,11 @@ fn fold_event(
         }
         QualityEventKind::Standard { level, role, .. } => {
             if level == StandardLevel::International && role == StandardRole::Lead {
-                f.international_standards_led += 1;
+                if provenance == "declared" {
+                    f.declared_standards += 1;
+                } else {
+                    f.international_standards_led += 1;
+                }
             }
         }
         QualityEventKind::Certification(c) => {
@@ -359,6 +369,7 @@ async fn read_facts(
             revenue_china_fen: r.try_get("revenue_china_fen")?,
             revenue_world_fen: r.try_get("revenue_world_fen")?,
             international_standards_led: 0,
+            declared_standards: 0,
             certifications: Vec::new(),
             failed_inspections_12m: 0,
             serious_penalties_12m: 0,
@@ -379,7 +390,8 @@ async fn read_facts(
         if let Some(&i) = pos.get(&ev.try_get::<i64, _>("enterprise_id")?) {
             let date: String = ev.try_get("event_date")?;
             let data: String = ev.try_get("data")?;
-            fold_event(&mut out[i], as_of, &since, &date, &data)?;
+            let provenance: String = ev.try_get("provenance")?;
+            fold_event(&mut out[i], as_of, &since, &date, &data, &provenance)?;
         }
     }
     Ok(out)
@@ -421,6 +433,7 @@ fn read_facts_native(
             revenue_world_fen: r.get(10).map_err(native)?,
             designations: held_designations(r.get(11).map_err(native)?),
             international_standards_led: 0,
+            declared_standards: 0,
             certifications: Vec::new(),
             failed_inspections_12m: 0,
             serious_penalties_12m: 0,
@@ -440,7 +453,8 @@ fn read_facts_native(
         if let Some(&i) = pos.get(&ev.get::<_, i64>(0).map_err(native)?) {
             let date: String = ev.get(1).map_err(native)?;
             let data: String = ev.get(2).map_err(native)?;
-            fold_event(&mut out[i], as_of, &since, &date, &data)?;
+            let provenance: String = ev.get(3).map_err(native)?;
+            fold_event(&mut out[i], as_of, &since, &date, &data, &provenance)?;
         }
     }
     Ok(out)

@@ -4,7 +4,8 @@
 
 use crate::records::{
     stored_date, stored_outcome, stored_region, stored_uscc, Application, ApplicationStatus, Grant,
-    GrantTotal, MatchCell, MatchRun, MeasureListing, Notification, Offer, OfferStatus, RunCount,
+    GrantTotal, MatchCell, MatchRun, MeasureListing, Notification, Offer, OfferStatus, Provenance,
+    RunCount, StandardRecord,
 };
 use crate::PolicyService;
 use sqlx::any::AnyRow;
@@ -62,7 +63,8 @@ pub(crate) fn grant_from_row(r: &AnyRow) -> Result<Grant> {
 }
 
 pub(crate) const APP_COLS: &str = "a.id, a.enterprise_id, e.uscc, e.name AS enterprise_name, e.city, a.measure, a.reference, a.offer_id, \
-    a.amount_requested_fen, a.note, a.status, a.reason, a.created_at, a.created_by, a.decided_at, a.decided_by";
+    a.amount_requested_fen, a.note, a.status, a.reason, a.created_at, a.created_by, a.decided_at, a.decided_by, \
+    a.payment_key, a.period, a.evaluated_on, a.evidence";
 
 fn app_from_row(r: &AnyRow) -> Result<Application> {
     let status: String = r.try_get("status")?;
@@ -84,6 +86,16 @@ fn app_from_row(r: &AnyRow) -> Result<Application> {
         created_by: r.try_get("created_by")?,
         decided_at: r.try_get("decided_at")?,
         decided_by: r.try_get("decided_by")?,
+        payment_key: r.try_get("payment_key")?,
+        period: r.try_get("period")?,
+        evaluated_on: r
+            .try_get::<Option<String>, _>("evaluated_on")?
+            .map(|d| stored_date(&d))
+            .transpose()?,
+        evidence: r
+            .try_get::<Option<String>, _>("evidence")?
+            .map(|e| serde_json::from_str(&e).map_err(corrupt))
+            .transpose()?,
         grant: None,
     })
 }
@@ -116,6 +128,42 @@ pub(crate) async fn application_on(
 
 /// The store reads behind the use cases; access is checked by the callers in this crate.
 impl PolicyService {
+    /// The standards an enterprise drafted or revised, with their provenance.
+    pub(crate) async fn standard_records(&self, enterprise_id: i64) -> Result<Vec<StandardRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, event_date, data, provenance FROM quality_events WHERE enterprise_id = $1 AND kind = 'standard' ORDER BY id",
+        )
+        .bind(enterprise_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let data: String = r.try_get("data")?;
+            let kind: yuepin_domain::QualityEventKind =
+                serde_json::from_str(&data).map_err(corrupt)?;
+            let yuepin_domain::QualityEventKind::Standard { code, level, role } = kind else {
+                continue;
+            };
+            let p: String = r.try_get("provenance")?;
+            out.push(StandardRecord {
+                id: r.try_get("id")?,
+                code: code.to_string(),
+                level: serde_json::to_value(level)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                role: serde_json::to_value(role)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                event_date: stored_date(&r.try_get::<String, _>("event_date")?)?,
+                provenance: Provenance::parse(&p)
+                    .ok_or_else(|| corrupt(format!("provenance {p:?}")))?,
+            });
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn latest_run_row(&self) -> Result<Option<MatchRun>> {
         sqlx::query("SELECT * FROM policy_match_runs ORDER BY id DESC LIMIT 1")
             .fetch_optional(self.store.pool())

@@ -1,8 +1,9 @@
 //! The policy tables written, each in one audited transaction: a match run (run, counts,
 //! stored cells, offers refreshing open ones, notifications), an offer's answer (with the
 //! application a confirmation opens), notifications marked read, an application, and a
-//! decision with its grant. The same standard or award is never paid twice: checked before
-//! writing, and held by the unique (measure, reference) key of `policy_grants`.
+//! decision with its grant. The same standard or award is never paid twice to an enterprise:
+//! checked before writing and held by the unique (enterprise, measure, payment key) of
+//! `policy_grants`; caps add up per (enterprise, measure, period) in `policy_payment_totals`.
 
 use crate::error::{PolicyError, Result};
 use crate::records::{
@@ -35,48 +36,59 @@ fn paid_twice(measure: &str, reference: &str) -> PolicyError {
     }
 }
 
-/// Checks that nothing has been paid, and nothing else is pending, for (measure, reference).
-async fn check_not_paid(
-    conn: &mut AnyConnection,
-    measure: &str,
-    reference: &str,
-    except_application: Option<i64>,
-) -> Result<()> {
-    if sqlx::query("SELECT id FROM policy_grants WHERE measure = $1 AND reference = $2")
-        .bind(measure)
-        .bind(reference)
-        .fetch_optional(&mut *conn)
-        .await?
-        .is_some()
-    {
-        return Err(paid_twice(measure, reference));
+fn pending(measure: &str, reference: &str) -> PolicyError {
+    PolicyError::ApplicationPending {
+        measure: measure.to_string(),
+        reference: reference.to_string(),
     }
-    let pending = sqlx::query(
-        "SELECT id FROM policy_applications WHERE measure = $1 AND reference = $2 AND status = 'submitted' AND id <> $3",
-    )
-    .bind(measure)
-    .bind(reference)
-    .bind(except_application.unwrap_or(-1))
-    .fetch_optional(&mut *conn)
-    .await?;
-    if except_application.is_none() && pending.is_some() {
-        return Err(PolicyError::ApplicationPending {
-            measure: measure.to_string(),
-            reference: reference.to_string(),
-        });
-    }
-    Ok(())
 }
 
+/// Whether this enterprise was already paid under this payment key (once-only keys).
+async fn already_paid(
+    conn: &mut AnyConnection,
+    enterprise_id: i64,
+    measure: &str,
+    payment_key: &str,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT id FROM policy_grants WHERE enterprise_id = $1 AND measure = $2 AND payment_key = $3",
+    )
+    .bind(enterprise_id)
+    .bind(measure)
+    .bind(payment_key)
+    .fetch_optional(&mut *conn)
+    .await?
+    .is_some())
+}
+
+/// Inserts an application. Its payment key is derived from platform facts and scoped to the
+/// enterprise, so one enterprise never blocks another; the partial unique index
+/// `policy_applications_open_key` makes a second concurrent open application fail.
 async fn insert_application(
     w: &mut WriteTx,
     actor: &Actor,
     a: &NewApplication,
+    once: bool,
 ) -> Result<Application> {
-    check_not_paid(&mut w.tx, &a.measure, &a.reference, None).await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO policy_applications (enterprise_id, measure, reference, offer_id, amount_requested_fen, note, status, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    if once && already_paid(&mut w.tx, a.enterprise_id, &a.measure, &a.payment_key).await? {
+        return Err(paid_twice(&a.measure, &a.reference));
+    }
+    if sqlx::query(
+        "SELECT id FROM policy_applications WHERE enterprise_id = $1 AND measure = $2 AND payment_key = $3 AND status = 'submitted'",
+    )
+    .bind(a.enterprise_id)
+    .bind(&a.measure)
+    .bind(&a.payment_key)
+    .fetch_optional(&mut *w.tx)
+    .await?
+    .is_some()
+    {
+        return Err(pending(&a.measure, &a.reference));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO policy_applications (enterprise_id, measure, reference, offer_id, amount_requested_fen, note, status, created_at, created_by, \
+         payment_key, period, evaluated_on, evidence) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(a.enterprise_id)
     .bind(&a.measure)
@@ -87,14 +99,69 @@ async fn insert_application(
     .bind(ApplicationStatus::Submitted.as_str())
     .bind(now_text())
     .bind(&actor.0)
+    .bind(&a.payment_key)
+    .bind(&a.period)
+    .bind(a.evaluated_on.to_string())
+    .bind(a.evidence.to_string())
     .fetch_one(&mut *w.tx)
-    .await?
-    .try_get(0)?;
+    .await;
+    let id: i64 = match inserted {
+        Ok(row) => row.try_get(0)?,
+        Err(e) if is_unique_violation(&e) => return Err(pending(&a.measure, &a.reference)),
+        Err(e) => return Err(e.into()),
+    };
     let app = application_on(&mut w.tx, id)
         .await?
         .ok_or(PolicyError::UnknownApplication(id))?;
     w.record(Change::new("apply", "policy_application", id).after(&app));
     Ok(app)
+}
+
+/// Adds a grant to the enterprise's cumulative total for (measure, period) in the same
+/// transaction. The conditional upsert is one statement: on PostgreSQL a concurrent writer
+/// waits on the row lock and re-checks the cap against the committed total; SQLite's writers
+/// are serialised by `BEGIN IMMEDIATE`. Returns the new total, or the refusal.
+async fn add_to_total(
+    conn: &mut AnyConnection,
+    app: &Application,
+    amount_fen: i64,
+    cap_fen: Option<i64>,
+) -> Result<i64> {
+    let cap = cap_fen.unwrap_or(i64::MAX);
+    let over = |already: i64| PolicyError::OverCap {
+        cap_fen: cap,
+        already_fen: already,
+    };
+    if amount_fen > cap {
+        return Err(over(0));
+    }
+    let row = sqlx::query(
+        "INSERT INTO policy_payment_totals (enterprise_id, measure, period, total_fen) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (enterprise_id, measure, period) DO UPDATE SET total_fen = policy_payment_totals.total_fen + excluded.total_fen \
+         WHERE policy_payment_totals.total_fen <= $5 - excluded.total_fen RETURNING total_fen",
+    )
+    .bind(app.enterprise_id)
+    .bind(&app.measure)
+    .bind(&app.period)
+    .bind(amount_fen)
+    .bind(cap)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => Ok(r.try_get(0)?),
+        None => {
+            let already: i64 = sqlx::query(
+                "SELECT total_fen FROM policy_payment_totals WHERE enterprise_id = $1 AND measure = $2 AND period = $3",
+            )
+            .bind(app.enterprise_id)
+            .bind(&app.measure)
+            .bind(&app.period)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+            Err(over(already))
+        }
+    }
 }
 
 impl PolicyService {
@@ -217,7 +284,7 @@ impl PolicyService {
         actor: Actor,
         offer_id: i64,
         answer: Answer,
-        application: Option<NewApplication>,
+        application: Option<(NewApplication, bool)>,
     ) -> Result<(Offer, Option<Application>)> {
         let store = &self.store;
         let mut w = store.begin_write(actor.clone()).await?;
@@ -261,7 +328,9 @@ impl PolicyService {
             .after(&after),
         );
         let app = match (answer, application) {
-            (Answer::Confirm, Some(a)) => Some(insert_application(&mut w, &actor, &a).await?),
+            (Answer::Confirm, Some((a, once))) => {
+                Some(insert_application(&mut w, &actor, &a, once).await?)
+            }
             _ => None,
         };
         store.commit(w).await?;
@@ -300,9 +369,10 @@ impl PolicyService {
         &self,
         actor: Actor,
         a: &NewApplication,
+        once: bool,
     ) -> Result<Application> {
         let mut w = self.store.begin_write(actor.clone()).await?;
-        let app = insert_application(&mut w, &actor, a).await?;
+        let app = insert_application(&mut w, &actor, a, once).await?;
         self.store.commit(w).await?;
         Ok(app)
     }
@@ -329,24 +399,39 @@ impl PolicyService {
             Decision::Approve { reason, .. } | Decision::Reject { reason } => reason,
         };
         if let Decision::Approve {
-            amount_fen, year, ..
+            amount_fen,
+            year,
+            cap_fen,
+            repeatable,
+            ..
         } = decision
         {
-            check_not_paid(
-                &mut w.tx,
-                &before.measure,
-                &before.reference,
-                Some(application_id),
-            )
-            .await?;
+            let key = if *repeatable {
+                format!("{}#{}", before.payment_key, application_id)
+            } else {
+                if already_paid(
+                    &mut w.tx,
+                    before.enterprise_id,
+                    &before.measure,
+                    &before.payment_key,
+                )
+                .await?
+                {
+                    return Err(paid_twice(&before.measure, &before.reference));
+                }
+                before.payment_key.clone()
+            };
+            add_to_total(&mut w.tx, &before, *amount_fen, *cap_fen).await?;
             let inserted = sqlx::query(
-                "INSERT INTO policy_grants (application_id, enterprise_id, measure, reference, amount_fen, city, year, granted_at, granted_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                "INSERT INTO policy_grants (application_id, enterprise_id, measure, reference, payment_key, period, amount_fen, city, year, granted_at, granted_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
             .bind(application_id)
             .bind(before.enterprise_id)
             .bind(&before.measure)
             .bind(&before.reference)
+            .bind(&key)
+            .bind(&before.period)
             .bind(*amount_fen)
             .bind(before.city.as_str())
             .bind(*year)

@@ -22,8 +22,8 @@ use utoipa::{IntoParams, ToSchema};
 use yuepin_domain::Yuan;
 use yuepin_policy::SubjectKind;
 use yuepin_policy_service::{
-    parse_as_of, AnswerInput, Answered, Application, ApplyInput, CheckRequest, DecisionInput,
-    EnterpriseMatches, MatchInput, MatchReport, WhatIfInput, WhatIfReport, MONEY_MEASURES,
+    AnswerInput, Answered, Application, ApplyInput, CheckRequest, DecisionInput,
+    EnterpriseMatches, MatchInput, MatchReport, WhatIfInput, WhatIfReport,
 };
 
 #[derive(Debug, Deserialize, Default, IntoParams)]
@@ -67,7 +67,7 @@ pub(super) async fn measures(
     Query(q): Query<AsOfQuery>,
 ) -> WebResult<Json<Value>> {
     let m = service(&state);
-    let as_of = parse_as_of(q.as_of.as_deref())?;
+    let as_of = m.as_of(q.as_of.as_deref())?;
     let snap = m.engine().snapshot(as_of);
     let list: Vec<Value> = m
         .set()
@@ -79,7 +79,7 @@ pub(super) async fn measures(
                 "programme": x.programme, "responsible": x.responsible,
                 "in_force": x.in_force, "in_force_on_as_of": x.in_force.contains(as_of),
                 "subjects": x.rules.iter().map(|r| r.subject).collect::<Vec<_>>(),
-                "money": MONEY_MEASURES.contains(&x.id.as_str()) && x.pack == 0,
+                "money": x.money,
                 "clause_text": x.clause_text,
                 "benefits": x.benefits.iter().map(|b| json!({"kind": b.kind, "label": b.label, "clause": b.clause})).collect::<Vec<_>>(),
             })
@@ -125,7 +125,7 @@ pub(super) async fn check(
     auth: Auth,
     ApiJson(input): ApiJson<CheckInput>,
 ) -> WebResult<Json<Value>> {
-    let as_of = parse_as_of(input.as_of.as_deref())?;
+    let as_of = service(&state).as_of(input.as_of.as_deref())?;
     let subject = match input.subject.as_deref().map(str::trim) {
         None | Some("") => SubjectKind::Enterprise,
         Some(s) => SubjectKind::parse(s).ok_or_else(|| {
@@ -422,4 +422,24 @@ pub(super) async fn totals(State(state): State<AppState>, auth: Auth) -> WebResu
         "by_year": t.by_year.iter().map(|(k, v)| (k.to_string(), pair(v))).collect::<Map<_, _>>(),
         "total": pair(&(t.grants, t.amount_fen)),
     })))
+}
+
+/// An enterprise's standards with their provenance (declared ones are 待核实).
+pub(super) async fn standards(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(uscc): Path<String>,
+) -> WebResult<Json<Value>> {
+    let list = service(&state).standards_of(&auth.caller(), &uscc).await?;
+    Ok(Json(json!({"standards": list})))
+}
+
+/// A regulator confirms a standard an enterprise declared.
+pub(super) async fn confirm_standard(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> WebResult<Json<Value>> {
+    let r = service(&state).confirm_standard(&auth.caller(), id).await?;
+    Ok(Json(json!(r)))
 }

@@ -49,6 +49,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/policy/check", post(api::check))
         .route("/api/v1/policy/enterprises/{uscc}", get(api::enterprise))
         .route("/api/v1/policy/match", post(api::run_match))
+        .route(
+            "/api/v1/policy/enterprises/{uscc}/standards",
+            get(api::standards),
+        )
+        .route(
+            "/api/v1/policy/standards/{id}/confirm",
+            post(api::confirm_standard),
+        )
         .route("/api/v1/policy/runs", get(api::runs))
         .route("/api/v1/policy/runs/{id}", get(api::run))
         .route(
@@ -161,6 +169,9 @@ impl From<PolicyError> for WebError {
             PolicyError::UnknownApplication(id) => {
                 WebError::NotFound(format!("application #{id}"))
             }
+            PolicyError::UnknownFact(id) => {
+                WebError::NotFound(format!("标准记录 #{id} 不存在 (no standard record #{id})"))
+            }
             PolicyError::UnknownRun(id) => WebError::NotFound(format!("match run #{id}")),
             PolicyError::NoMatchRun => WebError::NotFound(
                 "尚未运行政策匹配 (no match run yet: run yuepin policy match)".into(),
@@ -194,6 +205,10 @@ impl From<PolicyError> for WebError {
             PolicyError::NotPositive { field } => {
                 WebError::field(field, "金额必须大于0 (amount must be positive)")
             }
+            PolicyError::ClientDate { field } => WebError::field(
+                field,
+                "申请、确认和审批按服务器的中国日期评估,不接受客户端提交的日期 (not accepted: eligibility for a write is evaluated as of the server's date in China)",
+            ),
             PolicyError::InvalidYear(_) => WebError::field("year", "年份无效 (invalid year)"),
             PolicyError::EnterpriseSubjectOnly => WebError::field(
                 "enterprise",
@@ -217,9 +232,46 @@ impl From<PolicyError> for WebError {
                 "subjects",
                 format!("最多{max}个 (at most {})", grouped(max)),
             ),
-            PolicyError::NotMoneyMeasure { .. } => WebError::field(
+            PolicyError::NotMoneyMeasure { measure } => WebError::field(
                 "measure",
-                "只有资金类措施(M8、M10、M18)需要申请 (only M8, M10 and M18 take applications)",
+                format!("{measure} 不是资金类措施,无需申请 ({measure} pays no money and takes no applications)"),
+            ),
+            PolicyError::OutsideWindow {
+                measure,
+                first_day,
+                last_day,
+                clause,
+                successor,
+            } => {
+                let zh_day = |d: chrono::NaiveDate| {
+                    use chrono::Datelike;
+                    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+                };
+                let (succ_zh, succ_en) = match &successor {
+                    Some(s) => (format!(",已由{s}替代"), format!("; replaced by {s}")),
+                    None => (String::new(), String::new()),
+                };
+                let id = measure_id(&measure);
+                WebError::field(
+                    "measure",
+                    format!(
+                        "{id} 的申请期为{}至{}(「{clause}」),现已不受理{succ_zh} ({id} took applications from {first_day} to {last_day}, last day {last_day}; not accepted now{succ_en})",
+                        zh_day(first_day),
+                        zh_day(last_day),
+                    ),
+                )
+            }
+            PolicyError::NoPayableRecord { field } => WebError::field(
+                field,
+                "平台未找到本企业可资助的已确认记录(如已核实的主导国际标准或所获奖项) (no confirmed record of the enterprise to pay for)",
+            ),
+            PolicyError::Unconfirmed { field, unit } => WebError::field(
+                field,
+                format!("该记录由企业自行申报,待核实(核实单位:{unit}),核实前不能申请资金 (declared by the enterprise, awaiting confirmation by {unit})"),
+            ),
+            PolicyError::ApplicantKind { measure, applicant } => WebError::field(
+                "applicant",
+                format!("{} 不受理该类申请人({applicant}) (does not take applications from {applicant})", measure_id(&measure)),
             ),
             PolicyError::NotEligible(r) => {
                 let ev = &r.evaluation;
@@ -243,11 +295,15 @@ impl From<PolicyError> for WebError {
                     ),
                 )
             }
-            PolicyError::OverCap { cap_fen } => {
+            PolicyError::OverCap {
+                cap_fen,
+                already_fen,
+            } => {
                 let cap = Yuan::from_fen(cap_fen).to_zh();
+                let already = Yuan::from_fen(already_fen).to_zh();
                 WebError::field(
                     "amount",
-                    format!("超过融资额度上限{cap} (over the cap of {cap})"),
+                    format!("超过额度上限{cap}(本期已发放{already}) (over the cap of {cap}; {already} already granted this period)"),
                 )
             }
             PolicyError::OfferAnswered(s) => WebError::Conflict(format!(

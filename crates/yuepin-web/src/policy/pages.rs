@@ -21,8 +21,7 @@ use yuepin_domain::{reference, Yuan};
 use yuepin_policy::model::FactType;
 use yuepin_policy::{Facts, SubjectKind};
 use yuepin_policy_service::{
-    measure_id, outcome_code, parse_as_of, AnswerInput, ApplyInput, DecisionInput, MatchInput,
-    PolicyError, MONEY_MEASURES,
+    measure_id, outcome_code, AnswerInput, ApplyInput, DecisionInput, MatchInput, PolicyError,
 };
 
 fn wrap(r: WebResult<Response>, auth: &Auth, state: &AppState, uri: &Uri) -> Response {
@@ -64,7 +63,14 @@ pub(super) async fn index(State(state): State<AppState>, auth: Auth, uri: Uri) -
             .set()
             .measures()
             .iter()
-            .map(|x| {
+            .enumerate()
+            .map(|(i, x)| {
+                let status = yuepin_policy::status::measure_status(svc.set(), i, svc.today())
+                    .map(|s| {
+                        let l = s.label();
+                        tr.t(&l.zh, &l.en).to_string()
+                    })
+                    .unwrap_or_default();
                 let g = |o: &str| {
                     counts
                         .get(&(x.key.clone(), o.to_string()))
@@ -83,6 +89,7 @@ pub(super) async fn index(State(state): State<AppState>, auth: Auth, uri: Uri) -
                         .join(", "),
                     g("eligible"),
                     g("undetermined"),
+                    status,
                 )
             })
             .collect();
@@ -90,7 +97,7 @@ pub(super) async fn index(State(state): State<AppState>, auth: Auth, uri: Uri) -
             tr,
             c: Chrome::new(&auth, &state),
             regulator,
-            today: crate::today().to_string(),
+            today: svc.today().to_string(),
             runs,
             measures,
             own,
@@ -176,9 +183,14 @@ pub(super) async fn enterprise(
                 .iter()
                 .map(|o| {
                     let mid = measure_id(&o.measure).to_string();
+                    let set = svc.set();
+                    let needs_reference = set
+                        .find_measure(&o.measure)
+                        .and_then(|i| set.measures()[i].money.as_ref())
+                        .is_some_and(|m| m.pays_for == yuepin_policy::money::PaysFor::Standard);
                     OfferView {
                         id: o.id,
-                        needs_reference: mid == "M8",
+                        needs_reference,
                         measure: mid,
                         status: o.status.as_str().to_string(),
                         amount: money_text(o.amount_fen),
@@ -188,7 +200,13 @@ pub(super) async fn enterprise(
                 .collect(),
             applications: apps.iter().map(app_view).collect(),
             is_enterprise,
-            money_measures: MONEY_MEASURES.iter().map(|s| s.to_string()).collect(),
+            money_measures: svc
+                .set()
+                .measures()
+                .iter()
+                .filter(|m| m.money.is_some())
+                .map(|m| m.id.clone())
+                .collect(),
         };
         Ok(render(&page, &auth, &uri))
     }
@@ -280,7 +298,7 @@ pub(super) async fn check(
     }
     let mut results = vec![];
     if checked {
-        let outcome = parse_as_of(Some(&as_of_text)).and_then(|as_of| {
+        let outcome = svc.as_of(Some(&as_of_text)).and_then(|as_of| {
             let f = Facts::from_json(subject, Value::Object(facts)).map_err(PolicyError::from)?;
             svc.evaluate(&f, as_of, None)
         });
@@ -304,7 +322,7 @@ pub(super) async fn check(
             })
             .collect(),
         as_of: if as_of_text.is_empty() {
-            crate::today().to_string()
+            svc.today().to_string()
         } else {
             as_of_text
         },

@@ -7,7 +7,9 @@ use crate::page::Chrome;
 use askama::Template;
 use yuepin_domain::Yuan;
 use yuepin_policy::{Evaluation, Outcome, PolicySet};
-use yuepin_policy_service::{measure_id, outcome_code, Application, WhatIfReport};
+use yuepin_policy_service::{
+    measure_id, outcome_code, Application, ApplicationStatus, WhatIfReport,
+};
 
 /// An amount for display, "—" when there is none.
 pub(super) fn money_text(fen: Option<i64>) -> String {
@@ -130,11 +132,67 @@ pub struct AppView {
     pub reference: String,
     pub requested: String,
     pub status: String,
+    /// The status in words (the pages never show the code).
+    pub status_zh: &'static str,
+    pub status_en: &'static str,
     pub reason: String,
     pub granted: String,
+    /// The stored evidence: the server's evaluation date, the pack and version, the outcome
+    /// and its reasons, and the facts used — as they were when the application was filed.
+    pub evaluated_on: String,
+    pub evidence_pack: String,
+    pub evidence_outcome_zh: String,
+    pub evidence_outcome_en: String,
+    pub evidence_reasons: Vec<String>,
+    pub evidence_facts: String,
+}
+
+/// What an application's stored evidence says, for the page.
+fn evidence_view(e: Option<&serde_json::Value>) -> (String, String, String, Vec<String>, String) {
+    let Some(e) = e else {
+        return Default::default();
+    };
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let pack = format!(
+        "{} {} ({})",
+        s(&e["pack"]["number"]),
+        s(&e["pack"]["id"]),
+        s(&e["pack"]["version"])
+    );
+    let ev = &e["evaluation"];
+    let reasons = ev["failed"]
+        .as_array()
+        .or_else(|| ev["conditions"].as_array())
+        .map(|a| {
+            a.iter()
+                .map(|c| format!("{} 「{}」", s(&c["label"]["zh"]), s(&c["clause"]["quote"])))
+                .collect()
+        })
+        .unwrap_or_default();
+    let facts = e["facts"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(t) => format!("{k}={t}"),
+                    other => format!("{k}={other}"),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default();
+    (
+        pack,
+        s(&ev["outcome_label"]["zh"]),
+        s(&ev["outcome_label"]["en"]),
+        reasons,
+        facts,
+    )
 }
 
 pub(super) fn app_view(a: &Application) -> AppView {
+    let (evidence_pack, evidence_outcome_zh, evidence_outcome_en, evidence_reasons, evidence_facts) =
+        evidence_view(a.evidence.as_ref());
     AppView {
         id: a.id,
         uscc: a.uscc.to_string(),
@@ -143,6 +201,22 @@ pub(super) fn app_view(a: &Application) -> AppView {
         reference: a.reference.clone(),
         requested: money_text(a.amount_requested_fen),
         status: a.status.as_str().to_string(),
+        status_zh: match a.status {
+            ApplicationStatus::Submitted => "待审核",
+            ApplicationStatus::Approved => "已批准",
+            ApplicationStatus::Rejected => "已驳回",
+        },
+        status_en: match a.status {
+            ApplicationStatus::Submitted => "Submitted",
+            ApplicationStatus::Approved => "Approved",
+            ApplicationStatus::Rejected => "Rejected",
+        },
+        evaluated_on: a.evaluated_on.map(|d| d.to_string()).unwrap_or_default(),
+        evidence_pack,
+        evidence_outcome_zh,
+        evidence_outcome_en,
+        evidence_reasons,
+        evidence_facts,
         reason: a.reason.clone().unwrap_or_default(),
         granted: a
             .grant
@@ -160,7 +234,8 @@ pub(super) struct IndexPage {
     pub(super) regulator: bool,
     pub(super) today: String,
     pub(super) runs: Vec<(i64, String, i64, i64, i64, i64, String)>,
-    pub(super) measures: Vec<(String, u16, String, bool, String, i64, i64)>,
+    /// (id, number, title, programme, subjects, eligible, undetermined, status in words).
+    pub(super) measures: Vec<(String, u16, String, bool, String, i64, i64, String)>,
     pub(super) own: String,
 }
 

@@ -49,7 +49,7 @@ pub(super) async fn home(State(state): State<AppState>, auth: Auth, uri: Uri) ->
         }
         groups[idx].measures.push(m);
     }
-    let today = crate::today();
+    let today = state.modules.policy.today();
     let page = HomePage {
         tr: auth.tr,
         c: Chrome::new(&auth, &state),
@@ -74,6 +74,9 @@ struct MeasurePage {
     c: Chrome,
     m: &'static MeasureInfo,
     clause: &'static str,
+    /// 有效 / 将于…失效 / 已于…失效 / 已由《…》替代, on the server's date.
+    status_zh: String,
+    status_en: String,
 }
 
 pub(super) async fn measure(
@@ -88,7 +91,18 @@ pub(super) async fn measure(
         .and_then(|n| reference::measures().iter().find(|m| m.number == n));
     match found {
         Some(m) => {
+            let policy = &state.modules.policy;
+            let set = policy.set();
+            let status = set
+                .measures()
+                .iter()
+                .position(|x| x.pack == 0 && x.number == u16::from(m.number))
+                .and_then(|i| yuepin_policy::status::measure_status(set, i, policy.today()))
+                .map(|s| s.label())
+                .unwrap_or_else(|| yuepin_policy::Label::new("", ""));
             let page = MeasurePage {
+                status_zh: status.zh,
+                status_en: status.en,
                 tr: auth.tr,
                 c: Chrome::new(&auth, &state),
                 m,

@@ -35,6 +35,15 @@ pub use yuepin_test_support::{enterprise_json, uscc};
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(None).await
+    }
+
+    /// The app with the server running as of `day` (as `yuepin demo --as-of` does).
+    pub async fn spawn_as_of(day: &str) -> TestApp {
+        Self::spawn_with(Some(day.parse().unwrap())).await
+    }
+
+    async fn spawn_with(as_of: Option<chrono::NaiveDate>) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = yuepin_test_support::fresh_database_url(dir.path()).await;
         let store = Store::connect(&url).await.expect("connect test database");
@@ -42,6 +51,7 @@ impl TestApp {
             store.clone(),
             WebConfig {
                 data_dir: dir.path().to_path_buf(),
+                as_of,
                 ..WebConfig::default()
             },
         );

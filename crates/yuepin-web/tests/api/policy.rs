@@ -152,7 +152,7 @@ async fn check_with_reasons_and_clauses() {
 
 #[tokio::test]
 async fn match_stores_results_notifies_and_exports_xlsx() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_as_of("2025-03-01").await;
     let (reg, a, b, ua, _ub) = setup(&app).await;
     // Only the regulator runs the match.
     assert_eq!(
@@ -260,7 +260,7 @@ async fn match_stores_results_notifies_and_exports_xlsx() {
 
 #[tokio::test]
 async fn intent_application_approval_grant_no_double_payment() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_as_of("2025-03-01").await;
     let (reg, a, _b, ua, ub) = setup(&app).await;
     app.post(
         "/api/v1/policy/match",
@@ -355,7 +355,7 @@ async fn intent_application_approval_grant_no_double_payment() {
         .post(
             "/api/v1/policy/applications",
             Some(&ua),
-            &json!({"measure": "M10", "as_of": "2025-03-01"}),
+            &json!({"measure": "M10"}),
         )
         .await;
     assert_eq!(m10.status, StatusCode::CREATED, "{}", m10.text());
@@ -368,7 +368,7 @@ async fn intent_application_approval_grant_no_double_payment() {
         .post(
             "/api/v1/policy/applications",
             Some(&ua),
-            &json!({"measure": "M10", "as_of": "2025-03-01"}),
+            &json!({"measure": "M10"}),
         )
         .await;
     assert_eq!(dup_pending.status, StatusCode::CONFLICT);
@@ -396,7 +396,7 @@ async fn intent_application_approval_grant_no_double_payment() {
         .post(
             "/api/v1/policy/applications",
             Some(&ua),
-            &json!({"measure": "M10", "as_of": "2025-03-01"}),
+            &json!({"measure": "M10"}),
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
@@ -409,19 +409,22 @@ async fn intent_application_approval_grant_no_double_payment() {
         .post(
             "/api/v1/policy/applications",
             Some(&ua),
-            &json!({"measure": "M8", "reference": "ISO 12345:2024", "as_of": "2025-03-01"}),
+            &json!({"measure": "M8", "reference": "ISO 12345:2024"}),
         )
         .await;
     assert_eq!(m8.status, StatusCode::BAD_REQUEST, "{}", m8.text());
 
-    // The database refuses a second grant for the same (measure, reference) by itself.
+    // The database refuses a second grant for the same (enterprise, measure, payment key).
     let dup = sqlx::query(
-        "INSERT INTO policy_grants (application_id, enterprise_id, measure, reference, amount_fen, city, year, granted_at, granted_by) \
-         SELECT application_id + 1000, enterprise_id, measure, reference, 1, city, year, granted_at, granted_by FROM policy_grants WHERE measure = 'gd-2023-74/M10'",
+        "INSERT INTO policy_grants (application_id, enterprise_id, measure, reference, payment_key, period, amount_fen, city, year, granted_at, granted_by) \
+         SELECT application_id + 1000, enterprise_id, measure, 'another reference', payment_key, period, 1, city, year, granted_at, granted_by FROM policy_grants WHERE measure = 'gd-2023-74/M10'",
     )
     .execute(app.store.pool())
     .await;
-    assert!(dup.is_err(), "unique (measure, reference) must hold");
+    assert!(
+        dup.is_err(),
+        "unique (enterprise, measure, payment key) must hold"
+    );
 
     // Totals by measure, city and year.
     let t = app.get("/api/v1/policy/grants/totals", Some(&reg)).await;
@@ -451,7 +454,7 @@ async fn intent_application_approval_grant_no_double_payment() {
 
 #[tokio::test]
 async fn tenant_isolation() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_as_of("2025-03-01").await;
     let (reg, a, b, ua, ub) = setup(&app).await;
     app.post(
         "/api/v1/policy/match",
@@ -514,7 +517,7 @@ async fn tenant_isolation() {
         .post(
             "/api/v1/policy/applications",
             Some(&ua),
-            &json!({"measure": "M18", "as_of": "2025-03-01"}),
+            &json!({"measure": "M18"}),
         )
         .await;
     assert_eq!(pa.status, StatusCode::CREATED, "{}", pa.text());
@@ -543,7 +546,7 @@ async fn tenant_isolation() {
         app.post(
             "/api/v1/policy/applications",
             Some(&ub),
-            &json!({"uscc": a, "measure": "M18", "as_of": "2025-03-01"})
+            &json!({"uscc": a, "measure": "M18"})
         )
         .await
         .status,
@@ -646,4 +649,89 @@ async fn check_page_for_request_subjects() {
         .get("/policy/check?subject=standard&lang=en", None)
         .await;
     assert!(form.text().contains("released_on") && form.text().contains("Check"));
+}
+
+/// The server's date decides: after the lapse (today, 2026-12-01 in the spec's timeline, or
+/// any real day after 2026-10-11) an enterprise cannot obtain eligibility by sending a date
+/// from when the policy was in force; a read-only check still takes the date and shows it.
+#[tokio::test]
+async fn an_enterprise_cannot_obtain_eligibility_by_sending_a_date() {
+    let app = TestApp::spawn_as_of("2026-12-01").await;
+    let (reg, a, _b, ua, _ub) = setup(&app).await;
+    let sent = app
+        .post(
+            "/api/v1/policy/applications",
+            Some(&ua),
+            &json!({"measure": "M18", "as_of": "2025-03-01"}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::BAD_REQUEST, "{}", sent.text());
+    assert_eq!(sent.json()["error"]["field"], "as_of");
+    let plain = app
+        .post(
+            "/api/v1/policy/applications",
+            Some(&ua),
+            &json!({"measure": "M18"}),
+        )
+        .await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST, "{}", plain.text());
+    // A match as of a day in force is stored but offers nothing.
+    let run = app
+        .post(
+            "/api/v1/policy/match",
+            Some(&reg),
+            &json!({"as_of": "2025-03-01"}),
+        )
+        .await;
+    assert_eq!(run.status, StatusCode::CREATED, "{}", run.text());
+    assert_eq!(run.json()["offers"], 0);
+    assert!(
+        app.get("/api/v1/policy/offers", Some(&ua)).await.json()["offers"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Read-only: the date is taken and shown.
+    let check = app
+        .post(
+            "/api/v1/policy/check",
+            Some(&ua),
+            &json!({"enterprise": a, "as_of": "2025-03-01", "measure": "M18"}),
+        )
+        .await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.text());
+    assert_eq!(check.json()["as_of"], "2025-03-01");
+    assert_eq!(check.json()["evaluations"][0]["outcome"], "eligible");
+    assert!(app
+        .get("/api/v1/policy/applications", Some(&reg))
+        .await
+        .json()["applications"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+/// Lapse everywhere: after the last day the pages say so (zh and en) and name no raw enum; on
+/// the last day the measure is still in force and shown as lapsing soon; a server run as of a
+/// day names it in a banner on every page.
+#[tokio::test]
+async fn pages_show_the_lapse_and_the_as_of_banner() {
+    let lapsed = TestApp::spawn_as_of("2026-10-12").await;
+    for path in ["/policy", "/measures/18", "/", "/policy/check"] {
+        let t = lapsed.get(path, None).await.text();
+        assert!(t.contains("已于2026年10月11日失效"), "{path}: {t}");
+        assert!(t.contains("as-of-banner"), "{path}");
+    }
+    let en = lapsed.get("/measures/18?lang=en", None).await.text();
+    assert!(en.contains("Lapsed after 11 October 2026"), "{en}");
+    let last = TestApp::spawn_as_of("2026-10-11").await;
+    let t = last.get("/measures/18", None).await.text();
+    assert!(t.contains("将于2026年10月11日失效"), "{t}");
+    let first = TestApp::spawn_as_of("2023-10-12").await;
+    let t = first.get("/policy", None).await.text();
+    assert!(t.contains(">有效<"), "{t}");
+    assert!(!t.contains("policy-notice"));
+    // The real server clock: no banner naming a fixed day.
+    let real = TestApp::spawn().await;
+    assert!(!real.get("/", None).await.text().contains("as-of-banner"));
 }

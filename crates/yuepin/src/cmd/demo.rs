@@ -22,6 +22,11 @@ pub struct DemoArgs {
     /// Seed the database and exit without serving.
     #[arg(long)]
     pub seed_only: bool,
+    /// Run the whole platform as of this day (training, demos), e.g. 2025-03-01: the match
+    /// and its offers are made as of it and every page names it in a banner. Default: today
+    /// in China, so a lapsed policy shows as lapsed.
+    #[arg(long)]
+    pub as_of: Option<String>,
 }
 
 /// The demo accounts: (username, password, role, display name).
@@ -117,6 +122,11 @@ pub async fn seed_modules(store: &Store, data_dir: &std::path::Path) -> Result<(
 }
 
 pub async fn run(args: DemoArgs) -> Result<()> {
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|s| yuepin_domain::parse_date("--as-of", s))
+        .transpose()?;
     let settings: Resolved = ServerArgs {
         db: crate::config::DbArgs {
             data_dir: Some(args.data_dir.clone()),
@@ -150,9 +160,23 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     for (user, password, role, _) in DEMO_ACCOUNTS {
         println!("  {user:<11} {password:<22} {role}");
     }
+    if let Some(day) = as_of {
+        let report = yuepin_policy_service::PolicyService::new(store.clone())
+            .with_today(day)
+            .run_match(
+                &yuepin_domain::Caller::cli("demo"),
+                day,
+                &std::collections::BTreeMap::new(),
+            )
+            .await?;
+        println!(
+            "Running as of {day} (training/demo): match run #{} made {} offers",
+            report.run_id, report.offers
+        );
+    }
     if args.seed_only {
         return Ok(());
     }
     drop(store);
-    super::serve::serve(&settings, true).await
+    super::serve::serve(&settings, true, as_of).await
 }

@@ -409,15 +409,11 @@ pub async fn run(cmd: Command) -> Result<()> {
 /// Adds this module's demo data: a match run as of the demo data's date (clamped to the
 /// policy's validity, so the offers are live), with offers and notifications.
 pub async fn seed_demo(store: &Store, _data_dir: &std::path::Path) -> Result<()> {
+    // Today's state: after the lapse of 粤市监〔2023〕74号 the run records NotInForce and makes
+    // no offers. `yuepin demo --as-of DATE` runs the platform as of a day in force instead.
     let svc = service(store.clone());
-    let until = svc
-        .set()
-        .packs()
-        .first()
-        .map(|p| p.in_force.until)
-        .unwrap_or_else(yuepin_demo::data_date);
-    let date = yuepin_demo::data_date().min(until);
-    svc.run_match(&Caller::cli("demo"), date, &BTreeMap::new())
+    let today = svc.today();
+    svc.run_match(&Caller::cli("demo"), today, &BTreeMap::new())
         .await?;
     Ok(())
 }

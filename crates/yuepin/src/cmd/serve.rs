@@ -6,10 +6,15 @@ use yuepin_web::WebConfig;
 
 pub async fn run(args: ServerArgs) -> Result<()> {
     let settings = args.resolve()?;
-    serve(&settings, false).await
+    serve(&settings, false, None).await
 }
 
-pub async fn serve(settings: &Resolved, demo: bool) -> Result<()> {
+/// Serves; `as_of` runs the platform's policy capability as of a fixed day (demos, training).
+pub async fn serve(
+    settings: &Resolved,
+    demo: bool,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<()> {
     let store = settings.connect().await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -28,6 +33,7 @@ pub async fn serve(settings: &Resolved, demo: bool) -> Result<()> {
             data_dir: settings.data_dir.clone(),
             demo,
             metrics_token: settings.metrics_token.clone(),
+            as_of,
         },
     );
     yuepin_web::serve(listener, state).await?;

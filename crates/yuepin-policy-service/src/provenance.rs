@@ -1,0 +1,54 @@
+//! Facts' provenance: an enterprise's own declarations (a standard it says it led) are 待核实
+//! until a responsible unit confirms them; rules that decide money read only confirmed and
+//! official facts. A regulator lists an enterprise's declared standards and confirms one.
+
+use crate::records::{Provenance, StandardRecord};
+use crate::{PolicyError, PolicyService, Result};
+use sqlx::Row;
+use yuepin_domain::Caller;
+use yuepin_store::{now_text, Actor, Change};
+
+impl PolicyService {
+    /// An enterprise's standards with their provenance (its own users and regulators).
+    pub async fn standards_of(&self, caller: &Caller, uscc: &str) -> Result<Vec<StandardRecord>> {
+        let id = self.enterprise_id_of(uscc).await?;
+        caller.require_enterprise(id)?;
+        Ok(self.standard_records(id).await?)
+    }
+
+    /// A regulator (the responsible unit) confirms a declared standard: from now on rules that
+    /// decide money read it. Audited.
+    pub async fn confirm_standard(&self, caller: &Caller, event_id: i64) -> Result<StandardRecord> {
+        caller.require_administrator()?;
+        let mut w = self.store.begin_write(Actor::from(caller)).await?;
+        let row = sqlx::query(
+            "SELECT enterprise_id, provenance FROM quality_events WHERE id = $1 AND kind = 'standard'",
+        )
+        .bind(event_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .ok_or(PolicyError::UnknownFact(event_id))?;
+        let enterprise_id: i64 = row.try_get("enterprise_id")?;
+        let before: String = row.try_get("provenance")?;
+        sqlx::query(
+            "UPDATE quality_events SET provenance = $1, confirmed_by = $2, confirmed_at = $3 WHERE id = $4",
+        )
+        .bind(Provenance::Confirmed.as_str())
+        .bind(&caller.actor)
+        .bind(now_text())
+        .bind(event_id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.record(
+            Change::new("confirm", "quality_event", event_id)
+                .before(serde_json::json!({"provenance": before}))
+                .after(serde_json::json!({"provenance": "confirmed", "by": caller.actor})),
+        );
+        self.store.commit(w).await?;
+        self.standard_records(enterprise_id)
+            .await?
+            .into_iter()
+            .find(|r| r.id == event_id)
+            .ok_or(PolicyError::UnknownFact(event_id))
+    }
+}
