@@ -28,7 +28,8 @@ pub use privacy::{
 };
 pub mod ingest;
 pub use ingest::{
-    parse_datetime, ComplaintParser, Format, IngestError, RowError, Rows, TextEncoding,
+    excel_serial_to_datetime, parse_datetime, parse_datetime_checked, ComplaintParser, Format,
+    IngestError, RowError, Rows, TextEncoding,
 };
 pub mod classify;
 pub use classify::{
