@@ -48,5 +48,10 @@ pub mod detect;
 pub use detect::{
     detect_all, roll_up, Alarm, CityRollup, DetectParams, DivisionRollup, Level, Method, Period,
 };
+pub mod evaluation;
+pub use evaluation::{
+    markdown_table, score_alarms, score_config, LabelledSet, LabelledSetParams, Score, Shape,
+    SurgeOutbreak,
+};
 pub mod generate;
 pub use generate::{evaluate, generate, Generated, GeneratorParams, MethodScore, Outbreak};
