@@ -9,6 +9,8 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod calibrate;
+pub mod config;
+pub use config::{CusumConfig, DetectorConfig, EarsConfig, FarringtonConfig, PooledConfig};
 pub mod ears;
 pub mod pooled;
 pub use pooled::{pooled_scan, PooledParams};
