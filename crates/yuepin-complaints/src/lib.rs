@@ -2,7 +2,8 @@
 //! 聚焦投诉举报高发的行业和领域发布消费提示和警示"): ingest parsing, text classification,
 //! integer-coded aggregation, surge detection (the pooled ratio scan as default; R-matching EARS
 //! C1–C3, Farrington-flexible, Poisson CUSUM; calibrated count p-values; Benjamini–Hochberg;
-//! a labelled-set evaluation harness), a seeded synthetic generator with outbreak ground truth, and masking of
+//! a labelled-set evaluation harness), a seeded synthetic generator with outbreak ground truth,
+//! and masking of
 //! complainants' personal data. No I/O except reading a caller-supplied `io::Read`.
 
 // `!(x > 0.0)` is deliberate throughout: it also rejects NaN, like R's argument checks.
