@@ -278,6 +278,9 @@ impl AlarmRecord {
             expected: self.expected,
             threshold: self.threshold,
             p_value: self.p_value,
+            // not stored: the classic p-value and the scan window are evidence detail only
+            p_classic: f64::NAN,
+            window_days: 1,
             q_value: self.q_value,
             significant: self.significant,
         })

@@ -1,16 +1,24 @@
-//! Runs every detector over every series of a [`Cube`] and returns [`Alarm`]s with p-values,
-//! Benjamini–Hochberg q-values (per method, across all series × periods tested) and a roll-up
-//! from category → division → city.
+//! Runs every detector over every series of a [`Cube`] and returns [`Alarm`]s with calibrated
+//! p-values ([`crate::calibrate`]), Benjamini–Hochberg q-values on them (per method, across all
+//! series × periods tested) and a roll-up from category → division → city.
+//!
+//! The default ([`DetectParams::default`]) is the pooled ratio scan alone ([`crate::pooled`]):
+//! each series against the same series summed over the other cities, windows of 1, 3 and 7
+//! days, alarm when the Bonferroni-combined p ≤ 0.001 (at most 1 false alarm per 1 000
+//! series-days under the null). [`DetectParams::classic`] runs the R-matching EARS C1–C3,
+//! Farrington-flexible and CUSUM as before.
 //!
 //! Daily series (EARS C1–C3, CUSUM) are optionally day-of-week adjusted: each day's count is
 //! divided by a weekday factor estimated from the province-wide total over the previous 8 weeks
 //! (re-estimated weekly, no look-ahead); thresholds are mapped back to counts by multiplying by
 //! the same factor. Weekly series (ISO weeks, Monday start) go to Farrington-flexible.
 
+use crate::calibrate::window_p;
 use crate::cube::{daily_to_weekly, division_from_index, Cube, DIVISIONS, UNKNOWN};
 use crate::ears::{ears, EarsMethod, EarsParams};
 use crate::farrington::{farrington_at, FarringtonParams};
 use crate::model::{categories, Category};
+use crate::pooled::{pooled_scan, PooledParams};
 use crate::surveillance::{benjamini_hochberg, cusum, weekday_factors, CusumParams, Outcome};
 use chrono::{Datelike, Duration, NaiveDate};
 use rayon::prelude::*;
@@ -26,15 +34,18 @@ pub enum Method {
     EarsC3,
     Farrington,
     Cusum,
+    /// The pooled ratio scan ([`crate::pooled`]), the default detector.
+    Pooled,
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [
+    pub const ALL: [Method; 6] = [
         Self::EarsC1,
         Self::EarsC2,
         Self::EarsC3,
         Self::Farrington,
         Self::Cusum,
+        Self::Pooled,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +54,7 @@ impl Method {
             Self::EarsC3 => "ears_c3",
             Self::Farrington => "farrington_flexible",
             Self::Cusum => "cusum",
+            Self::Pooled => "pooled_scan",
         }
     }
     /// The inverse of [`Method::as_str`].
@@ -57,6 +69,7 @@ impl Method {
             Self::EarsC3 => "EARS C3",
             Self::Farrington => "Farrington-flexible",
             Self::Cusum => "Poisson CUSUM",
+            Self::Pooled => "Pooled ratio scan",
         }
     }
 }
@@ -113,20 +126,36 @@ pub struct Alarm {
     pub observed: f64,
     pub expected: f64,
     pub threshold: f64,
+    /// Calibrated p-value for counts (`Outcome::p_count`; super-uniform under the null).
     pub p_value: f64,
-    /// BH-adjusted p-value across all series × periods tested by this method.
+    /// The method's classic p-value (`Outcome::p_value`: EARS normal tail, etc.), for reference.
+    #[serde(default = "nan")]
+    pub p_classic: f64,
+    /// Days summed into observed / expected / threshold (window scans; else 1).
+    #[serde(default = "one")]
+    pub window_days: u8,
+    /// BH-adjusted (calibrated) p-value across all series × periods tested by this method.
     pub q_value: f64,
     /// `q_value ≤ DetectParams::fdr`.
     pub significant: bool,
 }
 
-/// What to run.
-#[derive(Debug, Clone)]
+fn nan() -> f64 {
+    f64::NAN
+}
+fn one() -> u8 {
+    1
+}
+
+/// What to run. See [`crate::config::DetectorConfig`] for the serialisable form.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DetectParams {
     pub levels: Vec<Level>,
     pub ears: Vec<EarsParams>,
     pub farrington: Option<FarringtonParams>,
     pub cusum: Option<CusumParams>,
+    pub pooled: Option<PooledParams>,
+    /// Master switch for day-of-week adjustment (each EARS/CUSUM method also has its own).
     pub day_of_week_adjust: bool,
     /// FDR level for Benjamini–Hochberg.
     pub fdr: f64,
@@ -135,7 +164,24 @@ pub struct DetectParams {
 }
 
 impl Default for DetectParams {
+    /// The pooled ratio scan alone (see the module docs).
     fn default() -> Self {
+        Self {
+            levels: vec![Level::City, Level::CityDivision, Level::CityCategory],
+            ears: Vec::new(),
+            farrington: None,
+            cusum: None,
+            pooled: Some(PooledParams::default()),
+            day_of_week_adjust: true,
+            fdr: 0.05,
+            report_from_day: 0,
+        }
+    }
+}
+
+impl DetectParams {
+    /// The previous default: EARS C1–C3 (min σ 0.5), Farrington-flexible (b = 3), CUSUM.
+    pub fn classic() -> Self {
         Self {
             levels: vec![Level::City, Level::CityDivision, Level::CityCategory],
             ears: vec![
@@ -157,6 +203,7 @@ impl Default for DetectParams {
                 ..FarringtonParams::noufaily()
             }),
             cusum: Some(CusumParams::default()),
+            pooled: None,
             day_of_week_adjust: true,
             fdr: 0.05,
             report_from_day: 0,
@@ -173,11 +220,21 @@ struct SeriesId {
     category: Option<u8>,
 }
 
-fn ears_method(m: EarsMethod) -> Method {
+pub(crate) fn ears_method_of(m: EarsMethod) -> Method {
     match m {
         EarsMethod::C1 => Method::EarsC1,
         EarsMethod::C2 => Method::EarsC2,
         EarsMethod::C3 => Method::EarsC3,
+    }
+}
+
+/// The (tested, baseline) day ranges of [`crate::calibrate::window_p`] for an EARS method at t.
+fn ears_windows(e: &EarsParams, t: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let b = e.baseline;
+    match e.method {
+        EarsMethod::C1 => (t..t + 1, t - b..t),
+        EarsMethod::C2 => (t..t + 1, t - 2 - b..t - 2),
+        EarsMethod::C3 => (t - 2..t + 1, t - 4 - b..t - 4),
     }
 }
 
@@ -247,11 +304,28 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
             }
         })
         .collect();
-    // (method, series, outcome) for everything tested.
+    // Pooled reference: per (level, division, category) the sum over all cities; a series'
+    // reference is that sum minus itself (the other cities).
+    let totals: std::collections::HashMap<(Level, Option<u8>, Option<u8>), Vec<f64>> =
+        if params.pooled.is_some() {
+            let mut m: std::collections::HashMap<_, Vec<f64>> = std::collections::HashMap::new();
+            for (id, daily) in &series {
+                let e = m
+                    .entry((id.level, id.division, id.category))
+                    .or_insert_with(|| vec![0.0; daily.len()]);
+                for (a, b) in e.iter_mut().zip(daily) {
+                    *a += b;
+                }
+            }
+            m
+        } else {
+            Default::default()
+        };
+    // (method, series, outcome, period days) for everything tested.
     let tested: Vec<(Method, usize, Outcome, u8)> = series
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(s, (_, daily))| {
+        .flat_map_iter(|(s, (id, daily))| {
             let mut v: Vec<(Method, usize, Outcome, u8)> = Vec::new();
             let adjusted: Vec<f64> = daily.iter().zip(&factors).map(|(x, f)| x / f).collect();
             let scale_back = |mut o: Outcome| {
@@ -261,27 +335,53 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
                 o.upperbound *= f;
                 o
             };
+            let from = params.report_from_day;
             for e in &params.ears {
-                for o in ears(&adjusted, e) {
-                    if o.index >= params.report_from_day {
-                        v.push((ears_method(e.method), s, scale_back(o), 1));
+                let adjust = params.day_of_week_adjust && e.weekday_adjust;
+                let input = if adjust { &adjusted } else { daily };
+                for mut o in ears(input, e) {
+                    if o.index >= from {
+                        if adjust {
+                            // calibrated p on raw counts with the weekday factors as exposures
+                            let (now, base) = ears_windows(e, o.index);
+                            o.p_count = window_p(daily, Some(&factors), now, base);
+                            o = scale_back(o);
+                        }
+                        v.push((ears_method_of(e.method), s, o, 1));
                     }
                 }
             }
             if let Some(c) = &params.cusum {
-                for o in cusum(&adjusted, c) {
-                    if o.index >= params.report_from_day {
-                        v.push((Method::Cusum, s, scale_back(o), 1));
+                let adjust = params.day_of_week_adjust && c.weekday_adjust;
+                let input = if adjust { &adjusted } else { daily };
+                for mut o in cusum(input, c) {
+                    if o.index >= from {
+                        if adjust {
+                            let t = o.index;
+                            o.p_count = window_p(
+                                daily,
+                                Some(&factors),
+                                t..t + 1,
+                                t - c.guard - c.baseline..t - c.guard,
+                            );
+                            o = scale_back(o);
+                        }
+                        v.push((Method::Cusum, s, o, 1));
+                    }
+                }
+            }
+            if let Some(pp) = &params.pooled {
+                if let Some(total) = totals.get(&(id.level, id.division, id.category)) {
+                    let reference: Vec<f64> = total.iter().zip(daily).map(|(t, x)| t - x).collect();
+                    for o in pooled_scan(daily, &reference, pp, from) {
+                        v.push((Method::Pooled, s, o, 1));
                     }
                 }
             }
             if let Some(f) = &params.farrington {
                 let (weekly, first_monday) = daily_to_weekly(daily, start);
                 // Only weeks that can be reported are fitted (each week is an independent fit).
-                let first_week = params
-                    .report_from_day
-                    .saturating_sub(first_monday)
-                    .div_ceil(7);
+                let first_week = from.saturating_sub(first_monday).div_ceil(7);
                 for t in f.first_index().max(first_week)..weekly.len() {
                     if let Some(mut o) = farrington_at(&weekly, t, f) {
                         o.index = first_monday + 7 * o.index;
@@ -297,7 +397,7 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
         let idx: Vec<usize> = (0..tested.len())
             .filter(|&i| tested[i].0 == method)
             .collect();
-        let p: Vec<f64> = idx.iter().map(|&i| tested[i].2.p_value).collect();
+        let p: Vec<f64> = idx.iter().map(|&i| tested[i].2.p_count).collect();
         let q = benjamini_hochberg(&p);
         for (k, &i) in idx.iter().enumerate() {
             let (_, s, o, days) = tested[i];
@@ -328,7 +428,9 @@ pub fn detect_all(cube: &Cube, params: &DetectParams) -> Vec<Alarm> {
                 observed: o.observed,
                 expected: o.expected,
                 threshold: o.upperbound,
-                p_value: o.p_value,
+                p_value: o.p_count,
+                p_classic: o.p_value,
+                window_days: o.window,
                 q_value: q[k],
                 significant: q[k] <= params.fdr,
             });

@@ -3,6 +3,7 @@
 //! positive parts of the two previous C2 statistics (each minus 1) to today's. `min_sigma` floors
 //! the baseline standard deviation so that sparse (all-zero) baselines still give a threshold.
 
+use crate::calibrate::window_p;
 use crate::stats::{normal_quantile, normal_sf};
 use crate::surveillance::Outcome;
 
@@ -16,7 +17,7 @@ pub enum EarsMethod {
 }
 
 /// Parameters of `earsC`; [`EarsParams::new`] gives the package defaults for a method.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EarsParams {
     pub method: EarsMethod,
     /// Number of baseline days (≥ 3; default 7).
@@ -25,6 +26,10 @@ pub struct EarsParams {
     pub min_sigma: f64,
     /// Significance level: 0.001 for C1/C2, 0.025 for C3 (package defaults).
     pub alpha: f64,
+    /// Run on day-of-week adjusted counts inside `detect_all` (ignored by [`ears`] itself).
+    pub weekday_adjust: bool,
+    /// No alarm unless the day's count is at least this (0 = R's behaviour).
+    pub min_count: f64,
 }
 
 impl EarsParams {
@@ -37,6 +42,8 @@ impl EarsParams {
                 EarsMethod::C3 => 0.025,
                 _ => 0.001,
             },
+            weekday_adjust: true,
+            min_count: 0.0,
         }
     }
     /// The first (0-based) time index that gets a result: `earsC`'s default range start.
@@ -94,7 +101,11 @@ pub fn ears(observed: &[f64], params: &EarsParams) -> Vec<Outcome> {
                 let (mean, sd) = baseline_at(observed, t, b, lag, ms);
                 let upper = mean + z_alpha * sd;
                 let z = (x - mean) / sd;
-                out.push(Outcome::new(t, x, mean, upper, normal_sf(z)));
+                let mut o = Outcome::new(t, x, mean, upper, normal_sf(z));
+                o.alarm &= x >= params.min_count;
+                // calibrated: today's count against the same baseline days, conditionally
+                o.p_count = window_p(observed, None, t..t + 1, t + 1 - lag - b..t + 1 - lag);
+                out.push(o);
             }
         }
         EarsMethod::C3 => {
@@ -110,7 +121,12 @@ pub fn ears(observed: &[f64], params: &EarsParams) -> Vec<Outcome> {
                 let upper = fmax0(x + sd * (z_alpha - (lag2 + lag1)));
                 // The C3 statistic exceeds its cut-off iff z + lag1 + lag2 > zAlpha; we report
                 // the normal tail of that sum as an (approximate) p-value for FDR ranking.
-                out.push(Outcome::new(t, x, mean, upper, normal_sf(z + lag1 + lag2)));
+                let mut o = Outcome::new(t, x, mean, upper, normal_sf(z + lag1 + lag2));
+                o.alarm &= x >= params.min_count;
+                // calibrated: the 3-day sum C3 accumulates, against the 7 days before the
+                // guard band of its first day
+                o.p_count = window_p(observed, None, t - 2..t + 1, t - 4 - b..t - 4);
+                out.push(o);
             }
         }
     }

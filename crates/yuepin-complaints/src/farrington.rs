@@ -12,7 +12,8 @@ use crate::stats::{
 use crate::surveillance::Outcome;
 
 /// Control parameters of `farringtonFlexible` (only the nbPlugin threshold is implemented).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct FarringtonParams {
     /// Years back (`b`).
     pub b: usize,
@@ -444,6 +445,26 @@ pub fn farrington_at(observed: &[f64], t: usize, prm: &FarringtonParams) -> Opti
             pois_sf_at_least(y_now, mu0),
         )
     };
+    // Calibrated: NB predictive tail that adds the estimation variance of η₀ to the quasi-
+    // Poisson variance (Var y = φμ₀ + μ₀²·Var η₀, Var η₀ = φ·xᵀ(XᵀWX)⁻¹x), so the p-value
+    // does not pretend μ₀ is known.
+    let p_count = if mu0.is_finite() && mu0 > 0.0 {
+        let p = row.len();
+        let c = &model.fit.cov_unscaled;
+        let quad: f64 = (0..p)
+            .map(|i| (0..p).map(|j| row[i] * c[i * p + j] * row[j]).sum::<f64>())
+            .sum();
+        let var_eta = model.fit.dispersion.max(1.0) * quad.max(0.0);
+        let var_y = phi.max(1.0) * mu0 + mu0 * mu0 * var_eta;
+        if var_y > mu0 * (1.0 + 1e-9) {
+            let size = mu0 * mu0 / (var_y - mu0);
+            nbinom_sf_at_least(y_now, size, size / (size + mu0))
+        } else {
+            pois_sf_at_least(y_now, mu0)
+        }
+    } else {
+        f64::NAN
+    };
     let window_start = (k + 1).saturating_sub(prm.limit54.1).max(1);
     let recent: f64 = observed[window_start - 1..k].iter().sum();
     let enough_cases = recent >= prm.limit54.0;
@@ -461,6 +482,8 @@ pub fn farrington_at(observed: &[f64], t: usize, prm: &FarringtonParams) -> Opti
         upperbound: if enough_cases { upper } else { f64::NAN },
         alarm,
         p_value: prob,
+        p_count,
+        window: 1,
     })
 }
 

@@ -129,7 +129,7 @@ fn category_weight(key: &str, date: NaiveDate) -> f64 {
 }
 
 /// City weight: population × economic multiplier for the big four.
-fn city_weights() -> Vec<f64> {
+pub(crate) fn city_weights() -> Vec<f64> {
     (0..21u8)
         .map(|c| {
             let pop = crate::cube::city_population(c).unwrap_or(3_000_000) as f64;

@@ -120,39 +120,139 @@ impl Columns {
     }
 }
 
-/// Parses `2024-03-15 10:22:33`, `2024/3/15 10:22`, `2024-03-15T10:22:33`, `2024年3月15日 10时`,
-/// `2024-03-15` (midnight) and `20240315`: digit groups read as y, m, d, H, M, S.
+/// Parses a received-at time into China time (UTC+8, naive). See [`parse_datetime_checked`].
 pub fn parse_datetime(input: &str) -> Option<NaiveDateTime> {
-    let s = input.trim();
-    let mut nums = [0u32; 6];
-    let mut count = 0;
-    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        let d = NaiveDate::parse_from_str(s, "%Y%m%d").ok()?;
-        return d.and_hms_opt(0, 0, 0);
-    }
-    for part in s
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|p| !p.is_empty())
-    {
-        if count == 6 {
-            // fractional seconds are ignored; anything more is not a datetime
-            if count == 6 && part.len() <= 9 && s.contains('.') {
-                break;
-            }
-            return None;
-        }
-        if part.len() > 4 {
-            return None;
-        }
-        nums[count] = part.parse().ok()?;
-        count += 1;
-    }
-    if count < 3 || nums[0] < 1900 {
+    parse_datetime_checked(input).ok()
+}
+
+/// Excel serial dates accepted in text (CSV/JSON) fields: 20000 … 79999 (1954-10-03 …
+/// 2118-12-26). A bare number outside this range is refused rather than guessed.
+const EXCEL_SERIAL_RANGE: std::ops::Range<f64> = 20_000.0..80_000.0;
+
+/// Converts an Excel serial date (days since 1899-12-30, fraction = time of day; valid for
+/// serials ≥ 61, i.e. after Excel's fictitious 1900-02-29) to a naive date-time, rounded to
+/// the second.
+pub fn excel_serial_to_datetime(serial: f64) -> Option<NaiveDateTime> {
+    if !(61.0..2_958_466.0).contains(&serial) {
         return None;
     }
-    let date = NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2])?;
-    date.and_hms_opt(nums[3], nums[4], nums[5])
+    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?.and_hms_opt(0, 0, 0)?;
+    base.checked_add_signed(chrono::Duration::seconds((serial * 86_400.0).round() as i64))
 }
+
+/// Splits a trailing UTC offset (`Z`, `+08:00`, `+0800`, `+08`, `-05:00`) off a date-time that
+/// has a time part; returns the rest and the offset in seconds east of UTC.
+fn split_offset(s: &str) -> Result<(&str, Option<i32>), String> {
+    if let Some(rest) = s.strip_suffix(['Z', 'z']) {
+        if rest.ends_with(|c: char| c.is_ascii_digit()) && rest.contains(':') {
+            return Ok((rest, Some(0)));
+        }
+        return Err("“Z” 只能跟在时间之后 (a Z suffix must follow a time of day)".into());
+    }
+    // The offset sign must come after the time (which contains ':'), so date dashes never count.
+    let Some(colon) = s.find(':') else {
+        return Ok((s, None));
+    };
+    let Some(pos) = s[colon..].rfind(['+', '-']).map(|p| p + colon) else {
+        return Ok((s, None));
+    };
+    let (rest, tz) = (&s[..pos], &s[pos..]);
+    let sign = if tz.starts_with('-') { -1 } else { 1 };
+    let digits: String = tz[1..].chars().filter(|c| *c != ':').collect();
+    let bad = || format!("无法识别的时区 {tz:?} (UTC offset must be ±HH:MM, ±HHMM or ±HH)");
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
+        return Err(bad());
+    }
+    let h: i32 = digits[..2].parse().map_err(|_| bad())?;
+    let m: i32 = if digits.len() == 4 {
+        digits[2..].parse().map_err(|_| bad())?
+    } else {
+        0
+    };
+    if h > 14 || m > 59 {
+        return Err(bad());
+    }
+    Ok((rest.trim_end(), Some(sign * (h * 3600 + m * 60))))
+}
+
+/// Parses a received-at time and converts it to China time (UTC+8), the platform's clock.
+///
+/// Accepted: `2024-03-15 10:22:33`, `2024/3/15 10:22`, `2026/3/5`, `2024-03-15T10:22:33`,
+/// `2024年3月15日 10时22分33秒`, `2026年3月5日 14:05` (seconds and minutes optional; a date alone
+/// means midnight; fractional seconds are dropped), `20240315`; ISO 8601 with an offset or `Z`
+/// (`2022-09-03T16:15:00+08:00`, `2022-09-03T08:15:00Z`, converted to UTC+8); and Excel serial
+/// dates written as numbers (`45356`, `45356.5`) within [`EXCEL_SERIAL_RANGE`]. Times without
+/// an offset are taken as China time. The error says what was wrong.
+pub fn parse_datetime_checked(input: &str) -> Result<NaiveDateTime, String> {
+    let s = input.trim();
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let d = NaiveDate::parse_from_str(s, "%Y%m%d")
+            .map_err(|_| "不是有效的日期 (YYYYMMDD is not a valid date)".to_string())?;
+        return d
+            .and_hms_opt(0, 0, 0)
+            .ok_or_else(|| "不是有效的日期 (not a valid date)".into());
+    }
+    let numeric = !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && s.bytes().filter(|b| *b == b'.').count() <= 1;
+    if numeric {
+        let v: f64 = s
+            .parse()
+            .map_err(|_| "不是数字 (not a number)".to_string())?;
+        if EXCEL_SERIAL_RANGE.contains(&v) {
+            return excel_serial_to_datetime(v)
+                .ok_or_else(|| "Excel 日期序号超出范围 (Excel serial out of range)".into());
+        }
+        return Err(format!(
+            "纯数字 {s} 不是可识别的日期 (a bare number is read as an Excel serial date only              between 20000 and 79999, i.e. 1954–2118, or as YYYYMMDD)"
+        ));
+    }
+    let (body, offset) = split_offset(s)?;
+    let mut nums = [0u32; 6];
+    let mut count = 0;
+    let mut rest = body;
+    while let Some(begin) = rest.find(|c: char| c.is_ascii_digit()) {
+        let sep = &rest[..begin];
+        let tail = &rest[begin..];
+        let len = tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let part = &tail[..len];
+        rest = &tail[len..];
+        if count == 6 {
+            if sep == "." || sep == "," {
+                continue; // fractional seconds
+            }
+            return Err("多余的数字 (unexpected extra digits after the seconds)".into());
+        }
+        if part.len() > 4 || (count == 0 && part.len() != 4) {
+            return Err("日期须以四位年份开头 (the date must start with a 4-digit year:                  YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)"
+                .into());
+        }
+        nums[count] = part
+            .parse()
+            .map_err(|_| "不是数字 (not a number)".to_string())?;
+        count += 1;
+    }
+    if count < 3 {
+        return Err("缺少年月日 (year, month and day are required)".into());
+    }
+    if nums[0] < 1900 {
+        return Err("年份早于1900 (year before 1900)".into());
+    }
+    let date = NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2])
+        .ok_or_else(|| "不存在的日期 (no such calendar date)".to_string())?;
+    let local = date
+        .and_hms_opt(nums[3], nums[4], nums[5])
+        .ok_or_else(|| "不存在的时刻 (hour, minute or second out of range)".to_string())?;
+    Ok(match offset {
+        None => local,
+        Some(east) => local + chrono::Duration::seconds(i64::from(CHINA_OFFSET_SECONDS - east)),
+    })
+}
+
+/// UTC+8, China Standard Time (no daylight saving since 1991).
+const CHINA_OFFSET_SECONDS: i32 = 8 * 3600;
 
 /// Region lookups cached by input string, since `RegionCode::parse` scans the city table.
 #[derive(Default)]
@@ -209,10 +309,13 @@ impl RowBuilder {
         };
         let id = ComplaintId::parse(required(0)?).map_err(|e| err("id", e.reason))?;
         let raw_time = required(1)?;
-        let received_at = parse_datetime(raw_time).ok_or_else(|| {
+        let received_at = parse_datetime_checked(raw_time).map_err(|why| {
             err(
                 "received_at",
-                format!("无法识别的时间 {raw_time:?} (not a date/time; use YYYY-MM-DD HH:MM:SS)"),
+                format!(
+                    "无法识别的时间 {raw_time:?}: {why} (received_at: use YYYY-MM-DD HH:MM[:SS], \
+                     ISO 8601 with Z or ±HH:MM, YYYY年M月D日 HH:MM, or an Excel date)"
+                ),
             )
         })?;
         let channel =
@@ -472,17 +575,9 @@ fn cell_text(v: &DataRef<'_>) -> String {
         DataRef::String(s) => s.clone(),
         DataRef::SharedString(s) => s.to_string(),
         DataRef::Bool(b) => b.to_string(),
-        DataRef::DateTime(d) => {
-            let serial = d.as_f64();
-            let base = NaiveDate::from_ymd_opt(1899, 12, 30).and_then(|d| d.and_hms_opt(0, 0, 0));
-            base.and_then(|b| {
-                b.checked_add_signed(chrono::Duration::milliseconds(
-                    (serial * 86_400_000.0).round() as i64,
-                ))
-            })
+        DataRef::DateTime(d) => excel_serial_to_datetime(d.as_f64())
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-            .unwrap_or_default()
-        }
+            .unwrap_or_default(),
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
         DataRef::Error(_) | DataRef::Empty => String::new(),
     }
@@ -548,6 +643,12 @@ fn json_rows<'a>(text: Box<dyn Read + 'a>) -> Rows<'a> {
 mod tests {
     use super::*;
 
+    fn at(s: &str) -> String {
+        parse_datetime_checked(s)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+            .to_string()
+    }
+
     #[test]
     fn datetimes() {
         for s in [
@@ -555,19 +656,84 @@ mod tests {
             "2024/3/15 10:22:33",
             "2024-03-15T10:22:33",
             "2024年3月15日 10时22分33秒",
+            "2024-03-15 10:22:33.250",
         ] {
-            assert_eq!(
-                parse_datetime(s).unwrap().to_string(),
-                "2024-03-15 10:22:33",
-                "{s}"
-            );
+            assert_eq!(at(s), "2024-03-15 10:22:33", "{s}");
         }
-        assert_eq!(
-            parse_datetime("20240315").unwrap().to_string(),
-            "2024-03-15 00:00:00"
-        );
+        assert_eq!(at("20240315"), "2024-03-15 00:00:00");
         assert!(parse_datetime("2024-02-30").is_none());
         assert!(parse_datetime("昨天").is_none());
         assert!(parse_datetime("15/03/2024").is_none());
+    }
+
+    #[test]
+    fn iso_8601_with_china_offset_is_kept() {
+        assert_eq!(at("2022-09-03T16:15:00+08:00"), "2022-09-03 16:15:00");
+        assert_eq!(at("2022-09-03T16:15:00+0800"), "2022-09-03 16:15:00");
+        assert_eq!(at("2022-09-03 16:15+08"), "2022-09-03 16:15:00");
+    }
+
+    #[test]
+    fn iso_8601_with_other_offsets_converts_to_china_time() {
+        assert_eq!(at("2022-09-03T16:15:00-05:00"), "2022-09-04 05:15:00");
+        assert_eq!(at("2022-09-03T01:15:00+09:00"), "2022-09-03 00:15:00");
+    }
+
+    #[test]
+    fn iso_8601_zulu_converts_to_china_time() {
+        assert_eq!(at("2022-09-03T08:15:00Z"), "2022-09-03 16:15:00");
+        assert_eq!(at("2022-09-03T20:15:00.123Z"), "2022-09-04 04:15:00");
+    }
+
+    #[test]
+    fn excel_serial_numbers() {
+        // Excel: 45356 = 2024-03-05; .5 = noon; 45356.6006944 ≈ 14:25.
+        assert_eq!(at("45356"), "2024-03-05 00:00:00");
+        assert_eq!(at("45356.5"), "2024-03-05 12:00:00");
+        assert_eq!(at("45356.600694444"), "2024-03-05 14:25:00");
+        // ambiguous / out-of-range numbers are refused, not guessed
+        for s in ["123", "1999", "2024", "123456", "99999.5"] {
+            let e = parse_datetime_checked(s).unwrap_err();
+            assert!(e.contains("Excel"), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn slash_dates_without_padding() {
+        assert_eq!(at("2026/3/5"), "2026-03-05 00:00:00");
+        assert_eq!(at("2026/03/05 7:05"), "2026-03-05 07:05:00");
+    }
+
+    #[test]
+    fn chinese_dates_with_hh_mm() {
+        assert_eq!(at("2026年3月5日 14:05"), "2026-03-05 14:05:00");
+        assert_eq!(at("2026年3月5日14时05分"), "2026-03-05 14:05:00");
+        assert_eq!(at("2026年3月5日"), "2026-03-05 00:00:00");
+    }
+
+    #[test]
+    fn times_without_seconds() {
+        assert_eq!(at("2024-03-15 10:22"), "2024-03-15 10:22:00");
+        assert_eq!(at("2024-03-15T10:22"), "2024-03-15 10:22:00");
+        assert_eq!(at("2024-03-15T10:22+08:00"), "2024-03-15 10:22:00");
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let cases = [
+            ("15/03/2024", "4-digit year"),
+            ("2024-03", "year, month and day"),
+            ("2024-02-30 10:00", "no such calendar date"),
+            ("2024-03-15 25:00", "out of range"),
+            ("2024-03-15T10:00:00+8:00", "UTC offset"),
+            ("2024-03-15T10:00:00+15:00", "UTC offset"),
+            ("2024-03-15Z", "Z suffix"),
+            ("1850-01-01", "before 1900"),
+            ("2024-03-15 10:00:00 12", "extra digits"),
+        ];
+        for (s, want) in cases {
+            let e = parse_datetime_checked(s).unwrap_err();
+            assert!(e.contains(want), "{s}: {e}");
+        }
     }
 }

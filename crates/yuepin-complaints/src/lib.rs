@@ -1,13 +1,20 @@
 //! 12315 complaint analytics for measure 22 of 粤市监〔2023〕74号 ("加强12315投诉举报大数据分析运用,
 //! 聚焦投诉举报高发的行业和领域发布消费提示和警示"): ingest parsing, text classification,
-//! integer-coded aggregation, surge detection (EARS C1–C3, Farrington-flexible, Poisson CUSUM,
-//! Benjamini–Hochberg), a seeded synthetic generator with outbreak ground truth, and masking of
+//! integer-coded aggregation, surge detection (the pooled ratio scan as default; R-matching EARS
+//! C1–C3, Farrington-flexible, Poisson CUSUM; calibrated count p-values; Benjamini–Hochberg;
+//! a labelled-set evaluation harness), a seeded synthetic generator with outbreak ground truth,
+//! and masking of
 //! complainants' personal data. No I/O except reading a caller-supplied `io::Read`.
 
 // `!(x > 0.0)` is deliberate throughout: it also rejects NaN, like R's argument checks.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+pub mod calibrate;
+pub mod config;
+pub use config::{CusumConfig, DetectorConfig, EarsConfig, FarringtonConfig, PooledConfig};
 pub mod ears;
+pub mod pooled;
+pub use pooled::{pooled_scan, PooledParams};
 pub mod farrington;
 pub mod model;
 pub mod stats;
@@ -28,7 +35,8 @@ pub use privacy::{
 };
 pub mod ingest;
 pub use ingest::{
-    parse_datetime, ComplaintParser, Format, IngestError, RowError, Rows, TextEncoding,
+    excel_serial_to_datetime, parse_datetime, parse_datetime_checked, ComplaintParser, Format,
+    IngestError, RowError, Rows, TextEncoding,
 };
 pub mod classify;
 pub use classify::{
@@ -42,6 +50,11 @@ pub use cube::{
 pub mod detect;
 pub use detect::{
     detect_all, roll_up, Alarm, CityRollup, DetectParams, DivisionRollup, Level, Method, Period,
+};
+pub mod evaluation;
+pub use evaluation::{
+    markdown_table, score_alarms, score_config, LabelledSet, LabelledSetParams, Score, Shape,
+    SurgeOutbreak,
 };
 pub mod generate;
 pub use generate::{evaluate, generate, Generated, GeneratorParams, MethodScore, Outbreak};

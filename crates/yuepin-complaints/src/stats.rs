@@ -77,6 +77,18 @@ pub fn nbinom_sf_at_least(y: f64, size: f64, prob: f64) -> f64 {
     beta_reg(y.floor(), size, 1.0 - prob)
 }
 
+/// P(X ≥ k) for X ~ Binomial(k + rest, p), i.e. I_p(k, rest + 1), in the continuous form that
+/// also accepts non-integer `k` and `rest` (quasi-Poisson scaled counts). 1 if k ≤ 0.
+pub fn binom_sf_at_least_cont(k: f64, rest: f64, p: f64) -> f64 {
+    if k.is_nan() || rest.is_nan() || p.is_nan() {
+        return f64::NAN;
+    }
+    if k <= 0.0 {
+        return 1.0;
+    }
+    beta_reg(k, rest.max(0.0) + 1.0, p)
+}
+
 /// P(X ≤ x) for Poisson(mu).
 pub fn pois_cdf(x: f64, mu: f64) -> f64 {
     if x.is_nan() || mu.is_nan() {

@@ -1,6 +1,7 @@
 //! Shared pieces of the surge detectors: the per-time-point [`Outcome`], the Poisson CUSUM
 //! (Lucas 1985), Benjamini–Hochberg FDR control, and day-of-week adjustment of daily series.
 
+use crate::calibrate::window_p;
 use crate::stats::pois_sf_at_least;
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +19,24 @@ pub struct Outcome {
     pub upperbound: f64,
     /// `observed > upperbound` (never true when the threshold is NaN).
     pub alarm: bool,
-    /// One-sided p-value of the observation under the baseline model (NaN if undefined).
+    /// One-sided p-value of the observation under the method's classic model, as R reports or
+    /// implies it (EARS: normal tail; CUSUM: Poisson tail at m₀; Farrington: NB plug-in tail).
+    /// Kept for fidelity; it is not calibrated for sparse counts.
     pub p_value: f64,
+    /// Calibrated p-value for counts (see [`crate::calibrate`]): under the null P(p ≤ α) ≤ α.
+    /// This is the p-value BH and the reported evidence use. NaN if undefined.
+    #[serde(default = "nan")]
+    pub p_count: f64,
+    /// Days summed into `observed` / `expected` / `upperbound` (1 unless a window scan).
+    #[serde(default = "one")]
+    pub window: u8,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+fn one() -> u8 {
+    1
 }
 
 impl Outcome {
@@ -37,6 +54,8 @@ impl Outcome {
             upperbound,
             alarm: observed > upperbound,
             p_value,
+            p_count: f64::NAN,
+            window: 1,
         }
     }
 }
@@ -48,7 +67,8 @@ impl Outcome {
 /// value is k = (m₁ − m₀)/(ln m₁ − ln m₀) with m₁ = `shift`·m₀, the statistic
 /// S_t = max(0, S_{t−1} + x_t − k), an alarm is raised when S_t > h, and S is reset to 0 after an
 /// alarm. The upperbound reported is the count that would have raised an alarm: h + k − S_{t−1}.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CusumParams {
     pub baseline: usize,
     pub guard: usize,
@@ -57,6 +77,10 @@ pub struct CusumParams {
     /// Decision interval h, in units of counts (default 4).
     pub h: f64,
     pub min_mean: f64,
+    /// Run on day-of-week adjusted counts inside `detect_all`.
+    pub weekday_adjust: bool,
+    /// No alarm unless the day's count is at least this.
+    pub min_count: f64,
 }
 
 impl Default for CusumParams {
@@ -67,6 +91,8 @@ impl Default for CusumParams {
             shift: 2.0,
             h: 4.0,
             min_mean: 0.5,
+            weekday_adjust: true,
+            min_count: 0.0,
         }
     }
 }
@@ -90,7 +116,8 @@ pub fn cusum(observed: &[f64], prm: &CusumParams) -> Vec<Outcome> {
         let upper = prm.h + k - s;
         let next = (s + x - k).max(0.0);
         let mut o = Outcome::new(t, x, m0, upper, pois_sf_at_least(x, m0));
-        o.alarm = next > prm.h;
+        o.p_count = window_p(observed, None, t..t + 1, t - first..t - prm.guard);
+        o.alarm = next > prm.h && x >= prm.min_count;
         s = if o.alarm { 0.0 } else { next };
         out.push(o);
     }

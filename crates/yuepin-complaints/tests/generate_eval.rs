@@ -43,7 +43,7 @@ fn detectors_find_injected_outbreaks() {
     let data = generate(42, params());
     let prm = DetectParams {
         report_from_day: 364 * 3 + 26 * 7,
-        ..DetectParams::default()
+        ..DetectParams::classic()
     };
     let scores = evaluate(&data, &prm);
     for s in &scores {
@@ -80,7 +80,7 @@ fn detectors_find_injected_outbreaks() {
         &cube,
         &DetectParams {
             farrington: None,
-            ..DetectParams::default()
+            ..DetectParams::classic()
         },
     );
     let rolled = roll_up(&alarms);

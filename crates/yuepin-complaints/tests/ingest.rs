@@ -134,6 +134,82 @@ fn xlsx_streaming() {
 }
 
 #[test]
+fn real_export_date_forms_in_csv() {
+    let mut s = HEADER.to_string();
+    for (id, t) in [
+        ("D1", "2022-09-03T16:15:00+08:00"),
+        ("D2", "2022-09-03T08:15:00Z"),
+        ("D3", "44807.677083333"),
+        ("D4", "2022/9/3"),
+        ("D5", "2022年9月3日 16:15"),
+        ("D6", "2022-09-03 16:15"),
+        ("D7", "下午四点"),
+        ("D8", "4480"),
+    ] {
+        s.push_str(&format!("{id},{t},电话,投诉,广州,,,,,,,手机黑屏\n"));
+    }
+    let rows: Vec<_> = ComplaintParser::new(Format::Csv)
+        .parse(s.as_bytes())
+        .unwrap()
+        .collect();
+    let times: Vec<String> = rows[..6]
+        .iter()
+        .map(|r| r.as_ref().unwrap().received_at.to_string())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "2022-09-03 16:15:00",
+            "2022-09-03 16:15:00",
+            "2022-09-03 16:15:00",
+            "2022-09-03 00:00:00",
+            "2022-09-03 16:15:00",
+            "2022-09-03 16:15:00"
+        ]
+    );
+    for r in &rows[6..] {
+        let e = r.as_ref().unwrap_err();
+        assert_eq!(e.field, "received_at");
+        assert!(e.to_string().contains("received_at"), "{e}");
+    }
+    assert!(rows[7].as_ref().unwrap_err().reason.contains("Excel"));
+}
+
+#[test]
+fn xlsx_excel_serial_dates() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["编号", "受理时间", "类型", "地区", "内容"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let date_format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    // row 1: a date-formatted cell; row 2: a bare number (General format); row 3: ISO text
+    sheet
+        .write_number_with_format(1, 1, 44807.677083333, &date_format)
+        .unwrap();
+    sheet.write_number(2, 1, 44807.677083333).unwrap();
+    sheet.write_string(3, 1, "2022-09-03T08:15:00Z").unwrap();
+    for r in 1..=3u32 {
+        sheet.write_string(r, 0, format!("S{r}")).unwrap();
+        sheet.write_string(r, 2, "投诉").unwrap();
+        sheet.write_string(r, 3, "佛山市").unwrap();
+        sheet.write_string(r, 4, "沙发开裂").unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let mut times = Vec::new();
+    ComplaintParser::new(Format::Xlsx)
+        .for_each_xlsx(std::io::Cursor::new(bytes), |r| {
+            times.push(r.unwrap().received_at.to_string());
+            true
+        })
+        .unwrap();
+    assert_eq!(times, vec!["2022-09-03 16:15:00"; 3]);
+}
+
+#[test]
 fn generated_complaints_round_trip_through_csv() {
     let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
     let data = generate(

@@ -50,8 +50,9 @@ pub enum Command {
         #[command(flatten)]
         db: crate::config::DbArgs,
     },
-    /// Recompute surge alarms (daily EARS C1–C3 and CUSUM, weekly Farrington-flexible, BH
-    /// across series, roll-up) over the stored complaints; significant alarms become drafts.
+    /// Recompute surge alarms (the pooled ratio scan: each series against the other cities,
+    /// calibrated p, BH across series, roll-up) over the stored complaints; significant alarms
+    /// become drafts.
     Detect {
         /// Last day of the analysis (default: the last day with complaints).
         #[arg(long)]

@@ -1,0 +1,373 @@
+//! Detector parameters as data: [`DetectorConfig`] is the serialisable (serde: TOML, JSON, …)
+//! form of [`DetectParams`] that the service and the CLI read from configuration. Every method
+//! has its own section with an `enabled` switch, its window, significance level, weekday
+//! adjustment and minimum count; missing keys take the defaults, unknown keys are errors.
+//! `DetectorConfig::default()` converts to `DetectParams::default()` (the pooled ratio scan);
+//! [`DetectorConfig::classic`] to `DetectParams::classic()`.
+
+use crate::detect::{DetectParams, Level};
+use crate::ears::{EarsMethod, EarsParams};
+use crate::farrington::FarringtonParams;
+use crate::pooled::PooledParams;
+use crate::surveillance::CusumParams;
+use serde::{Deserialize, Serialize};
+
+/// One EARS variant's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EarsConfig {
+    pub enabled: bool,
+    /// Baseline days (R `baseline`, default 7).
+    pub window: usize,
+    /// Significance level; `None` = the method's R default (0.001 for C1/C2, 0.025 for C3).
+    pub alpha: Option<f64>,
+    pub min_sigma: f64,
+    pub weekday_adjust: bool,
+    pub min_count: f64,
+}
+
+impl EarsConfig {
+    fn of(p: &EarsParams, enabled: bool) -> Self {
+        Self {
+            enabled,
+            window: p.baseline,
+            alpha: (p.alpha != EarsParams::new(p.method).alpha).then_some(p.alpha),
+            min_sigma: p.min_sigma,
+            weekday_adjust: p.weekday_adjust,
+            min_count: p.min_count,
+        }
+    }
+    fn params(&self, method: EarsMethod) -> EarsParams {
+        EarsParams {
+            method,
+            baseline: self.window,
+            min_sigma: self.min_sigma,
+            alpha: self.alpha.unwrap_or(EarsParams::new(method).alpha),
+            weekday_adjust: self.weekday_adjust,
+            min_count: self.min_count,
+        }
+    }
+}
+
+impl Default for EarsConfig {
+    fn default() -> Self {
+        Self::of(
+            &EarsParams {
+                min_sigma: 0.5,
+                ..EarsParams::new(EarsMethod::C1)
+            },
+            false,
+        )
+    }
+}
+
+/// Farrington-flexible settings (weekly; Noufaily defaults otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FarringtonConfig {
+    pub enabled: bool,
+    /// Years back (`b`).
+    pub b: usize,
+    /// Half-window in weeks around each reference week (`w`).
+    pub window: usize,
+    pub alpha: f64,
+    /// Minimum cases in the last 4 weeks for an alarm (`limit54[1]`).
+    pub min_count: f64,
+}
+
+impl Default for FarringtonConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            b: 3,
+            window: 3,
+            alpha: 0.05,
+            min_count: 5.0,
+        }
+    }
+}
+
+/// Poisson CUSUM settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CusumConfig {
+    pub enabled: bool,
+    /// Baseline days for the in-control mean.
+    pub window: usize,
+    pub guard: usize,
+    pub shift: f64,
+    pub h: f64,
+    pub min_mean: f64,
+    pub weekday_adjust: bool,
+    pub min_count: f64,
+}
+
+impl Default for CusumConfig {
+    fn default() -> Self {
+        let c = CusumParams::default();
+        Self {
+            enabled: false,
+            window: c.baseline,
+            guard: c.guard,
+            shift: c.shift,
+            h: c.h,
+            min_mean: c.min_mean,
+            weekday_adjust: c.weekday_adjust,
+            min_count: c.min_count,
+        }
+    }
+}
+
+/// Pooled ratio scan settings (the default detector; weekday effects cancel in the ratio).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PooledConfig {
+    pub enabled: bool,
+    /// Baseline days.
+    pub window: usize,
+    pub min_window: usize,
+    pub guard: usize,
+    /// Scanned window lengths (days of accumulated evidence).
+    pub scan_days: Vec<usize>,
+    /// False-alarm bound per series-day.
+    pub alpha: f64,
+    pub min_count: f64,
+    pub max_dispersion: f64,
+}
+
+impl Default for PooledConfig {
+    fn default() -> Self {
+        let p = PooledParams::default();
+        Self {
+            enabled: true,
+            window: p.baseline,
+            min_window: p.min_baseline,
+            guard: p.guard,
+            scan_days: p.windows,
+            alpha: p.alpha,
+            min_count: p.min_count,
+            max_dispersion: p.max_dispersion,
+        }
+    }
+}
+
+/// The whole detector configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorConfig {
+    pub levels: Vec<Level>,
+    /// FDR level of the Benjamini–Hochberg `significant` flag.
+    pub fdr: f64,
+    /// Master switch for weekday adjustment of EARS and CUSUM.
+    pub weekday_adjust: bool,
+    pub pooled: PooledConfig,
+    pub ears_c1: EarsConfig,
+    pub ears_c2: EarsConfig,
+    pub ears_c3: EarsConfig,
+    pub farrington: FarringtonConfig,
+    pub cusum: CusumConfig,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self::from_params(&DetectParams::default())
+    }
+}
+
+impl DetectorConfig {
+    /// The R-matching methods of the previous default.
+    pub fn classic() -> Self {
+        Self::from_params(&DetectParams::classic())
+    }
+
+    /// The configuration that [`DetectorConfig::to_params`] maps back to `p` (the report window
+    /// is not configuration: it comes with each run).
+    pub fn from_params(p: &DetectParams) -> Self {
+        let ears = |m: EarsMethod| {
+            let mut d = EarsParams {
+                min_sigma: 0.5,
+                ..EarsParams::new(m)
+            };
+            let found = p.ears.iter().find(|e| e.method == m);
+            if let Some(e) = found {
+                d = *e;
+            }
+            EarsConfig::of(&d, found.is_some())
+        };
+        let farrington =
+            p.farrington
+                .map_or_else(FarringtonConfig::default, |f| FarringtonConfig {
+                    enabled: true,
+                    b: f.b,
+                    window: f.w,
+                    alpha: f.alpha,
+                    min_count: f.limit54.0,
+                });
+        let cusum = p.cusum.map_or_else(CusumConfig::default, |c| CusumConfig {
+            enabled: true,
+            window: c.baseline,
+            guard: c.guard,
+            shift: c.shift,
+            h: c.h,
+            min_mean: c.min_mean,
+            weekday_adjust: c.weekday_adjust,
+            min_count: c.min_count,
+        });
+        let pooled = p.pooled.clone().map_or_else(
+            || PooledConfig {
+                enabled: false,
+                ..PooledConfig::default()
+            },
+            |q| PooledConfig {
+                enabled: true,
+                window: q.baseline,
+                min_window: q.min_baseline,
+                guard: q.guard,
+                scan_days: q.windows,
+                alpha: q.alpha,
+                min_count: q.min_count,
+                max_dispersion: q.max_dispersion,
+            },
+        );
+        Self {
+            levels: p.levels.clone(),
+            fdr: p.fdr,
+            weekday_adjust: p.day_of_week_adjust,
+            pooled,
+            ears_c1: ears(EarsMethod::C1),
+            ears_c2: ears(EarsMethod::C2),
+            ears_c3: ears(EarsMethod::C3),
+            farrington,
+            cusum,
+        }
+    }
+
+    /// The parameters to run (report window from day 0; set `report_from_day` per run).
+    pub fn to_params(&self) -> DetectParams {
+        let ears = [
+            (EarsMethod::C1, &self.ears_c1),
+            (EarsMethod::C2, &self.ears_c2),
+            (EarsMethod::C3, &self.ears_c3),
+        ]
+        .into_iter()
+        .filter(|(_, c)| c.enabled)
+        .map(|(m, c)| c.params(m))
+        .collect();
+        let f = &self.farrington;
+        let c = &self.cusum;
+        let q = &self.pooled;
+        DetectParams {
+            levels: self.levels.clone(),
+            ears,
+            farrington: f.enabled.then(|| FarringtonParams {
+                b: f.b,
+                w: f.window,
+                alpha: f.alpha,
+                limit54: (f.min_count, 4),
+                ..FarringtonParams::noufaily()
+            }),
+            cusum: c.enabled.then_some(CusumParams {
+                baseline: c.window,
+                guard: c.guard,
+                shift: c.shift,
+                h: c.h,
+                min_mean: c.min_mean,
+                weekday_adjust: c.weekday_adjust,
+                min_count: c.min_count,
+            }),
+            pooled: q.enabled.then(|| PooledParams {
+                baseline: q.window,
+                min_baseline: q.min_window,
+                guard: q.guard,
+                windows: q.scan_days.clone(),
+                alpha: q.alpha,
+                min_count: q.min_count,
+                max_dispersion: q.max_dispersion,
+            }),
+            day_of_week_adjust: self.weekday_adjust,
+            fdr: self.fdr,
+            report_from_day: 0,
+        }
+    }
+
+    /// Checks ranges a configuration file could get wrong; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let unit = |name: &str, v: f64| {
+            if v > 0.0 && v < 1.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} must be in (0, 1), got {v}"))
+            }
+        };
+        unit("fdr", self.fdr)?;
+        unit("pooled.alpha", self.pooled.alpha)?;
+        for (name, a) in [
+            ("ears_c1.alpha", self.ears_c1.alpha),
+            ("ears_c2.alpha", self.ears_c2.alpha),
+            ("ears_c3.alpha", self.ears_c3.alpha),
+        ] {
+            unit(name, a.unwrap_or(0.5))?;
+        }
+        unit("farrington.alpha", self.farrington.alpha)?;
+        for (name, w) in [
+            ("ears_c1.window", self.ears_c1.window),
+            ("ears_c2.window", self.ears_c2.window),
+            ("ears_c3.window", self.ears_c3.window),
+        ] {
+            if w < 3 {
+                return Err(format!("{name} must be at least 3, got {w}"));
+            }
+        }
+        if self.pooled.scan_days.is_empty() || self.pooled.scan_days.contains(&0) {
+            return Err("pooled.scan_days must list window lengths ≥ 1".into());
+        }
+        if self.pooled.window < self.pooled.min_window || self.pooled.min_window == 0 {
+            return Err("pooled.window must be ≥ pooled.min_window ≥ 1".into());
+        }
+        if self.farrington.b == 0 {
+            return Err("farrington.b must be at least 1".into());
+        }
+        if !(self.cusum.shift > 1.0) || !(self.cusum.h > 0.0) || self.cusum.window == 0 {
+            return Err("cusum needs shift > 1, h > 0 and window ≥ 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_and_classic_round_trip() {
+        assert_eq!(
+            DetectorConfig::default().to_params(),
+            DetectParams::default()
+        );
+        assert_eq!(
+            DetectorConfig::classic().to_params(),
+            DetectParams::classic()
+        );
+        let json = serde_json::to_string(&DetectorConfig::classic()).unwrap();
+        let back: DetectorConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, DetectorConfig::classic());
+    }
+
+    #[test]
+    fn partial_config_takes_defaults_and_unknown_keys_fail() {
+        let c: DetectorConfig =
+            serde_json::from_str(r#"{"pooled": {"alpha": 0.0005}, "ears_c2": {"enabled": true}}"#)
+                .unwrap();
+        let p = c.to_params();
+        assert_eq!(p.pooled.unwrap().alpha, 0.0005);
+        assert_eq!(p.ears.len(), 1);
+        assert_eq!(p.ears[0].method, EarsMethod::C2);
+        assert!(c.validate().is_ok());
+        assert!(serde_json::from_str::<DetectorConfig>(r#"{"pooled": {"alfa": 1}}"#).is_err());
+        let bad = DetectorConfig {
+            fdr: 1.5,
+            ..DetectorConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("fdr"));
+    }
+}
