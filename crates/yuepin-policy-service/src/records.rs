@@ -154,6 +154,7 @@ pub struct EnterpriseFacts {
 
 /// Where a fact comes from: only confirmed and official facts decide money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     /// Declared by the enterprise itself (待核实).
@@ -188,6 +189,7 @@ impl Provenance {
 
 /// A standard the enterprise drafted or revised, as the platform holds it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StandardRecord {
     pub id: i64,
     pub code: String,

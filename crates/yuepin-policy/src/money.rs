@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a payment is for; decides how the platform derives its payment key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaysFor {
     /// One payment per confirmed standard record of the applicant (M8).
@@ -32,6 +33,7 @@ impl PaysFor {
 
 /// How the amount of a payment is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AmountRule {
     /// The parameter's value, exactly.
@@ -57,6 +59,7 @@ impl AmountRule {
 
 /// Who may apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Applicant {
     Enterprise,
@@ -66,6 +69,7 @@ pub enum Applicant {
 
 /// The period over which a capped amount adds up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CapPeriod {
     /// The calendar year of the server's date when applying.
@@ -77,6 +81,7 @@ pub enum CapPeriod {
 
 /// A money measure's application data, validated at load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MoneyRule {
     pub pays_for: PaysFor,
     pub amount: AmountRule,
@@ -105,6 +110,7 @@ impl MoneyRule {
 
 /// `money:` of a measure in a pack file.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MoneyDoc {
     pays_for: PaysFor,
@@ -119,6 +125,7 @@ pub(crate) struct MoneyDoc {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct AmountDoc {
     rule: AmountRule,
@@ -127,6 +134,7 @@ struct AmountDoc {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct WindowDoc {
     #[serde(default)]

@@ -4,7 +4,7 @@
 use super::schema::{
     ApplicationsResponse, CheckResponse, GrantTotalsResponse, GrantsResponse, MarkedRead,
     MeasureListingResponse, MeasuresResponse, NotificationsResponse, OffersResponse, RunResponse,
-    RunsResponse,
+    RunsResponse, StandardsResponse,
 };
 use super::service;
 use crate::auth::Auth;
@@ -22,8 +22,8 @@ use utoipa::{IntoParams, ToSchema};
 use yuepin_domain::Yuan;
 use yuepin_policy::SubjectKind;
 use yuepin_policy_service::{
-    AnswerInput, Answered, Application, ApplyInput, CheckRequest, DecisionInput,
-    EnterpriseMatches, MatchInput, MatchReport, WhatIfInput, WhatIfReport,
+    AnswerInput, Answered, Application, ApplyInput, CheckRequest, DecisionInput, EnterpriseMatches,
+    MatchInput, MatchReport, WhatIfInput, WhatIfReport,
 };
 
 #[derive(Debug, Deserialize, Default, IntoParams)]
@@ -425,6 +425,11 @@ pub(super) async fn totals(State(state): State<AppState>, auth: Auth) -> WebResu
 }
 
 /// An enterprise's standards with their provenance (declared ones are 待核实).
+#[utoipa::path(
+    get, path = "/api/v1/policy/enterprises/{uscc}/standards", tag = "policy", operation_id = "policy_enterprise_standards",
+    params(("uscc" = String, Path, description = "The enterprise's credit code")),
+    responses((status = 200, description = "Its standards with their provenance", body = StandardsResponse), E401, E403, E404)
+)]
 pub(super) async fn standards(
     State(state): State<AppState>,
     auth: Auth,
@@ -435,6 +440,11 @@ pub(super) async fn standards(
 }
 
 /// A regulator confirms a standard an enterprise declared.
+#[utoipa::path(
+    post, path = "/api/v1/policy/standards/{id}/confirm", tag = "policy", operation_id = "policy_confirm_standard",
+    params(("id" = i64, Path, description = "The standard's quality-event id")),
+    responses((status = 200, description = "The confirmed standard", body = yuepin_policy_service::StandardRecord), E401, E403, E404)
+)]
 pub(super) async fn confirm_standard(
     State(state): State<AppState>,
     auth: Auth,

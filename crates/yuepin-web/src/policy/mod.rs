@@ -31,7 +31,9 @@ mod views;
     api::application,
     api::decide,
     api::grants,
-    api::totals
+    api::totals,
+    api::standards,
+    api::confirm_standard
 ))]
 pub struct ApiDoc;
 

@@ -89,6 +89,11 @@ pub(super) struct MeasureListingResponse {
 }
 
 #[derive(ToSchema)]
+pub(super) struct StandardsResponse {
+    standards: Vec<yuepin_policy_service::StandardRecord>,
+}
+
+#[derive(ToSchema)]
 pub(super) struct OffersResponse {
     offers: Vec<Offer>,
 }
