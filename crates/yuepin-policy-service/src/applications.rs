@@ -208,6 +208,7 @@ impl PolicyService {
 impl PolicyService {
     /// An enterprise user applies for a money measure for its own enterprise; the platform
     /// checks eligibility first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn apply(&self, caller: &Caller, input: ApplyInput) -> Result<Application> {
         let own = own_enterprise(caller)?;
         let set = self.set();
@@ -285,6 +286,7 @@ impl PolicyService {
     }
 
     /// A regulator approves (recording the grant) or rejects (with a reason) an application.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn decide(
         &self,
         caller: &Caller,
@@ -356,6 +358,7 @@ impl PolicyService {
 
     /// Applications the caller may see, newest first: every enterprise's for regulators, an
     /// enterprise user's own. `status` filters (an unknown status matches nothing).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn applications(
         &self,
         caller: &Caller,
@@ -373,6 +376,7 @@ impl PolicyService {
     }
 
     /// One enterprise's applications (its 政策匹配 page): its own users' and the regulators'.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn applications_of(
         &self,
         caller: &Caller,
@@ -385,6 +389,7 @@ impl PolicyService {
     }
 
     /// One application. Someone else's looks like a missing one.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn application(&self, caller: &Caller, id: i64) -> Result<Application> {
         require_signed_in(caller)?;
         self.application_row(id)

@@ -103,6 +103,7 @@ impl PolicyService {
 
     /// A check (see [`CheckRequest`]). An enterprise's platform facts are its own users' and
     /// the regulators' to use.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn check(&self, caller: &Caller, req: CheckRequest) -> Result<Checked> {
         let measure = req.measure.as_deref();
         if let Some(code) = req.enterprise.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -153,6 +154,7 @@ impl PolicyService {
 
     /// An enterprise's full picture as of a date (default: the latest match run's, so the
     /// page shows what the offers were based on), with its offers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enterprise_matches(
         &self,
         caller: &Caller,

@@ -24,12 +24,14 @@ pub struct GrantTotals {
 
 impl PolicyService {
     /// Grants the caller may see, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grants(&self, caller: &Caller) -> Result<Vec<Grant>> {
         let scope = listing_scope(caller)?;
         Ok(self.grant_rows(scope, GRANTS).await?)
     }
 
     /// Totals of every grant (administrators only).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grant_totals(&self, caller: &Caller) -> Result<GrantTotals> {
         caller.require_administrator()?;
         let rows = self.grant_total_rows().await?;

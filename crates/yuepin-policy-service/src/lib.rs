@@ -143,6 +143,7 @@ impl PolicyService {
 
     /// The credit code of an enterprise user's own enterprise (`None` for other callers),
     /// e.g. for the link to its 政策匹配 page.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn own_enterprise_code(&self, caller: &Caller) -> Result<Option<String>> {
         match (caller.role(), caller.enterprise_id()) {
             (Some(Role::Enterprise), Some(id)) => Ok(Some(

@@ -61,6 +61,7 @@ pub struct Listing {
 
 impl PolicyService {
     /// [`PolicyService::run_match`] with the date still to parse (after the access check).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn match_request(&self, caller: &Caller, input: MatchInput) -> Result<MatchReport> {
         caller.require_administrator()?;
         let as_of = self.as_of(input.as_of.as_deref())?;
@@ -71,6 +72,7 @@ impl PolicyService {
     /// optional parameter overrides (a stored what-if), and stores the outcomes. Offers and
     /// notifications are made only by a run as of the server's date ([`PolicyService::today`]):
     /// a run as of another day is a stored analysis and makes nobody an offer.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn run_match(
         &self,
         caller: &Caller,
@@ -207,12 +209,14 @@ impl PolicyService {
     }
 
     /// The latest match runs (administrators only).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn runs(&self, caller: &Caller, limit: i64) -> Result<Vec<MatchRun>> {
         caller.require_administrator()?;
         Ok(self.run_rows(limit).await?)
     }
 
     /// One run with its per-measure outcome counts (administrators only).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn run(&self, caller: &Caller, id: i64) -> Result<(MatchRun, Vec<RunCount>)> {
         caller.require_administrator()?;
         let run = self.run_row(id).await?.ok_or(PolicyError::UnknownRun(id))?;
@@ -220,6 +224,7 @@ impl PolicyService {
     }
 
     /// The per-measure outcome counts of a run (administrators only).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn run_counts(&self, caller: &Caller, run_id: i64) -> Result<Vec<RunCount>> {
         caller.require_administrator()?;
         Ok(self.run_count_rows(run_id).await?)
@@ -227,6 +232,7 @@ impl PolicyService {
 
     /// An enterprise's stored cells (eligible, undetermined) in a run: its own users' and the
     /// regulators' to read.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn results_of(
         &self,
         caller: &Caller,
@@ -240,6 +246,7 @@ impl PolicyService {
     /// The enterprises with `outcome` (eligible, the default, or undetermined) for a measure
     /// in a run (default: the latest), page `page` (from 1) of `page_size` (≤ 0: all of them,
     /// for the export). Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn measure_listing(
         &self,
         caller: &Caller,

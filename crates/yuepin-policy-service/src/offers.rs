@@ -36,6 +36,7 @@ pub struct Answered {
 impl PolicyService {
     /// An enterprise's offers: an enterprise user's own (whatever it names), or for
     /// administrators the enterprise with credit code `enterprise`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn offers(&self, caller: &Caller, enterprise: Option<&str>) -> Result<Vec<Offer>> {
         require_signed_in(caller)?;
         let id = if caller.role() == Some(Role::Enterprise) {
@@ -62,6 +63,7 @@ impl PolicyService {
     /// one. Confirming is judged as of the server's date; confirming a money measure opens its
     /// application, with what is paid for derived from platform facts (the enterprise names a
     /// standard's code, matched against its own confirmed records).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn answer_offer(
         &self,
         caller: &Caller,
@@ -136,12 +138,14 @@ impl PolicyService {
     }
 
     /// An enterprise user's notifications, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn notifications(&self, caller: &Caller) -> Result<Vec<Notification>> {
         let id = own_enterprise(caller)?;
         Ok(self.notification_rows_of(id, NOTIFICATIONS).await?)
     }
 
     /// Marks all of an enterprise user's notifications read; returns how many were unread.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mark_notifications_read(&self, caller: &Caller) -> Result<u64> {
         let id = own_enterprise(caller)?;
         Ok(self.write_read(Actor::from(caller), id, None).await?)

@@ -10,6 +10,7 @@ use yuepin_store::{now_text, Actor, Change};
 
 impl PolicyService {
     /// An enterprise's standards with their provenance (its own users and regulators).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn standards_of(&self, caller: &Caller, uscc: &str) -> Result<Vec<StandardRecord>> {
         let id = self.enterprise_id_of(uscc).await?;
         caller.require_enterprise(id)?;
@@ -18,6 +19,7 @@ impl PolicyService {
 
     /// A regulator (the responsible unit) confirms a declared standard: from now on rules that
     /// decide money read it. Audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn confirm_standard(&self, caller: &Caller, event_id: i64) -> Result<StandardRecord> {
         caller.require_administrator()?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;

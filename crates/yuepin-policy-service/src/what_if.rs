@@ -195,6 +195,7 @@ pub struct ParameterOnDate {
 impl PolicyService {
     /// A what-if as the API asks it: over the store's enterprises, or over request subjects
     /// of one kind (labelled `#0`, `#1`, …). At least one override.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn what_if(&self, caller: &Caller, input: WhatIfInput) -> Result<WhatIfReport> {
         caller.require_administrator()?;
         let as_of = self.as_of(input.as_of.as_deref())?;
@@ -230,6 +231,7 @@ impl PolicyService {
     }
 
     /// 政策沙盘 over every enterprise in the store (streamed in batches).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn what_if_enterprises(
         &self,
         caller: &Caller,

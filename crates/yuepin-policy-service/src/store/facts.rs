@@ -198,6 +198,7 @@ pub fn window_start(as_of: NaiveDate) -> NaiveDate {
 impl PolicyService {
     /// A batch of enterprises' facts as of `as_of`, for bulk work outside the service (the
     /// CLI's benchmark streams them itself): administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn facts(
         &self,
         caller: &Caller,
