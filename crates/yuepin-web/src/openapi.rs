@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 /// Every error answer of the API (`WebError`'s `IntoResponse` in `crate::error`).
 #[derive(serde::Serialize, ToSchema)]
@@ -153,3 +153,13 @@ pub static JSON: LazyLock<String> = LazyLock::new(|| {
         .to_json()
         .expect("the OpenAPI document serialises")
 });
+
+/// The `{uscc}` path parameter of the enterprise routes, described once for all of them.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // read by the OpenAPI derive only; handlers take `Path<String>`
+pub struct UsccPath {
+    /// 统一社会信用代码 of the enterprise
+    #[param(example = "91440300708461136A")]
+    uscc: String,
+}

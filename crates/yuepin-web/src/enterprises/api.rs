@@ -6,7 +6,7 @@ use super::schema::{EventCreated, QualityFileResponse};
 use crate::auth::Auth;
 use crate::error::WebResult;
 use crate::input::{ApiJson, EnterpriseInput, ProductInput};
-use crate::openapi::{E400, E401, E403, E404, E409};
+use crate::openapi::{UsccPath, E400, E401, E403, E404, E409};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -55,7 +55,7 @@ pub(super) async fn search(
 /// One enterprise.
 #[utoipa::path(
     get, path = "/api/v1/enterprises/{uscc}", tag = "enterprises", operation_id = "get_enterprise",
-    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    params(UsccPath),
     responses((status = 200, description = "The enterprise", body = EnterpriseRecord), E401, E403, E404)
 )]
 pub(super) async fn get_enterprise(
@@ -76,7 +76,7 @@ pub(super) async fn get_enterprise(
 /// The quality credit file (质量信用档案) with the complaint figures.
 #[utoipa::path(
     get, path = "/api/v1/enterprises/{uscc}/quality-file", tag = "enterprises", operation_id = "get_quality_file",
-    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    params(UsccPath),
     responses((status = 200, description = "The quality file", body = QualityFileResponse), E401, E403, E404)
 )]
 pub(super) async fn quality_file(
@@ -123,7 +123,7 @@ pub(super) async fn create_enterprise(
 /// Replaces an enterprise's data (the credit code cannot change).
 #[utoipa::path(
     put, path = "/api/v1/enterprises/{uscc}", tag = "enterprises", operation_id = "update_enterprise",
-    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    params(UsccPath),
     request_body = EnterpriseInput,
     responses((status = 200, description = "The enterprise", body = EnterpriseRecord), E400, E401, E403, E404, E409)
 )]
@@ -148,7 +148,7 @@ pub(super) async fn update_enterprise(
 /// The enterprise's products.
 #[utoipa::path(
     get, path = "/api/v1/enterprises/{uscc}/products", tag = "enterprises", operation_id = "list_products",
-    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    params(UsccPath),
     responses((status = 200, description = "Products", body = Vec<ProductRecord>), E401, E403, E404)
 )]
 pub(super) async fn list_products(
@@ -167,7 +167,7 @@ pub(super) async fn list_products(
 /// Adds a product.
 #[utoipa::path(
     post, path = "/api/v1/enterprises/{uscc}/products", tag = "enterprises", operation_id = "create_product",
-    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    params(UsccPath),
     request_body = ProductInput,
     responses((status = 201, description = "The new product", body = ProductRecord), E400, E401, E403, E404, E409)
 )]
@@ -255,7 +255,7 @@ pub(super) async fn delete_product(
 /// The enterprise's quality events.
 #[utoipa::path(
     get, path = "/api/v1/enterprises/{uscc}/events", tag = "enterprises", operation_id = "list_events",
-    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    params(UsccPath),
     responses((status = 200, description = "Quality events", body = Vec<EventRecord>), E401, E403, E404)
 )]
 pub(super) async fn list_events(
@@ -283,7 +283,7 @@ pub(super) struct EventInput {
 /// Files a quality event (inspection, certification, award, standard, penalty).
 #[utoipa::path(
     post, path = "/api/v1/enterprises/{uscc}/events", tag = "enterprises", operation_id = "create_event",
-    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise", example = "91440300708461136A")),
+    params(UsccPath),
     request_body = EventInput,
     responses((status = 201, description = "The new event", body = EventCreated), E400, E401, E403, E404, E409)
 )]

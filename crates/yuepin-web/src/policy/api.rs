@@ -10,7 +10,7 @@ use super::service;
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
-use crate::openapi::{E400, E401, E403, E404, E409};
+use crate::openapi::{UsccPath, E400, E401, E403, E404, E409};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -168,7 +168,7 @@ pub(super) async fn check(
 /// What an enterprise qualifies for as of a day.
 #[utoipa::path(
     get, path = "/api/v1/policy/enterprises/{uscc}", tag = "policy", operation_id = "policy_enterprise",
-    params(("uscc" = String, Path, description = "统一社会信用代码 of the enterprise"), AsOfQuery),
+    params(UsccPath, AsOfQuery),
     responses((status = 200, description = "The matches", body = EnterpriseMatches), E400, E401, E403, E404)
 )]
 pub(super) async fn enterprise(
@@ -427,7 +427,7 @@ pub(super) async fn totals(State(state): State<AppState>, auth: Auth) -> WebResu
 /// An enterprise's standards with their provenance (declared ones are 待核实).
 #[utoipa::path(
     get, path = "/api/v1/policy/enterprises/{uscc}/standards", tag = "policy", operation_id = "policy_enterprise_standards",
-    params(("uscc" = String, Path, description = "The enterprise's credit code")),
+    params(UsccPath),
     responses((status = 200, description = "Its standards with their provenance", body = StandardsResponse), E401, E403, E404)
 )]
 pub(super) async fn standards(
