@@ -228,7 +228,7 @@ impl CodesService {
         let (counts, samples) = if regulator {
             (
                 queries::code_counts(&self.store).await?,
-                queries::sample_codes(&self.store, 2).await?,
+                queries::sample_codes(&self.store, 2, &self.resolver()?.base_url()).await?,
             )
         } else {
             (StatusCounts::default(), Vec::new())

@@ -19,7 +19,13 @@ impl CodesService {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_demo(&self, caller: &Caller) -> Result<Vec<(CodeStatus, String)>> {
         caller.require_administrator()?;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(2023);
+        // Serials depend on the address so that a demo moved to another port can be given
+        // codes of its own beside the earlier ones (same links for the same address).
+        let base = self.resolver()?.base_url();
+        let seed = base.bytes().fold(2023u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut products = self.registry().all_products().await?;
         products.sort_by_key(|p| (p.product.gtin.is_none(), p.id));
         let mut picked: Vec<_> = products
@@ -90,5 +96,21 @@ impl CodesService {
             urls.push((status, codes[1].uri.clone()));
         }
         Ok(urls)
+    }
+
+    /// The demo scan links issued for this server's current address, one per status shown
+    /// (valid first); empty when every demo code was issued for another address.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn demo_links(&self, caller: &Caller) -> Result<Vec<(CodeStatus, String)>> {
+        caller.require_administrator()?;
+        let base = format!("{}/", self.resolver()?.base_url());
+        Ok(
+            queries::sample_codes(&self.store, 1, &self.resolver()?.base_url())
+                .await?
+                .into_iter()
+                .filter(|c| c.uri.starts_with(&base))
+                .map(|c| (c.status, c.uri))
+                .collect(),
+        )
     }
 }

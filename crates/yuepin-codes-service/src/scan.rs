@@ -147,6 +147,16 @@ pub struct Scanned {
     /// Lot and serial as the path says them (shown even when the signature fails).
     pub lot: String,
     pub serial: String,
+    /// The platform address the code was issued for, when it is not this server's current
+    /// one (the signature verified against that address instead).
+    pub issued_for: Option<String>,
+}
+
+/// `scheme://host[:port]` of a recorded code URI.
+fn issued_base(uri: &str) -> Option<&str> {
+    let rest = uri.find("://").map(|i| i + 3)?;
+    let end = uri[rest..].find('/').map_or(uri.len(), |i| rest + i);
+    Some(&uri[..end])
 }
 
 /// The regulator's counterfeit signals with the rule that raised them.
@@ -217,7 +227,7 @@ impl CodesService {
     pub async fn scan(&self, path: &str, signature: &str, city: Option<&str>) -> Result<Scanned> {
         let loaded = self.loaded()?;
         let uri = format!("{}{}?s={}", self.resolver()?.base_url(), path, signature);
-        let (mut verdict, details) = if signature.is_empty() {
+        let (mut verdict, mut details) = if signature.is_empty() {
             (
                 Verdict::Malformed("uri.query: missing ?s= signature".into()),
                 None,
@@ -226,6 +236,19 @@ impl CodesService {
             self.verify_signature(&loaded, &uri)
         };
         let (subject, lot, serial) = path_parts(path);
+        let mut issued_for = None;
+        if verdict == Verdict::SignatureInvalid {
+            // A genuine code issued when the platform had another public address (a demo on
+            // another port, a moved domain) is not a forgery: it verifies against the address
+            // recorded when it was issued. Only a code this platform recorded is tried.
+            if let Some((other, checked)) = self
+                .verify_at_issued_address(&loaded, &subject, &serial, path, signature)
+                .await?
+            {
+                issued_for = Some(other);
+                (verdict, details) = checked;
+            }
+        }
         let mut data = None;
         if let Some((kid, index)) = details.as_ref() {
             match self.lookup(&subject, &serial).await? {
@@ -264,7 +287,32 @@ impl CodesService {
             data,
             lot,
             serial,
+            issued_for,
         })
+    }
+
+    /// The code's recorded base URL, when it differs from ours and the signature verifies
+    /// against it, with that verification.
+    async fn verify_at_issued_address(
+        &self,
+        loaded: &crate::keys::Loaded,
+        subject: &str,
+        serial: &str,
+        path: &str,
+        signature: &str,
+    ) -> Result<Option<(String, (Verdict, Option<(String, u32)>))>> {
+        let Some(data) = self.lookup(subject, serial).await? else {
+            return Ok(None);
+        };
+        let ours = self.resolver()?.base_url();
+        let Some(base) = issued_base(&data.code.uri) else {
+            return Ok(None);
+        };
+        if base == ours {
+            return Ok(None);
+        }
+        let checked = self.verify_signature(loaded, &format!("{base}{path}?s={signature}"));
+        Ok((checked.0 != Verdict::SignatureInvalid).then_some((base.to_string(), checked)))
     }
 
     /// Signature check of the full URI, cached per key-ring version.

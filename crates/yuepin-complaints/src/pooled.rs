@@ -13,8 +13,7 @@
 //! alarm rule `p ≤ alpha` has an honest error rate: at most `alpha` false alarms per
 //! series-day under the null. A window alarms only if X ≥ `min_count` (ESSENCE-style minimum).
 
-use crate::calibrate::{conditional_p, pearson_dispersion};
-use crate::stats::binom_sf_at_least_cont;
+use crate::calibrate::{conditional_p_counts, pearson_dispersion};
 use crate::surveillance::Outcome;
 use serde::{Deserialize, Serialize};
 
@@ -102,7 +101,7 @@ pub fn pooled_scan(
                 prm.max_dispersion,
             );
             let p = if x >= prm.min_count {
-                conditional_p(x, s, r_now, r_base, phi)
+                conditional_p_counts(x, s, r_now, r_base, phi)
             } else {
                 1.0
             };
@@ -119,7 +118,7 @@ pub fn pooled_scan(
         // Threshold of the winning window: smallest X with combined p ≤ alpha (and ≥ min_count),
         // computed only where it is of interest (combined p < 0.05) to keep the scan cheap.
         let upper = if combined < 0.05 {
-            threshold(s, r_now / (r_now + r_base), phi, prm.alpha / n_windows).max(prm.min_count)
+            threshold(s, r_now, r_base, phi, prm.alpha / n_windows).max(prm.min_count)
         } else {
             f64::NAN
         };
@@ -137,10 +136,11 @@ pub fn pooled_scan(
     out
 }
 
-/// Smallest integer x with P(Bin(x + s, prob) ≥ x) ≤ level (dispersion-scaled).
-fn threshold(s: f64, prob: f64, phi: f64, level: f64) -> f64 {
-    let phi = phi.max(1.0);
-    let p_at = |x: f64| binom_sf_at_least_cont(x / phi, s / phi, prob);
+/// Smallest integer x with P(X ≥ x | X + s) ≤ level under the window's null (the same test as
+/// the p-value).
+fn threshold(s: f64, r_now: f64, r_base: f64, phi: f64, level: f64) -> f64 {
+    let p_at = |x: f64| conditional_p_counts(x, s, r_now, r_base, phi);
+    let prob = r_now / (r_now + r_base);
     let mut hi = (s * prob / (1.0 - prob)).ceil().max(1.0);
     while p_at(hi) > level {
         hi *= 2.0;

@@ -4,7 +4,7 @@
 
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 use statrs::function::beta::checked_beta_reg;
-use statrs::function::gamma::{checked_gamma_lr, checked_gamma_ur};
+use statrs::function::gamma::{checked_gamma_lr, checked_gamma_ur, ln_gamma};
 
 // statrs' unchecked special functions panic outside their domain; these wrappers return NaN.
 fn beta_reg(a: f64, b: f64, x: f64) -> f64 {
@@ -87,6 +87,58 @@ pub fn binom_sf_at_least_cont(k: f64, rest: f64, p: f64) -> f64 {
         return 1.0;
     }
     beta_reg(k, rest.max(0.0) + 1.0, p)
+}
+
+/// P(X ≥ x) for X ~ BetaBinomial(n, a, b), by summing the point probabilities from `x` away
+/// from the mode (or 1 − the lower tail when `x` is below the mean), so the far upper tail keeps
+/// its relative precision. `x` and `n` are rounded down to whole counts; NaN outside the domain.
+///
+/// This is the exact conditional law of X given X + S = n when X and S are independent negative
+/// binomials with a common probability (quasi-Poisson counts with dispersion φ: size = μ/(φ−1)).
+pub fn betabinom_sf_at_least(x: f64, n: f64, a: f64, b: f64) -> f64 {
+    if x.is_nan() || n.is_nan() || !(a > 0.0) || !(b > 0.0) || n < 0.0 {
+        return f64::NAN;
+    }
+    let (x, n) = (x.floor(), n.floor());
+    if x <= 0.0 {
+        return 1.0;
+    }
+    if x > n {
+        return 0.0;
+    }
+    let ln_pmf = |k: f64| ln_choose(n, k) + ln_beta(k + a, n - k + b) - ln_beta(a, b);
+    // pmf(k+1) / pmf(k) = (n − k)(k + a) / ((k + 1)(n − k − 1 + b))
+    let ratio_up = |k: f64| (n - k) * (k + a) / ((k + 1.0) * (n - k - 1.0 + b));
+    let mean = n * a / (a + b);
+    if x >= mean {
+        let mut term = ln_pmf(x).exp();
+        let mut sum = term;
+        let mut k = x;
+        while k < n && term > sum * 1e-17 {
+            term *= ratio_up(k);
+            sum += term;
+            k += 1.0;
+        }
+        sum.min(1.0)
+    } else {
+        let mut k = x - 1.0;
+        let mut term = ln_pmf(k).exp();
+        let mut lower = term;
+        while k > 0.0 && term > lower * 1e-17 {
+            term /= ratio_up(k - 1.0);
+            lower += term;
+            k -= 1.0;
+        }
+        (1.0 - lower).clamp(0.0, 1.0)
+    }
+}
+
+fn ln_beta(a: f64, b: f64) -> f64 {
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+fn ln_choose(n: f64, k: f64) -> f64 {
+    ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
 }
 
 /// P(X ≤ x) for Poisson(mu).
@@ -178,6 +230,40 @@ pub fn pois_quantile(p: f64, mu: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beta_binomial_tail_matches_direct_sums_and_tends_to_the_binomial() {
+        // Direct sum of the point probabilities, from the Beta functions.
+        let direct = |x: u32, n: u32, a: f64, b: f64| -> f64 {
+            (x..=n)
+                .map(|k| {
+                    let (k, n) = (f64::from(k), f64::from(n));
+                    (ln_choose(n, k) + ln_beta(k + a, n - k + b) - ln_beta(a, b)).exp()
+                })
+                .sum()
+        };
+        for (n, a, b) in [
+            (10, 0.5, 4.5),
+            (40, 2.0, 30.0),
+            (7, 0.05, 0.9),
+            (200, 13.0, 170.0),
+        ] {
+            for x in 0..=n {
+                let got = betabinom_sf_at_least(f64::from(x), f64::from(n), a, b);
+                let want = direct(x, n, a, b).min(1.0);
+                assert!(
+                    (got - want).abs() <= 1e-9 * want.max(1e-300) + 1e-13,
+                    "{n} {a} {b} {x}: {got} vs {want}"
+                );
+            }
+        }
+        // a, b → ∞ with a/(a+b) = p fixed: the binomial tail.
+        let p = binom_sf_at_least_cont(9.0, 21.0, 0.1);
+        let bb = betabinom_sf_at_least(9.0, 30.0, 0.1e7, 0.9e7);
+        assert!((bb / p - 1.0).abs() < 1e-3, "{bb} vs {p}");
+        assert!(betabinom_sf_at_least(31.0, 30.0, 1.0, 1.0) == 0.0);
+        assert!(betabinom_sf_at_least(3.0, 30.0, 0.0, 1.0).is_nan());
+    }
 
     #[test]
     fn matches_r_reference_values() {

@@ -65,8 +65,20 @@ fn p_counts(o: &[Outcome]) -> Vec<f64> {
     o.iter().map(|o| o.p_count).collect()
 }
 
+/// Twelve cases from a fixed seed, so that CI judges the same sample every run: a statistical
+/// bound checked on fresh random cases fails now and then by chance alone (240 comparisons a
+/// run at about 4 sd each). Set `PROPTEST_RNG_SEED` to draw other cases; the
+/// `null_rates` example measures the rates on 40,000+ series-days per cell.
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::with_cases(12);
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = proptest::test_runner::RngSeed::Fixed(18);
+    }
+    config
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(config())]
 
     /// EARS C1–C3 and CUSUM on stationary daily nulls; the pooled scan on a series that shares
     /// its reference's seasonality and weekday pattern (its null).

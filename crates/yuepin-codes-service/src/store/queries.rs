@@ -130,8 +130,8 @@ pub(crate) async fn codes_of_series(
     Ok(all(&rows, code_from_row)?)
 }
 
-/// A few codes per status, for the regulator's page (demo scan links).
-pub(crate) async fn sample_codes(store: &Store, limit: i64) -> Result<Vec<CodeRecord>> {
+/// Up to `limit` codes of each status, those issued for `base` (this server's address) first.
+pub(crate) async fn sample_codes(store: &Store, limit: i64, base: &str) -> Result<Vec<CodeRecord>> {
     let mut out = Vec::new();
     for status in [
         CodeStatus::Valid,
@@ -140,10 +140,12 @@ pub(crate) async fn sample_codes(store: &Store, limit: i64) -> Result<Vec<CodeRe
         CodeStatus::Recalled,
     ] {
         let rows = sqlx::query(&format!(
-            "SELECT {CODE_COLS} FROM codes WHERE status = $1 ORDER BY id LIMIT $2"
+            "SELECT {CODE_COLS} FROM codes WHERE status = $1 \
+             ORDER BY CASE WHEN uri LIKE $3 THEN 0 ELSE 1 END, id LIMIT $2"
         ))
         .bind(status_to_db(status))
         .bind(limit)
+        .bind(format!("{base}/%"))
         .fetch_all(store.pool())
         .await?;
         for r in &rows {

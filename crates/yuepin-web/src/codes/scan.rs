@@ -2,7 +2,7 @@
 //! and the scan of a code at its GS1 Digital Link path in three representations (HTML page,
 //! JSON verdict, RFC 9264 linkset), chosen by `?format=`/`?linkType=` or the `Accept` header.
 
-use super::views::{shown, ScanPage, ScanView, Shown};
+use super::views::{issued_elsewhere, shown, ScanPage, ScanView, Shown};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
 use crate::page::{page_error, render, Chrome};
@@ -130,7 +130,10 @@ async fn scan_inner(
     let scanned = codes.scan(path, &sig, q.loc.as_deref()).await?;
     let base = codes.resolver()?.base_url();
     let data = scanned.data.as_deref().map(ScanView::from);
-    let v = shown(&scanned.verdict, data.as_ref().map(|d| &d.code));
+    let mut v = shown(&scanned.verdict, data.as_ref().map(|d| &d.code));
+    if let Some(other) = scanned.issued_for.as_deref() {
+        v = issued_elsewhere(v, other);
+    }
     let link_header = format!(
         "<{base}{path}?s={sig}&linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\""
     );
@@ -154,7 +157,10 @@ async fn scan_inner(
             r
         }
         Repr::Json => {
-            let body = scan_json(&v, data.as_ref(), &scanned.uri);
+            let mut body = scan_json(&v, data.as_ref(), &scanned.uri);
+            if let Some(other) = &scanned.issued_for {
+                body["issued_for"] = json!(other);
+            }
             (v.status, Json(body)).into_response()
         }
         Repr::Linkset => {

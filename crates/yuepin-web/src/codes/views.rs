@@ -172,6 +172,32 @@ pub(super) fn shown(verdict: &Verdict, code: Option<&CodeRecord>) -> Shown {
     }
 }
 
+/// A genuine code that verified against the platform address it was issued for, not this
+/// server's current one (a demo started on another port, a moved domain): never "counterfeit".
+/// A valid code gets its own verdict; other statuses keep theirs with the address named.
+pub(super) fn issued_elsewhere(mut v: Shown, issued_for: &str) -> Shown {
+    let note_zh = format!(
+        "该码签发时的核验网址是 {issued_for},与您现在打开的网址不同;码的签名与状态已按签发网址核对。"
+    );
+    let note_en = format!(
+        "This code was issued for {issued_for}, not the address you opened; its signature and status were checked against that address."
+    );
+    if v.key == "valid" {
+        v.key = "valid_other_address";
+        v.title_zh = "正品 · 签发网址不同".into();
+        v.title_en = "Genuine — issued for another address".into();
+        v.detail_zh = format!("{note_zh}当前状态有效。如对购买渠道有疑问,可拨打12315。");
+        v.detail_en = format!(
+            "{note_en} It is currently valid. If you doubt where you bought it, call 12315."
+        );
+        v.tone = "warn";
+    } else {
+        v.detail_zh = format!("{}{note_zh}", v.detail_zh);
+        v.detail_en = format!("{} {note_en}", v.detail_en);
+    }
+    v
+}
+
 /// A code's scan data as the scan page and its JSON word it.
 #[derive(Clone)]
 pub(super) struct ScanView {

@@ -573,12 +573,17 @@ fn rayon_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     Ok(b.build()?)
 }
 
-/// Demo: codes for a few demo products (one revoked, one suspended, one recalled), scan URLs printed.
-pub async fn seed_demo(store: &Store, data_dir: &Path) -> Result<()> {
-    let public_url =
-        std::env::var("YUEPIN_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
-    let codes = CodesService::new(store.clone(), keys_dir(data_dir), &public_url);
-    let urls = codes.seed_demo(&Caller::cli("demo")).await?;
+/// Demo: codes for a few demo products (one revoked, one suspended, one recalled) issued for
+/// `public_url`, the address the demo serves on; scan URLs printed. On an existing demo
+/// database whose codes were issued for another address (another `--listen` port), codes for
+/// this address are added, so that the printed links always open on the server in use.
+pub async fn seed_demo(store: &Store, data_dir: &Path, public_url: &str) -> Result<()> {
+    let codes = CodesService::new(store.clone(), keys_dir(data_dir), public_url);
+    let caller = Caller::cli("demo");
+    let mut urls = codes.demo_links(&caller).await?;
+    if urls.is_empty() {
+        urls = codes.seed_demo(&caller).await?;
+    }
     println!("\nDemo scan URLs (open them while the demo server runs):");
     for (status, url) in &urls {
         println!("  {:<9} {url}", status_name(*status));

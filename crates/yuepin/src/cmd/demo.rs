@@ -14,6 +14,9 @@ pub struct DemoArgs {
     pub data_dir: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Public base URL printed into the demo codes (default: http:// + --listen).
+    #[arg(long, env = "YUEPIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Number of synthetic enterprises.
     #[arg(long, default_value_t = 2000)]
     pub enterprises: usize,
@@ -105,8 +108,12 @@ pub async fn seed(store: &Store, n: usize, seed: u64) -> Result<String> {
 }
 
 /// Each capability module adds its demo data on top of the base data set.
-pub async fn seed_modules(store: &Store, data_dir: &std::path::Path) -> Result<()> {
-    super::codes::seed_demo(store, data_dir)
+pub async fn seed_modules(
+    store: &Store,
+    data_dir: &std::path::Path,
+    public_url: &str,
+) -> Result<()> {
+    super::codes::seed_demo(store, data_dir, public_url)
         .await
         .context("seeding codes")?;
     super::policy::seed_demo(store, data_dir)
@@ -134,6 +141,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             config: None,
         },
         listen: Some(args.listen.clone()),
+        public_url: args.public_url.clone(),
         ..Default::default()
     }
     .resolve()?;
@@ -148,13 +156,16 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             args.enterprises, args.seed, settings.database_url
         );
         let showcase = seed(&store, args.enterprises, args.seed).await?;
-        seed_modules(&store, &args.data_dir).await?;
+        seed_modules(&store, &args.data_dir, &settings.public_url).await?;
         println!("Demo enterprise account belongs to {showcase}");
     } else {
         println!(
             "Using the existing demo database in {}",
             args.data_dir.display()
         );
+        super::codes::seed_demo(&store, &args.data_dir, &settings.public_url)
+            .await
+            .context("demo codes for this address")?;
     }
     println!("\nDemo accounts (username / password / role):");
     for (user, password, role, _) in DEMO_ACCOUNTS {

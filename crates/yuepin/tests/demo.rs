@@ -1,0 +1,146 @@
+//! `yuepin demo` on a port other than 8080, driven as a new user would (issue #16 item 1): the
+//! scan links it prints name the port in use and open as 正品 on the running demo; started
+//! again on another port with the same data, it prints links for that port, and a link printed
+//! by the earlier run is still genuine there (`valid_other_address`), never "疑似假冒"; a
+//! tampered signature still is.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn demo(dir: &Path, port: u16, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yuepin"));
+    cmd.args(["demo", "--enterprises", "200", "--data-dir"])
+        .arg(dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .env_remove("YUEPIN_PUBLIC_URL")
+        .env_remove("YUEPIN_DATABASE_URL");
+    cmd
+}
+
+fn text(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The printed scan URLs, in order (valid first).
+fn scan_urls(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| l.split_whitespace().find(|w| w.contains("?s=")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// GET `url` (plain http on loopback) and return the body.
+fn get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest.split_at(rest.find('/').expect("a path"));
+    let mut stream = TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"
+    )
+    .expect("request");
+    let mut body = String::new();
+    stream.read_to_string(&mut body).expect("response");
+    body
+}
+
+fn verdict(url: &str) -> String {
+    let response = get(url);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| {
+        panic!("not JSON from {url}: {response}");
+    });
+    json["verdict"].as_str().unwrap_or_default().to_string()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn demo_scan_links_follow_the_port_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let first_port = free_port();
+    let first = text(
+        &demo(dir.path(), first_port, &["--seed-only"])
+            .output()
+            .unwrap(),
+    );
+    let first_urls = scan_urls(&first);
+    assert_eq!(first_urls.len(), 8, "{first}");
+    let prefix = format!("http://127.0.0.1:{first_port}/");
+    assert!(first_urls.iter().all(|u| u.starts_with(&prefix)), "{first}");
+
+    // The same data served on another port: new links for it, printed before it serves.
+    let port = free_port();
+    let mut child = demo(dir.path(), port, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut printed = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("serving on") {
+                let _ = tx.send(printed.clone());
+            }
+        }
+    });
+    let printed = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the demo serves");
+    let urls = scan_urls(&printed);
+    let prefix = format!("http://127.0.0.1:{port}/");
+    assert_eq!(urls.len(), 8, "{printed}");
+    assert!(urls.iter().all(|u| u.starts_with(&prefix)), "{printed}");
+
+    assert_eq!(verdict(&urls[0]), "valid", "{}", urls[0]);
+    let verdicts: Vec<String> = urls.iter().map(|u| verdict(u)).collect();
+    for expected in ["revoked", "suspended", "recalled"] {
+        assert!(verdicts.iter().any(|v| v == expected), "{verdicts:?}");
+    }
+    // A link the first run printed, opened on this server: genuine, issued for another port.
+    let moved = first_urls[0].replacen(&first_port.to_string(), &port.to_string(), 1);
+    assert_eq!(verdict(&moved), "valid_other_address", "{moved}");
+    let moved_revoked = first_urls[1].replacen(&first_port.to_string(), &port.to_string(), 1);
+    assert_eq!(verdict(&moved_revoked), "revoked", "{moved_revoked}");
+    // Tampering is still caught.
+    let (head, sig) = urls[0].split_once("?s=").unwrap();
+    // One character of the signature bytes (near the end of the COSE structure) changed.
+    let at = sig.len() - 12;
+    let flipped = if &sig[at..=at] == "A" { "B" } else { "A" };
+    let forged = format!("{head}?s={}{flipped}{}", &sig[..at], &sig[at + 1..]);
+    assert_eq!(verdict(&forged), "signature_invalid", "{forged}");
+    drop(server);
+}
