@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod labs;
+pub mod nav;
 pub mod openapi;
 pub mod ops;
 pub mod page;

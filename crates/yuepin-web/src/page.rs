@@ -25,6 +25,11 @@ pub struct Chrome {
     pub as_of: Option<Notice>,
     /// Loaded policy documents that are lapsing (< 90 days) or lapsed on the server's date.
     pub policy_notices: Vec<Notice>,
+    /// The site navigation for the caller's role (only pages it may open).
+    pub nav: Vec<crate::nav::NavLink>,
+    /// A consumer's page (the scan result): brand, language and 12315 only, so the verdict is
+    /// the first thing on a phone screen.
+    pub minimal: bool,
 }
 
 /// A line of page chrome in both languages.
@@ -72,6 +77,16 @@ impl Chrome {
                 }
             }),
             policy_notices,
+            nav: crate::nav::links(auth.user.as_ref().map(|u| u.role)),
+            minimal: false,
+        }
+    }
+
+    /// The chrome of a consumer's page (see [`Chrome::minimal`]).
+    pub fn minimal(auth: &Auth, state: &AppState) -> Self {
+        Self {
+            minimal: true,
+            ..Self::new(auth, state)
         }
     }
 }
@@ -104,6 +119,33 @@ struct ErrorPage {
     c: Chrome,
     status: String,
     message: String,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage<'a> {
+    tr: Tr,
+    c: Chrome,
+    title: (&'a str, &'a str),
+    body: (&'a str, &'a str),
+}
+
+/// A page that tells a signed-in user why there is nothing here for them yet (an account not
+/// yet bound to its lab, say), with the way forward: a 200 page, not an error.
+pub fn notice(
+    auth: &Auth,
+    state: &AppState,
+    uri: &Uri,
+    title: (&str, &str),
+    body: (&str, &str),
+) -> Response {
+    let page = NoticePage {
+        tr: auth.tr,
+        c: Chrome::new(auth, state),
+        title,
+        body,
+    };
+    render(&page, auth, uri)
 }
 
 /// Turns an error into a page: sign-in redirect when unauthenticated, else an error page.

@@ -81,7 +81,7 @@ pub(super) async fn login_submit(
                         Ok(e) => format!("/enterprises/{}", e.enterprise.uscc),
                         Err(_) => "/".into(),
                     },
-                    _ => "/enterprises".into(),
+                    _ => "/me".into(),
                 };
                 (jar, Redirect::to(&dest)).into_response()
             }

@@ -141,7 +141,7 @@ async fn scan_inner(
         Repr::Html => {
             let page = ScanPage {
                 tr: auth.tr,
-                c: Chrome::new(auth, state),
+                c: Chrome::minimal(auth, state),
                 lot: scanned.lot,
                 serial: scanned.serial,
                 path: path.to_string(),

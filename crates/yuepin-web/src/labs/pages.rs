@@ -453,9 +453,24 @@ async fn lab_page(
     uri: Uri,
     Query(q): Query<MsgQuery>,
 ) -> Response {
+    let caller = auth.caller();
+    let console = match state.modules.labs.lab_console(&caller).await {
+        Err(yuepin_labs_service::LabsError::LabNotBound) => {
+            return crate::page::notice(
+                &auth,
+                &state,
+                &uri,
+                ("本机构", "My lab"),
+                (
+                    "您的账户尚未绑定检验检测机构。请联系省市场监管局的平台管理员,将账户绑定到本机构后即可发布仪器、处理预约和出具报告。",
+                    "Your account is not bound to a laboratory yet. Ask the platform administrator at the provincial market regulator to bind it; then you can publish instruments, handle bookings and issue reports.",
+                ),
+            )
+        }
+        other => other,
+    };
     let r: WebResult<LabPage> = async {
-        let caller = auth.caller();
-        let console = state.modules.labs.lab_console(&caller).await?;
+        let console = console?;
         Ok(LabPage::new(
             auth.tr,
             Chrome::new(&auth, &state),

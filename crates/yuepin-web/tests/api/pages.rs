@@ -132,3 +132,71 @@ async fn directory_requires_sign_in_and_enterprise_page_shows_quality_file() {
         .unwrap();
     assert_eq!(app.request(req).await.status, StatusCode::FORBIDDEN);
 }
+
+/// Every role (and a visitor) sees only navigation links it may open: each answers 200 (a
+/// visitor's 303 to sign-in is not offered either), the workbench lists the role's tasks and
+/// every task link opens; bank and expert are told plainly that their modules are not open.
+#[tokio::test]
+async fn navigation_links_open_for_every_role() {
+    let app = TestApp::spawn().await;
+    let reg = app.regulator().await;
+    let code = uscc(73);
+    app.create_enterprise(&reg, &code, "佛山市南海区导航测试有限公司")
+        .await;
+    let mut callers = vec![(String::from("visitor"), None)];
+    callers.push(("regulator".into(), Some(reg)));
+    for (name, role) in [
+        ("ent-nav", "enterprise"),
+        ("bank-nav", "bank"),
+        ("lab-nav", "lab"),
+        ("expert-nav", "expert"),
+    ] {
+        let enterprise = (role == "enterprise").then_some(code.as_str());
+        callers.push((
+            role.into(),
+            Some(app.user_token(name, role, enterprise).await),
+        ));
+    }
+    // The links inside the element with `id` (the navigation ends at </nav>, the tasks at </ul>).
+    let hrefs = |html: &str, id: &str, end: &str| -> Vec<String> {
+        let start = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id}"));
+        let len = html[start..].find(end).unwrap();
+        html[start..start + len]
+            .split("href=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    for (role, token) in &callers {
+        let home = app.get("/", token.as_deref()).await;
+        assert_eq!(home.status, StatusCode::OK);
+        let nav = hrefs(&home.text(), "site-nav", "</nav>");
+        assert!(nav.len() >= 4, "{role}: {nav:?}");
+        for href in &nav {
+            let page = app.get(href, token.as_deref()).await;
+            assert_eq!(
+                page.status,
+                StatusCode::OK,
+                "{role} → {href}: {}",
+                page.text()
+            );
+        }
+        let Some(token) = token else { continue };
+        assert!(nav.contains(&"/me".to_string()), "{role}: {nav:?}");
+        let me = app.get("/me", Some(token)).await.text();
+        let tasks = hrefs(&me, "tasks", "</ul>");
+        assert!(!tasks.is_empty(), "{role}");
+        for href in &tasks {
+            let page = app.get(href, Some(token)).await;
+            assert_eq!(page.status, StatusCode::OK, "{role} task → {href}");
+        }
+        assert_eq!(
+            me.contains("id=\"not-open\""),
+            role == "bank" || role == "expert",
+            "{role}"
+        );
+    }
+    assert_eq!(app.get("/me", None).await.status, StatusCode::SEE_OTHER);
+}
