@@ -2,7 +2,7 @@
 //! scan links it prints name the port in use and open as 正品 on the running demo; started
 //! again on another port with the same data, it prints links for that port, and a link printed
 //! by the earlier run is still genuine there (`valid_other_address`), never "疑似假冒"; a
-//! tampered signature still is.
+//! tampered signature still is. The README's API examples answer as the README says.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -20,7 +20,8 @@ fn free_port() -> u16 {
 
 fn demo(dir: &Path, port: u16, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yuepin"));
-    cmd.args(["demo", "--enterprises", "200", "--data-dir"])
+    // The default data set (2,000 enterprises, seed 2023): the README's examples name its rows.
+    cmd.args(["demo", "--data-dir"])
         .arg(dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
@@ -47,31 +48,40 @@ fn scan_urls(out: &str) -> Vec<String> {
         .collect()
 }
 
-/// GET `url` (plain http on loopback) and return the body.
-fn get(url: &str) -> String {
+/// One HTTP/1.0 request on loopback; returns the whole response (head and body).
+fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> String {
     let rest = url.strip_prefix("http://").expect("http url");
     let (host, path) = rest.split_at(rest.find('/').expect("a path"));
     let mut stream = TcpStream::connect(host).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"
-    )
-    .expect("request");
-    let mut body = String::new();
-    stream.read_to_string(&mut body).expect("response");
-    body
+    let mut head = format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes()).expect("request");
+    stream.write_all(body.as_bytes()).expect("request body");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+}
+
+fn json_body(response: &str) -> serde_json::Value {
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {response}"))
+}
+
+fn get(url: &str) -> String {
+    http("GET", url, &[("Accept", "application/json")], "")
 }
 
 fn verdict(url: &str) -> String {
-    let response = get(url);
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| {
-        panic!("not JSON from {url}: {response}");
-    });
-    json["verdict"].as_str().unwrap_or_default().to_string()
+    json_body(&get(url))["verdict"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 struct Server(Child);
@@ -142,5 +152,37 @@ fn demo_scan_links_follow_the_port_in_use() {
     let flipped = if &sig[at..=at] == "A" { "B" } else { "A" };
     let forged = format!("{head}?s={}{flipped}{}", &sig[..at], &sig[at + 1..]);
     assert_eq!(verdict(&forged), "signature_invalid", "{forged}");
+
+    // The README's API examples, as printed there, against this demo.
+    let base = format!("http://127.0.0.1:{port}");
+    let token = json_body(&http(
+        "POST",
+        &format!("{base}/api/v1/auth/token"),
+        &[("Content-Type", "application/json")],
+        r#"{"username":"regulator","password":"demo-regulator-2023"}"#,
+    ))["token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let bearer = format!("Bearer {token}");
+    let api = |path: &str| {
+        json_body(&http(
+            "GET",
+            &format!("{base}{path}"),
+            &[("Authorization", &bearer)],
+            "",
+        ))
+    };
+    // `--data-urlencode q=电子 --data-urlencode city=东莞`
+    let search = api("/api/v1/enterprises?q=%E7%94%B5%E5%AD%90&city=%E4%B8%9C%E8%8E%9E");
+    assert_eq!(search["total"], 16, "{search}");
+    let giants = api("/api/v1/enterprises?designation=little_giant&city=440300");
+    assert_eq!(giants["total"], 2, "{giants}");
+    assert!(
+        first.contains("Demo enterprise account belongs to 91440300MAX8WN2D0A"),
+        "{first}"
+    );
+    let file = api("/api/v1/enterprises/91440300MAX8WN2D0A/quality-file");
+    assert!(file.get("enterprise").is_some(), "{file}");
     drop(server);
 }
