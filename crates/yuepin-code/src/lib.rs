@@ -1,6 +1,7 @@
 //! 粤品通 product quality credit code (粤市监〔2023〕74号 quality-traceability measures): signed GS1
 //! Digital Link URIs, key sets with rotation, IETF-style status lists, offline verification,
-//! batch issuance, QR images and printable label sheets.
+//! batch issuance and QR images (label sheets are laid out by `yuepin-codes-service` on the
+//! platform's PDF module).
 //!
 //! Pure library: no database, network or clock. The only file access is in [`keys_fs`].
 
@@ -9,7 +10,6 @@ pub mod issue;
 pub mod keyring;
 pub mod keys;
 pub mod keys_fs;
-pub mod label_pdf;
 pub mod qr;
 pub mod sign;
 pub mod status;

@@ -1,4 +1,5 @@
-//! QR images of code URIs at error-correction level M: SVG text and PNG bytes (in memory).
+//! QR images of code URIs at error-correction level M: SVG text and PNG bytes (in memory), and
+//! the bare modules for vector drawing (label sheets, `yuepin-codes-service`).
 
 use crate::error::CodeError;
 use image::{ImageEncoder as _, Luma};
@@ -13,6 +14,18 @@ pub fn qr_code(uri: &str) -> Result<QrCode, CodeError> {
         what: "uri",
         reason: e.to_string(),
     })
+}
+
+/// The modules of `uri`'s QR symbol: its width and, row by row, whether each module is dark
+/// (for drawing it as vector shapes, e.g. on a PDF label; no quiet zone included).
+pub fn qr_modules(uri: &str) -> Result<(usize, Vec<bool>), CodeError> {
+    let code = qr_code(uri)?;
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Ok((code.width(), dark))
 }
 
 /// The QR version `uri` needs at level M.

@@ -114,6 +114,16 @@ pub fn decode_signature(signature_b64: &str) -> Result<DecodedSignature, ParseEr
         .map_err(|e| malformed(format!("not base64url without padding: {e}")))?;
     let sign1 =
         CoseSign1::from_slice(&bytes).map_err(|e| malformed(format!("not a COSE_Sign1: {e}")))?;
+    // One encoding per code: a lenient decoder also takes `undefined` for the nil payload or
+    // non-minimal lengths, which would give one signed code several printed forms (and make
+    // "a changed byte never verifies" false). The canonical form is what `sign_code` writes.
+    let canonical = sign1
+        .clone()
+        .to_vec()
+        .map_err(|e| malformed(format!("not a COSE_Sign1: {e}")))?;
+    if canonical != bytes {
+        return Err(malformed("not in the canonical COSE_Sign1 encoding"));
+    }
     if sign1.payload.is_some() {
         return Err(malformed("payload must be detached (nil)"));
     }

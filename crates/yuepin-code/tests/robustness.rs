@@ -92,3 +92,26 @@ fn the_unmutated_code_is_valid() {
         Verdict::Valid
     );
 }
+
+/// Found by `mutated_valid_codes_never_panic_nor_verify`: CBOR `undefined` (0xf7) in place of
+/// the nil payload (0xf6), or any other re-encoding of the same COSE_Sign1, is refused, so a
+/// signed code has exactly one printed form.
+#[test]
+fn a_re_encoded_signature_is_refused() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let s = setup();
+    let (head, sig) = s.uri.split_once("?s=").unwrap();
+    let mut bytes = b64.decode(sig).unwrap();
+    let nil = bytes
+        .iter()
+        .position(|b| *b == 0xf6)
+        .expect("the nil payload");
+    bytes[nil] = 0xf7;
+    let mutated = format!("{head}?s={}", b64.encode(&bytes));
+    let verdict = verify(&mutated, &s.keys, Some(&s.list), now());
+    assert!(
+        matches!(&verdict, Verdict::Malformed(r) if r.contains("canonical")),
+        "{verdict:?}"
+    );
+}

@@ -94,6 +94,9 @@ pub enum CodesError {
     Code(#[from] CodeError),
     #[error("lock poisoned")]
     Poisoned,
+    /// Writing a label sheet (PDF or CSV) failed.
+    #[error("label sheet: {0}")]
+    Labels(String),
 }
 
 pub type Result<T, E = CodesError> = std::result::Result<T, E>;

@@ -20,6 +20,8 @@ use yuepin_store::Actor;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesDetail {
     pub series: SeriesRecord,
+    /// The product the series is for.
+    pub product: ProductRecord,
     pub first_codes: Vec<CodeRecord>,
 }
 
@@ -74,7 +76,7 @@ pub fn batch_spec(
 
 impl CodesService {
     /// A series the caller may see (its own enterprise's, any for the regulator).
-    async fn readable_series(&self, caller: &Caller, id: i64) -> Result<SeriesRecord> {
+    pub(crate) async fn readable_series(&self, caller: &Caller, id: i64) -> Result<SeriesRecord> {
         caller.require_role(&[Role::Enterprise, Role::Regulator])?;
         let series = queries::series(&self.store, id).await?;
         if !caller.can_read_enterprise(series.enterprise_id) {
@@ -90,9 +92,11 @@ impl CodesService {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn series(&self, caller: &Caller, id: i64) -> Result<SeriesDetail> {
         let series = self.readable_series(caller, id).await?;
-        let first_codes = queries::codes_of_series(&self.store, id, 20).await?;
+        let first_codes = queries::codes_of_series(&self.store, id, 0, 20).await?;
+        let product = self.registry().product(series.product_id).await?;
         Ok(SeriesDetail {
             series,
+            product,
             first_codes,
         })
     }

@@ -18,6 +18,7 @@ pub mod scan;
 mod applications;
 mod demo;
 mod issue;
+mod labels;
 mod status;
 mod store;
 
@@ -25,6 +26,7 @@ pub use applications::{ApplyRequest, CodesHome};
 pub use error::{CodesError, Entity, Result};
 pub use issue::{batch_spec, Issued, SeriesChoice, SeriesDetail};
 pub use keys::{KeyFiles, Loaded};
+pub use labels::{label_sheet, LabelLayout, LabelText, SeriesFile, LABELS_PER_FILE};
 pub use records::*;
 pub use scan::{AwardLine, CodeScans, InspectionLine, ScanData, Scanned, Signals};
 pub use status::{KeyAction, StatusChanged, StatusTarget};

@@ -114,17 +114,19 @@ pub(crate) async fn code_by_id(store: &Store, id: i64) -> Result<CodeRecord> {
     .await
 }
 
-/// The first `limit` codes of a series.
+/// `limit` codes of a series in issuing order, after the first `offset`.
 pub(crate) async fn codes_of_series(
     store: &Store,
     series_id: i64,
+    offset: i64,
     limit: i64,
 ) -> Result<Vec<CodeRecord>> {
     let rows = sqlx::query(&format!(
-        "SELECT {CODE_COLS} FROM codes WHERE series_id = $1 ORDER BY id LIMIT $2"
+        "SELECT {CODE_COLS} FROM codes WHERE series_id = $1 ORDER BY id LIMIT $2 OFFSET $3"
     ))
     .bind(series_id)
     .bind(limit)
+    .bind(offset)
     .fetch_all(store.pool())
     .await?;
     Ok(all(&rows, code_from_row)?)

@@ -33,7 +33,7 @@ fn safe_next(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next.to_string()
     } else {
-        "/enterprises".into()
+        "/me".into()
     }
 }
 
@@ -71,7 +71,8 @@ pub(super) async fn login_submit(
         Ok(user) => match auth::start_session(&state, jar, &user).await {
             Ok(jar) => {
                 let dest = match (user.role, form.next.as_str()) {
-                    (_, n) if !n.is_empty() && n != "/enterprises" => safe_next(n),
+                    // The form's default (no `next`) is the role's own landing page.
+                    (_, n) if !n.is_empty() && n != "/me" => safe_next(n),
                     (Role::Enterprise, _) => match state
                         .modules
                         .enterprises

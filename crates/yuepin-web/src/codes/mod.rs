@@ -7,6 +7,7 @@
 mod api;
 mod pages;
 mod scan;
+mod series;
 mod views;
 
 pub use api::ApiDoc;
@@ -54,6 +55,10 @@ pub fn router() -> Router<AppState> {
         .route("/codes/applications/{id}/decide", post(pages::decide))
         .route("/codes/status", post(pages::status))
         .route("/codes/signals", get(pages::signals))
+        .route("/codes/series/{id}", get(series::show))
+        .route("/codes/series/{id}/issue", post(series::issue))
+        .route("/codes/series/{id}/labels.pdf", get(series::labels_pdf))
+        .route("/codes/series/{id}/codes.csv", get(series::codes_csv))
 }
 
 /// Codes issued per API request at most (the answer is the whole CSV); the CLI issues more.
@@ -111,7 +116,10 @@ impl From<CodesError> for WebError {
             CodesError::PublicUrl { source, .. } => {
                 WebError::Internal(format!("public_url cannot be a code resolver: {source}"))
             }
-            e @ (CodesError::KeyRing(_) | CodesError::Code(_) | CodesError::Poisoned) => {
+            e @ (CodesError::KeyRing(_)
+            | CodesError::Code(_)
+            | CodesError::Poisoned
+            | CodesError::Labels(_)) => {
                 tracing::error!(error = %e, "codes service");
                 WebError::Internal(e.to_string())
             }

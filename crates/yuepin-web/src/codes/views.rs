@@ -297,7 +297,51 @@ impl CodesPage {
     fn is_pending(&self, a: &ApplicationRecord) -> bool {
         a.status == ApplicationStatus::Pending
     }
+    /// An application's status in the page's language.
+    fn app_status(&self, a: &ApplicationRecord) -> &'static str {
+        match a.status {
+            ApplicationStatus::Pending => self.tr.t("待审核", "pending"),
+            ApplicationStatus::Approved => self.tr.t("已批准", "approved"),
+            ApplicationStatus::Rejected => self.tr.t("已驳回", "rejected"),
+        }
+    }
     /// The status word of a sample code.
+    fn status_word(&self, s: &CodeRecord) -> &'static str {
+        match s.status {
+            CodeStatus::Valid => self.tr.t("有效", "valid"),
+            CodeStatus::Suspended => self.tr.t("暂停", "suspended"),
+            CodeStatus::Revoked => self.tr.t("撤销", "revoked"),
+            CodeStatus::Recalled => self.tr.t("召回", "recalled"),
+        }
+    }
+}
+
+/// One downloadable part of a series (at most `LABELS_PER_FILE` codes).
+pub(super) struct Part {
+    pub from: usize,
+    pub to: usize,
+}
+
+#[derive(Template)]
+#[template(path = "codes/series.html")]
+pub(super) struct SeriesPage {
+    pub tr: Tr,
+    pub c: Chrome,
+    pub detail: yuepin_codes_service::SeriesDetail,
+    pub remaining: i64,
+    /// Largest count one issue on the web may ask for.
+    pub max_count: i64,
+    /// The issue form's count as typed (kept after an error).
+    pub count: String,
+    pub error: Option<String>,
+    /// Codes just issued (after a successful issue).
+    pub issued_now: Option<usize>,
+    pub parts: Vec<Part>,
+    /// Percentage of the approved quantity issued (for the progress bar).
+    pub percent: i64,
+}
+
+impl SeriesPage {
     fn status_word(&self, s: &CodeRecord) -> &'static str {
         match s.status {
             CodeStatus::Valid => self.tr.t("有效", "valid"),

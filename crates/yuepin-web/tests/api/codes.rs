@@ -655,6 +655,125 @@ async fn enterprise_applies_and_regulator_approves_through_pages() {
     assert_eq!(a["lot"], "L9");
 }
 
+/// The manufacturer's flow in pages: the approved series links to its page; a bad count is
+/// refused on the same page with the count kept and the reason in the page's language; a good
+/// one issues and returns with the progress; labels download as PDF (A4 and roll) and the code
+/// list as CSV with Chinese headers; another enterprise gets 404 for all of it.
+#[tokio::test]
+async fn enterprise_issues_codes_and_downloads_labels_through_pages() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, 308, None).await;
+    let applied = app
+        .post(
+            "/api/v1/codes/applications",
+            Some(&s.ent),
+            &json!({"product_id": s.product_id, "lot": "2026B1", "quantity": 30}),
+        )
+        .await;
+    let id = applied.json()["id"].as_i64().unwrap();
+    let approved = app
+        .post(
+            &format!("/api/v1/codes/applications/{id}/decision"),
+            Some(&s.reg),
+            &json!({"approve": true, "reason": "记录良好"}),
+        )
+        .await;
+    let series = approved.json()["series_id"].as_i64().unwrap();
+    let cookie = cookie_of(&app, "ent308").await;
+    let home = get_with_cookie(&app, "/codes", &cookie).await.text();
+    assert!(
+        home.contains(&format!("href=\"/codes/series/{series}\"")),
+        "{home}"
+    );
+    assert!(
+        !home.contains("POST /api/v1"),
+        "no API instructions on the page"
+    );
+    let path = format!("/codes/series/{series}");
+    let page = get_with_cookie(&app, &path, &cookie).await.text();
+    assert!(
+        page.contains("id=\"issue-form\"") && page.contains("已签发 0 / 批准 30"),
+        "{page}"
+    );
+    let post = |body: String| {
+        Request::post(format!("{path}/issue"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &cookie)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let csrf = csrf_of(&page);
+    for (typed, reason) in [
+        ("0", "数量须为不小于1的整数"),
+        ("abc", "数量须为不小于1的整数"),
+        ("31", "本码段还可签发30个,您填写了31个"),
+    ] {
+        let refused = app
+            .request(post(format!("csrf={csrf}&count={typed}")))
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
+        let html = refused.text();
+        assert!(
+            html.contains("id=\"error-summary\"") && html.contains(reason),
+            "{typed}: {html}"
+        );
+        assert!(
+            html.contains(&format!("value=\"{typed}\"")),
+            "{typed}: the input is kept"
+        );
+    }
+    let done = app.request(post(format!("csrf={csrf}&count=13"))).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let next = done
+        .headers
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let page = get_with_cookie(&app, &next, &cookie).await.text();
+    assert!(
+        page.contains("id=\"issued-now\"") && page.contains("已签发 13 / 批准 30"),
+        "{page}"
+    );
+    assert!(page.contains("第1–13个"), "{page}");
+
+    for layout in ["a4", "roll"] {
+        let pdf = get_with_cookie(
+            &app,
+            &format!("{path}/labels.pdf?layout={layout}&from=1"),
+            &cookie,
+        )
+        .await;
+        assert_eq!(pdf.status, StatusCode::OK, "{layout}");
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+        assert!(pdf.body.starts_with(b"%PDF-"), "{layout}");
+    }
+    let csv = get_with_cookie(&app, &format!("{path}/codes.csv?from=1"), &cookie).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.text();
+    assert!(
+        text.starts_with("\u{feff}序号,码URI,产品,生产企业,批次,序列号,签发日期"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 14);
+    let bad = get_with_cookie(&app, &format!("{path}/labels.pdf?layout=poster"), &cookie).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // Another enterprise: no such series, whatever it asks for.
+    let other = setup(&app, 309, None).await;
+    let _ = other;
+    let stranger = cookie_of(&app, "ent309").await;
+    for p in [
+        path.clone(),
+        format!("{path}/labels.pdf"),
+        format!("{path}/codes.csv"),
+    ] {
+        let r = get_with_cookie(&app, &p, &stranger).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{p}");
+    }
+}
+
 #[tokio::test]
 async fn scan_page_opens_in_chromium() {
     let app = TestApp::spawn().await;

@@ -96,9 +96,13 @@ pub struct IssueArgs {
     /// Write one SVG and one PNG QR image per code into this directory.
     #[arg(long)]
     qr_dir: Option<PathBuf>,
-    /// Write an A4 label sheet (3 × 4 per page) with the human-readable code under each QR.
+    /// Write a label sheet PDF: each label has the QR, 粤品通, the product, the producer, lot
+    /// and serial in Chinese and the URI.
     #[arg(long)]
     pdf: Option<PathBuf>,
+    /// Layout of the label sheet: a4 (3 × 4 labels a page) or roll (one 60 × 40 mm label a page).
+    #[arg(long, default_value = "a4", value_parser = ["a4", "roll"])]
+    label_layout: String,
     /// Issue from this approved series (default: the newest approved series of the product and lot with room).
     #[arg(long)]
     series: Option<i64>,
@@ -375,21 +379,16 @@ async fn run_issue(a: IssueArgs) -> Result<()> {
         println!("QR images (SVG + PNG) in {}", dir.display());
     }
     if let Some(pdf) = &a.pdf {
-        let labels: Vec<_> = issued
-            .codes
-            .iter()
-            .map(|c| yuepin_code::label_pdf::Label {
-                uri: c.uri.clone(),
-                caption: format!(
-                    "{} {}{}",
-                    issued.product.product.name,
-                    lot.map(|l| format!("{l} ")).unwrap_or_default(),
-                    c.serial.as_str()
-                ),
-            })
-            .collect();
-        std::fs::write(pdf, yuepin_code::label_pdf::label_sheet_pdf(&labels)?)?;
-        println!("A4 label sheet in {}", pdf.display());
+        let layout = yuepin_codes_service::LabelLayout::parse(&a.label_layout)
+            .context("--label-layout: a4 or roll")?;
+        let labels = codes.issued_labels(&issued).await?;
+        let title = format!("粤品通标签 · {}", issued.product.product.name);
+        std::fs::write(
+            pdf,
+            yuepin_codes_service::label_sheet(&labels, layout, &title)?,
+        )
+        .with_context(|| format!("writing {}", pdf.display()))?;
+        println!("Label sheet ({}) in {}", layout.as_str(), pdf.display());
     }
     Ok(())
 }

@@ -1,0 +1,228 @@
+//! The manufacturer's code flow on the web (issue #16 item 2): a series page with its progress,
+//! the issue form (the count kept and the reason shown beside it when refused), and downloads
+//! of its labels (PDF: A4 sheets or 60 × 40 mm roll labels, Chinese text) and code list (CSV),
+//! in parts of `LABELS_PER_FILE` codes.
+
+use super::views::{Part, SeriesPage};
+use super::WEB_ISSUE_LIMIT;
+use crate::auth::Auth;
+use crate::error::{WebError, WebResult};
+use crate::page::{page_error, render, Chrome};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use yuepin_codes_service::{CodesError, LabelLayout, SeriesFile, LABELS_PER_FILE};
+
+#[derive(Deserialize, Default)]
+pub(super) struct SeriesQuery {
+    #[serde(default)]
+    issued: Option<usize>,
+}
+
+async fn series_page(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    count: String,
+    error: Option<String>,
+    issued_now: Option<usize>,
+) -> WebResult<SeriesPage> {
+    let detail = state.modules.codes.series(&auth.caller(), id).await?;
+    let issued = usize::try_from(detail.series.issued).unwrap_or(0);
+    let remaining = (detail.series.quantity - detail.series.issued).max(0);
+    let parts = (0..issued)
+        .step_by(LABELS_PER_FILE)
+        .map(|from| Part {
+            from: from + 1,
+            to: (from + LABELS_PER_FILE).min(issued),
+        })
+        .collect();
+    let percent = (detail.series.issued * 100)
+        .checked_div(detail.series.quantity)
+        .unwrap_or(0)
+        .clamp(0, 100);
+    let max_count = remaining.min(WEB_ISSUE_LIMIT as i64);
+    Ok(SeriesPage {
+        tr: auth.tr,
+        c: Chrome::new(auth, state),
+        count: if count.is_empty() {
+            max_count.min(100).to_string()
+        } else {
+            count
+        },
+        detail,
+        remaining,
+        max_count,
+        error,
+        issued_now,
+        parts,
+        percent,
+    })
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Query(q): Query<SeriesQuery>,
+) -> Response {
+    match series_page(&state, &auth, id, String::new(), None, q.issued).await {
+        Ok(page) => render(&page, &auth, &uri),
+        Err(e) => page_error(e, &auth, &state, &uri),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct IssueForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    count: String,
+}
+
+/// Issues codes; on success back to the series page with the count, on a refusal the page
+/// again with the typed count and the reason in the page's language (422).
+pub(super) async fn issue(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Form(f): Form<IssueForm>,
+) -> Response {
+    if let Err(e) = auth.check_csrf(Some(&f.csrf)) {
+        return page_error(e, &auth, &state, &uri);
+    }
+    let tr = auth.tr;
+    // A refusal the form can explain is worded here in the page's language; anything else
+    // (signed out, not found) becomes the usual error page.
+    let outcome: Result<usize, Result<String, WebError>> = async {
+        let count: usize = f
+            .count
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                Ok(tr
+                    .t(
+                        "数量须为不小于1的整数。",
+                        "The count must be a whole number of at least 1.",
+                    )
+                    .to_string())
+            })?;
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
+        match state
+            .modules
+            .codes
+            .issue(&auth.caller(), id, count, WEB_ISSUE_LIMIT, &mut rng)
+            .await
+        {
+            Ok(issued) => Ok(issued.codes.len()),
+            Err(CodesError::Count { max }) => Err(Ok(if !tr.is_en() {
+                format!("每次可签发1至{max}个码。")
+            } else {
+                format!("Issue 1 to {max} codes at a time.")
+            })),
+            Err(CodesError::SeriesExhausted {
+                remaining,
+                requested,
+                ..
+            }) => Err(Ok(if !tr.is_en() {
+                format!("本码段还可签发{remaining}个,您填写了{requested}个。")
+            } else {
+                format!("This series has {remaining} codes left; you asked for {requested}.")
+            })),
+            Err(e) => Err(Err(e.into())),
+        }
+    }
+    .await;
+    match outcome {
+        Ok(n) => Redirect::to(&format!("/codes/series/{id}?issued={n}")).into_response(),
+        Err(Err(e)) => page_error(e, &auth, &state, &uri),
+        Err(Ok(message)) => {
+            let typed: String = f.count.chars().take(12).collect();
+            match series_page(&state, &auth, id, typed, Some(message), None).await {
+                Ok(page) => {
+                    let mut resp = render(&page, &auth, &uri);
+                    *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                    resp
+                }
+                Err(e) => page_error(e, &auth, &state, &uri),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct DownloadQuery {
+    #[serde(default)]
+    layout: String,
+    /// 1-based number of the first code of the part.
+    #[serde(default)]
+    from: Option<usize>,
+}
+
+fn attachment(file: SeriesFile, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file.file_name),
+            ),
+        ],
+        file.bytes,
+    )
+        .into_response()
+}
+
+pub(super) async fn labels_pdf(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Query(q): Query<DownloadQuery>,
+) -> Response {
+    let result: WebResult<Response> = async {
+        let layout = LabelLayout::parse(&q.layout).ok_or_else(|| {
+            WebError::field(
+                "layout",
+                auth.tr
+                    .t("版式须为 a4 或 roll", "layout must be a4 or roll"),
+            )
+        })?;
+        let offset = q.from.unwrap_or(1).saturating_sub(1);
+        let file = state
+            .modules
+            .codes
+            .series_label_pdf(&auth.caller(), id, offset, layout)
+            .await?;
+        Ok(attachment(file, "application/pdf"))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+}
+
+pub(super) async fn codes_csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Query(q): Query<DownloadQuery>,
+) -> Response {
+    let result: WebResult<Response> = async {
+        let offset = q.from.unwrap_or(1).saturating_sub(1);
+        let file = state
+            .modules
+            .codes
+            .series_codes_csv(&auth.caller(), id, offset)
+            .await?;
+        Ok(attachment(file, "text/csv; charset=utf-8"))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+}
