@@ -16,6 +16,7 @@ pub mod ops;
 pub mod page;
 pub mod policy;
 pub mod portal;
+pub mod redirect;
 pub mod routes;
 
 use axum::Router;

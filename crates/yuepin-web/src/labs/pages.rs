@@ -47,13 +47,10 @@ fn back(path: &str, msg: &str) -> Response {
     Redirect::to(&format!("{path}{sep}msg={}", urlencode(msg))).into_response()
 }
 
-/// Where a form may send the browser back to: only our own labs pages.
+/// Where a form may send the browser back to: only our own labs pages, as local paths
+/// (`crate::redirect`: no control characters, so no header can fail to build).
 fn safe_back(s: &str, default: &str) -> String {
-    if s.starts_with("/labs") && !s.starts_with("//") {
-        s.to_string()
-    } else {
-        default.to_string()
-    }
+    crate::redirect::local_under(s, "/labs", default)
 }
 
 /// A page, or the error page (the sign-in redirect when signed out).

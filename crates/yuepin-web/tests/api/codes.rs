@@ -561,23 +561,7 @@ async fn scans_in_too_many_cities_are_flagged_with_evidence() {
 }
 
 async fn cookie_of(app: &TestApp, user: &str) -> String {
-    let login = app
-        .post_form(
-            "/login",
-            None,
-            &format!("username={user}&password={user}-password-1"),
-        )
-        .await;
-    login
-        .headers
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
+    app.session(user).await
 }
 
 async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> Resp {

@@ -14,3 +14,4 @@ mod openapi;
 mod ops;
 mod pages;
 mod policy;
+mod signin;
