@@ -3,11 +3,13 @@
 //! `/healthz`, and the request log and `/metrics` (`ops`). Every handler checks the caller's role and tenant through [`auth::Auth`].
 
 pub mod accounts;
+pub mod assets;
 pub mod auth;
 pub mod codes;
 pub mod complaints;
 pub mod enterprises;
 pub mod error;
+pub mod headers;
 pub mod i18n;
 pub mod input;
 pub mod labs;
@@ -110,7 +112,9 @@ pub fn router(store: Store, config: WebConfig) -> Router {
 pub fn app(state: AppState) -> Router {
     let routes = routes::router()
         .merge(ops::router())
+        .merge(assets::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let routes = headers::layer(routes, state.config.secure_cookies);
     ops::layer(routes).with_state(state)
 }
 

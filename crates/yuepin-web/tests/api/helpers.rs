@@ -76,17 +76,20 @@ impl TestApp {
     }
 
     async fn spawn_with(as_of: Option<chrono::NaiveDate>) -> TestApp {
+        Self::spawn_configured(|c| c.as_of = as_of).await
+    }
+
+    /// The app with its configuration changed by `configure` (e.g. `secure_cookies`).
+    pub async fn spawn_configured(configure: impl FnOnce(&mut WebConfig)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = yuepin_test_support::fresh_database_url(dir.path()).await;
         let store = Store::connect(&url).await.expect("connect test database");
-        let router = yuepin_web::router(
-            store.clone(),
-            WebConfig {
-                data_dir: dir.path().to_path_buf(),
-                as_of,
-                ..WebConfig::default()
-            },
-        );
+        let mut config = WebConfig {
+            data_dir: dir.path().to_path_buf(),
+            ..WebConfig::default()
+        };
+        configure(&mut config);
+        let router = yuepin_web::router(store.clone(), config);
         TestApp {
             store,
             router,

@@ -9,6 +9,7 @@ mod browser;
 mod codes;
 mod complaints;
 mod enterprises;
+mod headers;
 mod labs;
 mod openapi;
 mod ops;
