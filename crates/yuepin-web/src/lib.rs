@@ -3,15 +3,18 @@
 //! `/healthz`, and the request log and `/metrics` (`ops`). Every handler checks the caller's role and tenant through [`auth::Auth`].
 
 pub mod accounts;
+pub mod api_errors;
 pub mod assets;
 pub mod auth;
 pub mod codes;
 pub mod complaints;
 pub mod enterprises;
 pub mod error;
+pub mod flash;
 pub mod headers;
 pub mod i18n;
 pub mod input;
+pub mod json_body;
 pub mod labs;
 pub mod openapi;
 pub mod ops;
@@ -114,7 +117,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::router())
         .merge(assets::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
-    let routes = headers::layer(routes, state.config.secure_cookies);
+    let routes = headers::layer(api_errors::layer(routes), state.config.secure_cookies);
     ops::layer(routes).with_state(state)
 }
 

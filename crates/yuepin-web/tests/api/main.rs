@@ -9,6 +9,7 @@ mod browser;
 mod codes;
 mod complaints;
 mod enterprises;
+mod errors;
 mod headers;
 mod labs;
 mod openapi;
