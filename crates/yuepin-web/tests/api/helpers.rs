@@ -120,6 +120,15 @@ impl TestApp {
         self.request(b.body(Body::empty()).unwrap()).await
     }
 
+    /// A GET from the client at `addr` (as the server sees a connection's peer address).
+    pub async fn get_from(&self, path: &str, addr: &str) -> Resp {
+        let mut req = Request::get(path).body(Body::empty()).unwrap();
+        let peer: std::net::SocketAddr = format!("{addr}:40000").parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        self.request(req).await
+    }
+
     pub async fn send_json(
         &self,
         method: &str,
