@@ -3,7 +3,8 @@
 //! [`MAX_URI_LEN`] (414), a path or query parameter that does not parse (400), a method the
 //! route does not have (405). Those come as plain text or empty (and axum's text names Rust
 //! types, "Cannot parse `x` to a `i64`"); this layer gives them the documented `ErrorBody`
-//! shape with a fixed message. Pages keep their own error answers.
+//! shape with a fixed message. Pages keep their own error pages; axum's plain-text 400s on
+//! page addresses get a fixed sentence too.
 //!
 //! Addresses longer than 64 KiB never reach the router: hyper answers those with an empty 414.
 
@@ -42,8 +43,11 @@ async fn json_errors(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
         return resp;
+    }
+    if !api {
+        return plain_page_error(resp);
     }
     let error = match status {
         StatusCode::PAYLOAD_TOO_LARGE => WebError::PayloadTooLarge,
@@ -62,4 +66,20 @@ async fn json_errors(req: Request, next: Next) -> Response {
         out.headers_mut().insert(header::ALLOW, allow.clone());
     }
     out
+}
+
+/// A page address's rejection by axum (plain text such as "Invalid URL: Cannot parse `x` to a
+/// `i64`") answered with a fixed bilingual sentence instead; pages' own error pages (HTML)
+/// pass unchanged.
+fn plain_page_error(resp: Response) -> Response {
+    let is_text = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !is_text || resp.status() != StatusCode::BAD_REQUEST {
+        return resp;
+    }
+    let message = "请求地址中的参数无效 (a path or query parameter is not valid)";
+    (resp.status(), message).into_response()
 }

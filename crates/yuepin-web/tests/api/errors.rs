@@ -160,6 +160,10 @@ async fn address_errors_answer_json_under_api() {
         .await;
     error_of(&r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     assert!(r.headers.get("allow").is_some());
+    // Page addresses: no Rust type in axum's rejection either.
+    let page = app.get("/labs/instruments/not-a-number", None).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(!page.text().contains("i64"), "{}", page.text());
     // Pages keep their own answers.
     let page = app
         .get(&format!("/labs?q={}", "x".repeat(9000)), None)
