@@ -82,6 +82,18 @@ impl CodesService {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_signal_rule(&self, caller: &Caller, rule: SignalRule) -> Result<SignalRule> {
         caller.require_administrator()?;
+        for (field, value) in [
+            ("max_cities_per_day", rule.max_cities_per_day),
+            ("max_scans_per_day", rule.max_scans_per_day),
+            ("max_cities_per_30_days", rule.max_cities_per_30_days),
+        ] {
+            if !(1..=crate::MAX_SIGNAL_THRESHOLD).contains(&value) {
+                return Err(CodesError::SignalRuleRange {
+                    field,
+                    max: crate::MAX_SIGNAL_THRESHOLD,
+                });
+            }
+        }
         let value = serde_json::to_value(&rule).map_err(yuepin_store::corrupt)?;
         writes::set_setting(&self.store, Actor::from(caller), SIGNAL_RULE, &value).await?;
         Ok(rule)

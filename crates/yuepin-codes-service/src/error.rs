@@ -59,6 +59,10 @@ pub enum CodesError {
     /// `lookback_months` above 120 or `max_quantity` below 1.
     #[error("approval rule out of range: lookback_months 0 to 120, max_quantity at least 1")]
     ApprovalRuleRange,
+    /// A counterfeit-signal threshold outside 1 to [`crate::MAX_SIGNAL_THRESHOLD`]: zero or a
+    /// negative number would flag every scanned code.
+    #[error("{field} must be 1 to {max}")]
+    SignalRuleRange { field: &'static str, max: i64 },
     #[error("application #{id} is already {status}")]
     AlreadyDecided { id: i64, status: ApplicationStatus },
     #[error("series #{series_id} allows {remaining} more code(s), {requested} requested")]

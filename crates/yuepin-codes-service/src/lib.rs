@@ -44,6 +44,8 @@ pub const STATUS_TTL_SECONDS: u64 = 900;
 pub const CODE_CACHE_SECONDS: u64 = 1;
 /// Buffered scan counts are flushed to the database at least this often (on the next scan).
 pub const SCAN_FLUSH_SECONDS: u64 = 5;
+/// The largest counterfeit-signal threshold a rule may set (the smallest is 1).
+pub const MAX_SIGNAL_THRESHOLD: i64 = 1_000_000;
 /// Longest free text (notes, reasons) kept, in characters.
 const TEXT_LIMIT: usize = 500;
 

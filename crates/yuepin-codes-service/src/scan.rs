@@ -49,6 +49,34 @@ pub(crate) struct State {
     verified: RwLock<HashMap<String, VerifiedEntry>>,
     codes: RwLock<HashMap<(String, String), (Instant, Option<Arc<ScanData>>)>>,
     scans: Mutex<ScanBuffer>,
+    claims: Mutex<Claims>,
+}
+
+/// The city each client (a keyed hash of its address, never the address) claimed for each
+/// code today: a client's location claim counts once, so one phone sending `&loc=` four
+/// times cannot raise `many_cities_day`. Per replica and in memory: it starts afresh each day
+/// (and, as a crude bound, past [`CACHE_LIMIT`] entries).
+#[derive(Default)]
+struct Claims {
+    day: String,
+    keys: std::hash::RandomState,
+    cities: HashMap<(i64, u64), String>,
+}
+
+impl Claims {
+    /// The city to record for a scan of `code_id` claiming `city` from `client` on `day`:
+    /// the claim when it is this client's first for the code today (or repeats it), none
+    /// when the client already claimed another city.
+    fn city(&mut self, day: &str, code_id: i64, client: &str, city: &str) -> Option<String> {
+        use std::hash::BuildHasher;
+        if self.day != day || self.cities.len() > CACHE_LIMIT {
+            self.day = day.to_string();
+            self.cities.clear();
+        }
+        let key = (code_id, self.keys.hash_one(client));
+        let first = self.cities.entry(key).or_insert_with(|| city.to_string());
+        (first == city).then(|| city.to_string())
+    }
 }
 
 struct ScanBuffer {
@@ -89,13 +117,25 @@ impl State {
         }
     }
 
-    /// Counts one scan; returns the buffer's contents when it is time to flush.
-    fn count_scan(&self, code_id: i64, city: Option<&str>) -> Option<Vec<ScanCount>> {
+    /// Counts one scan, with its city when the claim counts (see [`Claims`]; a scan without
+    /// a known client keeps its claim); returns the buffer's contents when it is time to flush.
+    fn count_scan(
+        &self,
+        code_id: i64,
+        city: Option<&str>,
+        client: Option<&str>,
+    ) -> Option<Vec<ScanCount>> {
         let day = yuepin_domain::china_today().to_string();
+        let city = match (city, client) {
+            (Some(city), Some(client)) => {
+                self.claims.lock().ok()?.city(&day, code_id, client, city)
+            }
+            (city, _) => city.map(str::to_string),
+        };
         let mut buffer = self.scans.lock().ok()?;
         *buffer
             .counts
-            .entry((code_id, day, city.unwrap_or("").to_string()))
+            .entry((code_id, day, city.unwrap_or_default()))
             .or_insert(0) += 1;
         (buffer.since.elapsed() >= Duration::from_secs(SCAN_FLUSH_SECONDS)
             || buffer.counts.len() > BUFFER_LIMIT)
@@ -221,10 +261,17 @@ impl CodesService {
 
     /// Checks a scanned code (public: anyone with a phone). `path` is the URI's path (e.g.
     /// `/01/{gtin}/10/{lot}/21/{serial}`), `signature` its `s` parameter, `city` the city the
-    /// scanner chose to share (a code or name; unknown ones are not recorded). A verified,
-    /// known code's scan is counted.
+    /// scanner chose to share (a code or name; unknown ones are not recorded), `client` who
+    /// scans (the caller's address, kept only as a keyed hash: each client's city claim for a
+    /// code counts once a day). A verified, known code's scan is counted.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn scan(&self, path: &str, signature: &str, city: Option<&str>) -> Result<Scanned> {
+    pub async fn scan(
+        &self,
+        path: &str,
+        signature: &str,
+        city: Option<&str>,
+        client: Option<&str>,
+    ) -> Result<Scanned> {
         let loaded = self.loaded()?;
         let uri = format!("{}{}?s={}", self.resolver()?.base_url(), path, signature);
         let (mut verdict, mut details) = if signature.is_empty() {
@@ -267,7 +314,7 @@ impl CodesService {
                         CodeStatus::Valid => Verdict::Valid,
                     };
                     let city = city.and_then(reference::find_city).map(|c| c.code.as_str());
-                    if let Some(batch) = self.state.count_scan(d.code.id, city) {
+                    if let Some(batch) = self.state.count_scan(d.code.id, city, client) {
                         let service = self.clone();
                         tokio::spawn(async move {
                             if let Err(e) = service.record_scans(&batch).await {

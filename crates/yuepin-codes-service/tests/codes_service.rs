@@ -85,7 +85,7 @@ async fn scan(
     city: Option<&str>,
 ) -> yuepin_codes_service::Scanned {
     let (path, sig) = path_and_sig(uri);
-    codes.scan(&path, &sig, city).await.unwrap()
+    codes.scan(&path, &sig, city, None).await.unwrap()
 }
 
 fn apply_req(product_id: i64, lot: Option<&str>, quantity: i64) -> ApplyRequest {

@@ -15,6 +15,10 @@ use yuepin_domain::Role;
 use yuepin_store::UserRecord;
 
 pub const SESSION_COOKIE: &str = "yp_session";
+/// The anonymous pre-session cookie that carries the sign-in form's CSRF token (login CSRF):
+/// `POST /login` must send the same token in its form (double submit). HttpOnly,
+/// `SameSite=Strict`, sent to `/login` only.
+pub const PRESESSION_COOKIE: &str = "yp_presession";
 pub const LANG_COOKIE: &str = "yp_lang";
 pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
 pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
@@ -136,6 +140,44 @@ impl Auth {
         }
     }
 }
+
+/// The sign-in form's CSRF token: the pre-session cookie's when the browser has a well-formed
+/// one, else a new one (returned in the jar to send).
+pub fn presession(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+    if let Some(c) = jar.get(PRESESSION_COOKIE) {
+        let v = c.value();
+        let well_formed = v.len() == PRESESSION_LEN
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if well_formed {
+            let token = v.to_string();
+            return (jar, token);
+        }
+    }
+    let token = random_token(PRESESSION_BYTES);
+    let cookie = Cookie::build((PRESESSION_COOKIE, token.clone()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/login")
+        .build();
+    (jar.add(cookie), token)
+}
+
+/// Whether a sign-in form's `csrf` field matches the browser's pre-session cookie.
+pub fn presession_matches(jar: &CookieJar, submitted: &str) -> bool {
+    jar.get(PRESESSION_COOKIE)
+        .is_some_and(|c| !submitted.is_empty() && constant_eq(c.value(), submitted))
+}
+
+/// The jar without the pre-session cookie (sent with the session cookie after sign-in).
+pub fn end_presession(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(PRESESSION_COOKIE).path("/login").build())
+}
+
+/// 24 random bytes, 32 characters of URL-safe base64.
+const PRESESSION_BYTES: usize = 24;
+const PRESESSION_LEN: usize = 32;
 
 fn constant_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()

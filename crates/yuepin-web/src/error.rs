@@ -30,6 +30,12 @@ pub enum WebError {
     TooManyAttempts(u64),
     #[error("internal error")]
     Internal(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("request address too long")]
+    UriTooLong,
+    #[error("method not allowed")]
+    MethodNotAllowed,
 }
 
 impl WebError {
@@ -49,6 +55,9 @@ impl WebError {
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::UriTooLong => StatusCode::URI_TOO_LONG,
+            WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -62,6 +71,9 @@ impl WebError {
             WebError::Conflict(_) => "conflict",
             WebError::TooManyAttempts(_) => "too_many_attempts",
             WebError::Internal(_) => "internal",
+            WebError::PayloadTooLarge => "payload_too_large",
+            WebError::UriTooLong => "uri_too_long",
+            WebError::MethodNotAllowed => "method_not_allowed",
         }
     }
 
@@ -75,6 +87,19 @@ impl WebError {
                 .join("; "),
             WebError::Unauthenticated => "请先登录 (please sign in)".into(),
             WebError::Internal(_) => "服务器内部错误 (internal error)".into(),
+            WebError::PayloadTooLarge => format!(
+                "请求体过大,上限 {} KiB (request body over {} KiB)",
+                crate::BODY_LIMIT / 1024,
+                crate::BODY_LIMIT / 1024
+            ),
+            WebError::UriTooLong => format!(
+                "请求地址过长,上限 {} 字节 (request address over {} bytes)",
+                crate::api_errors::MAX_URI_LEN,
+                crate::api_errors::MAX_URI_LEN
+            ),
+            WebError::MethodNotAllowed => {
+                "该地址不支持此请求方法 (method not allowed for this address)".into()
+            }
             other => other.to_string(),
         }
     }

@@ -1,30 +1,14 @@
 //! API request bodies as users send them (strings as typed), parsed into domain values with
-//! every bad field reported at once; and a JSON extractor whose rejections are our 400s.
+//! every bad field reported at once (the JSON extractor itself is `crate::json_body`).
 
 use crate::error::{FieldError, WebError};
-use axum::extract::{FromRequest, Request};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use yuepin_domain::{
     parse_date, Designation, Division, Enterprise, Financials, Gtin, Product, RegionCode,
     StandardCode, Uscc, Yuan,
 };
 
-/// `Json<T>` with errors in our format (malformed JSON, wrong types, wrong content type).
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = WebError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(WebError::BadRequest(format!(
-                "请求体不是有效的JSON (invalid JSON body): {}",
-                rejection.body_text()
-            ))),
-        }
-    }
-}
+pub use crate::json_body::ApiJson;
 
 /// Collects field errors so a form reports every problem at once.
 #[derive(Default)]

@@ -3,13 +3,18 @@
 //! `/healthz`, and the request log and `/metrics` (`ops`). Every handler checks the caller's role and tenant through [`auth::Auth`].
 
 pub mod accounts;
+pub mod api_errors;
+pub mod assets;
 pub mod auth;
 pub mod codes;
 pub mod complaints;
 pub mod enterprises;
 pub mod error;
+pub mod flash;
+pub mod headers;
 pub mod i18n;
 pub mod input;
+pub mod json_body;
 pub mod labs;
 pub mod nav;
 pub mod openapi;
@@ -17,6 +22,7 @@ pub mod ops;
 pub mod page;
 pub mod policy;
 pub mod portal;
+pub mod redirect;
 pub mod routes;
 
 use axum::Router;
@@ -110,7 +116,9 @@ pub fn router(store: Store, config: WebConfig) -> Router {
 pub fn app(state: AppState) -> Router {
     let routes = routes::router()
         .merge(ops::router())
+        .merge(assets::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let routes = headers::layer(api_errors::layer(routes), state.config.secure_cookies);
     ops::layer(routes).with_state(state)
 }
 

@@ -45,6 +45,9 @@ pub enum ErrorCode {
     Conflict,
     TooManyAttempts,
     Internal,
+    PayloadTooLarge,
+    UriTooLong,
+    MethodNotAllowed,
 }
 
 fn error_response(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {

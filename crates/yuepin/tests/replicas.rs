@@ -330,14 +330,30 @@ async fn two_replicas_share_one_postgres_database() {
 
     // (a) A session cookie from A works on B; signing out on B ends it on A. A token from A
     // works on B.
+    // The sign-in form comes from B and is posted to A: its CSRF token travels in the
+    // pre-session cookie, not in one replica's memory.
+    let form = http
+        .send("GET", &format!("{}/login", b.base), &[], None)
+        .await;
+    let pre = form
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("yp_presession="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("a pre-session cookie from B");
+    let marker = "name=\"csrf\" value=\"";
+    let at = form.body.rfind(marker).expect("the form's csrf field") + marker.len();
+    let form_csrf = form.body[at..].split('"').next().unwrap().to_string();
     let login = http
         .send(
             "POST",
             &format!("{}/login", a.base),
-            &[],
+            &[("cookie", &pre)],
             Some((
                 "application/x-www-form-urlencoded",
-                format!("username=reg&password={}", password("reg")),
+                format!("username=reg&password={}&csrf={form_csrf}", password("reg")),
             )),
         )
         .await;

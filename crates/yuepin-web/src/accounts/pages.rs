@@ -3,6 +3,7 @@
 use crate::auth::{self, Auth};
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
+use crate::redirect::{local_path, see_other};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -20,6 +21,9 @@ struct LoginPage {
     c: Chrome,
     error: String,
     next: String,
+    username: String,
+    /// The pre-session's CSRF token (login CSRF; see `auth::presession`).
+    csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -28,36 +32,73 @@ pub(super) struct NextQuery {
     next: String,
 }
 
-/// Only same-site relative paths are followed after sign-in.
+/// Where to go after sign-in when no acceptable `next` was given: the role's workbench (an
+/// enterprise user goes to its own quality file instead, below).
+const DEFAULT_NEXT: &str = "/me";
+
+/// Only local paths are followed after sign-in (`crate::redirect::local_path`).
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/me".into()
+    local_path(next).unwrap_or_else(|| DEFAULT_NEXT.into())
+}
+
+/// The sign-in page with `error` (empty for none) and the username kept, its pre-session
+/// cookie set or kept; `status` is the answer's status code.
+#[allow(clippy::too_many_arguments)]
+fn login_page(
+    state: &AppState,
+    auth: &Auth,
+    uri: &Uri,
+    jar: CookieJar,
+    status: StatusCode,
+    error: String,
+    next: &str,
+    username: &str,
+) -> Response {
+    let (jar, csrf) = auth::presession(jar, state.config.secure_cookies);
+    let page = LoginPage {
+        tr: auth.tr,
+        c: Chrome::new(auth, state),
+        error,
+        next: safe_next(next),
+        username: username.chars().take(200).collect(),
+        csrf,
+    };
+    let mut resp = render(&page, auth, uri);
+    if resp.status() == StatusCode::OK {
+        *resp.status_mut() = status;
     }
+    (jar, resp).into_response()
 }
 
 pub(super) async fn login_form(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
+    jar: CookieJar,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    let page = LoginPage {
-        tr: auth.tr,
-        c: Chrome::new(&auth, &state),
-        error: String::new(),
-        next: safe_next(&q.next),
-    };
-    render(&page, &auth, &uri)
+    login_page(
+        &state,
+        &auth,
+        &uri,
+        jar,
+        StatusCode::OK,
+        String::new(),
+        &q.next,
+        "",
+    )
 }
 
 #[derive(Deserialize)]
 pub(super) struct LoginForm {
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 pub(super) async fn login_submit(
@@ -67,43 +108,63 @@ pub(super) async fn login_submit(
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match auth::authenticate(&state, &form.username, &form.password, &auth.client_ip).await {
-        Ok(user) => match auth::start_session(&state, jar, &user).await {
-            Ok(jar) => {
-                let dest = match (user.role, form.next.as_str()) {
-                    // The form's default (no `next`) is the role's own landing page.
-                    (_, n) if !n.is_empty() && n != "/me" => safe_next(n),
-                    (Role::Enterprise, _) => match state
-                        .modules
-                        .enterprises
-                        .enterprise_by_id(user.enterprise_id.unwrap_or(-1))
-                        .await
-                    {
-                        Ok(e) => format!("/enterprises/{}", e.enterprise.uscc),
-                        Err(_) => "/".into(),
-                    },
-                    _ => "/me".into(),
+    // Login CSRF: the form must come from our sign-in page in this browser.
+    if !auth::presession_matches(&jar, &form.csrf) {
+        let error = auth.tr.t(
+            "登录表单已过期或并非来自本站,请重新登录。",
+            "The sign-in form expired or did not come from this site; please sign in again.",
+        );
+        let jar = auth::end_presession(jar);
+        return login_page(
+            &state,
+            &auth,
+            &uri,
+            jar,
+            StatusCode::FORBIDDEN,
+            error.into(),
+            &form.next,
+            &form.username,
+        );
+    }
+    let user =
+        match auth::authenticate(&state, &form.username, &form.password, &auth.client_ip).await {
+            Ok(user) => user,
+            Err(e) => {
+                let status = if e.status() == StatusCode::TOO_MANY_REQUESTS {
+                    e.status()
+                } else {
+                    StatusCode::UNAUTHORIZED
                 };
-                (jar, Redirect::to(&dest)).into_response()
+                let error = e.message();
+                return login_page(
+                    &state,
+                    &auth,
+                    &uri,
+                    jar,
+                    status,
+                    error,
+                    &form.next,
+                    &form.username,
+                );
             }
-            Err(e) => page_error(e, &auth, &state, &uri),
+        };
+    // The destination is settled before the session exists, and is always a valid header.
+    let dest = match (user.role, local_path(&form.next)) {
+        (_, Some(n)) if n != DEFAULT_NEXT => n,
+        (Role::Enterprise, _) => match state
+            .modules
+            .enterprises
+            .enterprise_by_id(user.enterprise_id.unwrap_or(-1))
+            .await
+        {
+            Ok(e) => format!("/enterprises/{}", e.enterprise.uscc),
+            Err(_) => "/".into(),
         },
-        Err(e) => {
-            let status = e.status();
-            let page = LoginPage {
-                tr: auth.tr,
-                c: Chrome::new(&auth, &state),
-                error: e.message(),
-                next: safe_next(&form.next),
-            };
-            let mut resp = render(&page, &auth, &uri);
-            *resp.status_mut() = if status == StatusCode::TOO_MANY_REQUESTS {
-                status
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
-            resp
-        }
+        _ => DEFAULT_NEXT.into(),
+    };
+    match auth::start_session(&state, auth::end_presession(jar), &user).await {
+        Ok(jar) => (jar, see_other(&dest)).into_response(),
+        Err(e) => page_error(e, &auth, &state, &uri),
     }
 }
 

@@ -100,6 +100,10 @@ impl From<CodesError> for WebError {
             CodesError::ApprovalRuleRange => {
                 WebError::field("lookback_months", "0–120 months, max_quantity ≥ 1")
             }
+            CodesError::SignalRuleRange { field, max } => WebError::field(
+                field,
+                format!("须为 1 到 {max} 的整数 (a whole number from 1 to {max})"),
+            ),
             CodesError::AlreadyDecided { id, status } => {
                 WebError::Conflict(format!("application #{id} is already {status}"))
             }

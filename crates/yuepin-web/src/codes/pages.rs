@@ -1,31 +1,26 @@
 //! The codes pages: the home page (an enterprise's application form and series, the
 //! regulator's queue, overview and status form), the form posts (apply, decide, change status;
-//! each redirects back with a message) and the counterfeit signals page.
+//! each redirects back with a banner key, `crate::flash`) and the counterfeit signals page.
 
 use super::views::{describe_evidence, CodesPage, SignalsPage};
 use super::StatusRequest;
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
+use crate::flash::{self, Flash, FlashQuery};
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 use yuepin_codes_service::ApplyRequest;
-
-#[derive(Deserialize, Default)]
-pub(super) struct MsgQuery {
-    #[serde(default)]
-    msg: String,
-}
 
 pub(super) async fn home(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<FlashQuery>,
 ) -> Response {
     let result: WebResult<Response> = async {
         let home = state.modules.codes.home(&auth.caller()).await?;
@@ -38,7 +33,7 @@ pub(super) async fn home(
             series: home.series,
             counts: home.counts,
             samples: home.samples,
-            message: q.msg.chars().take(200).collect(),
+            message: q.text(auth.tr),
         };
         Ok(render(&page, &auth, &uri))
     }
@@ -58,8 +53,9 @@ pub(super) struct ApplyForm {
     note: String,
 }
 
-fn back(msg: &str) -> Response {
-    Redirect::to(&format!("/codes?msg={}", crate::page::urlencode(msg))).into_response()
+/// Back to the codes page with the outcome's banner (`crate::flash`).
+fn back(flash: Flash, refs: &[i64]) -> Response {
+    flash::redirect("/codes", flash, refs)
 }
 
 pub(super) async fn apply(
@@ -83,12 +79,7 @@ pub(super) async fn apply(
                     note: f.note,
                 };
             let app = state.modules.codes.apply(&auth.caller(), req).await?;
-            Ok(back(&format!(
-                "{} #{} — {}",
-                auth.tr.t("已提交申请", "Application filed"),
-                app.id,
-                app.status
-            )))
+            Ok(back(Flash::ApplicationFiled, &[app.id]))
         }
         .await;
     result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
@@ -124,7 +115,7 @@ pub(super) async fn decide(
             .codes
             .decide(&auth.caller(), id, approve, &reason)
             .await?;
-        Ok(back(&format!("#{} {}", app.id, app.status)))
+        Ok(back(Flash::ApplicationDecided, &[app.id]))
     }
     .await;
     result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
@@ -171,7 +162,10 @@ pub(super) async fn status(
             .codes
             .change_status(&auth.caller(), target, status, &f.reason)
             .await?;
-        Ok(back(&format!("{} {} — {}", f.action, f.scope, out.changed)))
+        Ok(back(
+            Flash::StatusChanged,
+            &[i64::try_from(out.changed).unwrap_or(i64::MAX)],
+        ))
     }
     .await;
     result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))

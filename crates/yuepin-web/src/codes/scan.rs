@@ -127,7 +127,8 @@ async fn scan_inner(
     let codes = &state.modules.codes;
     let path = uri.path();
     let sig = q.s.clone().unwrap_or_default();
-    let scanned = codes.scan(path, &sig, q.loc.as_deref()).await?;
+    let client = Some(auth.client_ip.as_str());
+    let scanned = codes.scan(path, &sig, q.loc.as_deref(), client).await?;
     let base = codes.resolver()?.base_url();
     let data = scanned.data.as_deref().map(ScanView::from);
     let mut v = shown(&scanned.verdict, data.as_ref().map(|d| &d.code));

@@ -3,7 +3,7 @@
 //! the lab console (calendar, approvals, order queue, verification, report issue), the
 //! regulator's utilisation dashboard with server-drawn SVG charts, and the public report
 //! verification page with its QR code. Forms post back with the session's CSRF token and
-//! redirect with a message.
+//! redirect with a banner key (`crate::flash`); a refused form answers the error page.
 
 use super::api::booking_action_named;
 use super::input::{parse_range, slot_query, to_part, AvailabilityQuery, PartInput};
@@ -13,12 +13,13 @@ use super::views::{
 };
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
-use crate::page::{page_error, render, urlencode, Chrome};
+use crate::flash::{self, Flash, FlashQuery};
+use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -41,19 +42,10 @@ pub fn router() -> Router<AppState> {
         .route("/labs/reports/{number}", get(report_page))
 }
 
-/// Redirects to `path` with a message for the banner.
-fn back(path: &str, msg: &str) -> Response {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}msg={}", urlencode(msg))).into_response()
-}
-
-/// Where a form may send the browser back to: only our own labs pages.
+/// Where a form may send the browser back to: only our own labs pages, as local paths
+/// (`crate::redirect`: no control characters, so no header can fail to build).
 fn safe_back(s: &str, default: &str) -> String {
-    if s.starts_with("/labs") && !s.starts_with("//") {
-        s.to_string()
-    } else {
-        default.to_string()
-    }
+    crate::redirect::local_under(s, "/labs", default)
 }
 
 /// A page, or the error page (the sign-in redirect when signed out).
@@ -64,22 +56,21 @@ fn page(r: WebResult<impl Template>, auth: &Auth, state: &AppState, uri: &Uri) -
     }
 }
 
-/// After a form: back to `dest` with the outcome, or to sign-in when signed out.
+/// After a form: back to the page it names with the outcome's banner key and record numbers
+/// (`crate::flash`), or the error page (the sign-in redirect when signed out).
 fn after_form<T>(
     r: WebResult<T>,
-    ok: impl FnOnce(T) -> (String, String),
-    fail_dest: &str,
+    ok: impl FnOnce(T) -> (String, Flash, Vec<i64>),
     auth: &Auth,
     state: &AppState,
     uri: &Uri,
 ) -> Response {
     match r {
         Ok(v) => {
-            let (dest, msg) = ok(v);
-            back(&dest, &msg)
+            let (dest, flash, refs) = ok(v);
+            flash::redirect(&dest, flash, &refs)
         }
-        Err(WebError::Unauthenticated) => page_error(WebError::Unauthenticated, auth, state, uri),
-        Err(e) => back(fail_dest, &e.message()),
+        Err(e) => page_error(e, auth, state, uri),
     }
 }
 
@@ -89,26 +80,20 @@ fn is_enterprise(auth: &Auth) -> bool {
         .is_some_and(|u| u.role == Role::Enterprise)
 }
 
-#[derive(Deserialize, Default)]
-struct MsgQuery {
-    #[serde(default)]
-    msg: String,
-}
-
 // ---------------------------------------------------------------- index / search
 
 async fn index(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<FlashQuery>,
 ) -> Response {
     let r: WebResult<IndexPage> = async {
         let cat = state.modules.labs.catalogue(&auth.caller()).await?;
         Ok(IndexPage::new(
             auth.tr,
             Chrome::new(&auth, &state),
-            q.msg.clone(),
+            q.text(auth.tr),
             cat,
             is_enterprise(&auth),
         ))
@@ -170,7 +155,7 @@ async fn instrument_page(
     auth: Auth,
     uri: Uri,
     Path(id): Path<i64>,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<FlashQuery>,
 ) -> Response {
     let r: WebResult<InstrumentPage> = async {
         let d = state
@@ -181,7 +166,7 @@ async fn instrument_page(
         Ok(InstrumentPage::new(
             auth.tr,
             Chrome::new(&auth, &state),
-            q.msg.clone(),
+            q.text(auth.tr),
             d,
             is_enterprise(&auth),
         ))
@@ -200,8 +185,6 @@ struct BookForm {
     minutes: i64,
     #[serde(default)]
     self_operated: Option<String>,
-    #[serde(default)]
-    back: String,
 }
 
 async fn book_form(
@@ -232,13 +215,10 @@ async fn book_form(
     }
     .await;
     let ok = |made: Vec<yuepin_labs_service::BookingRecord>| {
-        let ids: Vec<String> = made.iter().map(|b| b.id.to_string()).collect();
-        (
-            "/labs/my".to_string(),
-            format!("{} #{}", auth.tr.t("预约成功", "Booked"), ids.join(", #")),
-        )
+        let ids = made.iter().map(|b| b.id).collect();
+        ("/labs/my".to_string(), Flash::Booked, ids)
     };
-    after_form(r, ok, &safe_back(&f.back, "/labs"), &auth, &state, &uri)
+    after_form(r, ok, &auth, &state, &uri)
 }
 
 #[derive(Deserialize)]
@@ -267,14 +247,8 @@ async fn waitlist_form(
             .await?)
     }
     .await;
-    let ok = |_: i64| {
-        (
-            "/labs/my".to_string(),
-            auth.tr.t("已加入候补", "Joined the waitlist").to_string(),
-        )
-    };
-    let fail = format!("/labs/instruments/{}", f.instrument_id);
-    after_form(r, ok, &fail, &auth, &state, &uri)
+    let ok = |_: i64| ("/labs/my".to_string(), Flash::Waitlisted, vec![]);
+    after_form(r, ok, &auth, &state, &uri)
 }
 
 // ---------------------------------------------------------------- enterprise
@@ -283,14 +257,14 @@ async fn my_page(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<FlashQuery>,
 ) -> Response {
     let r: WebResult<MyPage> = async {
         let e = state.modules.labs.enterprise_labs(&auth.caller()).await?;
         Ok(MyPage::new(
             auth.tr,
             Chrome::new(&auth, &state),
-            q.msg.clone(),
+            q.text(auth.tr),
             e,
         ))
     }
@@ -324,10 +298,8 @@ async fn booking_form(
     }
     .await;
     let dest = safe_back(&f.back, "/labs/my");
-    let ok = |b: yuepin_labs_service::BookingRecord| {
-        (dest.clone(), format!("#{}: {}", b.id, b.state.name_zh()))
-    };
-    after_form(r, ok, &dest, &auth, &state, &uri)
+    let ok = |b: yuepin_labs_service::BookingRecord| (dest, Flash::BookingUpdated, vec![b.id]);
+    after_form(r, ok, &auth, &state, &uri)
 }
 
 #[derive(Deserialize)]
@@ -356,12 +328,9 @@ async fn order_create_form(
     }
     .await;
     let ok = |o: yuepin_labs_service::OrderRecord| {
-        (
-            "/labs/my".to_string(),
-            format!("{} #{}", auth.tr.t("已委托", "Order placed"), o.id),
-        )
+        ("/labs/my".to_string(), Flash::OrderPlaced, vec![o.id])
     };
-    after_form(r, ok, "/labs", &auth, &state, &uri)
+    after_form(r, ok, &auth, &state, &uri)
 }
 
 #[derive(Deserialize)]
@@ -436,13 +405,8 @@ async fn order_form(
     }
     .await;
     let dest = safe_back(&f.back, "/labs/my");
-    let ok = |d: yuepin_labs_service::OrderDetail| {
-        (
-            dest.clone(),
-            format!("#{}: {}", d.order.id, d.order.state.name_zh()),
-        )
-    };
-    after_form(r, ok, &dest, &auth, &state, &uri)
+    let ok = |d: yuepin_labs_service::OrderDetail| (dest, Flash::OrderUpdated, vec![d.order.id]);
+    after_form(r, ok, &auth, &state, &uri)
 }
 
 // ---------------------------------------------------------------- lab console
@@ -451,7 +415,7 @@ async fn lab_page(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
-    Query(q): Query<MsgQuery>,
+    Query(q): Query<FlashQuery>,
 ) -> Response {
     let caller = auth.caller();
     let console = match state.modules.labs.lab_console(&caller).await {
@@ -474,7 +438,7 @@ async fn lab_page(
         Ok(LabPage::new(
             auth.tr,
             Chrome::new(&auth, &state),
-            q.msg.clone(),
+            q.text(auth.tr),
             console,
             caller.user_id().unwrap_or_default(),
         ))

@@ -1,24 +1,15 @@
 //! Sign-in, sessions, CSRF, rate limiting and API tokens.
 
-use crate::helpers::TestApp;
+use crate::helpers::{session_cookie, TestApp};
 use axum::http::StatusCode;
 use serde_json::json;
-
-fn session_cookie(resp: &crate::helpers::Resp) -> Option<String> {
-    resp.headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("yp_session=") && !v.starts_with("yp_session=;"))
-        .map(str::to_string)
-}
 
 #[tokio::test]
 async fn login_sets_secure_session_cookie_and_rotates_it() {
     let app = TestApp::spawn().await;
     app.regulator().await;
     let form = "username=regulator&password=regulator-password-1&next=%2Fenterprises";
-    let first = app.post_form("/login", None, form).await;
+    let first = app.sign_in(form, None).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text());
     let cookie = session_cookie(&first).expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
@@ -33,7 +24,7 @@ async fn login_sets_secure_session_cookie_and_rotates_it() {
     assert_eq!(app.request(req).await.status, StatusCode::OK);
 
     // Signing in again with the old cookie issues a new token and kills the old one.
-    let second = app.post_form("/login", Some(&pair), form).await;
+    let second = app.sign_in(form, Some(&pair)).await;
     let pair2 = session_cookie(&second)
         .unwrap()
         .split(';')
@@ -92,19 +83,13 @@ async fn failed_logins_are_rate_limited() {
     let app = TestApp::spawn().await;
     app.regulator().await;
     for _ in 0..5 {
-        let r = app
-            .post_form("/login", None, "username=regulator&password=wrong")
-            .await;
+        let r = app.sign_in("username=regulator&password=wrong", None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.text().contains("用户名或密码错误"));
     }
     // Even the right password is refused now.
     let r = app
-        .post_form(
-            "/login",
-            None,
-            "username=regulator&password=regulator-password-1",
-        )
+        .sign_in("username=regulator&password=regulator-password-1", None)
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     let api = app
@@ -156,19 +141,7 @@ async fn passwords_are_argon2id_and_tokens_are_hashed() {
 }
 
 async fn login(app: &TestApp) -> String {
-    let r = app
-        .post_form(
-            "/login",
-            None,
-            "username=regulator&password=regulator-password-1",
-        )
-        .await;
-    session_cookie(&r)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
+    app.session("regulator").await
 }
 
 #[tokio::test]

@@ -94,6 +94,16 @@ async fn sign_in_and_open_an_enterprise_page_in_chromium() {
         .unwrap()
         .path()
         .starts_with("/login"));
+    // Under the Content-Security-Policy the style sheet and the style attributes still apply.
+    let styles = client
+        .execute(
+            "return [getComputedStyle(document.querySelector('header')).backgroundColor,
+                     getComputedStyle(document.querySelector('.card')).maxWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(styles, serde_json::json!(["rgb(181, 18, 27)", "420px"]));
     client
         .find(Locator::Id("username"))
         .await

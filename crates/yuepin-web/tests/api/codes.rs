@@ -528,9 +528,13 @@ async fn scans_in_too_many_cities_are_flagged_with_evidence() {
     let app = TestApp::spawn().await;
     let s = setup(&app, 306, Some("06901234567892")).await;
     let uris = issue(&app, &s, None, 2).await;
-    for loc in ["440100", "440300", "440600", "445100"] {
+    // Four phones in four cities.
+    for (i, loc) in ["440100", "440300", "440600", "445100"].iter().enumerate() {
         let r = app
-            .get(&format!("{}&loc={loc}&format=json", local(&uris[0])), None)
+            .get_from(
+                &format!("{}&loc={loc}&format=json", local(&uris[0])),
+                &format!("198.51.100.{}", i + 1),
+            )
             .await;
         assert_eq!(r.json()["verdict"], "valid");
     }
@@ -560,24 +564,87 @@ async fn scans_in_too_many_cities_are_flagged_with_evidence() {
     assert!(page.contains("many_cities_day") && page.contains("深圳"));
 }
 
-async fn cookie_of(app: &TestApp, user: &str) -> String {
-    let login = app
-        .post_form(
-            "/login",
-            None,
-            &format!("username={user}&password={user}-password-1"),
+#[tokio::test]
+async fn one_client_claiming_many_cities_counts_one() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, 307, Some("06901234567892")).await;
+    let uris = issue(&app, &s, None, 1).await;
+    // One phone claims 广州, 深圳, 东莞 and 佛山 (issue 17: four such scans raised the flag).
+    for loc in ["广州", "深圳", "东莞", "佛山"] {
+        let r = app
+            .get_from(
+                &format!(
+                    "{}&loc={}&format=json",
+                    local(&uris[0]),
+                    yuepin_web::page::urlencode(loc)
+                ),
+                "203.0.113.9",
+            )
+            .await;
+        assert_eq!(r.json()["verdict"], "valid");
+    }
+    let signals = app.get("/api/v1/codes/signals", Some(&s.reg)).await.json();
+    assert!(
+        !signals["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "many_cities_day"),
+        "{signals}"
+    );
+    // Every scan is counted; only the first claimed city is recorded.
+    let code_id: i64 = sqlx::query_scalar("SELECT id FROM codes")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let list = app
+        .get(
+            &format!("/api/v1/codes/codes/{code_id}/scans"),
+            Some(&s.reg),
         )
-        .await;
-    login
-        .headers
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
+        .await
+        .json();
+    let scans = list["scans"].as_array().unwrap().clone();
+    let total: i64 = scans.iter().map(|r| r["scans"].as_i64().unwrap()).sum();
+    assert_eq!(total, 4, "{scans:?}");
+    let cities: Vec<&str> = scans
+        .iter()
+        .filter_map(|r| r["city"].as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(cities, ["440100"], "{scans:?}");
+}
+
+#[tokio::test]
+async fn signal_thresholds_must_be_positive() {
+    let app = TestApp::spawn().await;
+    let reg = app.regulator().await;
+    let path = "/api/v1/codes/signal-rule";
+    for (field, value) in [
+        ("max_cities_per_day", -1),
+        ("max_scans_per_day", 0),
+        ("max_cities_per_30_days", 1_000_001),
+    ] {
+        let mut rule =
+            json!({"max_cities_per_day": 2, "max_scans_per_day": 30, "max_cities_per_30_days": 4});
+        rule[field] = json!(value);
+        let r = app.send_json("PUT", path, Some(&reg), &rule).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{field}={value}: {}",
+            r.text()
+        );
+        assert_eq!(r.json()["error"]["field"], field);
+    }
+    let ok = json!({"max_cities_per_day": 1, "max_scans_per_day": 1, "max_cities_per_30_days": 1});
+    let r = app.send_json("PUT", path, Some(&reg), &ok).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(app.get(path, Some(&reg)).await.json(), ok);
+}
+
+async fn cookie_of(app: &TestApp, user: &str) -> String {
+    app.session(user).await
 }
 
 async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> Resp {

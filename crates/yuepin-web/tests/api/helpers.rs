@@ -33,6 +33,38 @@ impl Resp {
 
 pub use yuepin_test_support::{enterprise_json, uscc};
 
+/// The `Set-Cookie` header that starts a session, if the answer has one.
+pub fn session_cookie(resp: &Resp) -> Option<String> {
+    set_cookie(resp, "yp_session")
+}
+
+/// The `name=value` pair of the session cookie the answer sets, if any.
+pub fn session_pair(resp: &Resp) -> Option<String> {
+    session_cookie(resp).map(|c| pair(&c))
+}
+
+/// The non-empty `Set-Cookie` of `name` in the answer.
+pub fn set_cookie(resp: &Resp, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    resp.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix) && !v.starts_with(&format!("{name}=;")))
+        .map(str::to_string)
+}
+
+fn pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+/// The value of the last hidden `csrf` field of a page (the sign-in form's on `/login`).
+pub fn form_csrf(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.rfind(marker).expect("a csrf field") + marker.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(None).await
@@ -44,17 +76,20 @@ impl TestApp {
     }
 
     async fn spawn_with(as_of: Option<chrono::NaiveDate>) -> TestApp {
+        Self::spawn_configured(|c| c.as_of = as_of).await
+    }
+
+    /// The app with its configuration changed by `configure` (e.g. `secure_cookies`).
+    pub async fn spawn_configured(configure: impl FnOnce(&mut WebConfig)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = yuepin_test_support::fresh_database_url(dir.path()).await;
         let store = Store::connect(&url).await.expect("connect test database");
-        let router = yuepin_web::router(
-            store.clone(),
-            WebConfig {
-                data_dir: dir.path().to_path_buf(),
-                as_of,
-                ..WebConfig::default()
-            },
-        );
+        let mut config = WebConfig {
+            data_dir: dir.path().to_path_buf(),
+            ..WebConfig::default()
+        };
+        configure(&mut config);
+        let router = yuepin_web::router(store.clone(), config);
         TestApp {
             store,
             router,
@@ -83,6 +118,15 @@ impl TestApp {
             b = b.header("authorization", format!("Bearer {t}"));
         }
         self.request(b.body(Body::empty()).unwrap()).await
+    }
+
+    /// A GET from the client at `addr` (as the server sees a connection's peer address).
+    pub async fn get_from(&self, path: &str, addr: &str) -> Resp {
+        let mut req = Request::get(path).body(Body::empty()).unwrap();
+        let peer: std::net::SocketAddr = format!("{addr}:40000").parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        self.request(req).await
     }
 
     pub async fn send_json(
@@ -114,6 +158,40 @@ impl TestApp {
         }
         self.request(b.body(Body::from(form.to_string())).unwrap())
             .await
+    }
+
+    /// Opens the sign-in page (sending `cookie`, if any): the cookie header to post with (the
+    /// given cookies and the pre-session cookie) and the form's CSRF token.
+    pub async fn login_page(&self, cookie: Option<&str>) -> (String, String) {
+        let mut b = Request::get("/login");
+        if let Some(c) = cookie {
+            b = b.header("cookie", c);
+        }
+        let page = self.request(b.body(Body::empty()).unwrap()).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        let pre = set_cookie(&page, "yp_presession").expect("a pre-session cookie");
+        let header = match cookie {
+            Some(c) => format!("{c}; {}", pair(&pre)),
+            None => pair(&pre),
+        };
+        (header, form_csrf(&page.text()))
+    }
+
+    /// Posts the sign-in form (`username=…&password=…`, url-encoded) as a browser does: the
+    /// page first, then the form with its CSRF token and the pre-session cookie.
+    pub async fn sign_in(&self, form: &str, cookie: Option<&str>) -> Resp {
+        let (cookies, csrf) = self.login_page(cookie).await;
+        self.post_form("/login", Some(&cookies), &format!("{form}&csrf={csrf}"))
+            .await
+    }
+
+    /// Signs in as `user` (password `{user}-password-1`): the session cookie's `name=value`.
+    pub async fn session(&self, user: &str) -> String {
+        let r = self
+            .sign_in(&format!("username={user}&password={user}-password-1"), None)
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        session_pair(&r).expect("a session cookie")
     }
 
     /// Creates an account directly in the store and returns an API token for it.

@@ -60,23 +60,7 @@ async fn directory_requires_sign_in_and_enterprise_page_shows_quality_file() {
         .unwrap()
         .starts_with("/login?next="));
 
-    let login = app
-        .post_form(
-            "/login",
-            None,
-            "username=regulator&password=regulator-password-1",
-        )
-        .await;
-    let cookie = login
-        .headers
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.session("regulator").await;
     let get = |path: &str| {
         axum::http::Request::get(path)
             .header("cookie", cookie.clone())
@@ -110,22 +94,13 @@ async fn directory_requires_sign_in_and_enterprise_page_shows_quality_file() {
     app.create_enterprise(&reg, &other, "另一家企业").await;
     app.user_token("ent", "enterprise", Some(&code)).await;
     let login = app
-        .post_form("/login", None, "username=ent&password=ent-password-1")
+        .sign_in("username=ent&password=ent-password-1", None)
         .await;
     assert_eq!(
         login.headers.get("location").unwrap(),
         &format!("/enterprises/{code}")
     );
-    let c2 = login
-        .headers
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let c2 = crate::helpers::session_pair(&login).unwrap();
     let req = axum::http::Request::get(format!("/enterprises/{other}"))
         .header("cookie", c2)
         .body(axum::body::Body::empty())
