@@ -173,6 +173,15 @@ async fn apply_approve_issue_and_scan_in_every_representation() {
     let t = html.text();
     assert!(t.contains("正品 · 有效") && t.contains("12315") && t.contains("暂无数据"));
     assert!(!t.contains("<script src"));
+    // A consumer's page: brand, a tappable 12315 and the page's own language switch (which
+    // keeps the signature); no site navigation or policy banners above the verdict.
+    assert!(t.contains("href=\"tel:12315\""), "{t}");
+    assert!(
+        !t.contains("id=\"site-nav\"")
+            && !t.contains("policy-notice")
+            && !t.contains("id=\"lang-switch\"")
+    );
+    assert!(t.contains("id=\"scan-lang-switch\""));
     let en = app.get(&format!("{}&lang=en", local(&uris[0])), None).await;
     assert!(en.text().contains("Genuine and valid"));
 

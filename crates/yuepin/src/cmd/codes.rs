@@ -572,6 +572,38 @@ fn rayon_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     Ok(b.build()?)
 }
 
+/// Demo: an approved series of 200 codes, none issued yet, for the first product of the
+/// enterprise the demo enterprise account belongs to, so that signing in as `enterprise` one
+/// can issue codes and download labels on `/codes/series/{id}`.
+pub async fn seed_showcase_series(
+    store: &Store,
+    data_dir: &Path,
+    public_url: &str,
+    uscc: &str,
+) -> Result<()> {
+    let codes = CodesService::new(store.clone(), keys_dir(data_dir), public_url);
+    let caller = Caller::cli("demo");
+    let products = yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .products(&caller, uscc)
+        .await?;
+    if let Some(product) = products.first() {
+        let series = codes
+            .grant_series(
+                &caller,
+                product.id,
+                Some("202612DEMO"),
+                200,
+                "演示:待签发的码段",
+            )
+            .await?;
+        println!(
+            "Demo enterprise {uscc} has code series #{} (200 codes of {}) to issue at /codes/series/{}",
+            series.id, product.product.name, series.id
+        );
+    }
+    Ok(())
+}
+
 /// Demo: codes for a few demo products (one revoked, one suspended, one recalled) issued for
 /// `public_url`, the address the demo serves on; scan URLs printed. On an existing demo
 /// database whose codes were issued for another address (another `--listen` port), codes for

@@ -157,6 +157,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         );
         let showcase = seed(&store, args.enterprises, args.seed).await?;
         seed_modules(&store, &args.data_dir, &settings.public_url).await?;
+        super::codes::seed_showcase_series(&store, &args.data_dir, &settings.public_url, &showcase)
+            .await
+            .context("seeding the demo enterprise's code series")?;
         println!("Demo enterprise account belongs to {showcase}");
     } else {
         println!(
