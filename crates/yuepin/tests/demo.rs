@@ -2,7 +2,9 @@
 //! scan links it prints name the port in use and open as 正品 on the running demo; started
 //! again on another port with the same data, it prints links for that port, and a link printed
 //! by the earlier run is still genuine there (`valid_other_address`), never "疑似假冒"; a
-//! tampered signature still is. The README's API examples answer as the README says.
+//! tampered signature still is. The README's API examples answer as the README says. Every
+//! page each role reaches from its navigation, in Chinese, shows no raw code words (enum
+//! values, English statuses, weekday names) outside a short reviewed allow-list.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -184,5 +186,185 @@ fn demo_scan_links_follow_the_port_in_use() {
     );
     let file = api("/api/v1/enterprises/91440300MAX8WN2D0A/quality-file");
     assert!(file.get("enterprise").is_some(), "{file}");
+    drop(server);
+}
+
+/// Words a zh page may show: link schemes in printed URIs, the feed format, the switch to
+/// English. Anything else in lower-case ASCII (a raw enum such as `pending_approval`) or a
+/// capitalised English word (`Thu`, `Pooled`) is a bug on a Chinese page.
+const ALLOWED_WORDS: [&str; 5] = ["http", "https", "www", "Atom", "English"];
+
+/// The `name=value` of each Set-Cookie in `response`.
+fn cookies(response: &str) -> Vec<String> {
+    response
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .filter_map(|c| c.split(';').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Signs in through the form (with its CSRF pre-session cookie); returns the Cookie header.
+fn sign_in(base: &str, user: &str, password: &str) -> String {
+    let form = http("GET", &format!("{base}/login"), &[], "");
+    let pre = cookies(&form).join("; ");
+    let csrf = form
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a csrf field on the sign-in form")
+        .to_string();
+    let body = format!("username={user}&password={password}&next=&csrf={csrf}");
+    let done = http(
+        "POST",
+        &format!("{base}/login"),
+        &[
+            ("Cookie", &pre),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &body,
+    );
+    assert!(
+        done.starts_with("HTTP/1.1 303") || done.starts_with("HTTP/1.0 303"),
+        "{user}: {done}"
+    );
+    cookies(&done).join("; ")
+}
+
+/// The visible text of a page: no tags, scripts, styles or inline SVG.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        out.push(' ');
+        let tail = &rest[i..];
+        // An element whose content is not text is skipped up to its closing tag.
+        let close = ["style", "script", "svg"]
+            .iter()
+            .find(|t| tail[1..].starts_with(**t))
+            .map(|t| format!("</{t}>"));
+        rest = match close {
+            Some(end) => tail.find(&end).map_or("", |j| &tail[j + end.len()..]),
+            None => tail.find('>').map_or("", |j| &tail[j + 1..]),
+        };
+    }
+    out.push_str(rest);
+    out.replace("&amp;", "&")
+}
+
+/// Raw code words: lower-case ASCII words of 3+ letters (underscores allowed) and
+/// capitalised English words, outside [`ALLOWED_WORDS`].
+fn raw_words(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        let letters =
+            token.len() >= 3 && token.chars().all(|c| c.is_ascii_alphabetic() || c == '_');
+        let lower = letters && token.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        let capitalised = letters
+            && token.starts_with(|c: char| c.is_ascii_uppercase())
+            && token[1..].chars().all(|c| c.is_ascii_lowercase());
+        if (lower || capitalised) && !ALLOWED_WORDS.contains(&token) {
+            found.push(token.to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn zh_pages_show_no_raw_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = demo(dir.path(), port, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("serving on") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("the demo serves");
+    let base = format!("http://127.0.0.1:{port}");
+    let roles = [
+        ("visitor", None),
+        ("regulator", Some("demo-regulator-2023")),
+        ("enterprise", Some("demo-enterprise-2023")),
+        ("lab", Some("demo-lab-2023")),
+        ("bank", Some("demo-bank-2023")),
+        ("expert", Some("demo-expert-2023")),
+    ];
+    let mut problems = Vec::new();
+    let mut pages = 0;
+    for (role, password) in roles {
+        let cookie = password
+            .map(|p| sign_in(&base, role, p))
+            .unwrap_or_default();
+        let mut queue = vec!["/".to_string(), "/me".to_string()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(path) = (!queue.is_empty()).then(|| queue.remove(0)) {
+            if seen.len() >= 30 || !seen.insert(path.clone()) {
+                continue;
+            }
+            let response = http("GET", &format!("{base}{path}"), &[("Cookie", &cookie)], "");
+            let (head, body) = response.split_once("\r\n\r\n").unwrap_or_default();
+            if !head
+                .to_ascii_lowercase()
+                .contains("content-type: text/html")
+                || !head.contains(" 200 ")
+            {
+                continue;
+            }
+            pages += 1;
+            for link in body
+                .split("href=\"")
+                .skip(1)
+                .filter_map(|r| r.split('"').next())
+            {
+                let link = link.replace("&amp;", "&");
+                let skip = [
+                    "/static",
+                    "/api",
+                    "/.well-known",
+                    "/status",
+                    "/01/",
+                    "/p/",
+                    "/logout",
+                ];
+                if link.starts_with('/')
+                    && !skip.iter().any(|s| link.starts_with(s))
+                    && !link.contains("lang=")
+                    && ![".csv", ".xlsx", ".pdf", ".ics", ".json"]
+                        .iter()
+                        .any(|e| link.contains(e))
+                {
+                    queue.push(link);
+                }
+            }
+            let words = raw_words(&visible_text(body));
+            if !words.is_empty() {
+                problems.push(format!("{role} {path}: {words:?}"));
+            }
+        }
+    }
+    assert!(pages >= 40, "crawled only {pages} pages");
+    assert!(
+        problems.is_empty(),
+        "raw words on zh pages:\n{}",
+        problems.join("\n")
+    );
     drop(server);
 }

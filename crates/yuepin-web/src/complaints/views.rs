@@ -470,3 +470,16 @@ pub struct WarningPage {
     pub comment_days: i64,
     pub paragraphs: Vec<String>,
 }
+
+impl WarningPage {
+    /// A stored UTC timestamp (RFC 3339) as people in China read it: 2026-12-02 01:37.
+    fn china_time(&self, stamp: &str) -> String {
+        chrono::DateTime::parse_from_rfc3339(stamp)
+            .map(|t| {
+                (t.with_timezone(&chrono::Utc) + chrono::TimeDelta::hours(8))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| stamp.to_string())
+    }
+}

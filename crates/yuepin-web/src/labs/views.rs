@@ -11,6 +11,27 @@ use yuepin_labs_service::{
     ReportRecord, SlotHit,
 };
 
+/// A state in the page's language: its Chinese name, or in English its code in words.
+fn state_word(tr: Tr, zh: &str, code: &str) -> String {
+    if tr.is_en() {
+        code.replace('_', " ")
+    } else {
+        zh.to_string()
+    }
+}
+
+/// A calendar day as people write it: 12月3日 周四 / Thu 3 Dec.
+pub(super) fn day_label(tr: Tr, d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    const WEEK: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+    if tr.is_en() {
+        d.format("%a %-d %b %Y").to_string()
+    } else {
+        let wd = WEEK[d.weekday().num_days_from_monday() as usize];
+        format!("{}年{}月{}日 {wd}", d.year(), d.month(), d.day())
+    }
+}
+
 pub(super) fn fmt_dt(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
@@ -349,12 +370,12 @@ pub(super) struct BookingRow {
     held: bool,
 }
 
-fn booking_row(b: &BookingRecord) -> BookingRow {
+fn booking_row(tr: Tr, b: &BookingRecord) -> BookingRow {
     BookingRow {
         id: b.id,
         instrument: b.instrument_name.clone(),
         when: format!("{} – {}", fmt_dt(b.starts_at), b.ends_at.format("%H:%M")),
-        state: format!("{} ({})", b.state.name_zh(), b.state.name()),
+        state: state_word(tr, b.state.name_zh(), b.state.name()),
         price: money(b.price),
         fee: if b.fee > Yuan::ZERO {
             money(b.fee)
@@ -381,7 +402,7 @@ pub(super) struct OrderRow {
     results: String,
 }
 
-fn order_row(o: &OrderRecord) -> OrderRow {
+fn order_row(tr: Tr, o: &OrderRecord) -> OrderRow {
     let report = match &o.state {
         OrderState::ReportIssued { report, .. }
         | OrderState::ReportRevoked { report, .. }
@@ -394,7 +415,7 @@ fn order_row(o: &OrderRecord) -> OrderRow {
         item: o.item.clone(),
         enterprise: o.enterprise_name.clone(),
         samples: o.samples,
-        state: format!("{} ({})", o.state.name_zh(), o.state.name()),
+        state: state_word(tr, o.state.name_zh(), o.state.name()),
         state_code: o.state.name().to_string(),
         quoted: o.quoted.map(money).unwrap_or_default(),
         report,
@@ -437,8 +458,8 @@ impl MyPage {
             c,
             msg,
             uscc: e.uscc.to_string(),
-            bookings: e.bookings.iter().map(booking_row).collect(),
-            orders: e.orders.iter().map(order_row).collect(),
+            bookings: e.bookings.iter().map(|b| booking_row(tr, b)).collect(),
+            orders: e.orders.iter().map(|o| order_row(tr, o)).collect(),
             waitlist: e
                 .waitlist
                 .iter()
@@ -505,7 +526,7 @@ impl LabPage {
     pub(super) fn new(tr: Tr, c: Chrome, msg: String, console: LabConsole, me: i64) -> Self {
         let mut days: Vec<CalendarDay> = Vec::new();
         for b in &console.bookings {
-            let day = b.starts_at.format("%Y-%m-%d %a").to_string();
+            let day = day_label(tr, b.starts_at.date());
             let row = CalendarRow {
                 id: b.id,
                 instrument: b.instrument_name.clone(),
@@ -519,7 +540,7 @@ impl LabPage {
                     .as_ref()
                     .map(|u| u.to_string())
                     .unwrap_or_else(|| tr.t("内部使用", "internal use").into()),
-                state: format!("{} ({})", b.state.name_zh(), b.state.name()),
+                state: state_word(tr, b.state.name_zh(), b.state.name()),
                 pending: b.state == BookingState::PendingApproval,
                 confirmed: b.state == BookingState::Confirmed,
                 checked_in: b.state == BookingState::CheckedIn,
@@ -541,7 +562,7 @@ impl LabPage {
             orders: console
                 .orders
                 .iter()
-                .map(|o| (order_row(o), o.tester_id == Some(me)))
+                .map(|o| (order_row(tr, o), o.tester_id == Some(me)))
                 .collect(),
             instruments: console
                 .instruments
@@ -674,7 +695,7 @@ impl ReportPage {
             tr,
             c,
             number: rep.number.clone(),
-            status: format!("{} ({})", rep.status.describe_zh(), rep.status.name()),
+            status: state_word(tr, &rep.status.describe_zh(), rep.status.name()),
             status_class: match rep.status {
                 ReportStatus::Valid => "ok".into(),
                 _ => "bad".into(),

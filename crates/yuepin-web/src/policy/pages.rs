@@ -82,11 +82,18 @@ pub(super) async fn index(State(state): State<AppState>, auth: Auth, uri: Uri) -
                     x.number,
                     tr.t(&x.title.zh, &x.title.en).to_string(),
                     x.programme,
-                    x.rules
-                        .iter()
-                        .map(|r| r.subject.code())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    {
+                        let mut kinds: Vec<_> = x.rules.iter().map(|r| r.subject).collect();
+                        kinds.dedup();
+                        kinds
+                            .iter()
+                            .map(|k| {
+                                let l = k.label();
+                                tr.t(&l.zh, &l.en).to_string()
+                            })
+                            .collect::<Vec<_>>()
+                            .join(tr.t("、", ", "))
+                    },
                     g("eligible"),
                     g("undetermined"),
                     status,
@@ -151,16 +158,15 @@ pub(super) async fn enterprise(
                         .map(|l| tr.t(&l.zh, &l.en).to_string())
                         .unwrap_or_else(|| k.clone());
                     let value = match v {
-                        Value::String(s) => s.clone(),
+                        Value::String(s) => code_word(tr, s),
                         Value::Array(a) => a
                             .iter()
                             .map(|x| {
                                 x.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| x.to_string())
+                                    .map_or_else(|| x.to_string(), |s| code_word(tr, s))
                             })
                             .collect::<Vec<_>>()
-                            .join(", "),
+                            .join(tr.t("、", ", ")),
                         other => other.to_string(),
                     };
                     (label, value)
@@ -754,4 +760,22 @@ pub(super) async fn grants(State(state): State<AppState>, auth: Auth, uri: Uri) 
     }
     .await;
     wrap(r, &auth, &state, &uri)
+}
+
+/// A fact's code value in words (designations, listing status); other values as they are.
+fn code_word(tr: crate::i18n::Tr, code: &str) -> String {
+    if let Ok(d) = code.parse::<yuepin_domain::DesignationKind>() {
+        return tr.t(d.name_zh(), d.name_en()).to_string();
+    }
+    if let Some(l) = yuepin_domain::Listing::ALL
+        .into_iter()
+        .find(|l| l.as_str() == code)
+    {
+        return if tr.is_en() {
+            code.replace('_', " ")
+        } else {
+            l.name_zh().to_string()
+        };
+    }
+    code.to_string()
 }
