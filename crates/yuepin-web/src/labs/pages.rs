@@ -253,11 +253,24 @@ async fn waitlist_form(
 
 // ---------------------------------------------------------------- enterprise
 
+/// `?page=N` of a paged list (1-based; anything else is page 1).
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    #[serde(default, deserialize_with = "lenient_page")]
+    page: Option<usize>,
+}
+
+fn lenient_page<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    Ok(s.and_then(|s| s.trim().parse().ok()))
+}
+
 async fn my_page(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
     Query(q): Query<FlashQuery>,
+    Query(p): Query<PageQuery>,
 ) -> Response {
     let r: WebResult<MyPage> = async {
         let e = state.modules.labs.enterprise_labs(&auth.caller()).await?;
@@ -266,6 +279,7 @@ async fn my_page(
             Chrome::new(&auth, &state),
             q.text(auth.tr),
             e,
+            p.page.unwrap_or(1),
         ))
     }
     .await;

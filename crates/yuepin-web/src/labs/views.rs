@@ -41,8 +41,9 @@ pub(super) fn form_dt(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M").to_string()
 }
 
+/// A price as read in both languages: "¥1,234.50" (grouped, two decimals).
 pub(super) fn money(y: Yuan) -> String {
-    format!("¥{y}")
+    format!("¥{}", y.grouped())
 }
 
 fn pct(bp: i64) -> String {
@@ -437,6 +438,9 @@ fn order_row(tr: Tr, o: &OrderRecord) -> OrderRow {
     }
 }
 
+/// Bookings on one page of `/labs/my`.
+pub(super) const BOOKINGS_PER_PAGE: usize = 20;
+
 #[derive(Template)]
 #[template(path = "labs/my.html")]
 pub(super) struct MyPage {
@@ -444,7 +448,12 @@ pub(super) struct MyPage {
     c: Chrome,
     msg: String,
     uscc: String,
+    /// One page of bookings: those still to happen first, then the newest.
     bookings: Vec<BookingRow>,
+    /// 1-based page of the bookings, the page count and the total.
+    page: usize,
+    pages: usize,
+    total_bookings: usize,
     orders: Vec<OrderRow>,
     waitlist: Vec<(String, String, String)>,
     savings: Vec<(String, String, String, String, String)>,
@@ -452,13 +461,37 @@ pub(super) struct MyPage {
 }
 
 impl MyPage {
-    pub(super) fn new(tr: Tr, c: Chrome, msg: String, e: EnterpriseLabs) -> Self {
+    pub(super) fn new(tr: Tr, c: Chrome, msg: String, e: EnterpriseLabs, page: usize) -> Self {
+        let mut bookings: Vec<&BookingRecord> = e.bookings.iter().collect();
+        // What still needs the user (requested, confirmed, held…) before history; newest first.
+        bookings.sort_by_key(|b| {
+            let done = matches!(
+                b.state,
+                BookingState::Completed
+                    | BookingState::Cancelled
+                    | BookingState::NoShow
+                    | BookingState::Rejected
+                    | BookingState::Released
+            );
+            (done, std::cmp::Reverse(b.starts_at))
+        });
+        let total_bookings = bookings.len();
+        let pages = total_bookings.div_ceil(BOOKINGS_PER_PAGE).max(1);
+        let page = page.clamp(1, pages);
         Self {
             tr,
             c,
             msg,
             uscc: e.uscc.to_string(),
-            bookings: e.bookings.iter().map(|b| booking_row(tr, b)).collect(),
+            bookings: bookings
+                .into_iter()
+                .skip((page - 1) * BOOKINGS_PER_PAGE)
+                .take(BOOKINGS_PER_PAGE)
+                .map(|b| booking_row(tr, b))
+                .collect(),
+            page,
+            pages,
+            total_bookings,
             orders: e.orders.iter().map(|o| order_row(tr, o)).collect(),
             waitlist: e
                 .waitlist
