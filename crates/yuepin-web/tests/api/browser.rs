@@ -25,6 +25,14 @@ fn free_port() -> u16 {
 
 /// Starts chromedriver, or returns None (skip) when it is absent outside CI.
 pub async fn start_browser() -> Option<(Driver, fantoccini::Client)> {
+    start_browser_sized(None).await
+}
+
+/// As [`start_browser`], emulating a phone of `width` × `height` CSS pixels when given (a
+/// desktop window otherwise: headless Chromium has no window narrower than 500 px).
+pub async fn start_browser_sized(
+    phone: Option<(u32, u32)>,
+) -> Option<(Driver, fantoccini::Client)> {
     let driver_bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists());
@@ -45,15 +53,24 @@ pub async fn start_browser() -> Option<(Driver, fantoccini::Client)> {
         .expect("start chromedriver");
     let driver = Driver(child);
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--window-size=390,844"]
-        }),
-    );
+    let window = if phone.is_some() {
+        "--window-size=1366,900"
+    } else {
+        "--window-size=390,844"
+    };
+    let mut options = serde_json::json!({
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", window]
+    });
+    if let Some((width, height)) = phone {
+        options["mobileEmulation"] = serde_json::json!({
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0},
+            "userAgent": "Mozilla/5.0 (Linux; Android 12) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36 MicroMessenger/8.0.40"
+        });
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     let mut last_err = None;
     for _ in 0..50 {
         match ClientBuilder::native()

@@ -15,5 +15,6 @@ mod labs;
 mod openapi;
 mod ops;
 mod pages;
+mod phone;
 mod policy;
 mod signin;
