@@ -107,6 +107,13 @@ pub enum PolicyError {
 
     #[error("offer already answered ({0})")]
     OfferAnswered(OfferStatus),
+    /// An offer is confirmed within [`crate::OFFER_VALID_DAYS`] of the match that made it;
+    /// after that the enterprise applies (or waits for the next match).
+    #[error("offer #{id} expired on {expired_on}")]
+    OfferExpired {
+        id: i64,
+        expired_on: chrono::NaiveDate,
+    },
     #[error("application already decided ({0})")]
     ApplicationDecided(ApplicationStatus),
     /// The same standard or award is never paid twice.

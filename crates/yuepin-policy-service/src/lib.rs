@@ -48,6 +48,10 @@ struct Loaded {
 }
 
 /// The policy capability: the store plus the loaded pack. Cheap to clone.
+/// Days after a match's date during which its offers can be confirmed (免申即享 gives the
+/// enterprise a deadline, like any notice; an older offer would rest on stale facts).
+pub const OFFER_VALID_DAYS: i64 = 60;
+
 #[derive(Clone)]
 pub struct PolicyService {
     store: Store,

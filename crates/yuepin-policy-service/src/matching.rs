@@ -312,14 +312,16 @@ fn match_notification(
             eligible.len()
         ),
         body_zh: format!(
-            "根据平台数据,贵企业符合措施 {}。其中{}项可免申即享,请在“政策匹配”页面确认意愿后办理。",
+            "根据平台数据,贵企业符合措施 {}。其中{}项可免申即享,请于{}前在“政策匹配”页面确认意愿后办理。",
             eligible.join("、"),
-            offers
+            offers,
+            as_of + chrono::Duration::days(crate::OFFER_VALID_DAYS)
         ),
         body_en: format!(
-            "From the platform's data your enterprise is eligible for {}. {} can be granted without applying: confirm your intent on the Policy match page.",
+            "From the platform's data your enterprise is eligible for {}. {} can be granted without applying: confirm your intent on the Policy match page by {}.",
             eligible.join(", "),
-            offers
+            offers,
+            as_of + chrono::Duration::days(crate::OFFER_VALID_DAYS)
         ),
         link: format!("/policy/enterprises/{uscc}"),
     }

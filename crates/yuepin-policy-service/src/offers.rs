@@ -96,6 +96,13 @@ impl PolicyService {
             if money {
                 self.check_window(mi, today)?;
             }
+            // A lapsed measure says so first; then the offer's own deadline.
+            if today > offer.expires_on {
+                return Err(PolicyError::OfferExpired {
+                    id: offer_id,
+                    expired_on: offer.expires_on,
+                });
+            }
             let (ef, evals) = self.enterprise_evaluations(own, today).await?;
             let ev = evals
                 .iter()

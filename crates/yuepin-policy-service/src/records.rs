@@ -286,6 +286,8 @@ pub struct Offer {
     pub measure: String,
     pub run_id: i64,
     pub as_of: NaiveDate,
+    /// Last day it can be confirmed: [`crate::OFFER_VALID_DAYS`] after the match's date.
+    pub expires_on: NaiveDate,
     pub status: OfferStatus,
     pub amount_fen: Option<i64>,
     pub created_at: String,

@@ -240,6 +240,53 @@ async fn a_full_match_run_with_its_counts() {
     ));
 }
 
+/// An offer can be confirmed for 60 days after the match's date (the notification names the
+/// day); on the 61st the confirmation is refused and opens no application, while declining
+/// still works.
+#[tokio::test]
+async fn an_offer_expires_sixty_days_after_its_match() {
+    let f = fixture().await;
+    f.svc
+        .run_match(&regulator(), day("2025-03-01"), &BTreeMap::new())
+        .await
+        .unwrap();
+    let ua = enterprise_user(f.a.0);
+    let offers = f.svc.offers(&ua, None).await.unwrap();
+    let m18 = offers
+        .iter()
+        .find(|o| o.measure == "gd-2023-74/M18")
+        .unwrap();
+    assert_eq!(m18.expires_on, day("2025-04-30"));
+    let note = &f.svc.notifications(&ua).await.unwrap()[0];
+    assert!(
+        note.body_zh.contains("请于2025-04-30前"),
+        "{}",
+        note.body_zh
+    );
+    let confirm = AnswerInput {
+        decision: "confirm".into(),
+        reference: String::new(),
+    };
+    let late = f.svc.clone().with_today(day("2025-05-01"));
+    assert!(matches!(
+        late.answer_offer(&ua, m18.id, confirm.clone()).await,
+        Err(PolicyError::OfferExpired { expired_on, .. }) if expired_on == day("2025-04-30")
+    ));
+    assert!(late.applications_of(&ua, f.a.0).await.unwrap().is_empty());
+    let declined = late
+        .answer_offer(
+            &ua,
+            m18.id,
+            AnswerInput {
+                decision: "decline".into(),
+                reference: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(declined.offer.status, OfferStatus::Declined);
+}
+
 #[tokio::test]
 async fn an_offer_answered_by_its_enterprise() {
     let f = fixture().await;

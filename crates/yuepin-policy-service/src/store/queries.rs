@@ -32,12 +32,14 @@ pub(crate) fn run_from_row(r: &AnyRow) -> Result<MatchRun> {
 
 pub(crate) fn offer_from_row(r: &AnyRow) -> Result<Offer> {
     let status: String = r.try_get("status")?;
+    let as_of = stored_date(&r.try_get::<String, _>("as_of")?)?;
     Ok(Offer {
         id: r.try_get("id")?,
         enterprise_id: r.try_get("enterprise_id")?,
         measure: r.try_get("measure")?,
         run_id: r.try_get("run_id")?,
-        as_of: stored_date(&r.try_get::<String, _>("as_of")?)?,
+        as_of,
+        expires_on: as_of + chrono::Duration::days(crate::OFFER_VALID_DAYS),
         status: OfferStatus::parse(&status)
             .ok_or_else(|| corrupt(format!("offer status {status:?}")))?,
         amount_fen: r.try_get("amount_fen")?,

@@ -308,6 +308,9 @@ impl From<PolicyError> for WebError {
                     format!("超过额度上限{cap}(本期已发放{already}) (over the cap of {cap}; {already} already granted this period)"),
                 )
             }
+            PolicyError::OfferExpired { expired_on, .. } => WebError::Conflict(format!(
+                "该免申即享事项已于{expired_on}过期,请重新匹配或直接申请 (the offer expired on {expired_on}: wait for the next match or apply)"
+            )),
             PolicyError::OfferAnswered(s) => WebError::Conflict(format!(
                 "该事项已处理({s}) (offer already answered: {s})"
             )),

@@ -194,11 +194,28 @@ pub(super) async fn enterprise(
                         .find_measure(&o.measure)
                         .and_then(|i| set.measures()[i].money.as_ref())
                         .is_some_and(|m| m.pays_for == yuepin_policy::money::PaysFor::Standard);
+                    let expired = svc.today() > o.expires_on;
+                    let open = o.status == yuepin_policy_service::OfferStatus::Offered && !expired;
+                    let status_text = match o.status {
+                        yuepin_policy_service::OfferStatus::Offered if expired => {
+                            tr.t("已过期", "expired")
+                        }
+                        yuepin_policy_service::OfferStatus::Offered => {
+                            tr.t("待确认", "awaiting you")
+                        }
+                        yuepin_policy_service::OfferStatus::Confirmed => {
+                            tr.t("已确认", "confirmed")
+                        }
+                        yuepin_policy_service::OfferStatus::Declined => tr.t("已放弃", "declined"),
+                    };
                     OfferView {
                         id: o.id,
                         needs_reference,
                         measure: mid,
                         status: o.status.as_str().to_string(),
+                        status_text: status_text.to_string(),
+                        expires_on: o.expires_on.to_string(),
+                        open,
                         amount: money_text(o.amount_fen),
                         as_of: o.as_of.to_string(),
                     }

@@ -118,6 +118,11 @@ pub struct OfferView {
     pub id: i64,
     pub measure: String,
     pub status: String,
+    /// The status in the page's language (过期 when an unanswered offer is past its date).
+    pub status_text: String,
+    /// Last day to confirm, and whether it can still be answered.
+    pub expires_on: String,
+    pub open: bool,
     pub amount: String,
     pub as_of: String,
     pub needs_reference: bool,
