@@ -16,6 +16,12 @@ pub enum EnterprisesError {
     EnterpriseExists(String),
     #[error("product model {0} already exists")]
     ModelExists(String),
+    /// Wrong username or password (or a disabled account): one answer for all three.
+    #[error("wrong username or password")]
+    WrongCredentials,
+    /// Too many recent failures from this address or on this account (`signin.rs`).
+    #[error("too many failed sign-ins; retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     #[error("username {0} is taken")]
     UsernameTaken(String),
     /// A value that parsed but is not allowed here.

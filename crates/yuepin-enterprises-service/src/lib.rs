@@ -11,6 +11,7 @@ pub mod error;
 pub mod keys;
 pub mod records;
 pub mod registry;
+pub mod signin;
 pub mod store;
 
 pub use accounts::NewAccount;

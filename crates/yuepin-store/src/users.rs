@@ -240,6 +240,22 @@ impl Store {
         )
     }
 
+    /// The failures recorded for `key` since `since` and the time of the latest one.
+    pub async fn login_failure_stats(
+        &self,
+        key: &str,
+        since: &str,
+    ) -> Result<(i64, Option<String>)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_attempts WHERE key = $1 AND at >= $2",
+        )
+        .bind(key)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("n")?, row.try_get("last")?))
+    }
+
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM login_attempts WHERE key = $1")
             .bind(key)

@@ -88,6 +88,12 @@ impl From<EnterprisesError> for WebError {
             EnterprisesError::ModelExists(m) => {
                 WebError::Conflict(format!("型号 {m} 已存在 (model exists)"))
             }
+            EnterprisesError::WrongCredentials => {
+                WebError::BadRequest("用户名或密码错误 (wrong username or password)".into())
+            }
+            EnterprisesError::Throttled { retry_after_secs } => {
+                WebError::TooManyAttempts(retry_after_secs)
+            }
             EnterprisesError::UsernameTaken(u) => {
                 WebError::Conflict(format!("用户名已存在 (username {u} is taken)"))
             }

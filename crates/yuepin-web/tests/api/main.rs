@@ -17,3 +17,4 @@ mod ops;
 mod pages;
 mod policy;
 mod signin;
+mod throttle;
