@@ -7,6 +7,7 @@
 //! `accounts.rs`); the `store` module holds the SQL.
 
 pub mod accounts;
+pub mod credentials;
 pub mod error;
 pub mod keys;
 pub mod records;
@@ -15,6 +16,7 @@ pub mod signin;
 pub mod store;
 
 pub use accounts::NewAccount;
+pub use credentials::IssuedToken;
 pub use error::{EnterprisesError, Invalid};
 pub use keys::EnterpriseKey;
 pub use records::{

@@ -251,7 +251,7 @@ async fn accounts_are_validated_and_created_by_administrators_only() {
     assert!(matches!(
         svc.create_account(&regulator(), short).await,
         Err(EnterprisesError::Invalid {
-            reason: Invalid::PasswordTooShort,
+            reason: Invalid::Password(yuepin_store::passwords::PasswordProblem::TooShort),
             ..
         })
     ));

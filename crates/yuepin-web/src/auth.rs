@@ -30,17 +30,6 @@ pub fn hash_password(password: &str) -> Result<String, WebError> {
         .map_err(|e| WebError::Internal(format!("hashing: {e}")))
 }
 
-/// Checks the password policy for new accounts.
-pub fn check_password_strength(password: &str) -> WebResult<()> {
-    if !yuepin_store::passwords::password_strong_enough(password) {
-        return Err(WebError::field(
-            "password",
-            "密码至少10个字符 (at least 10 characters)",
-        ));
-    }
-    Ok(())
-}
-
 fn ts(dt: chrono::DateTime<Utc>) -> String {
     dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
@@ -183,6 +172,15 @@ fn constant_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The bearer token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 fn lang_of(parts: &Parts, jar: &CookieJar) -> Lang {
     let from_query = parts.uri.query().and_then(|q| {
         q.split('&')
@@ -215,13 +213,7 @@ impl FromRequestParts<AppState> for Auth {
             .client(peer, &parts.headers)
             .map(|ip| ip.to_string())
             .unwrap_or_else(|| "local".into());
-        let bearer = parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        if let Some(token) = bearer {
+        if let Some(token) = bearer(&parts.headers) {
             let user = state
                 .store
                 .user_by_api_token(token)

@@ -18,3 +18,4 @@ mod pages;
 mod policy;
 mod signin;
 mod throttle;
+mod tokens;
