@@ -69,7 +69,7 @@ async fn an_enterprise_reads_only_its_own() {
         // Someone else's and a missing enterprise look the same.
         assert!(matches!(
             svc.enterprise(&me, &other).await,
-            Err(EnterprisesError::Denied(Denied::OtherEnterprise))
+            Err(EnterprisesError::NoSuchEnterprise(_))
         ));
     }
     assert!(matches!(
@@ -82,7 +82,7 @@ async fn an_enterprise_reads_only_its_own() {
     ));
     assert!(matches!(
         svc.enterprise(&user_with_role(Role::Bank), &uscc(1)).await,
-        Err(EnterprisesError::Denied(Denied::OtherEnterprise))
+        Err(EnterprisesError::NoSuchEnterprise(_))
     ));
 }
 

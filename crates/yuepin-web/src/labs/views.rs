@@ -378,6 +378,8 @@ pub(super) struct OrderRow {
     state_code: String,
     quoted: String,
     report: String,
+    /// The report's public link (number and verification token), empty without a report.
+    report_href: String,
     results: String,
 }
 
@@ -397,6 +399,10 @@ fn order_row(o: &OrderRecord) -> OrderRow {
         state: format!("{} ({})", o.state.name_zh(), o.state.name()),
         state_code: o.state.name().to_string(),
         quoted: o.quoted.map(money).unwrap_or_default(),
+        report_href: match &o.report_token {
+            Some(t) if !report.is_empty() => super::pages::report_link("", &report, t),
+            _ => String::new(),
+        },
         report,
         results: o
             .results

@@ -10,6 +10,7 @@ mod codes;
 mod complaints;
 mod enterprises;
 mod errors;
+mod existence;
 mod headers;
 mod labs;
 mod openapi;
