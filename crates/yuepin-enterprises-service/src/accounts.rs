@@ -32,12 +32,8 @@ impl EnterprisesService {
         if !username_ok(&username) {
             return Err(EnterprisesError::invalid("username", Invalid::Username));
         }
-        if !passwords::password_strong_enough(&a.password) {
-            return Err(EnterprisesError::invalid(
-                "password",
-                Invalid::PasswordTooShort,
-            ));
-        }
+        passwords::check_new_password(&a.password)
+            .map_err(|p| EnterprisesError::invalid("password", Invalid::Password(p)))?;
         let role: Role = a.role.parse()?;
         let uscc = a
             .enterprise_uscc

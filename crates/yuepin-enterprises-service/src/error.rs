@@ -16,6 +16,16 @@ pub enum EnterprisesError {
     EnterpriseExists(String),
     #[error("product model {0} already exists")]
     ModelExists(String),
+    /// Wrong username or password (or a disabled account): one answer for all three.
+    #[error("wrong username or password")]
+    WrongCredentials,
+    /// Too many recent failures from this address or on this account (`signin.rs`).
+    #[error("too many failed sign-ins; retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error("no API token #{0}")]
+    NoSuchToken(i64),
+    #[error("no account {0}")]
+    NoSuchUser(String),
     #[error("username {0} is taken")]
     UsernameTaken(String),
     /// A value that parsed but is not allowed here.
@@ -46,8 +56,15 @@ pub enum Invalid {
     UnknownCity(String),
     #[error("3-40 letters, digits or ._-")]
     Username,
-    #[error("at least 10 characters")]
-    PasswordTooShort,
+    /// A new password that breaks the rules (`yuepin_store::passwords`).
+    #[error("password: {0}")]
+    Password(yuepin_store::passwords::PasswordProblem),
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("the new password is the current one")]
+    SamePassword,
+    #[error("a token lives 1 to 365 days")]
+    TokenDays,
     #[error("enterprise users belong to an enterprise")]
     EnterpriseRequired,
     #[error("only enterprise users belong to an enterprise")]

@@ -7,13 +7,16 @@
 //! `accounts.rs`); the `store` module holds the SQL.
 
 pub mod accounts;
+pub mod credentials;
 pub mod error;
 pub mod keys;
 pub mod records;
 pub mod registry;
+pub mod signin;
 pub mod store;
 
 pub use accounts::NewAccount;
+pub use credentials::IssuedToken;
 pub use error::{EnterprisesError, Invalid};
 pub use keys::EnterpriseKey;
 pub use records::{

@@ -28,15 +28,12 @@ impl EnterprisesService {
         if caller.role().is_none() && !caller.is_administrator() {
             return Err(Denied::SignInRequired.into());
         }
+        // Someone else's enterprise and a missing one give the same answer (no probing for
+        // which credit codes exist).
+        let missing = || EnterprisesError::NoSuchEnterprise(uscc.trim().to_string());
         match self.enterprise_by_uscc(uscc.trim()).await {
-            Ok(rec) => {
-                caller.require_enterprise(rec.id)?;
-                Ok(rec)
-            }
-            Err(StoreError::NotFound(_)) if caller.is_administrator() => {
-                Err(EnterprisesError::NoSuchEnterprise(uscc.trim().to_string()))
-            }
-            Err(StoreError::NotFound(_)) => Err(Denied::OtherEnterprise.into()),
+            Ok(rec) if caller.can_read_enterprise(rec.id) => Ok(rec),
+            Ok(_) | Err(StoreError::NotFound(_)) => Err(missing()),
             Err(e) => Err(e.into()),
         }
     }

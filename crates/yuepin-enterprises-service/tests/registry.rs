@@ -69,7 +69,7 @@ async fn an_enterprise_reads_only_its_own() {
         // Someone else's and a missing enterprise look the same.
         assert!(matches!(
             svc.enterprise(&me, &other).await,
-            Err(EnterprisesError::Denied(Denied::OtherEnterprise))
+            Err(EnterprisesError::NoSuchEnterprise(_))
         ));
     }
     assert!(matches!(
@@ -82,7 +82,7 @@ async fn an_enterprise_reads_only_its_own() {
     ));
     assert!(matches!(
         svc.enterprise(&user_with_role(Role::Bank), &uscc(1)).await,
-        Err(EnterprisesError::Denied(Denied::OtherEnterprise))
+        Err(EnterprisesError::NoSuchEnterprise(_))
     ));
 }
 
@@ -251,7 +251,7 @@ async fn accounts_are_validated_and_created_by_administrators_only() {
     assert!(matches!(
         svc.create_account(&regulator(), short).await,
         Err(EnterprisesError::Invalid {
-            reason: Invalid::PasswordTooShort,
+            reason: Invalid::Password(yuepin_store::passwords::PasswordProblem::TooShort),
             ..
         })
     ));

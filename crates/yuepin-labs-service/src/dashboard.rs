@@ -7,7 +7,7 @@ use crate::records::{
     LabConsole, SavingsReport,
 };
 use crate::store::{instrument_from_row, minute_of, range_of};
-use crate::{LabsResult, LabsService};
+use crate::{LabsError, LabsResult, LabsService};
 use chrono::{Duration, NaiveDate};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -22,10 +22,21 @@ impl LabsService {
     pub async fn savings(&self, caller: &Caller, uscc: Option<&Uscc>) -> LabsResult<SavingsReport> {
         let enterprise_id = match uscc {
             None => Self::own_enterprise(caller)?,
+            // Someone else's enterprise and a missing one give the same answer; signed-out
+            // callers learn neither.
             Some(uscc) => {
-                let e = self.registry().enterprise_by_uscc(uscc.as_str()).await?;
-                caller.require_enterprise(e.id)?;
-                e.id
+                use yuepin_enterprises_service::EnterprisesError as E;
+                match self.registry().enterprise(caller, uscc.as_str()).await {
+                    Ok(e) => e.id,
+                    Err(E::Denied(d)) => return Err(d.into()),
+                    Err(E::Store(s)) => return Err(s.into()),
+                    Err(_) => {
+                        return Err(LabsError::NotFound {
+                            entity: "enterprise",
+                            key: uscc.to_string(),
+                        })
+                    }
+                }
             }
         };
         self.savings_of(caller, enterprise_id, yuepin_domain::china_today())

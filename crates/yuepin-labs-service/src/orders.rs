@@ -5,7 +5,9 @@
 //! all in the order's transaction (`reports.rs`).
 
 use crate::records::{OrderAction, OrderDetail, OrderRecord, ReportResult, TestResults};
-use crate::reports::{file_inspection, mark_replaced, next_report_number, revoke_report};
+use crate::reports::{
+    file_inspection, mark_replaced, next_report_number, revoke_report, REPORT_TOKEN_BYTES,
+};
 use crate::store::{json, order_from_row, order_on, service_on, ORDER_COLS, ORDER_FROM};
 use crate::{Invalid, InvoiceOf, LabsError, LabsResult, LabsService, Party};
 use sqlx::Row;
@@ -328,6 +330,11 @@ impl LabsService {
             .bind(json(&results)?)
             .execute(&mut *w.tx)
             .await?;
+            sqlx::query("INSERT INTO lab_report_tokens (number, token) VALUES ($1, $2)")
+                .bind(number.to_string())
+                .bind(yuepin_store::passwords::random_token(REPORT_TOKEN_BYTES))
+                .execute(&mut *w.tx)
+                .await?;
             w.record(Change::new("issue", "lab_report", number.to_string()).after(&results));
             if let Some(old) = &replaces {
                 mark_replaced(&mut w, old, &number).await?;

@@ -321,6 +321,8 @@ pub struct OrderRecord {
     pub results: Option<TestResults>,
     pub created_at: String,
     pub updated_at: String,
+    /// The verification token of the order's latest report (for its public link), if any.
+    pub report_token: Option<String>,
 }
 
 /// An order with its reports (one per issued round).
@@ -345,6 +347,8 @@ pub struct ReportRecord {
     pub round: i64,
     pub results: TestResults,
     pub status: ReportStatus,
+    /// The unguessable half of the public verification link (`?token=`): 128 random bits.
+    pub verify_token: String,
 }
 
 /// The stored summary of a report's results (`lab_reports.result`).

@@ -1,4 +1,4 @@
-//! Test reports: public verification by number (what the QR on a report opens), the reports
+//! Test reports: public verification by number and token (what the QR on a report opens), the reports
 //! of an order, and the writes the order steps make inside their transaction — the next number
 //! of a lab's day, replacement, revocation, and the inspection record an issued report becomes
 //! in the enterprise's quality file.
@@ -13,25 +13,33 @@ use yuepin_labs::{LabCode, ReportNumber};
 use yuepin_store::{corrupt, Change, Store, WriteTx};
 
 impl LabsService {
-    /// A report for public verification (anyone holding the number may check it).
+    /// A report for public verification: anyone holding its number and its token (both in
+    /// the printed link) may check it. A wrong or missing token is the same `NotFound` as an
+    /// unknown number, so numbers cannot be enumerated.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn report(
         &self,
         _caller: &Caller,
         number: &ReportNumber,
+        token: &str,
     ) -> LabsResult<ReportRecord> {
         let number = number.to_string();
+        let not_found = || LabsError::NotFound {
+            entity: "report",
+            key: number.clone(),
+        };
         let r = sqlx::query(&format!(
             "SELECT {REPORT_COLS} FROM {REPORT_FROM} WHERE r.number = $1"
         ))
         .bind(&number)
         .fetch_optional(self.store.pool())
         .await?
-        .ok_or(LabsError::NotFound {
-            entity: "report",
-            key: number,
-        })?;
-        Ok(report_from_row(&r)?)
+        .ok_or_else(not_found)?;
+        let report = report_from_row(&r)?;
+        if report.verify_token.is_empty() || !constant_eq(&report.verify_token, token) {
+            return Err(not_found());
+        }
+        Ok(report)
     }
 
     /// The reports of one order, by round (callers check access to the order first).
@@ -46,6 +54,17 @@ impl LabsService {
         .map(report_from_row)
         .collect::<yuepin_store::Result<_>>()?)
     }
+}
+
+/// Random bytes in a report's verification token (128 bits, 22 base64url characters).
+pub(crate) const REPORT_TOKEN_BYTES: usize = 16;
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The next report number of `lab_id` on `today`: `YP-<lab code>-<yyyymmdd>-<seq>`, the

@@ -357,13 +357,33 @@ async fn an_order_through_to_its_report_and_inspection_record() {
         "{number}"
     );
     assert!(matches!(d.order.state, OrderState::ReportIssued { .. }));
-    // Anyone may verify the report.
+    // Anyone holding the number and the token may verify the report; with the number alone
+    // (or a wrong token) it is as unknown as a number never issued.
+    let token = d.reports[0].verify_token.clone();
+    assert!(token.len() >= 22, "{token}");
+    assert_eq!(d.order.report_token.as_deref(), Some(token.as_str()));
+    let parsed = yuepin_labs::ReportNumber::parse(&number).unwrap();
+    let never = yuepin_labs::ReportNumber::parse(&number.replace("-0001", "-0002")).unwrap();
+    for (n, t) in [
+        (&parsed, ""),
+        (&parsed, "AAAAAAAAAAAAAAAAAAAAAA"),
+        (&never, token.as_str()),
+    ] {
+        let e = fx.labs.report(&Caller::public(), n, t).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                LabsError::NotFound {
+                    entity: "report",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
     let rep = fx
         .labs
-        .report(
-            &Caller::public(),
-            &yuepin_labs::ReportNumber::parse(&number).unwrap(),
-        )
+        .report(&Caller::public(), &parsed, &token)
         .await
         .unwrap();
     assert_eq!(rep.status, ReportStatus::Valid);
@@ -427,14 +447,20 @@ async fn an_enterprise_cannot_see_another_enterprises_bookings_or_orders() {
     assert!(fx.labs.my_bookings(&other).await.unwrap().is_empty());
     assert!(fx.labs.my_orders(&other).await.unwrap().is_empty());
     assert_eq!(fx.labs.my_bookings(&own).await.unwrap().len(), 1);
-    // Another enterprise's savings: denied.
+    // Another enterprise's savings: as unknown as a code never registered.
     let e = fx
         .labs
         .savings(&other, Some(&Uscc::parse(&uscc(1)).unwrap()))
         .await
         .unwrap_err();
     assert!(
-        matches!(e, LabsError::Denied(Denied::OtherEnterprise)),
+        matches!(
+            e,
+            LabsError::NotFound {
+                entity: "enterprise",
+                ..
+            }
+        ),
         "{e:?}"
     );
     // Booking for another enterprise: denied.

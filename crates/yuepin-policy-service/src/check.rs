@@ -163,7 +163,12 @@ impl PolicyService {
     ) -> Result<EnterpriseMatches> {
         require_signed_in(caller)?;
         let id = self.enterprise_id_of(uscc).await?;
-        caller.require_enterprise(id)?;
+        if !caller.can_read_enterprise(id) {
+            // Someone else's enterprise looks the same as a missing one.
+            return Err(PolicyError::UnknownEnterprise {
+                uscc: uscc.to_string(),
+            });
+        }
         let latest = self.latest_run_row().await?;
         let as_of = match as_of.map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => self.as_of(Some(s))?,

@@ -6,12 +6,14 @@
 //! audit log in the same transaction, so no write can land without its audit row.
 
 pub mod audit;
+pub mod credentials;
 pub mod dialect;
 pub mod migrate;
 pub mod native_sqlite;
 pub mod passwords;
 pub mod users;
 
+pub use credentials::TokenRecord;
 pub use dialect::{BulkLoad, Dialect};
 pub use users::{SessionInfo, UserRecord};
 

@@ -1,5 +1,9 @@
 //! Credentials: Argon2id password hashes (PHC strings, RustCrypto's `argon2` with its default
-//! parameters) and random tokens for sessions, CSRF and API access.
+//! parameters), the password rules (ASVS 6.2: 8 to 128 characters, no composition rules, none
+//! of the most common passwords) and random tokens for sessions, CSRF and API access.
+//!
+//! `data/common-passwords.txt` is SecLists' `10-million-password-list-top-1000.txt` (MIT
+//! licence, Daniel Miessler), compared without regard to case.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -8,8 +12,43 @@ use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
 
-/// The shortest password an account may have.
-pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The shortest password an account may have (ASVS 6.2.1).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest password accepted (ASVS 6.2.9 asks for at least 64).
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// Why a new password is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    #[error("at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("at most {MAX_PASSWORD_CHARS} characters")]
+    TooLong,
+    #[error("one of the most common passwords")]
+    Common,
+}
+
+const COMMON: &str = include_str!("../data/common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON.lines().map(str::to_lowercase).collect())
+        .contains(&password.to_lowercase())
+}
+
+/// Checks a new password against the rules: length only, then the common-password list.
+pub fn check_new_password(password: &str) -> Result<(), PasswordProblem> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        Err(PasswordProblem::TooShort)
+    } else if n > MAX_PASSWORD_CHARS {
+        Err(PasswordProblem::TooLong)
+    } else if is_common(password) {
+        Err(PasswordProblem::Common)
+    } else {
+        Ok(())
+    }
+}
 
 /// Hashes a password with a fresh salt.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
@@ -30,9 +69,9 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Is the password long enough for a new account?
+/// Does the password pass [`check_new_password`]?
 pub fn password_strong_enough(password: &str) -> bool {
-    password.chars().count() >= MIN_PASSWORD_CHARS
+    check_new_password(password).is_ok()
 }
 
 /// `bytes` random bytes from the OS, base64url without padding.
@@ -53,5 +92,34 @@ mod tests {
         assert!(verify_password("correct horse battery", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a phc string"));
+    }
+
+    #[test]
+    fn the_rules_are_length_and_the_common_list_only() {
+        assert_eq!(
+            check_new_password("seven77"),
+            Err(PasswordProblem::TooShort)
+        );
+        assert_eq!(check_new_password("八个汉字的密码啊"), Ok(()));
+        assert_eq!(check_new_password("alllowercase"), Ok(()));
+        assert_eq!(check_new_password(&"x".repeat(128)), Ok(()));
+        assert_eq!(
+            check_new_password(&"x".repeat(129)),
+            Err(PasswordProblem::TooLong)
+        );
+        for common in [
+            "password",
+            "PASSWORD1",
+            "qwertyuiop",
+            "iloveyou",
+            "sunshine",
+        ] {
+            assert_eq!(
+                check_new_password(common),
+                Err(PasswordProblem::Common),
+                "{common}"
+            );
+        }
+        assert_eq!(COMMON.lines().count(), 1001);
     }
 }

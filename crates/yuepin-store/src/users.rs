@@ -181,39 +181,52 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a new API token (its hash) valid until `expires_at` (RFC 3339, UTC).
     pub async fn create_api_token(
         &self,
         w: &mut WriteTx,
         user_id: i64,
         token: &str,
         name: &str,
+        expires_at: &str,
     ) -> Result<i64> {
         let id: i64 = sqlx::query(
-            "INSERT INTO api_tokens (user_id, token_hash, name, created_at, revoked) VALUES ($1,$2,$3,$4,0) RETURNING id",
+            "INSERT INTO api_tokens (user_id, token_hash, name, created_at, revoked, expires_at) VALUES ($1,$2,$3,$4,0,$5) RETURNING id",
         )
         .bind(user_id)
         .bind(token_hash(token))
         .bind(name)
         .bind(now_text())
+        .bind(expires_at)
         .fetch_one(&mut *w.tx)
         .await?
         .try_get(0)?;
-        w.record(
-            Change::new("create", "api_token", id)
-                .after(serde_json::json!({"user_id": user_id, "name": name})),
-        );
+        w.record(Change::new("create", "api_token", id).after(
+            serde_json::json!({"user_id": user_id, "name": name, "expires_at": expires_at}),
+        ));
         Ok(id)
     }
 
+    /// The account of a live token: not revoked, not expired, its user not disabled.
     pub async fn user_by_api_token(&self, token: &str) -> Result<Option<UserRecord>> {
         sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked = 0 AND u.disabled = 0"
+            "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked = 0 AND t.expires_at > $2 AND u.disabled = 0"
         ))
         .bind(token_hash(token))
+        .bind(now_text())
         .fetch_optional(&self.pool)
         .await?
         .map(|r| user_from_row(&r))
         .transpose()
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
+        sqlx::query(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| user_from_row(&r))
+            .transpose()
     }
 
     /// Records a failed login for each key (e.g. "user:alice", "ip:1.2.3.4").
@@ -238,6 +251,22 @@ impl Store {
                 .await?
                 .try_get(0)?,
         )
+    }
+
+    /// The failures recorded for `key` since `since` and the time of the latest one.
+    pub async fn login_failure_stats(
+        &self,
+        key: &str,
+        since: &str,
+    ) -> Result<(i64, Option<String>)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_attempts WHERE key = $1 AND at >= $2",
+        )
+        .bind(key)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("n")?, row.try_get("last")?))
     }
 
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {

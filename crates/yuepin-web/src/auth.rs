@@ -1,7 +1,7 @@
 //! Who is calling: a page session (HttpOnly cookie, rotated at login, idle and absolute
 //! timeouts, CSRF token), an API token (`Authorization: Bearer …`), or the anonymous public.
-//! Passwords are Argon2id; failed logins are rate-limited per account and per address in the
-//! database, so the limit holds across replicas.
+//! Passwords are Argon2id; failed logins are throttled per account and per address by the
+//! registry service (`signin.rs`), the address found behind trusted proxies (`client_addr`).
 
 use crate::error::{WebError, WebResult};
 use crate::i18n::{Lang, Tr};
@@ -22,27 +22,12 @@ pub const PRESESSION_COOKIE: &str = "yp_presession";
 pub const LANG_COOKIE: &str = "yp_lang";
 pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
 pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
-/// Failed logins allowed per account / per address within the window.
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 pub use yuepin_store::passwords::{random_token, verify_password};
 
 pub fn hash_password(password: &str) -> Result<String, WebError> {
     yuepin_store::passwords::hash_password(password)
         .map_err(|e| WebError::Internal(format!("hashing: {e}")))
-}
-
-/// Checks the password policy for new accounts.
-pub fn check_password_strength(password: &str) -> WebResult<()> {
-    if !yuepin_store::passwords::password_strong_enough(password) {
-        return Err(WebError::field(
-            "password",
-            "密码至少10个字符 (at least 10 characters)",
-        ));
-    }
-    Ok(())
 }
 
 fn ts(dt: chrono::DateTime<Utc>) -> String {
@@ -187,6 +172,15 @@ fn constant_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The bearer token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 fn lang_of(parts: &Parts, jar: &CookieJar) -> Lang {
     let from_query = parts.uri.query().and_then(|q| {
         q.split('&')
@@ -209,18 +203,17 @@ impl FromRequestParts<AppState> for Auth {
         let tr = Tr {
             lang: lang_of(parts, &jar),
         };
-        let client_ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+            .map(|c| c.0.ip());
+        let client_ip = state
+            .config
+            .trusted_proxies
+            .client(peer, &parts.headers)
+            .map(|ip| ip.to_string())
             .unwrap_or_else(|| "local".into());
-        let bearer = parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        if let Some(token) = bearer {
+        if let Some(token) = bearer(&parts.headers) {
             let user = state
                 .store
                 .user_by_api_token(token)
@@ -276,50 +269,19 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// Checks credentials with rate limiting. On success clears the account's failures.
+/// Checks credentials under the service's throttling (`yuepin_enterprises_service::signin`),
+/// the client as `client_addr` found it.
 pub async fn authenticate(
     state: &AppState,
     username: &str,
     password: &str,
     ip: &str,
 ) -> WebResult<UserRecord> {
-    let store = &state.store;
-    let since = ts(Utc::now() - Duration::minutes(FAILURE_WINDOW_MINUTES));
-    let account_key = format!("user:{}", username.trim());
-    let ip_key = format!("ip:{ip}");
-    if store.login_failures_since(&account_key, &since).await? >= MAX_FAILURES_PER_ACCOUNT
-        || store.login_failures_since(&ip_key, &since).await? >= MAX_FAILURES_PER_ADDRESS
-    {
-        return Err(WebError::TooManyAttempts(
-            FAILURE_WINDOW_MINUTES as u64 * 60,
-        ));
-    }
-    let user = store.user_by_username(username.trim()).await?;
-    // Verify against a fixed hash when the user is unknown, so timing does not reveal accounts.
-    let ok = match &user {
-        Some(u) if !u.disabled => verify_password(password, &u.password_hash),
-        _ => {
-            let _ = verify_password(password, dummy_hash());
-            false
-        }
-    };
-    match (ok, user) {
-        (true, Some(u)) => {
-            store.clear_login_failures(&account_key).await?;
-            Ok(u)
-        }
-        _ => {
-            store.record_login_failure(&[account_key, ip_key]).await?;
-            Err(WebError::BadRequest(
-                "用户名或密码错误 (wrong username or password)".into(),
-            ))
-        }
-    }
-}
-
-fn dummy_hash() -> &'static str {
-    static CELL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    CELL.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+    Ok(state
+        .modules
+        .enterprises
+        .sign_in(username, password, ip)
+        .await?)
 }
 
 /// Starts a fresh session (new token: any pre-login session cookie is discarded) and returns

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api_errors;
 pub mod assets;
 pub mod auth;
+pub mod client_addr;
 pub mod codes;
 pub mod complaints;
 pub mod enterprises;
@@ -46,6 +47,9 @@ pub struct WebConfig {
     /// Runs the policy capability as of this day instead of today in China (training and
     /// demos: `yuepin demo --as-of`); every page names the date in a banner.
     pub as_of: Option<chrono::NaiveDate>,
+    /// Proxies whose `X-Forwarded-For` names the client (`client_addr`); empty: the
+    /// connection's peer is the client.
+    pub trusted_proxies: client_addr::TrustedProxies,
 }
 
 impl Default for WebConfig {
@@ -57,6 +61,7 @@ impl Default for WebConfig {
             demo: false,
             metrics_token: None,
             as_of: None,
+            trusted_proxies: client_addr::TrustedProxies::default(),
         }
     }
 }

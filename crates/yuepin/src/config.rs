@@ -15,7 +15,7 @@ pub struct DbArgs {
     #[arg(long, env = "YUEPIN_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// TOML config file with any of: listen, database_url, data_dir, public_url, secure_cookies,
-    /// log_format, metrics_token.
+    /// log_format, metrics_token, trusted_proxies.
     #[arg(long, env = "YUEPIN_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -39,6 +39,10 @@ pub struct ServerArgs {
     /// Bearer token that opens /metrics from other hosts (loopback needs none).
     #[arg(long, env = "YUEPIN_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the
+    /// client; without any, the connection's peer is the client.
+    #[arg(long, env = "YUEPIN_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// How log lines are written.
@@ -73,6 +77,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     log_format: Option<LogFormat>,
     metrics_token: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 fn read_file(path: Option<&Path>) -> Result<FileConfig> {
@@ -96,6 +101,7 @@ pub struct Resolved {
     pub secure_cookies: bool,
     pub log_format: LogFormat,
     pub metrics_token: Option<String>,
+    pub trusted_proxies: yuepin_web::client_addr::TrustedProxies,
 }
 
 impl Resolved {
@@ -166,7 +172,15 @@ impl ServerArgs {
             .clone()
             .or(file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"));
+        let proxies = self
+            .trusted_proxies
+            .clone()
+            .or(file.trusted_proxies)
+            .unwrap_or_default();
+        let trusted_proxies =
+            yuepin_web::client_addr::TrustedProxies::parse(&proxies).context("trusted_proxies")?;
         Ok(Resolved {
+            trusted_proxies,
             listen,
             database_url,
             data_dir,
@@ -212,5 +226,33 @@ mod tests {
         assert_eq!(r.metrics_token.as_deref(), Some("from-flag"));
         let r = ServerArgs::default().resolve().unwrap();
         assert_eq!((r.log_format, r.metrics_token), (LogFormat::Text, None));
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_flags_then_the_file_and_must_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("yuepin.toml");
+        std::fs::write(&path, "trusted_proxies = [\"10.0.0.0/8\"]\n").unwrap();
+        let mut args = ServerArgs {
+            db: DbArgs {
+                config: Some(path),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = args.resolve().unwrap();
+        assert!(r.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        args.trusted_proxies = Some(vec!["192.0.2.0/24".into()]);
+        let r = args.resolve().unwrap();
+        assert!(!r.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(r.trusted_proxies.contains("192.0.2.9".parse().unwrap()));
+        args.trusted_proxies = Some(vec!["not-an-address".into()]);
+        let e = format!("{:#}", args.resolve().unwrap_err());
+        assert!(e.contains("not-an-address"), "{e}");
+        assert!(ServerArgs::default()
+            .resolve()
+            .unwrap()
+            .trusted_proxies
+            .is_empty());
     }
 }

@@ -157,6 +157,82 @@ fn migrate_is_idempotent_and_first_regulator_is_created() {
 }
 
 #[test]
+fn tokens_are_listed_revoked_and_a_disabled_account_loses_them() {
+    let cli = Cli::new();
+    let out = cli.run(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "ops",
+            "--role",
+            "bank",
+            "--password-stdin",
+        ],
+        Some("an-ops-password\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let common = cli.run(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "lazy",
+            "--password-stdin",
+        ],
+        Some("iloveyou\n"),
+    );
+    assert!(!common.status.success());
+    let first = cli.ok(&["admin", "create-token", "--username", "ops", "--days", "30"]);
+    cli.ok(&[
+        "admin",
+        "create-token",
+        "--username",
+        "ops",
+        "--name",
+        "second",
+    ]);
+    assert!(cli
+        .fails(&[
+            "admin",
+            "create-token",
+            "--username",
+            "ops",
+            "--days",
+            "400"
+        ])
+        .contains("days"));
+    let list = cli.ok(&["admin", "list-tokens", "--username", "ops"]);
+    assert!(!list.contains(first.trim()), "{list}");
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(lines.iter().all(|l| l.ends_with("\tlive")), "{list}");
+    let id = lines[1].split('\t').next().unwrap();
+    assert!(cli
+        .ok(&["admin", "revoke-token", "--id", id])
+        .contains("revoked"));
+    let list = cli.ok(&["admin", "list-tokens", "--username", "ops"]);
+    assert_eq!(
+        list.lines().filter(|l| l.ends_with("\trevoked")).count(),
+        1,
+        "{list}"
+    );
+    assert!(cli
+        .ok(&["admin", "disable-user", "--username", "ops"])
+        .contains("disabled"));
+    let list = cli.ok(&["admin", "list-tokens", "--username", "ops"]);
+    assert!(list.lines().all(|l| l.ends_with("\trevoked")), "{list}");
+    assert!(cli
+        .fails(&["admin", "disable-user", "--username", "nobody"])
+        .contains("nobody"));
+    assert!(cli.ok(&["audit", "verify"]).contains("intact"));
+}
+
+#[test]
 fn import_is_all_or_nothing_and_idempotent() {
     let cli = Cli::new();
     let good = cli.file(

@@ -26,7 +26,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(90);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Matches `yuepin_codes_service::SCAN_FLUSH_SECONDS`, which bounds how stale a count is.
 const SCAN_FLUSH_SECONDS: u64 = 5;
-/// Matches `yuepin_web::auth::MAX_FAILURES_PER_ACCOUNT`.
+/// Matches `yuepin_enterprises_service::signin::ACCOUNT_FREE_FAILURES`.
 const MAX_FAILURES_PER_ACCOUNT: usize = 5;
 
 /// A `yuepin serve` process; killed (and reaped) when dropped, its log printed if the test

@@ -144,7 +144,7 @@ pub(crate) fn booking_from_row(r: &AnyRow) -> Result<BookingRecord> {
     })
 }
 
-pub(crate) const ORDER_COLS: &str = "o.id, o.service_id, o.lab_id, o.enterprise_id, e.uscc, e.name AS enterprise_name, s.item, o.samples, o.note, o.state_data, o.quoted_fen, o.tester_id, o.verifier_id, o.round, o.results, o.created_at, o.updated_at";
+pub(crate) const ORDER_COLS: &str = "o.id, o.service_id, o.lab_id, o.enterprise_id, e.uscc, e.name AS enterprise_name, s.item, o.samples, o.note, o.state_data, o.quoted_fen, o.tester_id, o.verifier_id, o.round, o.results, o.created_at, o.updated_at, (SELECT rt_t.token FROM lab_reports rt_r JOIN lab_report_tokens rt_t ON rt_t.number = rt_r.number WHERE rt_r.order_id = o.id ORDER BY rt_r.round DESC LIMIT 1) AS report_token";
 pub(crate) const ORDER_FROM: &str = "lab_orders o JOIN enterprises e ON e.id = o.enterprise_id JOIN lab_services s ON s.id = o.service_id";
 
 pub(crate) fn order_from_row(r: &AnyRow) -> Result<OrderRecord> {
@@ -169,11 +169,12 @@ pub(crate) fn order_from_row(r: &AnyRow) -> Result<OrderRecord> {
         results: results.map(|s| from_json(&s)).transpose()?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        report_token: r.try_get("report_token")?,
     })
 }
 
-pub(crate) const REPORT_COLS: &str = "r.number, r.order_id, r.lab_id, l.name AS lab_name, r.enterprise_id, e.name AS enterprise_name, s.item, r.issued_on, r.round, r.data, r.status, r.replaced_by, r.revoked_reason";
-pub(crate) const REPORT_FROM: &str = "lab_reports r JOIN labs l ON l.id = r.lab_id JOIN enterprises e ON e.id = r.enterprise_id JOIN lab_orders o ON o.id = r.order_id JOIN lab_services s ON s.id = o.service_id";
+pub(crate) const REPORT_COLS: &str = "r.number, r.order_id, r.lab_id, l.name AS lab_name, r.enterprise_id, e.name AS enterprise_name, s.item, r.issued_on, r.round, r.data, r.status, r.replaced_by, r.revoked_reason, rt.token AS verify_token";
+pub(crate) const REPORT_FROM: &str = "lab_reports r JOIN labs l ON l.id = r.lab_id JOIN enterprises e ON e.id = r.enterprise_id JOIN lab_orders o ON o.id = r.order_id JOIN lab_services s ON s.id = o.service_id LEFT JOIN lab_report_tokens rt ON rt.number = r.number";
 
 pub(crate) fn report_from_row(r: &AnyRow) -> Result<ReportRecord> {
     let status = match r.try_get::<String, _>("status")?.as_str() {
@@ -205,6 +206,9 @@ pub(crate) fn report_from_row(r: &AnyRow) -> Result<ReportRecord> {
         round: r.try_get("round")?,
         results: from_json(&r.try_get::<String, _>("data")?)?,
         status,
+        verify_token: r
+            .try_get::<Option<String>, _>("verify_token")?
+            .unwrap_or_default(),
     })
 }
 

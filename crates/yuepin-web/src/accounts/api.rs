@@ -4,8 +4,9 @@ use super::schema::{Created, MeResponse, TokenResponse};
 use crate::auth::{self, Auth};
 use crate::error::WebResult;
 use crate::input::ApiJson;
-use crate::openapi::{E400, E401, E403, E409, E429};
+use crate::openapi::{E400, E401, E403, E404, E409, E429};
 use crate::AppState;
+use axum::extract::Path;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,10 +17,21 @@ use utoipa::{IntoParams, ToSchema};
 use yuepin_domain::Role;
 use yuepin_enterprises_service::NewAccount;
 use yuepin_store::audit::{AuditEntry, Verification};
+use yuepin_store::TokenRecord;
 use yuepin_store::UserRecord;
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(me, create_token, list_users, create_user, audit_list, audit_verify))]
+#[openapi(paths(
+    me,
+    create_token,
+    list_tokens,
+    revoke_token,
+    list_users,
+    create_user,
+    disable_user,
+    audit_list,
+    audit_verify
+))]
 pub struct ApiDoc;
 
 /// The caller's account and, for a page session, its CSRF token.
@@ -36,6 +48,9 @@ pub(super) struct TokenRequest {
     password: String,
     #[serde(default)]
     name: String,
+    /// Days until the token expires: 1 to 365, 90 when absent.
+    #[serde(default)]
+    days: Option<i64>,
 }
 
 /// Exchanges a username and password for a bearer API token.
@@ -48,29 +63,68 @@ pub(super) async fn create_token(
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> WebResult<Response> {
     let user = auth::authenticate(&state, &req.username, &req.password, &auth.client_ip).await?;
-    let token = format!("yp_{}", auth::random_token(32));
-    let mut w = state
-        .store
-        .begin_write(yuepin_store::Actor(format!(
-            "user:{}:{}",
-            user.id, user.username
-        )))
+    let owner =
+        yuepin_domain::Caller::user(user.id, &user.username, user.role, user.enterprise_id, None);
+    let issued = state
+        .modules
+        .enterprises
+        .issue_token(&owner, user.id, &req.name, req.days)
         .await?;
-    let name = if req.name.trim().is_empty() {
-        "api".to_string()
-    } else {
-        req.name.trim().chars().take(60).collect()
-    };
-    state
-        .store
-        .create_api_token(&mut w, user.id, &token, &name)
-        .await?;
-    state.store.commit(w).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"token": token, "user": user})),
+        Json(json!({"token": issued.token, "expires_at": issued.record.expires_at, "id": issued.record.id, "user": user})),
     )
         .into_response())
+}
+
+/// The caller's own API tokens, newest first (never their values).
+#[utoipa::path(get, path = "/api/v1/auth/tokens", tag = "accounts", operation_id = "list_tokens",
+    responses((status = 200, description = "The caller's tokens", body = Vec<TokenRecord>), E401))]
+pub(super) async fn list_tokens(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> WebResult<Json<Vec<TokenRecord>>> {
+    auth.require_user()?;
+    Ok(Json(
+        state.modules.enterprises.my_tokens(&auth.caller()).await?,
+    ))
+}
+
+/// Revokes one of the caller's tokens (administrators: anyone's); another's token is 404.
+#[utoipa::path(delete, path = "/api/v1/auth/tokens/{id}", tag = "accounts", operation_id = "revoke_token",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 200, description = "The revoked token", body = TokenRecord), E401, E404))]
+pub(super) async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> WebResult<Json<TokenRecord>> {
+    auth.require_user()?;
+    Ok(Json(
+        state
+            .modules
+            .enterprises
+            .revoke_token(&auth.caller(), id)
+            .await?,
+    ))
+}
+
+/// Disables an account (administrators): its sessions end and its tokens are revoked.
+#[utoipa::path(post, path = "/api/v1/users/{username}/disable", tag = "accounts", operation_id = "disable_user",
+    params(("username" = String, Path, description = "The account's username")),
+    responses((status = 200, description = "The disabled account", body = UserRecord), E401, E403, E404))]
+pub(super) async fn disable_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+) -> WebResult<Json<UserRecord>> {
+    Ok(Json(
+        state
+            .modules
+            .enterprises
+            .disable_user(&auth.caller(), &username)
+            .await?,
+    ))
 }
 
 /// Every account (administrators).

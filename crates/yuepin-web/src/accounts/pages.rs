@@ -1,13 +1,16 @@
-//! The sign-in page (sends each role to its own start page) and sign-out.
+//! The sign-in page (sends each role to its own start page) and sign-out (of a page session or
+//! a bearer token).
 
 use crate::auth::{self, Auth};
+use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::redirect::{local_path, see_other};
 use crate::AppState;
 use askama::Template;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::cookie::CookieJar;
@@ -174,14 +177,29 @@ pub(super) struct CsrfForm {
     csrf: String,
 }
 
+/// Signs out: a page session ends (its form must carry the CSRF token); a bearer token is
+/// revoked (`204`), so it no longer works anywhere.
 pub(super) async fn logout(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
+    headers: HeaderMap,
     jar: CookieJar,
-    Form(f): Form<CsrfForm>,
+    form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    if let Err(e) = auth.check_csrf(Some(&f.csrf)) {
+    if let (Some(token), false) = (auth::bearer(&headers), auth.via_cookie) {
+        return match state
+            .modules
+            .enterprises
+            .revoke_presented_token(&auth.caller(), token)
+            .await
+        {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => WebError::from(e).into_response(),
+        };
+    }
+    let csrf = form.ok().map(|Form(f)| f.csrf);
+    if let Err(e) = auth.check_csrf(csrf.as_deref()) {
         return page_error(e, &auth, &state, &uri);
     }
     match auth::end_session(&state, jar).await {

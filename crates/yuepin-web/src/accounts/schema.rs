@@ -16,6 +16,10 @@ pub(super) struct MeResponse {
 pub(super) struct TokenResponse {
     /// The bearer token (`yp_…`); shown once.
     token: String,
+    /// The token's id (to revoke it).
+    id: i64,
+    /// When it stops working (RFC 3339, UTC).
+    expires_at: String,
     user: UserRecord,
 }
 

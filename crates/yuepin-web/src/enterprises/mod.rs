@@ -63,12 +63,29 @@ fn invalid_message(reason: &Invalid) -> String {
         }
         Invalid::UnknownCity(c) => format!("未知地市 {c:?} (unknown city)"),
         Invalid::Username => "用户名为3-40位字母、数字或._- (3-40 letters, digits or ._-)".into(),
-        Invalid::PasswordTooShort => "密码至少10个字符 (at least 10 characters)".into(),
+        Invalid::Password(p) => password_message(*p).into(),
+        Invalid::WrongPassword => "当前密码错误 (the current password is wrong)".into(),
+        Invalid::SamePassword => {
+            "新密码不能与当前密码相同 (the new password is the current one)".into()
+        }
+        Invalid::TokenDays => "有效期为1至365天 (a token lives 1 to 365 days)".into(),
         Invalid::EnterpriseRequired => {
             "企业用户必须绑定企业 (enterprise users belong to an enterprise)".into()
         }
         Invalid::EnterpriseNotAllowed => "仅企业用户绑定企业 (only enterprise users)".into(),
         Invalid::NoSuchEnterprise => "企业不存在 (no such enterprise)".into(),
+    }
+}
+
+/// The password rules' refusals (ASVS 6.2), worded.
+pub(crate) fn password_message(p: yuepin_store::passwords::PasswordProblem) -> &'static str {
+    use yuepin_store::passwords::PasswordProblem;
+    match p {
+        PasswordProblem::TooShort => "密码至少8个字符 (at least 8 characters)",
+        PasswordProblem::TooLong => "密码最多128个字符 (at most 128 characters)",
+        PasswordProblem::Common => {
+            "该密码过于常见,请换一个 (one of the most common passwords; choose another)"
+        }
     }
 }
 
@@ -87,6 +104,18 @@ impl From<EnterprisesError> for WebError {
             }
             EnterprisesError::ModelExists(m) => {
                 WebError::Conflict(format!("型号 {m} 已存在 (model exists)"))
+            }
+            EnterprisesError::WrongCredentials => {
+                WebError::BadRequest("用户名或密码错误 (wrong username or password)".into())
+            }
+            EnterprisesError::Throttled { retry_after_secs } => {
+                WebError::TooManyAttempts(retry_after_secs)
+            }
+            EnterprisesError::NoSuchToken(id) => {
+                WebError::NotFound(format!("令牌 #{id} 不存在 (no such token)"))
+            }
+            EnterprisesError::NoSuchUser(u) => {
+                WebError::NotFound(format!("用户 {u} 不存在 (no such account)"))
             }
             EnterprisesError::UsernameTaken(u) => {
                 WebError::Conflict(format!("用户名已存在 (username {u} is taken)"))

@@ -715,22 +715,35 @@ async fn order_action(
     Ok(Json(json!(d)))
 }
 
-/// Public: what the QR on a report opens.
-/// Checks a test report number (public: what the QR on a report opens).
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ReportTokenQuery {
+    /// The report's verification token, from its printed link; without the right one the
+    /// answer is the same 404 as for an unknown number.
+    #[serde(default)]
+    token: String,
+}
+
+/// Checks a test report by number and token (public: what the QR on a report opens).
 #[utoipa::path(
     get, path = "/api/v1/labs/reports/{number}", tag = "labs", operation_id = "verify_report",
     security(()),
-    params(("number" = String, Path, description = "Report number", example = "YP-GDQTC-20261126-0042")),
+    params(("number" = String, Path, description = "Report number", example = "YP-GDQTC-20261126-0042"), ReportTokenQuery),
     responses((status = 200, description = "The report", body = ReportCheck), E400, E404)
 )]
 async fn verify_report(
     State(state): State<AppState>,
     auth: Auth,
     Path(number): Path<String>,
+    Query(q): Query<ReportTokenQuery>,
 ) -> WebResult<Json<Value>> {
     let n = yuepin_labs::ReportNumber::parse(&number)
         .map_err(|e| WebError::field("number", e.reason))?;
-    let r = state.modules.labs.report(&auth.caller(), &n).await?;
+    let r = state
+        .modules
+        .labs
+        .report(&auth.caller(), &n, &q.token)
+        .await?;
     Ok(Json(json!({
         "number": r.number, "status": r.status, "status_zh": r.status.describe_zh(),
         "lab": r.lab_name, "enterprise": r.enterprise_name, "item": r.item,

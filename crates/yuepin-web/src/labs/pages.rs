@@ -489,17 +489,33 @@ async fn dashboard(
 
 // ---------------------------------------------------------------- report verification
 
+#[derive(Deserialize)]
+pub(super) struct ReportTokenQ {
+    #[serde(default)]
+    token: String,
+}
+
+/// The public verification link printed on a report: its number and its token.
+pub(super) fn report_link(base: &str, number: &str, token: &str) -> String {
+    format!("{base}/labs/reports/{number}?token={token}")
+}
+
 async fn report_page(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
     Path(number): Path<String>,
+    Query(q): Query<ReportTokenQ>,
 ) -> Response {
     let r: WebResult<ReportPage> = async {
         let n = yuepin_labs::ReportNumber::parse(&number)
             .map_err(|_| WebError::NotFound(format!("报告 {number} 不存在 (no such report)")))?;
-        let rep = state.modules.labs.report(&auth.caller(), &n).await?;
-        let url = format!("{}/labs/reports/{}", state.config.public_url, rep.number);
+        let rep = state
+            .modules
+            .labs
+            .report(&auth.caller(), &n, &q.token)
+            .await?;
+        let url = report_link(&state.config.public_url, &rep.number, &rep.verify_token);
         let qr = yuepin_code::qr::qr_svg(&url, 4).unwrap_or_default();
         // The page embeds the SVG element itself, without the XML prologue.
         let qr = match qr.find("<svg") {

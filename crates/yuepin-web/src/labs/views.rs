@@ -400,6 +400,8 @@ pub(super) struct OrderRow {
     state_code: String,
     quoted: String,
     report: String,
+    /// The report's public link (number and verification token), empty without a report.
+    report_href: String,
     results: String,
 }
 
@@ -419,6 +421,10 @@ fn order_row(tr: Tr, o: &OrderRecord) -> OrderRow {
         state: state_word(tr, o.state.name_zh(), o.state.name()),
         state_code: o.state.name().to_string(),
         quoted: o.quoted.map(money).unwrap_or_default(),
+        report_href: match &o.report_token {
+            Some(t) if !report.is_empty() => super::pages::report_link("", &report, t),
+            _ => String::new(),
+        },
         report,
         results: o
             .results

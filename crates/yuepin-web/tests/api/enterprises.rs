@@ -143,20 +143,20 @@ async fn enterprise_user_sees_and_changes_only_its_own_enterprise() {
         app.get(&format!("/api/v1/enterprises/{b}"), Some(&ua))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         app.get(&format!("/api/v1/enterprises/{b}/quality-file"), Some(&ua))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
-    // A code that does not exist looks the same as another tenant's: no probing.
+    // A code that does not exist looks the same as another tenant's: no probing (404).
     assert_eq!(
         app.get(&format!("/api/v1/enterprises/{}", uscc(99)), Some(&ua))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
 
     // The directory shows only its own enterprise.
@@ -174,7 +174,7 @@ async fn enterprise_user_sees_and_changes_only_its_own_enterprise() {
         app.post(&format!("/api/v1/enterprises/{b}/products"), Some(&ua), &p)
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     let pid = created.json()["id"].as_i64().unwrap();
     let other = app
@@ -278,7 +278,7 @@ async fn enterprise_user_sees_and_changes_only_its_own_enterprise() {
         app.get(&format!("/api/v1/enterprises/{a}"), Some(&bank))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         app.get("/api/v1/enterprises", None).await.status,

@@ -11,16 +11,16 @@ use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-struct Fx {
-    reg: String,
+pub(crate) struct Fx {
+    pub(crate) reg: String,
     lab_id: i64,
     inst: i64,
-    service: i64,
-    lab1: String,
-    lab2: String,
-    ent1: String,
+    pub(crate) service: i64,
+    pub(crate) lab1: String,
+    pub(crate) lab2: String,
+    pub(crate) ent1: String,
     ent2: String,
-    uscc1: String,
+    pub(crate) uscc1: String,
 }
 
 fn china_day(days_ahead: i64) -> String {
@@ -47,7 +47,7 @@ fn instrument_json(name: &str, item: &str) -> Value {
     })
 }
 
-async fn setup(app: &TestApp) -> Fx {
+pub(crate) async fn setup(app: &TestApp) -> Fx {
     let reg = app.regulator().await;
     let uscc1 = uscc(1);
     app.create_enterprise(&reg, &uscc1, "甲精密制造有限公司")
@@ -467,7 +467,12 @@ async fn waitlist_hold_no_show_fee_and_blacklist() {
     );
 }
 
-async fn act(app: &TestApp, token: &str, order: i64, body: Value) -> crate::helpers::Resp {
+pub(crate) async fn act(
+    app: &TestApp,
+    token: &str,
+    order: i64,
+    body: Value,
+) -> crate::helpers::Resp {
     app.post(
         &format!("/api/v1/labs/orders/{order}/actions"),
         Some(token),
@@ -556,13 +561,20 @@ async fn order_lifecycle_four_eyes_report_inspection_retest_and_revoke() {
         first.starts_with("YP-GDQTC-") && first.ends_with("-0001"),
         "{first}"
     );
-    // Public verification.
+    // Public verification needs the number and the report's token (both in its link).
+    let token = r.json()["reports"][0]["verify_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(token.len() >= 22, "{token}");
     let v = app
-        .get(&format!("/api/v1/labs/reports/{first}"), None)
+        .get(&format!("/api/v1/labs/reports/{first}?token={token}"), None)
         .await
         .json();
     assert_eq!(v["status"]["status"], "valid", "{v}");
-    let page = app.get(&format!("/labs/reports/{first}"), None).await;
+    let page = app
+        .get(&format!("/labs/reports/{first}?token={token}"), None)
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("<svg") && page.text().contains(&first));
     // The report is now an inspection record in the enterprise's quality file.
@@ -608,13 +620,17 @@ async fn order_lifecycle_four_eyes_report_inspection_retest_and_revoke() {
         StatusCode::OK
     );
     let r = act(&app, &fx.lab1, o, json!({"action": "issue_report"})).await;
+    let second_token = r.json()["order"]["report_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let second = r.json()["order"]["state"]["report"]
         .as_str()
         .unwrap()
         .to_string();
     assert_ne!(first, second);
     let v = app
-        .get(&format!("/api/v1/labs/reports/{first}"), None)
+        .get(&format!("/api/v1/labs/reports/{first}?token={token}"), None)
         .await
         .json();
     assert_eq!(v["status"]["status"], "replaced");
@@ -635,7 +651,10 @@ async fn order_lifecycle_four_eyes_report_inspection_retest_and_revoke() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let v = app
-        .get(&format!("/api/v1/labs/reports/{second}"), None)
+        .get(
+            &format!("/api/v1/labs/reports/{second}?token={second_token}"),
+            None,
+        )
         .await
         .json();
     assert_eq!(v["status"]["status"], "revoked");

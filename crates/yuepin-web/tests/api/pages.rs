@@ -105,7 +105,7 @@ async fn directory_requires_sign_in_and_enterprise_page_shows_quality_file() {
         .header("cookie", c2)
         .body(axum::body::Body::empty())
         .unwrap();
-    assert_eq!(app.request(req).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.request(req).await.status, StatusCode::NOT_FOUND);
 }
 
 /// Every role (and a visitor) sees only navigation links it may open: each answers 200 (a

@@ -466,13 +466,13 @@ async fn tenant_isolation() {
         app.get(&format!("/api/v1/policy/enterprises/{b}"), Some(&ua))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         app.get(&format!("/policy/enterprises/{b}"), Some(&ua))
             .await
             .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         app.get(&format!("/api/v1/policy/enterprises/{a}"), None)

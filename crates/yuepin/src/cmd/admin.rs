@@ -5,7 +5,6 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::io::BufRead;
 use yuepin_store::audit::Verification;
-use yuepin_store::Actor;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -35,6 +34,30 @@ pub enum AdminCommand {
         username: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until it expires (1 to 365).
+        #[arg(long, default_value_t = yuepin_enterprises_service::credentials::TOKEN_DEFAULT_DAYS)]
+        days: i64,
+    },
+    /// List an account's API tokens: id, name, created, expires, state.
+    ListTokens {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+    },
+    /// Revoke an API token by its id (from list-tokens).
+    RevokeToken {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        id: i64,
+    },
+    /// Disable an account: its sessions end and its API tokens are revoked.
+    DisableUser {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -95,22 +118,80 @@ pub async fn run_admin(cmd: AdminCommand) -> Result<()> {
             println!("created {role} account {username:?} (id {id})");
             Ok(())
         }
-        AdminCommand::CreateToken { db, username, name } => {
-            let store = db.resolve()?.connect().await?;
-            let user = store
+        AdminCommand::CreateToken {
+            db,
+            username,
+            name,
+            days,
+        } => {
+            let svc = service(&db).await?;
+            let user = svc
+                .store()
                 .user_by_username(&username)
                 .await?
                 .with_context(|| format!("no account {username:?}"))?;
-            let token = format!("yp_{}", yuepin_store::passwords::random_token(32));
-            let mut w = store.begin_write(Actor::cli("admin")).await?;
-            store
-                .create_api_token(&mut w, user.id, &token, &name)
-                .await?;
-            store.commit(w).await?;
-            println!("{token}");
+            let issued = svc
+                .issue_token(&operator(), user.id, &name, Some(days))
+                .await
+                .context("creating the token")?;
+            eprintln!(
+                "token #{} for {username:?}, expires {}",
+                issued.record.id, issued.record.expires_at
+            );
+            println!("{}", issued.token);
+            Ok(())
+        }
+        AdminCommand::ListTokens { db, username } => {
+            let tokens = service(&db)
+                .await?
+                .tokens_of(&operator(), &username)
+                .await
+                .context("listing tokens")?;
+            let now = yuepin_store::now_text();
+            for t in tokens {
+                let state = if t.revoked {
+                    "revoked"
+                } else if t.expires_at <= now {
+                    "expired"
+                } else {
+                    "live"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    t.id, t.name, t.created_at, t.expires_at
+                );
+            }
+            Ok(())
+        }
+        AdminCommand::RevokeToken { db, id } => {
+            let t = service(&db)
+                .await?
+                .revoke_token(&operator(), id)
+                .await
+                .context("revoking the token")?;
+            println!("revoked token #{} ({})", t.id, t.name);
+            Ok(())
+        }
+        AdminCommand::DisableUser { db, username } => {
+            service(&db)
+                .await?
+                .disable_user(&operator(), &username)
+                .await
+                .context("disabling the account")?;
+            println!("disabled {username:?}: its sessions ended and its tokens were revoked");
             Ok(())
         }
     }
+}
+
+fn operator() -> yuepin_domain::Caller {
+    yuepin_domain::Caller::cli("admin")
+}
+
+async fn service(db: &DbArgs) -> Result<yuepin_enterprises_service::EnterprisesService> {
+    Ok(yuepin_enterprises_service::EnterprisesService::new(
+        db.resolve()?.connect().await?,
+    ))
 }
 
 pub async fn run_audit(cmd: AuditCommand) -> Result<()> {

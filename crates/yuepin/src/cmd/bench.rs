@@ -150,16 +150,19 @@ async fn bench_search(
             .await?;
         store.commit(w).await?;
     }
-    let token = format!("yp_{}", yuepin_store::passwords::random_token(32));
     let user = store
         .user_by_username("bench")
         .await?
         .context("bench user")?;
-    let mut w = store.begin_write(Actor::cli("bench")).await?;
-    store
-        .create_api_token(&mut w, user.id, &token, "bench")
-        .await?;
-    store.commit(w).await?;
+    let token = yuepin_enterprises_service::EnterprisesService::new(store.clone())
+        .issue_token(
+            &yuepin_domain::Caller::cli("bench"),
+            user.id,
+            "bench",
+            Some(1),
+        )
+        .await?
+        .token;
 
     // Keywords taken from real generated names, so that they match.
     let names: Vec<String> = yuepin_demo::enterprises(11, 5000).map(|e| e.name).collect();

@@ -34,6 +34,7 @@ pub async fn serve(
             demo,
             metrics_token: settings.metrics_token.clone(),
             as_of,
+            trusted_proxies: settings.trusted_proxies.clone(),
         },
     );
     yuepin_web::serve(listener, state).await?;
