@@ -9,7 +9,7 @@ use crate::sql::{category, day, division_of, parsed, region};
 use crate::{actor, ComplaintsService};
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use yuepin_complaints::{roll_up, CityRollup, Level, Method};
+use yuepin_complaints::{roll_up, CityRollup, DetectorConfig, Level, Method};
 use yuepin_domain::Caller;
 use yuepin_store::{now_text, Change};
 
@@ -115,17 +115,25 @@ impl ComplaintsService {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn last_detect_run(&self, caller: &Caller) -> Result<Option<DetectRun>> {
         caller.require_administrator()?;
-        let row = sqlx::query("SELECT id, as_of, ran_at, series_alarms, significant FROM complaint_detect_runs ORDER BY id DESC LIMIT 1")
+        let row = sqlx::query("SELECT id, as_of, ran_at, series_alarms, significant, config FROM complaint_detect_runs ORDER BY id DESC LIMIT 1")
             .fetch_optional(self.store.pool())
             .await?;
         Ok(row
             .map(|r| {
-                Ok::<_, sqlx::Error>(DetectRun {
+                let config: Option<String> = r.try_get("config")?;
+                Ok::<_, yuepin_store::StoreError>(DetectRun {
                     id: r.try_get("id")?,
                     as_of: r.try_get("as_of")?,
                     ran_at: r.try_get("ran_at")?,
                     series_alarms: r.try_get("series_alarms")?,
                     significant: r.try_get("significant")?,
+                    // Stored by `detect`; re-parsed, a bad one is corrupt data.
+                    config: config
+                        .map(|c| {
+                            serde_json::from_str::<DetectorConfig>(&c)
+                                .map_err(|e| yuepin_store::corrupt(format!("run config: {e}")))
+                        })
+                        .transpose()?,
                 })
             })
             .transpose()?)

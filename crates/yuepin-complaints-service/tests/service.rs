@@ -6,10 +6,12 @@
 use chrono::{Duration, NaiveDate};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use yuepin_complaints::{generate, Category, GeneratorParams, Outbreak};
+use yuepin_complaints::{
+    generate, Category, DetectorConfig, GeneratorParams, Method, Outbreak, PooledOverrides,
+};
 use yuepin_complaints_service::{
     ComplaintFilter, ComplaintsError, ComplaintsService, ImportOptions, ImportProgress,
-    ImportReport, LabelsSource, Severity, WarningAction, WarningStatus,
+    ImportReport, Invalid, LabelsSource, Severity, WarningAction, WarningStatus,
 };
 use yuepin_domain::{Caller, Denied, Division, Enterprise, Listing, RegionCode, Role, Uscc, Yuan};
 use yuepin_store::{Actor, Store};
@@ -344,4 +346,59 @@ async fn callers_without_the_role_or_the_tenant_are_refused() {
         .unwrap_err(),
         ComplaintsError::Denied(Denied::Role { .. })
     ));
+}
+
+#[tokio::test]
+async fn detection_runs_the_configuration_given_and_stores_it() {
+    let db = TestDb::new().await;
+    let svc = ComplaintsService::new(db.store.clone());
+    let reg = regulator();
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = outbreak_csv(dir.path(), &uscc(62));
+    assert!(import(&svc, &reg, &p).await.committed);
+
+    // A configuration out of range is refused before anything runs.
+    let mut opts = svc.detect_options(&reg, None).await.unwrap();
+    opts.report_days = 14;
+    opts.config.pooled.alpha = 2.0;
+    assert!(matches!(
+        svc.detect(&reg, &opts).await.unwrap_err(),
+        ComplaintsError::Invalid { field: "config", problem: Invalid::Config(m) } if m.contains("pooled.alpha")
+    ));
+    assert!(svc.last_detect_run(&reg).await.unwrap().is_none());
+
+    // Classic EARS C2 instead of the pooled scan: only its alarms, and the run says so.
+    let config = DetectorConfig::from_json(
+        r#"{"pooled": {"enabled": false}, "ears_c2": {"enabled": true, "min_count": 2}}"#,
+    )
+    .unwrap();
+    opts.config = config.clone();
+    opts.draft_warnings = false;
+    let run = svc.detect(&reg, &opts).await.unwrap();
+    assert!(run.alarms > 0, "{run:?}");
+    let alarms = svc.alarms(&reg, false, 10_000).await.unwrap();
+    assert!(alarms.iter().all(|a| a.method == Method::EarsC2));
+    let stored = svc.last_detect_run(&reg).await.unwrap().unwrap();
+    assert_eq!(stored.id, run.run_id);
+    assert_eq!(stored.config, Some(config));
+
+    // The default, with the pooled scan's α and windows overridden, is stored as run.
+    let tuned = DetectorConfig::default()
+        .with_pooled(&PooledOverrides {
+            alpha: Some(0.01),
+            windows: Some(vec![1, 3]),
+            ..PooledOverrides::default()
+        })
+        .unwrap();
+    opts.config = tuned.clone();
+    svc.detect(&reg, &opts).await.unwrap();
+    let stored = svc.last_detect_run(&reg).await.unwrap().unwrap();
+    assert_eq!(stored.config.as_ref(), Some(&tuned));
+    assert_eq!(tuned.pooled.scan_days, vec![1, 3]);
+    assert!(svc
+        .alarms(&reg, false, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .all(|a| a.method == Method::Pooled));
 }
