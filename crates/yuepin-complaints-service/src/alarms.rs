@@ -1,16 +1,19 @@
-//! Stored alarms for the regulator: lists with the city → division → category roll-up, one
+//! Stored alarms for the regulator: filtered, paged lists with their totals, the city →
+//! division → category roll-up, one
 //! alarm with its masked drill-down, the latest detection run, and a draft warning from any
 //! alarm the regulator chooses.
 
 use crate::drafting::create_draft;
-use crate::error::{ComplaintsError, Result};
+use crate::error::{ComplaintsError, Invalid, Result};
 use crate::records::{AlarmRecord, ComplaintRecord, DetectRun, WarningRecord};
 use crate::sql::{category, day, division_of, parsed, region};
 use crate::{actor, ComplaintsService};
+use chrono::NaiveDate;
+use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use yuepin_complaints::{roll_up, CityRollup, Level, Method};
-use yuepin_domain::Caller;
+use yuepin_complaints::{roll_up, CityRollup, DetectorConfig, Level, Method};
+use yuepin_domain::{Caller, Division, RegionCode};
 use yuepin_store::{now_text, Change};
 
 pub(crate) const ALARM_COLS: &str = "id, run_id, method, level, city, division, category, period_start, period_days, observed, expected, threshold, p_value, q_value, significant";
@@ -40,6 +43,94 @@ pub(crate) fn alarm_row(r: &AnyRow) -> yuepin_store::Result<AlarmRecord> {
         q_value: r.try_get("q_value")?,
         significant: r.try_get::<i64, _>("significant")? != 0,
     })
+}
+
+/// Largest page of [`ComplaintsService::alarm_page`].
+pub const ALARM_PAGE_MAX: i64 = 200;
+
+/// Which stored alarms a list or an export covers (every field optional; `significant_only`
+/// keeps BH-significant ones).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlarmFilter {
+    pub method: Option<Method>,
+    pub level: Option<Level>,
+    /// Any region code of the city (a district selects its whole city).
+    pub city: Option<RegionCode>,
+    pub division: Option<Division>,
+    /// Periods starting on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Periods starting on or before this day.
+    pub to: Option<NaiveDate>,
+    pub significant_only: bool,
+}
+
+impl AlarmFilter {
+    /// The WHERE clause (from `$1`) and its text or integer parameters.
+    fn sql(&self) -> (String, Vec<Param>) {
+        let mut clauses = vec![];
+        let mut params = vec![];
+        let mut add = |clause: &str, p: Param| {
+            params.push(p);
+            clauses.push(clause.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(m) = self.method {
+            add("method = ?", Param::Text(m.as_str().into()));
+        }
+        if let Some(l) = self.level {
+            add("level = ?", Param::Text(l.as_str().into()));
+        }
+        if let Some(c) = &self.city {
+            add("city = ?", Param::Text(c.city().code.clone()));
+        }
+        if let Some(d) = self.division {
+            add("division = ?", Param::Int(i64::from(d.code())));
+        }
+        if let Some(d) = self.from {
+            add("period_start >= ?", Param::Text(d.to_string()));
+        }
+        if let Some(d) = self.to {
+            add("period_start <= ?", Param::Text(d.to_string()));
+        }
+        if self.significant_only {
+            add("significant = ?", Param::Int(1));
+        }
+        let w = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        (w, params)
+    }
+}
+
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+fn bind<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    params: &'q [Param],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for p in params {
+        q = match p {
+            Param::Text(t) => q.bind(t.as_str()),
+            Param::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// One page of alarms and how many match the filter.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlarmPage {
+    pub alarms: Vec<AlarmRecord>,
+    /// Alarms matching the filter, over all pages.
+    pub total: i64,
+    /// 1-based.
+    pub page: i64,
+    pub page_size: i64,
 }
 
 /// An alarm with the complaints of its evidence window.
@@ -73,6 +164,88 @@ impl ComplaintsService {
             .iter()
             .map(alarm_row)
             .collect::<yuepin_store::Result<_>>()?)
+    }
+
+    /// A page (1-based; `page_size` 1–[`ALARM_PAGE_MAX`]) of the stored alarms matching
+    /// `filter`, newest period first, with the total. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn alarm_page(
+        &self,
+        caller: &Caller,
+        filter: &AlarmFilter,
+        page: i64,
+        page_size: i64,
+    ) -> Result<AlarmPage> {
+        caller.require_administrator()?;
+        if !(1..=ALARM_PAGE_MAX).contains(&page_size) {
+            return Err(ComplaintsError::invalid(
+                "page_size",
+                Invalid::Range {
+                    min: 1,
+                    max: ALARM_PAGE_MAX,
+                },
+            ));
+        }
+        if !(1..=1_000_000).contains(&page) {
+            return Err(ComplaintsError::invalid(
+                "page",
+                Invalid::Range {
+                    min: 1,
+                    max: 1_000_000,
+                },
+            ));
+        }
+        self.matching_alarms(filter, page_size, (page - 1) * page_size)
+            .await
+            .map(|(alarms, total)| AlarmPage {
+                alarms,
+                total,
+                page,
+                page_size,
+            })
+    }
+
+    /// The first `limit` alarms matching `filter` (for the unpaged API and exports) with
+    /// the total. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn alarms_matching(
+        &self,
+        caller: &Caller,
+        filter: &AlarmFilter,
+        limit: i64,
+    ) -> Result<(Vec<AlarmRecord>, i64)> {
+        caller.require_administrator()?;
+        self.matching_alarms(filter, limit.max(0), 0).await
+    }
+
+    async fn matching_alarms(
+        &self,
+        filter: &AlarmFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AlarmRecord>, i64)> {
+        let (w, params) = filter.sql();
+        let n = params.len();
+        let count_sql = format!("SELECT COUNT(*) AS n FROM complaint_alarms{w}");
+        let total: i64 = bind(sqlx::query(&count_sql), &params)
+            .fetch_one(self.store.pool())
+            .await?
+            .try_get("n")?;
+        let list_sql = format!(
+            "SELECT {ALARM_COLS} FROM complaint_alarms{w} ORDER BY period_start DESC, q_value, id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rows = bind(sqlx::query(&list_sql), &params)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.store.pool())
+            .await?;
+        let alarms = rows
+            .iter()
+            .map(alarm_row)
+            .collect::<yuepin_store::Result<_>>()?;
+        Ok((alarms, total))
     }
 
     /// One alarm. Administrators only.
@@ -115,17 +288,25 @@ impl ComplaintsService {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn last_detect_run(&self, caller: &Caller) -> Result<Option<DetectRun>> {
         caller.require_administrator()?;
-        let row = sqlx::query("SELECT id, as_of, ran_at, series_alarms, significant FROM complaint_detect_runs ORDER BY id DESC LIMIT 1")
+        let row = sqlx::query("SELECT id, as_of, ran_at, series_alarms, significant, config FROM complaint_detect_runs ORDER BY id DESC LIMIT 1")
             .fetch_optional(self.store.pool())
             .await?;
         Ok(row
             .map(|r| {
-                Ok::<_, sqlx::Error>(DetectRun {
+                let config: Option<String> = r.try_get("config")?;
+                Ok::<_, yuepin_store::StoreError>(DetectRun {
                     id: r.try_get("id")?,
                     as_of: r.try_get("as_of")?,
                     ran_at: r.try_get("ran_at")?,
                     series_alarms: r.try_get("series_alarms")?,
                     significant: r.try_get("significant")?,
+                    // Stored by `detect`; re-parsed, a bad one is corrupt data.
+                    config: config
+                        .map(|c| {
+                            serde_json::from_str::<DetectorConfig>(&c)
+                                .map_err(|e| yuepin_store::corrupt(format!("run config: {e}")))
+                        })
+                        .transpose()?,
                 })
             })
             .transpose()?)

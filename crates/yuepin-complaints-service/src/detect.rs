@@ -5,7 +5,7 @@
 
 use crate::alarms::{alarm_row, ALARM_COLS};
 use crate::drafting::create_draft;
-use crate::error::{ComplaintsError, Result};
+use crate::error::{ComplaintsError, Invalid, Result};
 use crate::records::{AlarmRecord, DetectOptions, DetectReport};
 use crate::{actor, ComplaintsService};
 use chrono::{Duration, NaiveDate};
@@ -213,10 +213,16 @@ impl ComplaintsService {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn detect(&self, caller: &Caller, opts: &DetectOptions) -> Result<DetectReport> {
         caller.require_administrator()?;
+        opts.config
+            .validate()
+            .map_err(|m| ComplaintsError::invalid("config", Invalid::Config(m)))?;
         let opts = &DetectOptions {
             report_days: opts.report_days.clamp(1, 366),
             ..opts.clone()
         };
+        let config_json = serde_json::to_string(&opts.config)
+            .map_err(|e| corrupt(format!("detector configuration: {e}")))?;
+        let base = opts.config.to_params();
         let t0 = std::time::Instant::now();
         let from = opts.as_of - Duration::days(opts.history_days - 1);
         let cube = self.read_cube(from, opts.as_of).await?;
@@ -227,7 +233,7 @@ impl ComplaintsService {
         let alarms = tokio::task::spawn_blocking(move || {
             let params = DetectParams {
                 report_from_day: report_from,
-                ..DetectParams::default()
+                ..base
             };
             detect_all(&cube, &params)
         })
@@ -241,7 +247,7 @@ impl ComplaintsService {
         sqlx::query("DELETE FROM complaint_alarms WHERE id NOT IN (SELECT alarm_id FROM complaint_warnings WHERE alarm_id IS NOT NULL)")
             .execute(&mut *w.tx)
             .await?;
-        let run_id: i64 = sqlx::query("INSERT INTO complaint_detect_runs (as_of, from_day, complaints, series_alarms, significant, millis, ran_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+        let run_id: i64 = sqlx::query("INSERT INTO complaint_detect_runs (as_of, from_day, complaints, series_alarms, significant, millis, ran_at, config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
             .bind(opts.as_of.to_string())
             .bind(from.to_string())
             .bind(complaints)
@@ -249,6 +255,7 @@ impl ComplaintsService {
             .bind(significant as i64)
             .bind((read_millis + detect_millis) as i64)
             .bind(&now)
+            .bind(&config_json)
             .fetch_one(&mut *w.tx)
             .await?
             .try_get("id")?;
@@ -335,7 +342,7 @@ impl ComplaintsService {
         w.record(
             Change::new("complaints.detect", "complaint_detect_run", run_id).after(
                 serde_json::json!({"as_of": opts.as_of.to_string(), "alarms": alarms.len(),
-                    "significant": significant, "drafts": drafts}),
+                    "significant": significant, "drafts": drafts, "config": &opts.config}),
             ),
         );
         self.store.commit(w).await?;

@@ -72,6 +72,9 @@ pub enum Invalid {
     ExactlyOneOfCategoryOrDivision,
     /// The category belongs to another division than the one given.
     CategoryInOtherDivision { category: String, division: u8 },
+    /// A detector configuration out of range or of the wrong shape (the pure crate's
+    /// message names the key).
+    Config(String),
     /// Not one of the accepted values.
     Unknown {
         value: String,

@@ -17,6 +17,7 @@
 //! `lexicon` (classifier, terms, corrections, accuracy), `detect` (cube and runs), `alarms`,
 //! `warnings` and `drafting` (the workflow and the draft's evidence), `records`, `sql`.
 
+mod alarm_export;
 mod alarms;
 mod detect;
 mod drafting;
@@ -28,7 +29,10 @@ pub mod records;
 mod sql;
 mod warnings;
 
-pub use alarms::{alarm_rollup, AlarmDrillDown};
+pub use alarm_export::{
+    csv_cell, write_alarms, AlarmExport, ExportFormat, ExportLang, ALARM_EXPORT_MAX,
+};
+pub use alarms::{alarm_rollup, AlarmDrillDown, AlarmFilter, AlarmPage, ALARM_PAGE_MAX};
 pub use error::{ComplaintsError, Invalid, Result, WarningAction};
 pub use import::{ImportOptions, ImportProgress, ImportReport, RowErrorOut};
 pub use lexicon::{check_term, term_target, TERM_MAX_CHARS};

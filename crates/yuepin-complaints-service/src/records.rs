@@ -7,8 +7,8 @@
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize, Serializer};
 use yuepin_complaints::{
-    mask_complainant, scrub_text, Alarm, Category, Channel, Complainant, ComplaintKind, Level,
-    Method, Period, ProblemType,
+    mask_complainant, scrub_text, Alarm, Category, Channel, Complainant, ComplaintKind,
+    DetectorConfig, Level, Method, Period, ProblemType,
 };
 use yuepin_domain::{Division, RegionCode};
 
@@ -313,6 +313,8 @@ pub struct DetectOptions {
     pub report_days: i64,
     /// Turn significant alarms into draft warnings.
     pub draft_warnings: bool,
+    /// The detectors and their parameters (default: the pooled ratio scan); stored on the run.
+    pub config: DetectorConfig,
 }
 
 impl DetectOptions {
@@ -322,6 +324,7 @@ impl DetectOptions {
             history_days: 4 * 365 + 1,
             report_days: 28,
             draft_warnings: true,
+            config: DetectorConfig::default(),
         }
     }
 }
@@ -334,6 +337,8 @@ pub struct DetectRun {
     pub ran_at: String,
     pub series_alarms: i64,
     pub significant: i64,
+    /// The configuration the run used (`None` for runs stored before it was recorded).
+    pub config: Option<DetectorConfig>,
 }
 
 // ───────────────────────────── warnings ─────────────────────────────

@@ -6,10 +6,13 @@
 use chrono::{Duration, NaiveDate};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use yuepin_complaints::{generate, Category, GeneratorParams, Outbreak};
+use yuepin_complaints::{
+    generate, Category, DetectorConfig, GeneratorParams, Level, Method, Outbreak, PooledOverrides,
+};
 use yuepin_complaints_service::{
-    ComplaintFilter, ComplaintsError, ComplaintsService, ImportOptions, ImportProgress,
-    ImportReport, LabelsSource, Severity, WarningAction, WarningStatus,
+    csv_cell, AlarmFilter, AlarmRecord, ComplaintFilter, ComplaintsError, ComplaintsService,
+    ExportFormat, ExportLang, ImportOptions, ImportProgress, ImportReport, Invalid, LabelsSource,
+    Severity, WarningAction, WarningStatus,
 };
 use yuepin_domain::{Caller, Denied, Division, Enterprise, Listing, RegionCode, Role, Uscc, Yuan};
 use yuepin_store::{Actor, Store};
@@ -343,5 +346,211 @@ async fn callers_without_the_role_or_the_tenant_are_refused() {
         .await
         .unwrap_err(),
         ComplaintsError::Denied(Denied::Role { .. })
+    ));
+}
+
+#[tokio::test]
+async fn detection_runs_the_configuration_given_and_stores_it() {
+    let db = TestDb::new().await;
+    let svc = ComplaintsService::new(db.store.clone());
+    let reg = regulator();
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = outbreak_csv(dir.path(), &uscc(62));
+    assert!(import(&svc, &reg, &p).await.committed);
+
+    // A configuration out of range is refused before anything runs.
+    let mut opts = svc.detect_options(&reg, None).await.unwrap();
+    opts.report_days = 14;
+    opts.config.pooled.alpha = 2.0;
+    assert!(matches!(
+        svc.detect(&reg, &opts).await.unwrap_err(),
+        ComplaintsError::Invalid { field: "config", problem: Invalid::Config(m) } if m.contains("pooled.alpha")
+    ));
+    assert!(svc.last_detect_run(&reg).await.unwrap().is_none());
+
+    // Classic EARS C2 instead of the pooled scan: only its alarms, and the run says so.
+    let config = DetectorConfig::from_json(
+        r#"{"pooled": {"enabled": false}, "ears_c2": {"enabled": true, "min_count": 2}}"#,
+    )
+    .unwrap();
+    opts.config = config.clone();
+    opts.draft_warnings = false;
+    let run = svc.detect(&reg, &opts).await.unwrap();
+    assert!(run.alarms > 0, "{run:?}");
+    let alarms = svc.alarms(&reg, false, 10_000).await.unwrap();
+    assert!(alarms.iter().all(|a| a.method == Method::EarsC2));
+    let stored = svc.last_detect_run(&reg).await.unwrap().unwrap();
+    assert_eq!(stored.id, run.run_id);
+    assert_eq!(stored.config, Some(config));
+
+    // The default, with the pooled scan's α and windows overridden, is stored as run.
+    let tuned = DetectorConfig::default()
+        .with_pooled(&PooledOverrides {
+            alpha: Some(0.01),
+            windows: Some(vec![1, 3]),
+            ..PooledOverrides::default()
+        })
+        .unwrap();
+    opts.config = tuned.clone();
+    svc.detect(&reg, &opts).await.unwrap();
+    let stored = svc.last_detect_run(&reg).await.unwrap().unwrap();
+    assert_eq!(stored.config.as_ref(), Some(&tuned));
+    assert_eq!(tuned.pooled.scan_days, vec![1, 3]);
+    assert!(svc
+        .alarms(&reg, false, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .all(|a| a.method == Method::Pooled));
+}
+
+#[tokio::test]
+async fn alarms_are_paged_filtered_counted_and_exported() {
+    let db = TestDb::new().await;
+    let svc = ComplaintsService::new(db.store.clone());
+    let reg = regulator();
+    let dir = tempfile::tempdir().unwrap();
+    let (p, end) = outbreak_csv(dir.path(), &uscc(63));
+    assert!(import(&svc, &reg, &p).await.committed);
+    let mut opts = svc.detect_options(&reg, None).await.unwrap();
+    opts.report_days = 28;
+    opts.draft_warnings = false;
+    opts.config = DetectorConfig::from_json(r#"{"ears_c2": {"enabled": true}}"#).unwrap();
+    svc.detect(&reg, &opts).await.unwrap();
+    let all = svc.alarms(&reg, false, 100_000).await.unwrap();
+    assert!(all.len() > 12, "{}", all.len());
+
+    // Pages partition the list in its order; the total is the whole count.
+    let f = AlarmFilter::default();
+    let p1 = svc.alarm_page(&reg, &f, 1, 5).await.unwrap();
+    let p2 = svc.alarm_page(&reg, &f, 2, 5).await.unwrap();
+    assert_eq!(p1.total, all.len() as i64);
+    let ids: Vec<i64> = p1.alarms.iter().chain(&p2.alarms).map(|a| a.id).collect();
+    let want: Vec<i64> = all.iter().take(10).map(|a| a.id).collect();
+    assert_eq!(ids, want);
+    let last = svc
+        .alarm_page(&reg, &f, (p1.total + 4) / 5, 5)
+        .await
+        .unwrap();
+    assert!(!last.alarms.is_empty() && last.alarms.len() <= 5);
+    for (page, size) in [(1, 0), (1, 201), (0, 10)] {
+        assert!(matches!(
+            svc.alarm_page(&reg, &f, page, size).await.unwrap_err(),
+            ComplaintsError::Invalid {
+                problem: Invalid::Range { .. },
+                ..
+            }
+        ));
+    }
+
+    // Each filter keeps exactly the alarms it names; the city by name or by code.
+    let check = |f: AlarmFilter, keep: &dyn Fn(&AlarmRecord) -> bool| {
+        let want = all.iter().filter(|a| keep(a)).count() as i64;
+        let svc = svc.clone();
+        let reg = reg.clone();
+        async move {
+            let got = svc.alarm_page(&reg, &f, 1, 200).await.unwrap();
+            assert_eq!(got.total, want, "{f:?}");
+            assert!(want > 0, "the filter {f:?} keeps something");
+        }
+    };
+    let sz = RegionCode::parse("深圳").unwrap();
+    check(
+        AlarmFilter {
+            method: Some(Method::EarsC2),
+            ..AlarmFilter::default()
+        },
+        &|a| a.method == Method::EarsC2,
+    )
+    .await;
+    check(
+        AlarmFilter {
+            city: Some(sz.clone()),
+            level: Some(Level::CityCategory),
+            ..AlarmFilter::default()
+        },
+        &|a| a.city.city().code == "440300" && a.level == Level::CityCategory,
+    )
+    .await;
+    check(
+        AlarmFilter {
+            city: Some(RegionCode::parse("440305").unwrap()),
+            ..AlarmFilter::default()
+        },
+        &|a| a.city.city().code == "440300",
+    )
+    .await;
+    let div = all.iter().find_map(|a| a.division).unwrap();
+    check(
+        AlarmFilter {
+            division: Some(div),
+            significant_only: true,
+            ..AlarmFilter::default()
+        },
+        &|a| a.division == Some(div) && a.significant,
+    )
+    .await;
+    let (from, to) = (end - Duration::days(6), end - Duration::days(2));
+    check(
+        AlarmFilter {
+            from: Some(from),
+            to: Some(to),
+            ..AlarmFilter::default()
+        },
+        &|a| a.period_start >= from && a.period_start <= to,
+    )
+    .await;
+
+    // Exports: Chinese CSV with a header row, JSON Lines with machine keys, XLSX.
+    let f = AlarmFilter {
+        city: Some(sz),
+        ..AlarmFilter::default()
+    };
+    let csv = svc
+        .export_alarms(&reg, &f, ExportFormat::Csv, ExportLang::Zh)
+        .await
+        .unwrap();
+    let text = String::from_utf8(csv.bytes).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("\u{feff}编号,时段开始,时段结束,天数,方法,层级,地市,地市代码"));
+    assert_eq!(lines.clone().count(), csv.rows);
+    assert_eq!(csv.rows as i64, csv.total);
+    assert!(lines.all(|l| l.contains(",深圳市,440300,")), "{text}");
+    let jsonl = svc
+        .export_alarms(&reg, &f, ExportFormat::JsonLines, ExportLang::Zh)
+        .await
+        .unwrap();
+    let first: serde_json::Value = serde_json::from_str(
+        std::str::from_utf8(&jsonl.bytes)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first["city"], "440300");
+    assert!(first["method"].is_string() && first["q_value"].is_number());
+    let xlsx = svc
+        .export_alarms(&reg, &f, ExportFormat::Xlsx, ExportLang::En)
+        .await
+        .unwrap();
+    assert!(xlsx.bytes.starts_with(b"PK"), "a zip container");
+    assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+    for (c, want) in [
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("深圳", "深圳"),
+    ] {
+        assert_eq!(csv_cell(c), want);
+    }
+    assert!(matches!(
+        svc.export_alarms(&enterprise_user(1), &f, ExportFormat::Csv, ExportLang::Zh)
+            .await
+            .unwrap_err(),
+        ComplaintsError::Denied(_)
     ));
 }

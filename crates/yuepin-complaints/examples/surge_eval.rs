@@ -5,12 +5,12 @@
 //! Each set: 4.2 years daily, ~6 500 complaints a day (≈ 10 M), 40 outbreaks of 5–20 days at
 //! ×2–×4 on city × division series in the last year. Prints, per seed, the new default (or the
 //! configuration given) and with `--classic` the R-matching methods, then the detection time
-//! per 651 city × division series.
+//! per 651 city × division series. `yuepin complaints evaluate` runs the same harness
+//! (`evaluate_sets`) from the platform's binary.
 
 use std::time::Instant;
 use yuepin_complaints::{
-    markdown_table, score_config, DetectParams, DetectorConfig, LabelledSet, LabelledSetParams,
-    Shape,
+    evaluate_sets, evaluation_table, DetectParams, DetectorConfig, LabelledSetParams, Shape,
 };
 
 fn main() {
@@ -29,42 +29,38 @@ fn main() {
     let shapes: Vec<Shape> = value("--shapes")
         .unwrap_or_else(|| "spike,bell".into())
         .split(',')
-        .filter_map(|s| serde_json::from_str(&format!("\"{}\"", s.trim())).ok())
+        .filter_map(Shape::parse)
         .collect();
-    let shapes_label = value("--shapes").unwrap_or_else(|| "spike,bell".into());
     let params = match value("--config") {
         Some(path) => {
             let text = std::fs::read_to_string(&path).expect("read config");
-            let c: DetectorConfig = serde_json::from_str(&text).expect("parse config");
-            c.validate().expect("valid config");
-            c.to_params()
+            DetectorConfig::from_json(&text)
+                .expect("valid config")
+                .to_params()
         }
         None => DetectParams::default(),
     };
     let classic = args.iter().any(|a| a == "--classic");
     let mut rows = Vec::new();
     let mut timings = Vec::new();
+    let mut configs = vec![("default", params)];
+    if classic {
+        configs.push(("classic", DetectParams::classic()));
+    }
     for &seed in &seeds {
-        let set = LabelledSet::new(LabelledSetParams::standard(seed, shapes.clone()));
-        let cube = set.cube();
-        eprintln!("seed {seed}: {} complaints", cube.len());
-        let t = Instant::now();
-        let scores = score_config(&set, &cube, &params);
-        timings.push(("default", t.elapsed().as_secs_f64()));
-        for s in scores {
-            rows.push((seed, shapes_label.as_str(), s));
-        }
-        if classic {
+        for (name, params) in &configs {
             let t = Instant::now();
-            let scores = score_config(&set, &cube, &DetectParams::classic());
-            timings.push(("classic", t.elapsed().as_secs_f64()));
-            for s in scores {
-                rows.push((seed, shapes_label.as_str(), s));
-            }
+            let set = [LabelledSetParams::standard(seed, shapes.clone())];
+            rows.extend(evaluate_sets(set, params, |seed, n| {
+                eprintln!("seed {seed}: {n} complaints");
+            }));
+            timings.push((*name, t.elapsed().as_secs_f64()));
         }
     }
-    println!("{}", markdown_table(&rows));
+    println!("{}", evaluation_table(&rows));
     for (name, secs) in timings {
-        println!("detect + score, 651 series × 1 533 days, report year, {name}: {secs:.2} s");
+        println!(
+            "build set + detect + score, 651 series × 1 533 days, report year, {name}: {secs:.2} s"
+        );
     }
 }

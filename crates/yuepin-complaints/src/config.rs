@@ -151,6 +151,36 @@ impl Default for PooledConfig {
     }
 }
 
+/// Command-line overrides of the pooled scan's main parameters (`None` keeps the file's or the
+/// default value).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PooledOverrides {
+    pub alpha: Option<f64>,
+    pub min_count: Option<f64>,
+    /// Scanned window lengths (`scan_days`).
+    pub windows: Option<Vec<usize>>,
+    /// Baseline days (`window`); `min_window` is lowered to it when larger.
+    pub baseline: Option<usize>,
+    pub guard: Option<usize>,
+}
+
+impl PooledOverrides {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// Why a configuration text was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// Not JSON of the configuration's shape (unknown key, wrong type); serde's message.
+    #[error("configuration does not parse: {0}")]
+    Parse(String),
+    /// A value out of range; the message names the key.
+    #[error("configuration is invalid: {0}")]
+    Invalid(String),
+}
+
 /// The whole detector configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -290,6 +320,41 @@ impl DetectorConfig {
         }
     }
 
+    /// A configuration from JSON (missing keys take defaults, unknown keys are refused),
+    /// validated.
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        let c: Self = serde_json::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        c.validate().map_err(ConfigError::Invalid)?;
+        Ok(c)
+    }
+
+    /// The configuration with the pooled scan's overrides applied (the scan is enabled when
+    /// any override is given), validated.
+    pub fn with_pooled(mut self, o: &PooledOverrides) -> Result<Self, ConfigError> {
+        let q = &mut self.pooled;
+        if !o.is_empty() {
+            q.enabled = true;
+        }
+        if let Some(a) = o.alpha {
+            q.alpha = a;
+        }
+        if let Some(m) = o.min_count {
+            q.min_count = m;
+        }
+        if let Some(w) = &o.windows {
+            q.scan_days = w.clone();
+        }
+        if let Some(b) = o.baseline {
+            q.window = b;
+            q.min_window = q.min_window.min(b);
+        }
+        if let Some(g) = o.guard {
+            q.guard = g;
+        }
+        self.validate().map_err(ConfigError::Invalid)?;
+        Ok(self)
+    }
+
     /// Checks ranges a configuration file could get wrong; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         let unit = |name: &str, v: f64| {
@@ -323,6 +388,21 @@ impl DetectorConfig {
         }
         if self.pooled.window < self.pooled.min_window || self.pooled.min_window == 0 {
             return Err("pooled.window must be ≥ pooled.min_window ≥ 1".into());
+        }
+        if !(self.pooled.min_count >= 0.0) {
+            return Err(format!(
+                "pooled.min_count must be ≥ 0, got {}",
+                self.pooled.min_count
+            ));
+        }
+        if !self.ears_c1.enabled
+            && !self.ears_c2.enabled
+            && !self.ears_c3.enabled
+            && !self.farrington.enabled
+            && !self.cusum.enabled
+            && !self.pooled.enabled
+        {
+            return Err("no method is enabled".into());
         }
         if self.farrington.b == 0 {
             return Err("farrington.b must be at least 1".into());
@@ -369,5 +449,53 @@ mod tests {
             ..DetectorConfig::default()
         };
         assert!(bad.validate().unwrap_err().contains("fdr"));
+    }
+
+    #[test]
+    fn json_and_overrides() {
+        let c =
+            DetectorConfig::from_json(r#"{"pooled": {"alpha": 0.002, "min_count": 5}}"#).unwrap();
+        assert_eq!((c.pooled.alpha, c.pooled.min_count), (0.002, 5.0));
+        assert!(matches!(
+            DetectorConfig::from_json(r#"{"pooled": {"alfa": 1}}"#),
+            Err(ConfigError::Parse(m)) if m.contains("alfa")
+        ));
+        assert!(matches!(
+            DetectorConfig::from_json(r#"{"pooled": {"alpha": 2}}"#),
+            Err(ConfigError::Invalid(m)) if m.contains("pooled.alpha")
+        ));
+        // Flags override the file; an empty override changes nothing.
+        let o = PooledOverrides {
+            alpha: Some(0.0005),
+            windows: Some(vec![1, 7]),
+            baseline: Some(21),
+            guard: Some(3),
+            ..PooledOverrides::default()
+        };
+        let d = c.clone().with_pooled(&o).unwrap();
+        assert_eq!(d.pooled.alpha, 0.0005);
+        assert_eq!(d.pooled.min_count, 5.0, "kept from the file");
+        assert_eq!(d.pooled.scan_days, vec![1, 7]);
+        assert_eq!(
+            (d.pooled.window, d.pooled.min_window, d.pooled.guard),
+            (21, 21, 3)
+        );
+        assert_eq!(
+            c.clone().with_pooled(&PooledOverrides::default()).unwrap(),
+            c
+        );
+        let bad = PooledOverrides {
+            windows: Some(vec![0]),
+            ..PooledOverrides::default()
+        };
+        assert!(DetectorConfig::default().with_pooled(&bad).is_err());
+        let off = DetectorConfig {
+            pooled: PooledConfig {
+                enabled: false,
+                ..PooledConfig::default()
+            },
+            ..DetectorConfig::default()
+        };
+        assert_eq!(off.validate().unwrap_err(), "no method is enabled");
     }
 }

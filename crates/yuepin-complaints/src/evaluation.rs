@@ -42,6 +42,20 @@ pub enum Shape {
 
 impl Shape {
     pub const ALL: [Shape; 4] = [Shape::Flat, Shape::Ramp, Shape::Spike, Shape::Bell];
+    /// The shape's key (`flat`, `ramp`, `spike`, `bell`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shape::Flat => "flat",
+            Shape::Ramp => "ramp",
+            Shape::Spike => "spike",
+            Shape::Bell => "bell",
+        }
+    }
+    /// A shape from its key (case-insensitive, trimmed).
+    pub fn parse(s: &str) -> Option<Shape> {
+        let s = s.trim().to_ascii_lowercase();
+        Shape::ALL.into_iter().find(|k| k.as_str() == s)
+    }
     /// The multiplier on day `i` (0-based) of an outbreak of `len` days with peak `peak`.
     pub fn factor(self, i: usize, len: usize, peak: f64) -> f64 {
         let (i, l) = (i as f64, len.max(1) as f64);
@@ -89,6 +103,19 @@ impl LabelledSetParams {
             max_factor: 4.0,
             shapes,
             scored_days: 364,
+        }
+    }
+
+    /// A small set for smoke tests and quick looks (seconds, not minutes): 240 days from
+    /// 2022-01-03 at ~1 500 complaints a day (≈ 0.36 M), 10 outbreaks of 5–20 days at ×2–×4 in
+    /// the last 91 days. Its figures are noisier than the standard set's; do not report them.
+    pub fn small(seed: u64, shapes: Vec<Shape>) -> Self {
+        Self {
+            days: 240,
+            mean_daily: 1500.0,
+            outbreaks: 10,
+            scored_days: 91,
+            ..Self::standard(seed, shapes)
         }
     }
 }
@@ -288,6 +315,83 @@ pub fn score_config(set: &LabelledSet, cube: &Cube, params: &DetectParams) -> Ve
         out.push(score_alarms("combined", set, &all));
     }
     out
+}
+
+/// One row of an evaluation: a score on the set of `seed` with outbreak `shapes`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvaluationRow {
+    pub seed: u64,
+    /// The shapes' keys joined by commas (`spike,bell`).
+    pub shapes: String,
+    pub score: Score,
+}
+
+/// Builds each labelled set in turn (one in memory at a time), runs `params` on it and returns
+/// every score, seed by seed: what `yuepin complaints evaluate` and the `surge_eval` example
+/// print. `on_set` is told each set's seed and complaint count before it is scored.
+pub fn evaluate_sets(
+    sets: impl IntoIterator<Item = LabelledSetParams>,
+    params: &DetectParams,
+    mut on_set: impl FnMut(u64, usize),
+) -> Vec<EvaluationRow> {
+    let mut rows = Vec::new();
+    for p in sets {
+        let shapes = p
+            .shapes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let seed = p.seed;
+        let set = LabelledSet::new(p);
+        let cube = set.cube();
+        on_set(seed, cube.len());
+        for score in score_config(&set, &cube, params) {
+            rows.push(EvaluationRow {
+                seed,
+                shapes: shapes.clone(),
+                score,
+            });
+        }
+    }
+    rows
+}
+
+/// The default detector's measured operating point, quoted on the regulator's pages next to
+/// the configuration in force. Source: `docs/benchmarks/yuepin-complaints.md`, "Surge detection
+/// quality (issue #18), 2026-12-01": `surge_eval --seeds 101,202,303 --shapes spike,bell`, the
+/// standard labelled sets (not used while the defaults were set). Valid only while the run's
+/// configuration equals `DetectorConfig::default()`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MeasuredOperatingPoint {
+    pub seeds: [u64; 3],
+    pub sensitivity_min: f64,
+    pub sensitivity_max: f64,
+    pub median_delay_max_days: f64,
+    pub false_alarms_per_1000_min: f64,
+    pub false_alarms_per_1000_max: f64,
+    /// Where the figures come from (a path in the repository and the table's date).
+    pub source: &'static str,
+}
+
+/// See [`MeasuredOperatingPoint`].
+pub const DEFAULT_MEASURED: MeasuredOperatingPoint = MeasuredOperatingPoint {
+    seeds: [101, 202, 303],
+    sensitivity_min: 0.925,
+    sensitivity_max: 0.975,
+    median_delay_max_days: 1.0,
+    false_alarms_per_1000_min: 0.468,
+    false_alarms_per_1000_max: 0.532,
+    source: "docs/benchmarks/yuepin-complaints.md (2026-12-01)",
+};
+
+/// Renders evaluation rows as a Markdown table (see [`markdown_table`]).
+pub fn evaluation_table(rows: &[EvaluationRow]) -> String {
+    let rows: Vec<(u64, &str, Score)> = rows
+        .iter()
+        .map(|r| (r.seed, r.shapes.as_str(), r.score.clone()))
+        .collect();
+    markdown_table(&rows)
 }
 
 /// Renders scores as a Markdown table (one row per score, seed in the first column).

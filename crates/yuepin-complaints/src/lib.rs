@@ -11,7 +11,10 @@
 
 pub mod calibrate;
 pub mod config;
-pub use config::{CusumConfig, DetectorConfig, EarsConfig, FarringtonConfig, PooledConfig};
+pub use config::{
+    ConfigError, CusumConfig, DetectorConfig, EarsConfig, FarringtonConfig, PooledConfig,
+    PooledOverrides,
+};
 pub mod ears;
 pub mod pooled;
 pub use pooled::{pooled_scan, PooledParams};
@@ -53,8 +56,9 @@ pub use detect::{
 };
 pub mod evaluation;
 pub use evaluation::{
-    markdown_table, score_alarms, score_config, LabelledSet, LabelledSetParams, Score, Shape,
-    SurgeOutbreak,
+    evaluate_sets, evaluation_table, markdown_table, score_alarms, score_config, EvaluationRow,
+    LabelledSet, LabelledSetParams, MeasuredOperatingPoint, Score, Shape, SurgeOutbreak,
+    DEFAULT_MEASURED,
 };
 pub mod generate;
 pub use generate::{evaluate, generate, Generated, GeneratorParams, MethodScore, Outbreak};

@@ -217,6 +217,7 @@ fn invalid_message(field: &str, problem: &Invalid) -> String {
             format!("类别“{category}”属于行业{division} (category belongs to division {division})")
         }
         ("severity", Invalid::Unknown { .. }) => "应为 tip 或 alert (must be tip or alert)".into(),
+        (_, Invalid::Config(m)) => format!("检测配置有误 (invalid detector configuration): {m}"),
         (_, Invalid::Unknown { value, expected }) => format!(
             "应为 {} (must be one of {}): {value:?}",
             expected.join("/"),

@@ -4,8 +4,8 @@
 
 use super::svg::{heatmap_svg, trend_svg};
 use super::views::{
-    alarm_row, category_name, city_name, city_name_en, list_row, rollup_row, AlarmPage, AlarmsPage,
-    DashboardPage, LexiconPage, ListPage, RecordPage, TopRow,
+    alarm_row, category_name, city_name, city_name_en, list_row, operating_point, rollup_row,
+    AlarmPage, AlarmsPage, DashboardPage, LexiconPage, ListPage, RecordPage, TopRow,
 };
 use super::{
     describe_filter, filter_query_string, page, parse_category, parse_day, parse_division, svc,
@@ -161,7 +161,9 @@ async fn dashboard(
         })
         .collect();
     let alarms = svc.alarms(&caller, true, 10_000).await?.len();
-    let last_run = run_line(svc.last_detect_run(&caller).await?, "");
+    let run = svc.last_detect_run(&caller).await?;
+    let operating_point = operating_point(run.as_ref().and_then(|r| r.config.as_ref()), tr);
+    let last_run = run_line(run, "");
     let p = DashboardPage {
         tr,
         c: Chrome::new(auth, state),
@@ -176,6 +178,7 @@ async fn dashboard(
         top_problems,
         alarms,
         last_run,
+        operating_point,
         qs,
     };
     Ok(render(&p, auth, uri))
@@ -276,6 +279,7 @@ pub(super) async fn alarms_page(
         let caller = auth.caller();
         let all = q.all == "1";
         let alarms = svc(&state).alarms(&caller, !all, 2000).await?;
+        let run = svc(&state).last_detect_run(&caller).await?;
         let rollup = alarm_rollup(&alarms)
             .iter()
             .take(50)
@@ -287,7 +291,8 @@ pub(super) async fn alarms_page(
             rows: alarms.iter().map(alarm_row).collect(),
             rollup,
             all,
-            last_run: run_line(svc(&state).last_detect_run(&caller).await?, "as of "),
+            operating_point: operating_point(run.as_ref().and_then(|r| r.config.as_ref()), auth.tr),
+            last_run: run_line(run, "as of "),
         };
         Ok(render(&p, &auth, &uri))
     }

@@ -4,11 +4,114 @@
 use crate::i18n::Tr;
 use crate::page::Chrome;
 use askama::Template;
-use yuepin_complaints::{Accuracy, Category, CityRollup, ProblemType};
+use yuepin_complaints::{
+    Accuracy, Category, CityRollup, DetectorConfig, ProblemType, DEFAULT_MEASURED,
+};
 use yuepin_complaints_service::{
     AlarmRecord, ComplaintRecord, Severity, WarningRecord, WarningStatus,
 };
 use yuepin_domain::reference;
+
+// ───────────────────────────── operating point ─────────────────────────────
+
+/// The detector configuration in force, in words: the method, α per series-day, the windows,
+/// the minimum count, the other methods and the FDR; with the default, the measured
+/// sensitivity and false-alarm rate quoted from the benchmark (`DEFAULT_MEASURED`).
+pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
+    let Some(c) = config else {
+        return vec![tr
+            .t(
+                "尚无记录检测配置的检测运行。",
+                "No detection run with a recorded configuration yet.",
+            )
+            .to_string()];
+    };
+    let mut lines = Vec::new();
+    if c.pooled.enabled {
+        let q = &c.pooled;
+        let windows = q
+            .scan_days
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join("、");
+        lines.push(if !tr.is_en() {
+            format!(
+                "方法:合并比值扫描(每个序列与其余地市同一序列之和比较,校准的条件检验);α = {} / 序列·日(Bonferroni 合并各窗口);窗口 {windows} 天;窗口内至少 {} 件投诉;基线 {} 天,间隔 {} 天。",
+                q.alpha, q.min_count, q.window, q.guard
+            )
+        } else {
+            format!(
+                "Method: pooled ratio scan (each series against the same series summed over the other cities, calibrated conditional test); α = {} per series-day (Bonferroni over the windows); windows {} days; at least {} complaints in a window; baseline {} days, guard {} days.",
+                q.alpha,
+                windows.replace('、', ", "),
+                q.min_count,
+                q.window,
+                q.guard
+            )
+        });
+    }
+    let others: Vec<&str> = [
+        ("EARS C1", c.ears_c1.enabled),
+        ("EARS C2", c.ears_c2.enabled),
+        ("EARS C3", c.ears_c3.enabled),
+        ("Farrington-flexible", c.farrington.enabled),
+        ("Poisson CUSUM", c.cusum.enabled),
+    ]
+    .into_iter()
+    .filter_map(|(n, on)| on.then_some(n))
+    .collect();
+    if !others.is_empty() {
+        lines.push(format!(
+            "{}: {}",
+            tr.t("另运行经典方法", "Classic methods also run"),
+            others.join(", ")
+        ));
+    }
+    lines.push(format!(
+        "{} {} %",
+        tr.t(
+            "“显著”:Benjamini–Hochberg 错误发现率",
+            "“Significant”: Benjamini–Hochberg false discovery rate"
+        ),
+        c.fdr * 100.0
+    ));
+    let m = DEFAULT_MEASURED;
+    if c == &DetectorConfig::default() {
+        lines.push(if !tr.is_en() {
+            format!(
+                "实测(默认配置,生成器标注集,种子 {}):灵敏度 {:.1}–{:.1} %,中位延迟 ≤ {} 天,误报 {}–{} 次 / 1000 序列·日(来源:{})。",
+                m.seeds.map(|s| s.to_string()).join("、"),
+                m.sensitivity_min * 100.0,
+                m.sensitivity_max * 100.0,
+                m.median_delay_max_days,
+                m.false_alarms_per_1000_min,
+                m.false_alarms_per_1000_max,
+                m.source
+            )
+        } else {
+            format!(
+                "Measured (default configuration, generator's labelled sets, seeds {}): sensitivity {:.1}–{:.1} %, median delay ≤ {} days, {}–{} false alarms per 1,000 series-days (source: {}).",
+                m.seeds.map(|s| s.to_string()).join(", "),
+                m.sensitivity_min * 100.0,
+                m.sensitivity_max * 100.0,
+                m.median_delay_max_days,
+                m.false_alarms_per_1000_min,
+                m.false_alarms_per_1000_max,
+                m.source
+            )
+        });
+    } else {
+        lines.push(
+            tr.t(
+                "非默认配置:未实测,可用 yuepin complaints evaluate --config 评估。",
+                "Not the default configuration: not measured; score it with yuepin complaints evaluate --config.",
+            )
+            .to_string(),
+        );
+    }
+    lines
+}
 
 // ───────────────────────────── names ─────────────────────────────
 
@@ -90,6 +193,8 @@ pub struct DashboardPage {
     pub top_problems: Vec<TopRow>,
     pub alarms: usize,
     pub last_run: String,
+    /// The detector configuration of the last run, in words.
+    pub operating_point: Vec<String>,
     pub qs: String,
 }
 
@@ -298,6 +403,8 @@ pub struct AlarmsPage {
     pub rollup: Vec<RollupRow>,
     pub all: bool,
     pub last_run: String,
+    /// The detector configuration of the last run, in words.
+    pub operating_point: Vec<String>,
 }
 
 #[derive(Template)]

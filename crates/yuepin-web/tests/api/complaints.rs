@@ -583,10 +583,19 @@ async fn detection_warning_workflow_public_page_and_feed() {
             assert!(p.contains('*'), "drill-down is masked: {p}");
         }
     }
-    assert_eq!(
-        app.get("/complaints/alarms", Some(&reg)).await.status,
-        StatusCode::OK
+    // The regulator's pages show the operating point of the run in force, in words.
+    let page = app.get("/complaints/alarms", Some(&reg)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("合并比值扫描"), "method named");
+    assert!(html.contains("α = 0.001 / 序列·日"), "α per series-day");
+    assert!(html.contains("窗口 1、3、7 天") && html.contains("至少 3 件投诉"));
+    assert!(
+        html.contains("误报 0.468–0.532 次 / 1000 序列·日"),
+        "measured rate"
     );
+    let dash = app.get("/complaints", Some(&reg)).await.text();
+    assert!(dash.contains("α = 0.001 / 序列·日"));
     assert_eq!(
         app.get(&format!("/complaints/alarms/{alarm_id}"), Some(&reg))
             .await

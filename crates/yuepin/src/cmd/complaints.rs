@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use yuepin_complaints::{
-    generate, Category, Complaint, Dim, GeneratorParams, Outbreak, TextEncoding, TimeGrain,
+    evaluate_sets, evaluation_table, generate, Category, Complaint, DetectorConfig, Dim,
+    GeneratorParams, LabelledSetParams, Outbreak, PooledOverrides, Shape, TextEncoding, TimeGrain,
 };
 use yuepin_complaints_service::{
     check_term, term_target, ComplaintFilter, ComplaintsService, ImportOptions, ImportProgress,
@@ -64,7 +65,29 @@ pub enum Command {
         #[arg(long)]
         no_drafts: bool,
         #[command(flatten)]
+        tuning: Tuning,
+        #[command(flatten)]
         db: crate::config::DbArgs,
+    },
+    /// Score a detector configuration on the generator's labelled sets (outbreaks injected at
+    /// known places): sensitivity, median delay and false alarms per 1,000 series-days, per
+    /// method (raw and BH-significant) and combined, as a Markdown table.
+    Evaluate {
+        /// Seeds of the labelled sets, comma-separated.
+        #[arg(long, default_value = "101,202,303", value_delimiter = ',')]
+        seeds: Vec<u64>,
+        /// Outbreak shapes drawn per outbreak: flat, ramp, spike, bell (comma-separated).
+        #[arg(long, default_value = "spike,bell")]
+        shapes: String,
+        /// Small sets (240 days, ~1 500 a day, 10 outbreaks): seconds instead of minutes, for
+        /// a quick look; report figures from the standard sets.
+        #[arg(long)]
+        small: bool,
+        /// Also write the table to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        tuning: Tuning,
     },
     /// Classification accuracy on the shipped labelled set and on regulator-corrected complaints.
     Accuracy {
@@ -111,6 +134,82 @@ pub enum Command {
     },
 }
 
+/// The detector configuration of `detect` and `evaluate`: a JSON file, then flags for the
+/// pooled scan's main parameters on top.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Tuning {
+    /// Detector configuration (JSON, `DetectorConfig`; missing keys take defaults, unknown
+    /// keys are refused). Not `--config`: that is the platform's TOML file on every command.
+    #[arg(long, value_name = "FILE.json")]
+    detector_config: Option<PathBuf>,
+    /// Pooled scan: false-alarm bound per series-day (overrides the file).
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Pooled scan: minimum complaints in a window for it to count.
+    #[arg(long)]
+    min_count: Option<f64>,
+    /// Pooled scan: window lengths in days, comma-separated (e.g. 1,3,7).
+    #[arg(long, value_delimiter = ',')]
+    windows: Option<Vec<usize>>,
+    /// Pooled scan: baseline days.
+    #[arg(long)]
+    baseline: Option<usize>,
+    /// Pooled scan: guard days between baseline and window.
+    #[arg(long)]
+    guard: Option<usize>,
+}
+
+impl Tuning {
+    fn config(&self) -> Result<DetectorConfig> {
+        let base = match &self.detector_config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                DetectorConfig::from_json(&text).with_context(|| path.display().to_string())?
+            }
+            None => DetectorConfig::default(),
+        };
+        let o = PooledOverrides {
+            alpha: self.alpha,
+            min_count: self.min_count,
+            windows: self.windows.clone(),
+            baseline: self.baseline,
+            guard: self.guard,
+        };
+        Ok(base.with_pooled(&o)?)
+    }
+}
+
+/// The operating point of a configuration in one line (the pooled scan's main parameters
+/// and which other methods run).
+fn describe_config(c: &DetectorConfig) -> String {
+    let mut parts = Vec::new();
+    if c.pooled.enabled {
+        let q = &c.pooled;
+        parts.push(format!(
+            "pooled ratio scan, alpha {} per series-day, windows {:?} days, minimum count {}, baseline {} days, guard {} days",
+            q.alpha, q.scan_days, q.min_count, q.window, q.guard
+        ));
+    }
+    for (name, on) in [
+        ("EARS C1", c.ears_c1.enabled),
+        ("EARS C2", c.ears_c2.enabled),
+        ("EARS C3", c.ears_c3.enabled),
+        ("Farrington-flexible", c.farrington.enabled),
+        ("CUSUM", c.cusum.enabled),
+    ] {
+        if on {
+            parts.push(name.to_string());
+        }
+    }
+    let default = if c == &DetectorConfig::default() {
+        " (the default)"
+    } else {
+        ""
+    };
+    format!("{}; BH FDR {}{default}", parts.join("; "), c.fdr)
+}
+
 fn parse_encoding(s: &str) -> Result<TextEncoding> {
     Ok(match s.to_ascii_lowercase().as_str() {
         "auto" => TextEncoding::Auto,
@@ -138,6 +237,10 @@ pub async fn run(cmd: Command) -> Result<()> {
                     "  last detection run #{} as of {} at {}: {} alarms, {} significant",
                     r.id, r.as_of, r.ran_at, r.series_alarms, r.significant
                 );
+                match &r.config {
+                    Some(c) => println!("  configuration: {}", describe_config(c)),
+                    None => println!("  configuration: not recorded (run before it was stored)"),
+                }
             }
             Ok(())
         }
@@ -166,8 +269,10 @@ pub async fn run(cmd: Command) -> Result<()> {
             as_of,
             report_days,
             no_drafts,
+            tuning,
             db,
         } => {
+            let config = tuning.config()?;
             let svc = service(db).await?;
             let caller = Caller::cli("complaints-detect");
             let mut opts = match svc.detect_options(&caller, as_of).await {
@@ -178,6 +283,8 @@ pub async fn run(cmd: Command) -> Result<()> {
             };
             opts.report_days = report_days;
             opts.draft_warnings = !no_drafts;
+            opts.config = config;
+            println!("configuration: {}", describe_config(&opts.config));
             let r = svc.detect(&caller, &opts).await?;
             println!(
                 "detection run #{} as of {} over {} complaints since {}: {} alarms, {} significant (BH 5 %), {} new draft warnings",
@@ -190,6 +297,64 @@ pub async fn run(cmd: Command) -> Result<()> {
                 r.write_millis,
                 r.read_millis + r.detect_millis + r.write_millis
             );
+            Ok(())
+        }
+        Command::Evaluate {
+            seeds,
+            shapes,
+            small,
+            out,
+            tuning,
+        } => {
+            let config = tuning.config()?;
+            let shape_list = shapes
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| {
+                    Shape::parse(s).with_context(|| {
+                        format!("unknown shape {s:?}: use flat, ramp, spike or bell")
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if seeds.is_empty() || shape_list.is_empty() {
+                bail!("give at least one seed and one shape");
+            }
+            let sets: Vec<LabelledSetParams> = seeds
+                .iter()
+                .map(|&seed| {
+                    if small {
+                        LabelledSetParams::small(seed, shape_list.clone())
+                    } else {
+                        LabelledSetParams::standard(seed, shape_list.clone())
+                    }
+                })
+                .collect();
+            let params = config.to_params();
+            let started = std::time::Instant::now();
+            let rows = tokio::task::spawn_blocking(move || {
+                evaluate_sets(sets, &params, |seed, n| {
+                    eprintln!("seed {seed}: {n} complaints");
+                })
+            })
+            .await?;
+            let size = if small { "small" } else { "standard" };
+            let table = format!(
+                "Configuration: {}\n\nLabelled sets: {size}, seeds {}, shapes {shapes}; {:.1} s.\n\n{}",
+                describe_config(&config),
+                seeds
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                started.elapsed().as_secs_f64(),
+                evaluation_table(&rows)
+            );
+            print!("{table}");
+            if let Some(path) = out {
+                std::fs::write(&path, &table)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote {}", path.display());
+            }
             Ok(())
         }
         Command::Accuracy { db } => {

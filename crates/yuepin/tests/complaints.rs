@@ -1,0 +1,193 @@
+//! `yuepin complaints …` end to end: `detect` with a configuration file and flags (the run
+//! stores and `status` shows the configuration), `evaluate` on a small labelled set, and
+//! `alarms-export` — on SQLite, or on a fresh PostgreSQL database when
+//! `YUEPIN_TEST_DATABASE_URL` names a server.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Cli {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+fn fresh_db_url(dir: &Path) -> String {
+    match std::env::var("YUEPIN_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            let name = format!("yp_t_cmp_{}_{:x}", std::process::id(), nanos % 0xffff_ffff);
+            let out = Command::new("psql")
+                .args([
+                    "-q",
+                    "-d",
+                    &server,
+                    "-c",
+                    &format!("CREATE DATABASE {name}"),
+                ])
+                .output()
+                .expect("psql");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let base = &server[..server.rfind('/').unwrap()];
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.join("cli.db").display()),
+    }
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_db_url(dir.path());
+        Cli { dir, url }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn file(&self, name: &str, text: &str) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_yuepin"))
+            .args(args)
+            .env("YUEPIN_DATABASE_URL", &self.url)
+            .env("YUEPIN_DATA_DIR", self.dir.path())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "yuepin {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "yuepin {args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+    /// A migrated database holding 150 days of synthetic complaints (with injected outbreaks).
+    fn with_complaints(&self) {
+        self.ok(&["migrate"]);
+        let csv = self.path("c.csv");
+        let csv = csv.to_str().unwrap();
+        self.ok(&[
+            "complaints",
+            "generate",
+            "--out",
+            csv,
+            "--days",
+            "150",
+            "--mean-daily",
+            "60",
+            "--start",
+            "2026-06-01",
+        ]);
+        self.ok(&["complaints", "import", csv, "--quiet"]);
+    }
+}
+
+#[test]
+fn detect_takes_a_config_file_and_flags_and_the_run_keeps_them() {
+    let cli = Cli::new();
+    cli.with_complaints();
+    let bad = cli.file("bad.json", r#"{"pooled": {"alfa": 0.01}}"#);
+    let err = cli.fails(&["complaints", "detect", "--detector-config", &bad]);
+    assert!(err.contains("alfa"), "names the unknown key: {err}");
+    let err = cli.fails(&["complaints", "detect", "--alpha", "1.5"]);
+    assert!(err.contains("pooled.alpha"), "{err}");
+
+    let cfg = cli.file("cfg.json", r#"{"pooled": {"min_count": 4, "alpha": 0.01}}"#);
+    let out = cli.ok(&[
+        "complaints",
+        "detect",
+        "--detector-config",
+        &cfg,
+        "--alpha",
+        "0.002",
+        "--windows",
+        "1,3",
+        "--no-drafts",
+    ]);
+    assert!(
+        out.contains("alpha 0.002 per series-day, windows [1, 3] days, minimum count 4"),
+        "flags override the file, the file the defaults: {out}"
+    );
+    let status = cli.ok(&["complaints", "status"]);
+    assert!(
+        status.contains("configuration: pooled ratio scan, alpha 0.002"),
+        "{status}"
+    );
+    cli.ok(&["complaints", "detect", "--no-drafts"]);
+    let status = cli.ok(&["complaints", "status"]);
+    assert!(
+        status.contains("alpha 0.001") && status.contains("(the default)"),
+        "{status}"
+    );
+}
+
+#[test]
+fn evaluate_scores_a_configuration_on_a_small_labelled_set() {
+    let cli = Cli::new();
+    let out_md = cli.path("eval.md");
+    let out = cli.ok(&[
+        "complaints",
+        "evaluate",
+        "--small",
+        "--seeds",
+        "7",
+        "--shapes",
+        "flat,spike",
+        "--min-count",
+        "2",
+        "--out",
+        out_md.to_str().unwrap(),
+    ]);
+    assert!(out.contains("minimum count 2"), "{out}");
+    assert!(
+        out.contains("| seed | shapes | method | sensitivity"),
+        "{out}"
+    );
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("| 7 | flat,spike | pooled_scan |"))
+        .unwrap_or_else(|| panic!("a pooled_scan row: {out}"));
+    assert!(
+        row.ends_with("/10 |"),
+        "10 outbreaks on the small set: {row}"
+    );
+    assert!(out.contains("| 7 | flat,spike | pooled_scan+bh |"));
+    assert_eq!(std::fs::read_to_string(&out_md).unwrap(), out);
+
+    // Several methods: each scored, and combined.
+    let cfg = cli.file("two.json", r#"{"ears_c2": {"enabled": true}}"#);
+    let out = cli.ok(&[
+        "complaints",
+        "evaluate",
+        "--small",
+        "--seeds",
+        "7",
+        "--shapes",
+        "bell",
+        "--detector-config",
+        &cfg,
+    ]);
+    for m in ["pooled_scan", "ears_c2", "ears_c2+bh", "combined"] {
+        assert!(out.contains(&format!("| 7 | bell | {m} |")), "{m}: {out}");
+    }
+    let err = cli.fails(&["complaints", "evaluate", "--small", "--shapes", "zigzag"]);
+    assert!(err.contains("zigzag"), "{err}");
+}
