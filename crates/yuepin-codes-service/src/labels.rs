@@ -9,6 +9,7 @@ use crate::error::{CodesError, Result};
 use crate::records::CodeRecord;
 use crate::store::queries;
 use crate::CodesService;
+use yuepin_domain::text::escape_cell;
 use yuepin_domain::Caller;
 use yuepin_pdf::{fit, mm, text_width, wrap, Canvas, PageSize, Pdf};
 
@@ -290,9 +291,9 @@ impl CodesService {
                 w.write_record([
                     (offset + i + 1).to_string(),
                     l.uri.clone(),
-                    l.product.clone(),
-                    l.enterprise.clone(),
-                    l.lot.clone().unwrap_or_default(),
+                    escape_cell(&l.product).into_owned(),
+                    escape_cell(&l.enterprise).into_owned(),
+                    escape_cell(l.lot.as_deref().unwrap_or_default()).into_owned(),
                     l.serial.clone(),
                     c.issued_on.to_string(),
                 ])

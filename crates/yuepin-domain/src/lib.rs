@@ -17,6 +17,7 @@ pub mod reference;
 pub mod region;
 pub mod role;
 pub mod standard;
+pub mod text;
 pub mod uscc;
 
 pub use caller::{Caller, CallerKind, Denied};

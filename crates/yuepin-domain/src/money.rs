@@ -67,6 +67,11 @@ impl Yuan {
         Ok(Self(value.normalize()))
     }
 
+    /// Below zero (prices, capital and revenue never are).
+    pub fn is_negative(&self) -> bool {
+        self.0.is_sign_negative() && !self.0.is_zero()
+    }
+
     pub fn from_fen(fen: i64) -> Self {
         Self(Decimal::new(fen, 2).normalize())
     }

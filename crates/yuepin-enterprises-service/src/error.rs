@@ -71,6 +71,9 @@ pub enum Invalid {
     EnterpriseNotAllowed,
     #[error("no such enterprise")]
     NoSuchEnterprise,
+    /// An amount (capital, revenue) below zero.
+    #[error("must not be negative")]
+    Negative,
 }
 
 impl EnterprisesError {

@@ -46,6 +46,7 @@ impl EnterprisesService {
         e: &Enterprise,
     ) -> Result<EnterpriseRecord> {
         caller.require_administrator()?;
+        check_amounts(e)?;
         if self.enterprise_by_uscc(e.uscc.as_str()).await.is_ok() {
             return Err(EnterprisesError::EnterpriseExists(e.uscc.to_string()));
         }
@@ -65,6 +66,7 @@ impl EnterprisesService {
         mut e: Enterprise,
     ) -> Result<EnterpriseRecord> {
         let existing = self.enterprise(caller, uscc).await?;
+        check_amounts(&e)?;
         if e.uscc != existing.enterprise.uscc {
             return Err(EnterprisesError::invalid("uscc", Invalid::UsccCannotChange));
         }
@@ -245,4 +247,21 @@ impl EnterprisesService {
         self.store.commit(w).await?;
         Ok((id, key))
     }
+}
+
+/// Registered capital and revenue are never negative (ASVS 2.2.1); the importer refuses them
+/// by row and column, the API by field.
+fn check_amounts(e: &Enterprise) -> Result<()> {
+    if e.registered_capital.is_negative() {
+        return Err(EnterprisesError::invalid(
+            "registered_capital",
+            Invalid::Negative,
+        ));
+    }
+    for f in &e.financials {
+        if f.revenue_china.is_negative() || f.revenue_world.is_some_and(|y| y.is_negative()) {
+            return Err(EnterprisesError::invalid("financials", Invalid::Negative));
+        }
+    }
+    Ok(())
 }

@@ -5,7 +5,9 @@ use crate::columns::{self, ColumnSpec};
 use crate::enterprise::format_designations;
 use crate::event::EventRecord;
 use crate::source::float_text;
+use std::borrow::Cow;
 use std::io::Write;
+use yuepin_domain::text::escape_cell;
 use yuepin_domain::{Enterprise, InspectionResult, Product, QualityEventKind, StandardRole};
 
 /// Which header names an export writes.
@@ -221,6 +223,7 @@ impl Export for EventRecord {
 pub struct CsvExporter<W: Write, T: Export> {
     writer: csv::Writer<W>,
     years: Vec<i32>,
+    numeric: Vec<bool>,
     buffer: Vec<String>,
     _rows: std::marker::PhantomData<fn(&T)>,
 }
@@ -244,6 +247,7 @@ impl<W: Write, T: Export> CsvExporter<W, T> {
         writer.write_record(T::header(&years, language))?;
         Ok(Self {
             writer,
+            numeric: T::numeric(&years),
             years,
             buffer: Vec::new(),
             _rows: std::marker::PhantomData,
@@ -253,6 +257,13 @@ impl<W: Write, T: Export> CsvExporter<W, T> {
     pub fn write(&mut self, row: &T) -> Result<(), ExportError> {
         self.buffer.clear();
         row.fields(&self.years, &mut self.buffer);
+        for (col, text) in self.buffer.iter_mut().enumerate() {
+            if !is_number(&self.numeric, col, text) {
+                if let Cow::Owned(escaped) = escape_cell(text) {
+                    *text = escaped;
+                }
+            }
+        }
         self.writer.write_record(&self.buffer)?;
         Ok(())
     }
@@ -265,7 +276,13 @@ impl<W: Write, T: Export> CsvExporter<W, T> {
     }
 }
 
-/// Writes `rows` as a UTF-8 (BOM) CSV in the import column set.
+/// Whether a cell of a numeric column holds a number (written as is: `-5` is not a formula).
+fn is_number(numeric: &[bool], col: usize, text: &str) -> bool {
+    numeric.get(col).copied().unwrap_or(false) && text.parse::<f64>().is_ok()
+}
+
+/// Writes `rows` as a UTF-8 (BOM) CSV in the import column set; text cells that a spreadsheet
+/// would read as a formula get a leading `'` (`yuepin_domain::text::escape_cell`).
 pub fn export_csv<T: Export, W: Write>(
     out: W,
     rows: &[T],
@@ -312,7 +329,7 @@ pub fn export_xlsx<T: Export, W: Write>(
                 .filter(|f| float_text(*f) == *text);
             match exact_number {
                 Some(f) => sheet.write_number(r, col as u16, f)?,
-                None => sheet.write_string(r, col as u16, text)?,
+                None => sheet.write_string(r, col as u16, escape_cell(text))?,
             };
         }
     }

@@ -6,6 +6,7 @@ use crate::error::{FileError, RowError};
 use crate::source::{ImportOptions, Next, Table};
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Seek};
+use yuepin_domain::text::{control_char, control_char_reason, unescape_cell};
 use yuepin_domain::DomainError;
 
 /// A dataset whose rows can be imported: its column set and how one row becomes a value.
@@ -31,19 +32,17 @@ pub struct Cells<'a> {
 }
 
 impl<'a> Cells<'a> {
-    /// The trimmed text of a column; empty when the file lacks the column or the cell.
+    /// The trimmed text of a column; empty when the file lacks the column or the cell. A
+    /// formula escape of our exports (`'=…`) is taken off (`yuepin_domain::text`).
     pub fn text(&self, column: usize) -> &'a str {
-        let record: &'a csv::StringRecord = self.record;
-        self.binding.index[column]
-            .and_then(|pos| record.get(pos))
-            .map_or("", str::trim)
+        self.text_at(self.binding.index[column])
     }
 
     pub fn text_at(&self, position: Option<usize>) -> &'a str {
         let record: &'a csv::StringRecord = self.record;
         position
             .and_then(|pos| record.get(pos))
-            .map_or("", str::trim)
+            .map_or("", |t| unescape_cell(t.trim()))
     }
 
     pub fn row(&self) -> usize {
@@ -187,6 +186,12 @@ impl<T: Record> Iterator for Rows<T> {
             row,
             errors: Vec::new(),
         };
+        // NUL and other control characters are refused in every cell, by row and column.
+        for (pos, text) in self.record.iter().enumerate() {
+            if let Some(c) = control_char(text) {
+                cells.fail_at(pos, control_char_reason(c));
+            }
+        }
         let parsed = T::parse(&mut cells);
         let mut errors = cells.errors;
         let value = match parsed {

@@ -405,10 +405,43 @@ fn describe_csv_error(e: &csv::Error) -> String {
 }
 
 /// A cell as the text a user would type: integers without ".0", dates as YYYY-MM-DD.
+/// Decodes OOXML's `_xHHHH_` escapes in workbook strings (how a control character is stored:
+/// `a_x0000_b`; `_x005F_` is a literal underscore), so the row check sees the real character.
+fn ooxml_unescape(s: &str) -> String {
+    if !s.contains("_x") {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find("_x") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let decoded = tail
+            .get(2..6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .filter(|_| tail.as_bytes().get(6) == Some(&b'_'))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32);
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[7..];
+            }
+            None => {
+                out.push_str("_x");
+                rest = &tail[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::String(s) => ooxml_unescape(s),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Int(i) => i.to_string(),
         Data::Float(f) => float_text(*f),
         Data::Bool(b) => b.to_string(),
@@ -426,5 +459,18 @@ pub(crate) fn float_text(f: f64) -> String {
         format!("{}", f as i64)
     } else {
         format!("{f}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workbook_escapes_are_decoded() {
+        assert_eq!(ooxml_unescape("a_x0000_b"), "a\0b");
+        assert_eq!(ooxml_unescape("_x005F_x0041_"), "_x0041_");
+        assert_eq!(ooxml_unescape("型号_x"), "型号_x");
+        assert_eq!(ooxml_unescape("_xZZZZ_ and _x12"), "_xZZZZ_ and _x12");
     }
 }

@@ -282,6 +282,12 @@ impl LabsService {
         requires_approval: bool,
     ) -> LabsResult<InstrumentRecord> {
         self.require_manage_lab(caller, lab_id).await?;
+        non_negative("purchase_price", inst.purchase_price)?;
+        non_negative("peak_hourly", inst.tariff.peak_hourly)?;
+        non_negative("off_peak_hourly", inst.tariff.off_peak_hourly)?;
+        for a in &inst.accessories {
+            non_negative("accessories", a.hourly)?;
+        }
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         let id = write_instrument(&mut w, lab_id, id, inst, requires_approval).await?;
         self.store.commit(w).await?;
@@ -324,6 +330,7 @@ impl LabsService {
         svc: &Service,
     ) -> LabsResult<ServiceRecord> {
         self.require_manage_lab(caller, lab_id).await?;
+        non_negative("price_per_sample", svc.price_per_sample)?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         let id = write_service(&mut w, lab_id, id, svc).await?;
         self.store.commit(w).await?;
@@ -608,4 +615,12 @@ pub(crate) async fn write_service(
             Ok(id)
         }
     }
+}
+
+/// Prices in the public catalogue are never negative (ASVS 2.2.1).
+pub(crate) fn non_negative(field: &'static str, amount: yuepin_domain::Yuan) -> LabsResult<()> {
+    if amount.is_negative() {
+        return Err(LabsError::Invalid(Invalid::Negative(field)));
+    }
+    Ok(())
 }

@@ -79,6 +79,8 @@ pub enum Invalid {
     RevokeReason,
     /// A blackout needs a reason (calibration, repair…).
     BlackoutReason,
+    /// A price or amount below zero (the field named).
+    Negative(&'static str),
     /// The report number could not be formed (lab code, date or sequence out of range).
     ReportNumber(String),
 }

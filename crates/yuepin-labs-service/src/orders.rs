@@ -205,6 +205,7 @@ impl LabsService {
             None;
         let next = match &action {
             OrderAction::Quote { amount } => {
+                crate::catalogue::non_negative("amount", *amount)?;
                 let s = order_transition(o.state.clone(), OrderEvent::Quote { amount: *amount })?;
                 quoted = Some(*amount);
                 s

@@ -1,6 +1,8 @@
 //! The API's JSON body extractor ([`ApiJson`]): every rejection is our JSON error, worded for
 //! the client and naming where the body went wrong (the field's path, the line and column),
 //! never a Rust type (serde's "expected struct TokenRequest" becomes "expected an object").
+//! Strings holding NUL or another control character (tab and line breaks aside) are refused
+//! with their field's path before the body is decoded (ASVS 2.2.1).
 
 use crate::error::{FieldError, WebError};
 use axum::body::Bytes;
@@ -52,7 +54,13 @@ fn json_content_type(headers: &HeaderMap) -> bool {
 /// Decodes a JSON body, reporting the first problem as [`WebError`].
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
     // Malformed JSON is reported as such even where a wrong type comes first.
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| data_error(".", e))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| data_error(".", e))?;
+    if let Some((field, c)) = control_in(&value, String::new()) {
+        return Err(WebError::Invalid(vec![FieldError {
+            field,
+            message: yuepin_domain::text::control_char_reason(c),
+        }]));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
@@ -60,6 +68,38 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
     })?;
     de.end().map_err(|e| data_error(".", e))?;
     Ok(value)
+}
+
+/// The path (`parts[0].model`) of the first string or key holding a control character other
+/// than tab and line breaks (NUL, ESC, DEL, C1), with that character.
+fn control_in(value: &serde_json::Value, path: String) -> Option<(String, char)> {
+    use serde_json::Value;
+    let named = |path: &str| {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.to_string()
+        }
+    };
+    match value {
+        Value::String(s) => yuepin_domain::text::control_char(s).map(|c| (named(&path), c)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_in(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            match yuepin_domain::text::control_char(k) {
+                Some(c) => Some((named(&path), c)),
+                None => control_in(v, p),
+            }
+        }),
+        _ => None,
+    }
 }
 
 fn data_error(path: &str, e: serde_json::Error) -> WebError {

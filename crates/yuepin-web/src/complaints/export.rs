@@ -172,6 +172,11 @@ async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResul
                     }
                     for (i, r) in rows.iter().enumerate() {
                         for (j, c) in r.iter().enumerate() {
+                            let c = if c.parse::<f64>().is_ok() {
+                                std::borrow::Cow::Borrowed(c.as_str())
+                            } else {
+                                yuepin_domain::text::escape_cell(c)
+                            };
                             sheet.write_string(i as u32 + 1, j as u16, c)?;
                         }
                     }

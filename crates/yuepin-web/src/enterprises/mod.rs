@@ -74,6 +74,7 @@ fn invalid_message(reason: &Invalid) -> String {
         }
         Invalid::EnterpriseNotAllowed => "仅企业用户绑定企业 (only enterprise users)".into(),
         Invalid::NoSuchEnterprise => "企业不存在 (no such enterprise)".into(),
+        Invalid::Negative => "不能为负数 (must not be negative)".into(),
     }
 }
 

@@ -52,6 +52,9 @@ impl From<LabsError> for WebError {
             LabsError::Invalid(Invalid::BlackoutReason) => {
                 WebError::field("reason", "须说明原因 (a reason is required)")
             }
+            LabsError::Invalid(Invalid::Negative(field)) => {
+                WebError::field(field, "不能为负数 (must not be negative)")
+            }
             LabsError::Invalid(i) => WebError::BadRequest(match i {
                 Invalid::PartCount => "一次预约1至10台仪器 (book 1 to 10 instruments at once)".into(),
                 Invalid::InstrumentInactive(id) => {
@@ -71,6 +74,7 @@ impl From<LabsError> for WebError {
                 Invalid::RevokeReason => "撤销须说明理由 (a reason is required)".into(),
                 Invalid::ReportNumber(e) => e,
                 Invalid::BlackoutReason => "须说明原因 (a reason is required)".into(),
+                Invalid::Negative(_) => "不能为负数 (must not be negative)".into(),
             }),
             LabsError::LabCodeTaken(code) => {
                 WebError::Conflict(format!("实验室代码 {code} 已存在 (lab code {code} is taken)"))

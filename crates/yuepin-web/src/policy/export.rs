@@ -61,7 +61,8 @@ pub(super) async fn export_xlsx(
             .map(|c| c.name_zh.clone())
             .unwrap_or_else(|| it.city.to_string());
         ws.write_string(r, 0, it.uscc.as_str()).map_err(xerr)?;
-        ws.write_string(r, 1, &it.name).map_err(xerr)?;
+        ws.write_string(r, 1, yuepin_domain::text::escape_cell(&it.name))
+            .map_err(xerr)?;
         ws.write_string(r, 2, &city).map_err(xerr)?;
         ws.write_string(r, 3, format!("{:02}", it.division))
             .map_err(xerr)?;

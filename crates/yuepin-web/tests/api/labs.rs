@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 pub(crate) struct Fx {
     pub(crate) reg: String,
-    lab_id: i64,
+    pub(crate) lab_id: i64,
     inst: i64,
     pub(crate) service: i64,
     pub(crate) lab1: String,
@@ -37,7 +37,7 @@ fn lab_json(code: &str) -> Value {
     })
 }
 
-fn instrument_json(name: &str, item: &str) -> Value {
+pub(crate) fn instrument_json(name: &str, item: &str) -> Value {
     json!({
         "name": name, "model": "SST-1000", "maker": "某仪器公司", "purchase_price": "180万",
         "purchased_on": "2021-03-01", "location": "A栋101", "capabilities": ["中性盐雾"],

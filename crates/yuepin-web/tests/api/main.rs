@@ -12,6 +12,7 @@ mod enterprises;
 mod errors;
 mod existence;
 mod headers;
+mod input_limits;
 mod labs;
 mod openapi;
 mod ops;

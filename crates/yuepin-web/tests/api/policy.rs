@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 /// An enterprise eligible for M18 (little giant + performance excellence) and M10 (provincial
 /// quality award) on 2025-03-01, in Shenzhen.
-fn awarded_enterprise(code: &str, name: &str) -> Value {
+pub(crate) fn awarded_enterprise(code: &str, name: &str) -> Value {
     json!({
         "uscc": code, "name": name, "region": "深圳", "division": "39",
         "registered_capital": "5000万", "employees": 320, "founded_on": "2012-05-18",
