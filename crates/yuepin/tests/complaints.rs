@@ -191,3 +191,100 @@ fn evaluate_scores_a_configuration_on_a_small_labelled_set() {
     let err = cli.fails(&["complaints", "evaluate", "--small", "--shapes", "zigzag"]);
     assert!(err.contains("zigzag"), "{err}");
 }
+
+#[test]
+fn alarms_export_writes_csv_xlsx_and_json_lines_with_filters() {
+    let cli = Cli::new();
+    cli.with_complaints();
+    cli.ok(&["complaints", "detect", "--no-drafts", "--report-days", "60"]);
+    let csv = cli.path("a.csv");
+    let out = cli.ok(&[
+        "complaints",
+        "alarms-export",
+        "--format",
+        "csv",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    let n: usize = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(n > 0, "{out}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("\u{feff}编号,时段开始,时段结束,天数,方法,层级,地市"),
+        "{header}"
+    );
+    assert!(header.ends_with(",p值,q值,显著"), "{header}");
+    assert_eq!(lines.clone().count(), n);
+    assert!(
+        lines.clone().all(|l| l.contains("合并比值扫描")),
+        "Chinese values"
+    );
+    // A city filter by name keeps only that city.
+    let city = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(6)
+        .unwrap()
+        .to_string();
+    let only = cli.path("city.csv");
+    cli.ok(&[
+        "complaints",
+        "alarms-export",
+        "--format",
+        "csv",
+        "--city",
+        &city,
+        "--out",
+        only.to_str().unwrap(),
+    ]);
+    let kept = std::fs::read_to_string(&only).unwrap();
+    assert!(kept.lines().count() >= 2);
+    assert!(kept
+        .lines()
+        .skip(1)
+        .all(|l| l.split(',').nth(6) == Some(city.as_str())));
+    // JSON Lines: machine keys; XLSX: a workbook.
+    let jl = cli.path("a.jsonl");
+    cli.ok(&[
+        "complaints",
+        "alarms-export",
+        "--format",
+        "jsonl",
+        "--out",
+        jl.to_str().unwrap(),
+    ]);
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&jl)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first["method"], "pooled_scan");
+    let x = cli.path("a.xlsx");
+    cli.ok(&[
+        "complaints",
+        "alarms-export",
+        "--format",
+        "xlsx",
+        "--lang",
+        "en",
+        "--out",
+        x.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read(&x).unwrap().starts_with(b"PK"));
+    let err = cli.fails(&[
+        "complaints",
+        "alarms-export",
+        "--format",
+        "pdf",
+        "--out",
+        x.to_str().unwrap(),
+    ]);
+    assert!(err.contains("csv, xlsx or jsonl"), "{err}");
+}

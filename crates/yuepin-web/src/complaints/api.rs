@@ -3,8 +3,8 @@
 //! alarms and detection, the lexicon and accuracy, and the warning workflow.
 
 use super::schema::{
-    AggregatesResponse, AlarmDetail, AlarmsResponse, ComplaintList, Filter, HeatmapResponse,
-    LexiconResponse, TermSet, TopResponse, WarningsResponse,
+    AggregatesResponse, AlarmDetail, AlarmParams, AlarmsResponse, ComplaintList, Filter,
+    HeatmapResponse, LexiconResponse, TermSet, TopResponse, WarningsResponse,
 };
 use super::{parse_category, parse_day, parse_division, svc, FilterQuery};
 use crate::auth::Auth;
@@ -18,10 +18,11 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use yuepin_complaints::Accuracy;
-use yuepin_complaints_service::WarningRecord;
 use yuepin_complaints_service::{
-    alarm_rollup, check_term, term_target, ComplaintRecord, CountDim, DetectReport, WarningEdit,
+    alarm_rollup, check_term, term_target, AlarmPage, ComplaintRecord, CountDim, DetectReport,
+    WarningEdit,
 };
+use yuepin_complaints_service::{WarningRecord, ALARM_PAGE_MAX};
 use yuepin_domain::reference;
 
 /// Complaints per API page.
@@ -204,23 +205,50 @@ pub(super) async fn labels(
     ))
 }
 
-/// Complaint alarms (open ones unless all=1) with a per-city roll-up.
+/// Complaint alarms (significant ones unless all=1), filtered and paged, with the total and a
+/// per-city roll-up of the page. Without `page` and `page_size` the first 5,000 (the earlier
+/// behaviour); with either, one page of at most 200.
 #[utoipa::path(
     get, path = "/api/v1/complaints/alarms", tag = "complaints", operation_id = "list_alarms",
-    params(("all" = Option<String>, Query, description = "1 to include closed alarms")),
-    responses((status = 200, description = "Alarms", body = AlarmsResponse), E401, E403)
+    params(AlarmParams),
+    responses((status = 200, description = "Alarms", body = AlarmsResponse), E400, E401, E403)
 )]
 pub(super) async fn alarms(
     State(state): State<AppState>,
     auth: Auth,
     Query(q): Query<FilterQuery>,
 ) -> WebResult<Json<serde_json::Value>> {
-    let list = svc(&state)
-        .alarms(&auth.caller(), q.all != "1", 5000)
-        .await?;
-    let rollup = alarm_rollup(&list);
-    Ok(Json(json!({"alarms": list, "rollup": rollup})))
+    let caller = auth.caller();
+    let f = q.alarm_filter()?;
+    let p = if q.page.is_none() && q.page_size.is_none() {
+        let (alarms, total) = svc(&state)
+            .alarms_matching(&caller, &f, UNPAGED_ALARMS)
+            .await?;
+        AlarmPage {
+            alarms,
+            total,
+            page: 1,
+            page_size: UNPAGED_ALARMS,
+        }
+    } else {
+        svc(&state)
+            .alarm_page(
+                &caller,
+                &f,
+                q.page.unwrap_or(1),
+                q.page_size.unwrap_or(ALARM_PAGE_MAX),
+            )
+            .await?
+    };
+    let rollup = alarm_rollup(&p.alarms);
+    Ok(Json(json!({
+        "alarms": p.alarms, "rollup": rollup, "total": p.total,
+        "page": p.page, "page_size": p.page_size
+    })))
 }
+
+/// Alarms the unpaged list returns (as before paging existed).
+const UNPAGED_ALARMS: i64 = 5000;
 
 /// One alarm with the complaints of its evidence window.
 #[utoipa::path(

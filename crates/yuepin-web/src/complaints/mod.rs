@@ -51,9 +51,10 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use yuepin_complaints::{Category, ProblemType};
+use yuepin_complaints::{Category, Level, Method, ProblemType};
 use yuepin_complaints_service::{
-    ComplaintFilter, ComplaintsError, ComplaintsService, CountDim, Grain, Invalid, WarningAction,
+    AlarmFilter, ComplaintFilter, ComplaintsError, ComplaintsService, CountDim, Grain, Invalid,
+    WarningAction,
 };
 use yuepin_domain::{Division, RegionCode};
 
@@ -65,6 +66,8 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/c/{id}", get(pages::record_page))
         .route("/complaints/c/{id}/labels", post(pages::labels_form))
         .route("/complaints/alarms", get(pages::alarms_page))
+        .route("/complaints/alarms.csv", get(pages::alarms_csv))
+        .route("/complaints/alarms.xlsx", get(pages::alarms_xlsx))
         .route("/complaints/alarms/{id}", get(pages::alarm_page))
         .route(
             "/complaints/alarms/{id}/warning",
@@ -268,6 +271,12 @@ pub struct FilterQuery {
     what: String,
     #[serde(default)]
     all: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    page_size: Option<i64>,
 }
 
 fn parse_day(field: &str, s: &str) -> WebResult<Option<NaiveDate>> {
@@ -330,6 +339,40 @@ impl FilterQuery {
                 )
             })?);
         }
+        Ok(f)
+    }
+
+    /// The alarm filter: method, level, city (name or GB/T 2260 code), division, period
+    /// range; significant only unless `all=1`.
+    fn alarm_filter(&self) -> WebResult<AlarmFilter> {
+        let mut f = AlarmFilter {
+            from: parse_day("from", &self.from)?,
+            to: parse_day("to", &self.to)?,
+            significant_only: self.all != "1",
+            ..AlarmFilter::default()
+        };
+        let method = self.method.trim();
+        if !method.is_empty() {
+            f.method = Some(Method::parse(method).ok_or_else(|| {
+                WebError::field(
+                    "method",
+                    format!("未知方法 {method:?} (unknown method; use pooled_scan, ears_c1, ears_c2, ears_c3, farrington_flexible or cusum)"),
+                )
+            })?);
+        }
+        let level = self.level.trim();
+        if !level.is_empty() {
+            f.level = Some(Level::parse(level).ok_or_else(|| {
+                WebError::field(
+                    "level",
+                    format!("未知层级 {level:?} (unknown level; use city, division or category)"),
+                )
+            })?);
+        }
+        if !self.city.trim().is_empty() {
+            f.city = Some(RegionCode::parse(self.city.trim())?);
+        }
+        f.division = parse_division(Some(&self.division))?;
         Ok(f)
     }
 

@@ -5,7 +5,7 @@
 use super::svg::{heatmap_svg, trend_svg};
 use super::views::{
     alarm_row, category_name, city_name, city_name_en, list_row, operating_point, rollup_row,
-    AlarmPage, AlarmsPage, DashboardPage, LexiconPage, ListPage, RecordPage, TopRow,
+    AlarmForm, AlarmPage, AlarmsPage, DashboardPage, LexiconPage, ListPage, RecordPage, TopRow,
 };
 use super::{
     describe_filter, filter_query_string, page, parse_category, parse_day, parse_division, svc,
@@ -13,16 +13,17 @@ use super::{
 };
 use crate::auth::Auth;
 use crate::error::WebResult;
-use crate::page::{form_post, render, Chrome};
+use crate::page::{form_post, render, urlencode, Chrome};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
 use axum::http::Uri;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use std::collections::HashMap;
-use yuepin_complaints::Target;
+use yuepin_complaints::{Method, Target};
 use yuepin_complaints_service::{
-    alarm_rollup, check_term, term_target, CountDim, CountRow, DetectRun,
+    alarm_rollup, check_term, term_target, CountDim, CountRow, DetectRun, ExportFormat, ExportLang,
 };
 use yuepin_domain::reference;
 
@@ -269,6 +270,9 @@ pub(super) async fn labels_form(
     .await
 }
 
+/// Alarms per page on the regulator's alarm list.
+const ALARMS_PAGE_ROWS: i64 = 50;
+
 pub(super) async fn alarms_page(
     State(state): State<AppState>,
     auth: Auth,
@@ -278,23 +282,133 @@ pub(super) async fn alarms_page(
     let r = async {
         let caller = auth.caller();
         let all = q.all == "1";
-        let alarms = svc(&state).alarms(&caller, !all, 2000).await?;
+        let f = q.alarm_filter()?;
+        let page_no = q.page.unwrap_or(1).max(1);
+        let p = svc(&state)
+            .alarm_page(&caller, &f, page_no, ALARMS_PAGE_ROWS)
+            .await?;
         let run = svc(&state).last_detect_run(&caller).await?;
-        let rollup = alarm_rollup(&alarms)
+        let rollup = alarm_rollup(&p.alarms)
             .iter()
             .take(50)
             .map(rollup_row)
             .collect();
-        let p = AlarmsPage {
+        let qs = alarm_query_string(&q);
+        let pages = ((p.total + ALARMS_PAGE_ROWS - 1) / ALARMS_PAGE_ROWS).max(1);
+        let link = |n: i64| format!("/complaints/alarms?{qs}&page={n}");
+        let page = AlarmsPage {
             tr: auth.tr,
             c: Chrome::new(&auth, &state),
-            rows: alarms.iter().map(alarm_row).collect(),
+            rows: p.alarms.iter().map(alarm_row).collect(),
             rollup,
             all,
             operating_point: operating_point(run.as_ref().and_then(|r| r.config.as_ref()), auth.tr),
             last_run: run_line(run, "as of "),
+            total: p.total,
+            page: page_no,
+            pages,
+            prev: if page_no > 1 {
+                link(page_no - 1)
+            } else {
+                String::new()
+            },
+            next: if page_no < pages {
+                link(page_no + 1)
+            } else {
+                String::new()
+            },
+            qs,
+            f: AlarmForm {
+                method: q.method.trim().to_string(),
+                level: q.level.trim().to_string(),
+                city: q.city.trim().to_string(),
+                division: q.division.trim().to_string(),
+                from: q.from.trim().to_string(),
+                to: q.to.trim().to_string(),
+            },
+            methods: Method::ALL
+                .iter()
+                .map(|m| (m.as_str().to_string(), m.label().to_string()))
+                .collect(),
         };
-        Ok(render(&p, &auth, &uri))
+        Ok(render(&page, &auth, &uri))
+    }
+    .await;
+    page(r, &auth, &state, &uri)
+}
+
+/// The alarm filter as typed, for links (paging, downloads).
+fn alarm_query_string(q: &FilterQuery) -> String {
+    [
+        ("method", &q.method),
+        ("level", &q.level),
+        ("city", &q.city),
+        ("division", &q.division),
+        ("from", &q.from),
+        ("to", &q.to),
+        ("all", &q.all),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| format!("{k}={}", urlencode(v.trim())))
+    .collect::<Vec<_>>()
+    .join("&")
+}
+
+/// `/complaints/alarms.csv`: the alarms of the page's filter (every page), Chinese headers.
+pub(super) async fn alarms_csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    alarms_download(state, auth, uri, q, ExportFormat::Csv).await
+}
+
+/// `/complaints/alarms.xlsx`: as the CSV, one sheet.
+pub(super) async fn alarms_xlsx(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    alarms_download(state, auth, uri, q, ExportFormat::Xlsx).await
+}
+
+async fn alarms_download(
+    state: AppState,
+    auth: Auth,
+    uri: Uri,
+    q: FilterQuery,
+    format: ExportFormat,
+) -> Response {
+    let r = async {
+        let lang = if auth.tr.is_en() {
+            ExportLang::En
+        } else {
+            ExportLang::Zh
+        };
+        let e = svc(&state)
+            .export_alarms(&auth.caller(), &q.alarm_filter()?, format, lang)
+            .await?;
+        let (kind, name) = match format {
+            ExportFormat::Xlsx => (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "alarms.xlsx",
+            ),
+            _ => ("text/csv; charset=utf-8", "alarms.csv"),
+        };
+        Ok((
+            [
+                (header::CONTENT_TYPE, kind.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            e.bytes,
+        )
+            .into_response())
     }
     .await;
     page(r, &auth, &state, &uri)

@@ -76,7 +76,36 @@ pub(super) struct ComplaintList {
 #[derive(ToSchema)]
 pub(super) struct AlarmsResponse {
     alarms: Vec<AlarmRecord>,
+    /// The city → division → category roll-up of the significant alarms in `alarms`.
     rollup: Vec<CityRollup>,
+    /// Alarms matching the filter, over all pages.
+    total: i64,
+    page: i64,
+    page_size: i64,
+}
+
+/// The alarm list's filter and paging (every field optional).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct AlarmParams {
+    /// pooled_scan, ears_c1, ears_c2, ears_c3, farrington_flexible or cusum.
+    method: Option<String>,
+    /// city (city totals), division (city × division) or category (city × category).
+    level: Option<String>,
+    /// City name (深圳, 深圳市) or any GB/T 2260 code of it.
+    city: Option<String>,
+    /// Manufacturing division, two digits.
+    division: Option<String>,
+    /// Periods starting on or after this day, YYYY-MM-DD.
+    from: Option<NaiveDate>,
+    /// Periods starting on or before this day, YYYY-MM-DD.
+    to: Option<NaiveDate>,
+    /// 1 to include alarms that are not BH-significant.
+    all: Option<String>,
+    /// Page, from 1 (default 1 when page_size is given).
+    page: Option<i64>,
+    /// Alarms per page, 1–200 (default 200 when page is given; without both, the first 5,000).
+    page_size: Option<i64>,
 }
 
 #[derive(ToSchema)]

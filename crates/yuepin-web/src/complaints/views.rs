@@ -405,6 +405,27 @@ pub struct AlarmsPage {
     pub last_run: String,
     /// The detector configuration of the last run, in words.
     pub operating_point: Vec<String>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    /// Links to the previous and next page ("" when none).
+    pub prev: String,
+    pub next: String,
+    /// The filter as a query string (downloads).
+    pub qs: String,
+    pub f: AlarmForm,
+    /// (key, label) of every method, for the filter's select.
+    pub methods: Vec<(String, String)>,
+}
+
+/// The alarm filter form's values as typed.
+pub struct AlarmForm {
+    pub method: String,
+    pub level: String,
+    pub city: String,
+    pub division: String,
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Template)]

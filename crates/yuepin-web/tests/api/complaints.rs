@@ -596,6 +596,7 @@ async fn detection_warning_workflow_public_page_and_feed() {
     );
     let dash = app.get("/complaints", Some(&reg)).await.text();
     assert!(dash.contains("α = 0.001 / 序列·日"));
+    crate::complaint_alarms::paging_filters_and_downloads(&app, &reg, &alarms).await;
     assert_eq!(
         app.get(&format!("/complaints/alarms/{alarm_id}"), Some(&reg))
             .await

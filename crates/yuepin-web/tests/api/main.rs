@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod browser;
 mod codes;
+mod complaint_alarms;
 mod complaints;
 mod enterprises;
 mod errors;

@@ -14,13 +14,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use yuepin_complaints::{
     evaluate_sets, evaluation_table, generate, Category, Complaint, DetectorConfig, Dim,
-    GeneratorParams, LabelledSetParams, Outbreak, PooledOverrides, Shape, TextEncoding, TimeGrain,
+    GeneratorParams, LabelledSetParams, Level, Method, Outbreak, PooledOverrides, Shape,
+    TextEncoding, TimeGrain,
 };
 use yuepin_complaints_service::{
-    check_term, term_target, ComplaintFilter, ComplaintsService, ImportOptions, ImportProgress,
-    WarningStatus,
+    check_term, term_target, AlarmFilter, ComplaintFilter, ComplaintsService, ExportFormat,
+    ExportLang, ImportOptions, ImportProgress, WarningStatus,
 };
-use yuepin_domain::{Caller, RegionCode};
+use yuepin_domain::{Caller, Division, RegionCode};
 use yuepin_store::Store;
 
 /// The service on the configured database.
@@ -88,6 +89,42 @@ pub enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         tuning: Tuning,
+    },
+    /// Write the stored alarms matching the filters (newest period first, at most 100,000) as
+    /// CSV (UTF-8 with BOM), XLSX or JSON Lines. CSV and XLSX carry Chinese headers and values
+    /// (`--lang en` for English); JSON Lines the API's machine keys.
+    AlarmsExport {
+        /// csv, xlsx or jsonl.
+        #[arg(long)]
+        format: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// zh (default) or en: headers and values of CSV and XLSX.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+        /// pooled_scan, ears_c1, ears_c2, ears_c3, farrington_flexible or cusum.
+        #[arg(long)]
+        method: Option<String>,
+        /// city, division or category.
+        #[arg(long)]
+        level: Option<String>,
+        /// City name or any GB/T 2260 code of it.
+        #[arg(long)]
+        city: Option<String>,
+        /// Manufacturing division (two digits).
+        #[arg(long)]
+        division: Option<String>,
+        /// Periods starting on or after this day.
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Periods starting on or before this day.
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Only BH-significant alarms.
+        #[arg(long)]
+        significant_only: bool,
+        #[command(flatten)]
+        db: crate::config::DbArgs,
     },
     /// Classification accuracy on the shipped labelled set and on regulator-corrected complaints.
     Accuracy {
@@ -354,6 +391,63 @@ pub async fn run(cmd: Command) -> Result<()> {
                 std::fs::write(&path, &table)
                     .with_context(|| format!("writing {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
+            }
+            Ok(())
+        }
+        Command::AlarmsExport {
+            format,
+            out,
+            lang,
+            method,
+            level,
+            city,
+            division,
+            from,
+            to,
+            significant_only,
+            db,
+        } => {
+            let format = ExportFormat::parse(&format).map_err(|_| {
+                anyhow::anyhow!("unknown format {format:?}: use csv, xlsx or jsonl")
+            })?;
+            let lang = ExportLang::parse(&lang)
+                .map_err(|_| anyhow::anyhow!("unknown language {lang:?}: use zh or en"))?;
+            let filter = AlarmFilter {
+                method: method
+                    .map(|m| {
+                        Method::parse(m.trim()).with_context(|| {
+                            format!("unknown method {m:?}: use pooled_scan, ears_c1, ears_c2, ears_c3, farrington_flexible or cusum")
+                        })
+                    })
+                    .transpose()?,
+                level: level
+                    .map(|l| {
+                        Level::parse(l.trim())
+                            .with_context(|| format!("unknown level {l:?}: use city, division or category"))
+                    })
+                    .transpose()?,
+                city: city.map(|c| RegionCode::parse(c.trim())).transpose()?,
+                division: division.map(|d| Division::parse(d.trim())).transpose()?,
+                from,
+                to,
+                significant_only,
+            };
+            let svc = service(db).await?;
+            let e = svc
+                .export_alarms(
+                    &Caller::cli("complaints-alarms-export"),
+                    &filter,
+                    format,
+                    lang,
+                )
+                .await?;
+            std::fs::write(&out, &e.bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} alarms to {}", e.rows, out.display());
+            if e.total > e.rows as i64 {
+                println!(
+                    "{} alarms match; narrow the filters to export the rest",
+                    e.total
+                );
             }
             Ok(())
         }
