@@ -37,7 +37,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
             .join("、");
         lines.push(if !tr.is_en() {
             format!(
-                "方法:合并比值扫描(每个序列与其余地市同一序列之和比较,校准的条件检验);α = {} / 序列·日(Bonferroni 合并各窗口);窗口 {windows} 天;窗口内至少 {} 件投诉;基线 {} 天,间隔 {} 天。",
+                "方法:合并比值扫描(每个序列与其余地市同一序列之和比较,校准的条件检验);α = {} / 序列·日(各窗口按邦费罗尼法合并);窗口 {windows} 天;窗口内至少 {} 件投诉;基线 {} 天,间隔 {} 天。",
                 q.alpha, q.min_count, q.window, q.guard
             )
         } else {
@@ -71,7 +71,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
     lines.push(format!(
         "{} {} %",
         tr.t(
-            "“显著”:Benjamini–Hochberg 错误发现率",
+            "“显著”:本杰明–霍赫伯格法(BH)错误发现率",
             "“Significant”: Benjamini–Hochberg false discovery rate"
         ),
         c.fdr * 100.0
@@ -80,14 +80,13 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
     if c == &DetectorConfig::default() {
         lines.push(if !tr.is_en() {
             format!(
-                "实测(默认配置,生成器标注集,种子 {}):灵敏度 {:.1}–{:.1} %,中位延迟 ≤ {} 天,误报 {}–{} 次 / 1000 序列·日(来源:{})。",
+                "实测(默认配置,生成器标注集,种子 {}):灵敏度 {:.1}–{:.1} %,中位延迟 ≤ {} 天,误报 {}–{} 次 / 1000 序列·日(来源:平台基准测试报告)。",
                 m.seeds.map(|s| s.to_string()).join("、"),
                 m.sensitivity_min * 100.0,
                 m.sensitivity_max * 100.0,
                 m.median_delay_max_days,
                 m.false_alarms_per_1000_min,
                 m.false_alarms_per_1000_max,
-                m.source
             )
         } else {
             format!(
@@ -104,7 +103,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
     } else {
         lines.push(
             tr.t(
-                "非默认配置:未实测,可用 yuepin complaints evaluate --config 评估。",
+                "非默认配置:未实测,可在命令行用评估命令打分。",
                 "Not the default configuration: not measured; score it with yuepin complaints evaluate --config.",
             )
             .to_string(),
