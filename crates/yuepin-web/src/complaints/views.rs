@@ -37,7 +37,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
             .join("、");
         lines.push(if !tr.is_en() {
             format!(
-                "方法:合并比值扫描(每个序列与其余地市同一序列之和比较,校准的条件检验);α = {} / 序列·日(各窗口按邦费罗尼法合并);窗口 {windows} 天;窗口内至少 {} 件投诉;基线 {} 天,间隔 {} 天。",
+                "方法:合并比值扫描(每个序列与其余地市同一序列之和比较,校准的条件检验);α = {} / 序列·日(各窗口按邦费罗尼校正合并);窗口 {windows} 天;窗口内至少 {} 件投诉;基线 {} 天,间隔 {} 天。",
                 q.alpha, q.min_count, q.window, q.guard
             )
         } else {
@@ -71,7 +71,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
     lines.push(format!(
         "{} {} %",
         tr.t(
-            "“显著”:本杰明–霍赫伯格法(BH)错误发现率",
+            "“显著”:错误发现率(BH 法)",
             "“Significant”: Benjamini–Hochberg false discovery rate"
         ),
         c.fdr * 100.0
@@ -80,31 +80,33 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
     if c == &DetectorConfig::default() {
         lines.push(if !tr.is_en() {
             format!(
-                "实测(默认配置,生成器标注集,种子 {}):灵敏度 {:.1}–{:.1} %,中位延迟 ≤ {} 天,误报 {}–{} 次 / 1000 序列·日(来源:平台基准测试报告)。",
+                "实测(默认配置,生成器标注集,种子 {}):灵敏度 {:.1}–{:.1} %,中位延迟 ≤ {} 天,误报 {}–{} 次 / 1000 序列·日(来源:项目基准测试记录,{} 测定)。",
                 m.seeds.map(|s| s.to_string()).join("、"),
                 m.sensitivity_min * 100.0,
                 m.sensitivity_max * 100.0,
                 m.median_delay_max_days,
                 m.false_alarms_per_1000_min,
                 m.false_alarms_per_1000_max,
+                m.measured_on
             )
         } else {
             format!(
-                "Measured (default configuration, generator's labelled sets, seeds {}): sensitivity {:.1}–{:.1} %, median delay ≤ {} days, {}–{} false alarms per 1,000 series-days (source: {}).",
+                "Measured (default configuration, generator's labelled sets, seeds {}): sensitivity {:.1}–{:.1} %, median delay ≤ {} days, {}–{} false alarms per 1,000 series-days (source: {}, measured {}).",
                 m.seeds.map(|s| s.to_string()).join(", "),
                 m.sensitivity_min * 100.0,
                 m.sensitivity_max * 100.0,
                 m.median_delay_max_days,
                 m.false_alarms_per_1000_min,
                 m.false_alarms_per_1000_max,
-                m.source
+                m.source,
+                m.measured_on
             )
         });
     } else {
         lines.push(
             tr.t(
-                "非默认配置:未实测,可在命令行用评估命令打分。",
-                "Not the default configuration: not measured; score it with yuepin complaints evaluate --config.",
+                "非默认配置:未实测(可用命令行的评估命令在标注集上打分)。",
+                "Not the default configuration: not measured; score it with yuepin complaints evaluate --detector-config.",
             )
             .to_string(),
         );
