@@ -34,7 +34,11 @@ fn run_line(r: Option<DetectRun>, as_of_word: &str) -> String {
     r.map(|r| {
         format!(
             "#{} · {as_of_word}{} · {} · {} / {}",
-            r.id, r.as_of, r.ran_at, r.series_alarms, r.significant
+            r.id,
+            r.as_of,
+            super::views::china_time(&r.ran_at),
+            r.series_alarms,
+            r.significant
         )
     })
     .unwrap_or_default()

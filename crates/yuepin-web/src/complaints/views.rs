@@ -603,12 +603,30 @@ pub struct WarningPage {
 impl WarningPage {
     /// A stored UTC timestamp (RFC 3339) as people in China read it: 2026-12-02 01:37.
     fn china_time(&self, stamp: &str) -> String {
-        chrono::DateTime::parse_from_rfc3339(stamp)
-            .map(|t| {
-                (t.with_timezone(&chrono::Utc) + chrono::TimeDelta::hours(8))
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_else(|_| stamp.to_string())
+        china_time(stamp)
+    }
+}
+
+/// A stored UTC timestamp (RFC 3339) as people in China read it: 2026-12-02 01:37; anything
+/// else as it is.
+pub fn china_time(stamp: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stamp)
+        .map(|t| {
+            (t.with_timezone(&chrono::Utc) + chrono::TimeDelta::hours(8))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stamp.to_string())
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn utc_stamps_read_in_china_time() {
+        assert_eq!(
+            super::china_time("2026-12-01T17:37:49.945Z"),
+            "2026-12-02 01:37"
+        );
+        assert_eq!(super::china_time("not a time"), "not a time");
     }
 }
