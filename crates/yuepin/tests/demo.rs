@@ -260,10 +260,16 @@ fn visible_text(html: &str) -> String {
 }
 
 /// Raw code words: lower-case ASCII words of 3+ letters (underscores allowed) and
-/// capitalised English words, outside [`ALLOWED_WORDS`].
+/// capitalised English words, outside [`ALLOWED_WORDS`] and outside printed URIs.
 fn raw_words(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+    // Printed code URIs (sample scan links) carry random base64url signatures: not words.
+    let prose: Vec<&str> = text
+        .split_whitespace()
+        .filter(|chunk| !chunk.contains("://") && !chunk.contains("?s="))
+        .collect();
+    let prose = prose.join(" ");
+    for token in prose.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
         let letters =
             token.len() >= 3 && token.chars().all(|c| c.is_ascii_alphabetic() || c == '_');
         let lower = letters && token.chars().all(|c| c.is_ascii_lowercase() || c == '_');
