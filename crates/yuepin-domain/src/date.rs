@@ -14,6 +14,11 @@ pub fn china_now() -> NaiveDateTime {
     t.with_nanosecond(0).unwrap_or(t)
 }
 
+/// A UTC instant as China's wall clock (timestamps are stored in UTC, shown in China time).
+pub fn to_china(t: chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
+    (t + chrono::Duration::hours(CHINA_OFFSET_HOURS)).naive_utc()
+}
+
 /// Today's date in China: what "as of today" means everywhere.
 pub fn china_today() -> NaiveDate {
     china_now().date()

@@ -21,7 +21,7 @@ pub mod text;
 pub mod uscc;
 
 pub use caller::{Caller, CallerKind, Denied};
-pub use date::{china_now, china_today, parse_date};
+pub use date::{china_now, china_today, parse_date, to_china};
 pub use enterprise::{Designation, DesignationKind, Enterprise, Financials, Listing};
 pub use error::DomainError;
 pub use gtin::Gtin;

@@ -612,7 +612,7 @@ impl WarningPage {
 pub fn china_time(stamp: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(stamp)
         .map(|t| {
-            (t.with_timezone(&chrono::Utc) + chrono::TimeDelta::hours(8))
+            yuepin_domain::to_china(t.with_timezone(&chrono::Utc))
                 .format("%Y-%m-%d %H:%M")
                 .to_string()
         })
