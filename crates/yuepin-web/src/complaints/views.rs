@@ -5,7 +5,7 @@ use crate::i18n::Tr;
 use crate::page::Chrome;
 use askama::Template;
 use yuepin_complaints::{
-    Accuracy, Category, CityRollup, DetectorConfig, ProblemType, DEFAULT_MEASURED,
+    Accuracy, Category, CityRollup, DetectorConfig, Level, Method, ProblemType, DEFAULT_MEASURED,
 };
 use yuepin_complaints_service::{
     AlarmRecord, ComplaintRecord, Severity, WarningRecord, WarningStatus,
@@ -337,11 +337,35 @@ pub struct AlarmRow {
     pub significant: bool,
 }
 
-pub fn alarm_row(a: &AlarmRecord) -> AlarmRow {
+/// A surveillance method's name in the page's language (the literature's name in English;
+/// in Chinese the name a regulator's statistician would write, not an English label).
+pub fn method_name(m: Method, tr: Tr) -> String {
+    match m {
+        Method::EarsC1 => tr.t("EARS C1 法", "EARS C1"),
+        Method::EarsC2 => tr.t("EARS C2 法", "EARS C2"),
+        Method::EarsC3 => tr.t("EARS C3 法", "EARS C3"),
+        Method::Farrington => tr.t("Farrington 灵活法", "Farrington-flexible"),
+        Method::Cusum => tr.t("泊松累积和法(CUSUM)", "Poisson CUSUM"),
+        Method::Pooled => tr.t("合并比值扫描", "Pooled ratio scan"),
+    }
+    .to_string()
+}
+
+/// A series level in the page's language.
+pub fn level_name(l: Level, tr: Tr) -> String {
+    match l {
+        Level::City => tr.t("地市合计", "city total"),
+        Level::CityDivision => tr.t("地市 × 行业", "city × division"),
+        Level::CityCategory => tr.t("地市 × 产品类别", "city × category"),
+    }
+    .to_string()
+}
+
+pub fn alarm_row(a: &AlarmRecord, tr: Tr) -> AlarmRow {
     AlarmRow {
         id: a.id,
-        method: a.method.label().to_string(),
-        level: a.level.as_str().to_string(),
+        method: method_name(a.method, tr),
+        level: level_name(a.level, tr),
         city: a.city.city().name_zh.clone(),
         subject: subject_zh(a),
         period: if a.period_days > 1 {
