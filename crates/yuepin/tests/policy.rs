@@ -124,3 +124,66 @@ fn match_over_the_store_and_enterprise_check() {
     let audit = cli.ok(&["audit", "verify"]);
     assert!(audit.to_lowercase().contains("intact"), "{audit}");
 }
+
+#[test]
+fn successor_packs_load_from_the_configuration_and_a_bad_one_stops_the_command() {
+    let cli = Cli::new("pol");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/examples/example-2026-continuation.yaml"
+    );
+    let cfg = cli.file(
+        "yuepin.toml",
+        format!("policy_packs = [{example:?}]\n").as_bytes(),
+    );
+    let out = cli.ok(&["policy", "packs", "--config", &cfg]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("gd-2023-74 粤市监〔2023〕74号")
+            && lines[0].contains("2023-10-12 – 2026-10-11; today (")
+            && lines[0].contains("Lapsed after 11 October 2026"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("example-2026-continuation")
+            && lines[1].contains("[EXAMPLE, not a real policy]")
+            && lines[1].contains("2026-10-12 – 2027-10-11"),
+        "{out}"
+    );
+    // The successor's measure decides a merger today; without the pack nothing does.
+    let merger = cli.file(
+        "merger.json",
+        r#"{"parties_revenue_china": ["14亿元", "6亿元"], "parties_revenue_world": ["50亿元", "20亿元"], "involves_manufacturing": true}"#,
+    );
+    let check = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "policy",
+            "check",
+            "--facts",
+            &merger,
+            "--subject",
+            "merger",
+            "--as-of",
+            "2026-12-01",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&cli.ok(&args)).unwrap()
+    };
+    let with = check(&["--config", &cfg]);
+    let text = with.to_string();
+    assert!(
+        text.contains("example-2026-continuation/M1") && text.contains("\"eligible\""),
+        "{with:#}"
+    );
+    let without = check(&[]);
+    assert!(!without.to_string().contains("example-2026-continuation"));
+
+    // A bad pack is refused with its file and line; nothing runs.
+    let bad = cli.file("bad.yaml", "pack:\n  id: [unclosed\n");
+    let err = cli.fails(&["policy", "packs", "--policy-pack", &bad]);
+    assert!(err.contains(&format!("{bad}:")), "{err}");
+    assert!(err.contains("no pack was loaded"), "{err}");
+}
