@@ -390,7 +390,8 @@ impl DetectorConfig {
             }
             *node = value;
         }
-        let c: Self = serde_json::from_value(tree).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let c: Self =
+            serde_json::from_value(tree).map_err(|e| ConfigError::Parse(e.to_string()))?;
         c.validate().map_err(ConfigError::Invalid)?;
         Ok(c)
     }

@@ -21,7 +21,11 @@ pub struct DbArgs {
     pub config: Option<PathBuf>,
     /// Policy packs loaded beside the built-in 粤市监〔2023〕74号 (successor policies as data): a
     /// YAML file or a directory of them, repeatable (replaces the file's `policy_packs`).
-    #[arg(long = "policy-pack", env = "YUEPIN_POLICY_PACKS", value_delimiter = ',')]
+    #[arg(
+        long = "policy-pack",
+        env = "YUEPIN_POLICY_PACKS",
+        value_delimiter = ','
+    )]
     pub policy_packs: Vec<PathBuf>,
 }
 
@@ -92,8 +96,8 @@ fn read_file(path: Option<&Path>) -> Result<FileConfig> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading config {}", p.display()))?;
-            let mut file: FileConfig = toml::from_str(&text)
-                .with_context(|| format!("parsing config {}", p.display()))?;
+            let mut file: FileConfig =
+                toml::from_str(&text).with_context(|| format!("parsing config {}", p.display()))?;
             if let (Some(packs), Some(dir)) = (file.policy_packs.as_mut(), p.parent()) {
                 for pack in packs.iter_mut().filter(|pack| pack.is_relative()) {
                     *pack = dir.join(&*pack);
@@ -144,10 +148,7 @@ impl Resolved {
                     .with_context(|| format!("reading policy pack directory {}", path.display()))?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| {
-                        matches!(
-                            p.extension().and_then(|e| e.to_str()),
-                            Some("yaml" | "yml")
-                        )
+                        matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
                     })
                     .collect();
                 files.sort();
@@ -310,7 +311,16 @@ mod tests {
         let e = format!("{:#}", args.resolve().unwrap().policy_set().unwrap_err());
         assert!(e.contains(&format!("{}:", bad.display())), "{e}");
         assert!(e.contains("no pack was loaded"), "{e}");
-        assert_eq!(ServerArgs::default().resolve().unwrap().policy_set().unwrap().packs().len(), 1);
+        assert_eq!(
+            ServerArgs::default()
+                .resolve()
+                .unwrap()
+                .policy_set()
+                .unwrap()
+                .packs()
+                .len(),
+            1
+        );
     }
 
     #[test]

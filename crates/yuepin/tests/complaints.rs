@@ -6,10 +6,31 @@
 mod common;
 use common::Cli;
 
+/// Migrates the test's database and loads 150 days of synthetic complaints (with injected
+/// outbreaks).
+fn with_complaints(cli: &Cli) {
+    cli.ok(&["migrate"]);
+    let csv = cli.path("c.csv");
+    let csv = csv.to_str().unwrap();
+    cli.ok(&[
+        "complaints",
+        "generate",
+        "--out",
+        csv,
+        "--days",
+        "150",
+        "--mean-daily",
+        "60",
+        "--start",
+        "2026-06-01",
+    ]);
+    cli.ok(&["complaints", "import", csv, "--quiet"]);
+}
+
 #[test]
 fn detect_takes_a_config_file_and_flags_and_the_run_keeps_them() {
     let cli = Cli::new("cmp");
-    cli.with_complaints();
+    with_complaints(&cli);
     let bad = cli.file("bad.json", r#"{"pooled": {"alfa": 0.01}}"#);
     let err = cli.fails(&["complaints", "detect", "--detector-config", &bad]);
     assert!(err.contains("alfa"), "names the unknown key: {err}");
@@ -57,7 +78,10 @@ fn detect_takes_a_config_file_and_flags_and_the_run_keeps_them() {
         "{out}"
     );
     let status = cli.ok(&["complaints", "status"]);
-    assert!(status.contains("Farrington-flexible (b 2 years"), "{status}");
+    assert!(
+        status.contains("Farrington-flexible (b 2 years"),
+        "{status}"
+    );
     let err = cli.fails(&["complaints", "detect", "--set", "farington.b=2"]);
     assert!(err.contains("unknown key \"farington\""), "{err}");
     let err = cli.fails(&["complaints", "detect", "--set", "farrington.alpha=2"]);
@@ -127,7 +151,7 @@ fn evaluate_scores_a_configuration_on_a_small_labelled_set() {
 #[test]
 fn alarms_export_writes_csv_xlsx_and_json_lines_with_filters() {
     let cli = Cli::new("cmp");
-    cli.with_complaints();
+    with_complaints(&cli);
     cli.ok(&["complaints", "detect", "--no-drafts", "--report-days", "60"]);
     let csv = cli.path("a.csv");
     let out = cli.ok(&[

@@ -5,8 +5,8 @@
 use super::svg::{heatmap_svg, trend_svg};
 use super::views::{
     alarm_row, category_name, city_name, city_name_en, list_row, method_name, operating_point,
-    rollup_row,
-    AlarmForm, AlarmPage, AlarmsPage, DashboardPage, LexiconPage, ListPage, RecordPage, TopRow,
+    rollup_row, AlarmForm, AlarmPage, AlarmsPage, DashboardPage, LexiconPage, ListPage, RecordPage,
+    TopRow,
 };
 use super::{
     describe_filter, filter_query_string, page, parse_category, parse_day, parse_division, svc,

@@ -768,4 +768,3 @@ pub fn wait_state_name(tr: Tr, s: WaitState) -> String {
     }
     .to_string()
 }
-

@@ -947,7 +947,8 @@ async fn detect_api_takes_a_configuration_and_keeps_the_one_in_force() {
     let app = TestApp::spawn().await;
     let reg = app.regulator().await;
     let a = uscc(53);
-    app.create_enterprise(&reg, &a, "深圳市调参科技有限公司").await;
+    app.create_enterprise(&reg, &a, "深圳市调参科技有限公司")
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let (p, end) = outbreak_csv(dir.path(), &a);
     assert!(import(&app, &p).await.committed);
@@ -983,7 +984,10 @@ async fn detect_api_takes_a_configuration_and_keeps_the_one_in_force() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let dash = app.get("/complaints", Some(&reg)).await.text();
-    assert!(dash.contains("α = 0.002 / 序列·日"), "the tuned point shown");
+    assert!(
+        dash.contains("α = 0.002 / 序列·日"),
+        "the tuned point shown"
+    );
     // Run again without a configuration: the one in force (the last run's) is kept.
     let r = app
         .post(

@@ -257,7 +257,11 @@ fn describe_config(c: &DetectorConfig) -> String {
             "{name} (baseline {} days, alpha {alpha}, minimum count {}{})",
             e.window,
             e.min_count,
-            if e.weekday_adjust { ", weekday-adjusted" } else { "" }
+            if e.weekday_adjust {
+                ", weekday-adjusted"
+            } else {
+                ""
+            }
         )
     };
     let f = &c.farrington;
@@ -281,7 +285,11 @@ fn describe_config(c: &DetectorConfig) -> String {
                 u.shift,
                 u.h,
                 u.min_count,
-                if u.weekday_adjust { ", weekday-adjusted" } else { "" }
+                if u.weekday_adjust {
+                    ", weekday-adjusted"
+                } else {
+                    ""
+                }
             ),
         ),
     ] {
@@ -321,9 +329,8 @@ async fn export_alarms(args: AlarmsExportArgs) -> Result<()> {
         significant_only,
         db,
     } = args;
-    let format = ExportFormat::parse(&format).map_err(|_| {
-        anyhow::anyhow!("unknown format {format:?}: use csv, xlsx or jsonl")
-    })?;
+    let format = ExportFormat::parse(&format)
+        .map_err(|_| anyhow::anyhow!("unknown format {format:?}: use csv, xlsx or jsonl"))?;
     let lang = ExportLang::parse(&lang)
         .map_err(|_| anyhow::anyhow!("unknown language {lang:?}: use zh or en"))?;
     let filter = AlarmFilter {
