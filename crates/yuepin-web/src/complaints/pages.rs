@@ -308,7 +308,7 @@ pub(super) async fn alarms_page(
             rollup,
             all,
             operating_point: operating_point(run.as_ref().and_then(|r| r.config.as_ref()), auth.tr),
-            last_run: run_line(run, "as of "),
+            last_run: run_line(run, auth.tr.t("截至 ", "as of ")),
             total: p.total,
             page: page_no,
             pages,
