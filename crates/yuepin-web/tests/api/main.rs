@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod codes;
 mod complaint_alarms;
+mod complaint_detect;
 mod complaints;
 mod enterprises;
 mod errors;
