@@ -14,6 +14,7 @@ mod enterprises;
 mod errors;
 mod existence;
 mod headers;
+mod identity;
 mod input_limits;
 mod labs;
 mod openapi;
