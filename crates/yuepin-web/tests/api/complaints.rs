@@ -698,6 +698,27 @@ async fn detection_warning_workflow_public_page_and_feed() {
         .status,
         StatusCode::CONFLICT
     );
+    // One count (issue 16 item 8): the drafted text names the evidence window's complaints,
+    // the number the page shows for that window.
+    let draft = app
+        .get(&format!("/api/v1/complaints/warnings/{wid}"), Some(&reg))
+        .await
+        .json();
+    let n = draft["evidence"]["window_complaints"].as_i64().unwrap();
+    let body = draft["body"].as_str().unwrap();
+    assert!(body.contains(&format!("共{n}件")), "{body}");
+    assert!(
+        !body.contains("约"),
+        "no statistics in consumer text: {body}"
+    );
+    let page = app
+        .get(&format!("/complaints/warnings/{wid}"), Some(&reg))
+        .await
+        .text();
+    assert!(
+        page.contains(&format!(" {n} 件</td>")),
+        "the page shows the same count"
+    );
     let edit = app.send_json("PUT", &format!("/api/v1/complaints/warnings/{wid}"), Some(&reg),
         &json!({"title": "关于深圳市电动自行车充电安全的消费警示", "body": "近期投诉增多,请注意充电安全。", "severity": "alert"})).await;
     assert_eq!(edit.status, StatusCode::OK, "{}", edit.text());
