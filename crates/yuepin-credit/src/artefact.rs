@@ -100,46 +100,57 @@ impl Artefact {
 
     /// Signs it: the base64url (no padding) of the tagged COSE_Sign1.
     pub fn sign(&self, key: &PrivateKey) -> String {
-        let protected = HeaderBuilder::new()
-            .algorithm(iana::Algorithm::EdDSA)
-            .content_type("application/json".to_string())
-            .key_id(key.kid().as_str().as_bytes().to_vec())
-            .build();
-        let sign1 = CoseSign1Builder::new()
-            .protected(protected)
-            .payload(self.payload())
-            .create_signature(&[], |tbs| key.sign_message(tbs).to_vec())
-            .build();
-        B64.encode(sign1.to_tagged_vec().unwrap_or_default())
+        sign_json(&self.payload(), key)
     }
 
     /// Verifies a signed artefact with the key published under `kid`.
     pub fn verify(signed: &str, kid: &str, key: &VerifyingKey) -> Result<Self, ArtefactError> {
-        let bytes = B64
-            .decode(signed.trim())
-            .map_err(|_| ArtefactError::Encoding)?;
-        let sign1 = CoseSign1::from_tagged_slice(&bytes).map_err(|_| ArtefactError::Cose)?;
-        let h = &sign1.protected.header;
-        if h.alg
-            != Some(coset::RegisteredLabelWithPrivate::Assigned(
-                iana::Algorithm::EdDSA,
-            ))
-        {
-            return Err(ArtefactError::Header("alg"));
-        }
-        if h.key_id != kid.as_bytes() {
-            return Err(ArtefactError::Header("kid"));
-        }
-        sign1
-            .verify_signature(&[], |sig, tbs| {
-                let sig: [u8; 64] = sig.try_into().map_err(|_| ())?;
-                key.verify(tbs, &Signature::from_bytes(&sig))
-                    .map_err(|_| ())
-            })
-            .map_err(|()| ArtefactError::BadSignature)?;
-        let payload = sign1.payload.as_deref().ok_or(ArtefactError::Payload)?;
-        serde_json::from_slice(payload).map_err(|_| ArtefactError::Payload)
+        let payload = verify_json(signed, kid, key)?;
+        serde_json::from_slice(&payload).map_err(|_| ArtefactError::Payload)
     }
+}
+
+/// Signs JSON bytes as a tagged COSE_Sign1 (EdDSA, content type `application/json`, the
+/// key's kid), base64url without padding. Consent artefacts and credit reports use it.
+pub fn sign_json(payload: &[u8], key: &PrivateKey) -> String {
+    let protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::EdDSA)
+        .content_type("application/json".to_string())
+        .key_id(key.kid().as_str().as_bytes().to_vec())
+        .build();
+    let sign1 = CoseSign1Builder::new()
+        .protected(protected)
+        .payload(payload.to_vec())
+        .create_signature(&[], |tbs| key.sign_message(tbs).to_vec())
+        .build();
+    B64.encode(sign1.to_tagged_vec().unwrap_or_default())
+}
+
+/// Verifies what [`sign_json`] made with the key published under `kid`; returns the payload.
+pub fn verify_json(signed: &str, kid: &str, key: &VerifyingKey) -> Result<Vec<u8>, ArtefactError> {
+    let bytes = B64
+        .decode(signed.trim())
+        .map_err(|_| ArtefactError::Encoding)?;
+    let sign1 = CoseSign1::from_tagged_slice(&bytes).map_err(|_| ArtefactError::Cose)?;
+    let h = &sign1.protected.header;
+    if h.alg
+        != Some(coset::RegisteredLabelWithPrivate::Assigned(
+            iana::Algorithm::EdDSA,
+        ))
+    {
+        return Err(ArtefactError::Header("alg"));
+    }
+    if h.key_id != kid.as_bytes() {
+        return Err(ArtefactError::Header("kid"));
+    }
+    sign1
+        .verify_signature(&[], |sig, tbs| {
+            let sig: [u8; 64] = sig.try_into().map_err(|_| ())?;
+            key.verify(tbs, &Signature::from_bytes(&sig))
+                .map_err(|_| ())
+        })
+        .map_err(|()| ArtefactError::BadSignature)?;
+    sign1.payload.ok_or(ArtefactError::Payload)
 }
 
 /// The public key as a JWK (RFC 8037: `kty` OKP, `crv` Ed25519), as published for banks.

@@ -17,7 +17,7 @@ pub mod consent;
 pub mod merkle;
 pub mod rating;
 
-pub use artefact::{jwk, Artefact, ArtefactError};
+pub use artefact::{jwk, sign_json, verify_json, Artefact, ArtefactError};
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint, ORIGIN};
 pub use consent::{
     BankRef, Categories, Consent, ConsentId, DataCategory, DateRange, Event, FetchRefused,
