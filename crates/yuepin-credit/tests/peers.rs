@@ -35,7 +35,7 @@ fn peer_available() -> bool {
 }
 
 fn key() -> PrivateKey {
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2026_12_02);
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(20_261_202);
     PrivateKey::generate(Kid::parse("C1").unwrap(), &mut rng)
 }
 
