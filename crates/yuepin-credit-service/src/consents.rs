@@ -107,6 +107,19 @@ impl CreditService {
         Ok(store::consents_by(&mut conn, "enterprise_id", enterprise_id, self.clock.now()).await?)
     }
 
+    /// The consents of the enterprise named by `uscc`: its own for an enterprise user, any for
+    /// administrators (read-only oversight); others are told it does not exist.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn enterprise_consents(
+        &self,
+        caller: &Caller,
+        uscc: &str,
+    ) -> CreditResult<Vec<ConsentRecord>> {
+        let rec = self.registry.enterprise(caller, uscc).await?;
+        let mut conn = self.store.pool().acquire().await?;
+        Ok(store::consents_by(&mut conn, "enterprise_id", rec.id, self.clock.now()).await?)
+    }
+
     /// The consents given to the caller's bank, newest first.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn bank_consents(&self, caller: &Caller) -> CreditResult<Vec<ConsentRecord>> {
