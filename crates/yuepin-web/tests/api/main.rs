@@ -9,6 +9,7 @@ mod browser;
 mod codes;
 mod complaint_alarms;
 mod complaints;
+mod credit;
 mod enterprises;
 mod errors;
 mod existence;
