@@ -46,6 +46,9 @@ pub enum CreditError {
     /// The platform's credit signing key cannot be read or created.
     #[error("credit key: {0}")]
     Key(String),
+    /// The report could not be laid out as PDF.
+    #[error("pdf: {0}")]
+    Pdf(String),
     /// Reading the quality file through its owning service failed.
     #[error("quality file: {0}")]
     QualityFile(String),

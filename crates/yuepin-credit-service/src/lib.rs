@@ -21,6 +21,7 @@ pub mod error;
 mod grades;
 pub mod keys;
 mod log;
+pub mod pdf;
 pub mod records;
 mod reports;
 mod store;

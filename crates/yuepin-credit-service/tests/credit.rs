@@ -16,6 +16,33 @@ use yuepin_credit::{
 use yuepin_credit_service::{CreditError, FetchRequest, LogProblem, TaxNotice};
 use yuepin_domain::{InspectionResult, QualityEventKind};
 
+/// The text of a PDF through poppler's `pdftotext` (`None`, with a notice, when it is not
+/// installed; under `CI` a missing tool fails).
+fn pdftotext(pdf: &[u8]) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!(
+        "yp-credit-pdf-{}-{}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("report.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        _ if std::env::var_os("CI").is_some() => panic!("pdftotext is missing under CI"),
+        _ => {
+            eprintln!("NOTICE: pdftotext not installed; PDF text not checked");
+            None
+        }
+    }
+}
+
 fn platform_key(fx: &Fx) -> ed25519_dalek::VerifyingKey {
     let jwks = fx.credit.published_keys().unwrap();
     let x = jwks["keys"][0]["x"].as_str().unwrap();
@@ -98,6 +125,24 @@ async fn fetches_keep_to_the_terms() {
     let entries = fx.credit.my_log_entries(&fx.x).await.unwrap();
     let fetched = entries.iter().find(|e| e.index == r.log_index).unwrap();
     assert!(fetched.entry.contains(&r.report_sha256));
+
+    // The PDF carries the same report in Chinese (pdftotext recovers it).
+    let pdf = yuepin_credit_service::pdf::render(&r.report).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Some(text) = pdftotext(&pdf) {
+        if std::env::var_os("YUEPIN_SHOW_PDF").is_some() {
+            eprintln!("{text}");
+        }
+        for want in [
+            "质量信用报告",
+            "测试企业1有限公司",
+            "工商银行广东省分行",
+            "银税互动",
+            c.id.as_str(),
+        ] {
+            assert!(text.contains(want), "{want} missing from:\n{text}");
+        }
+    }
 
     let r2 = fx
         .credit

@@ -32,6 +32,7 @@ use yuepin_domain::Role;
     get_consent,
     consent_action,
     fetch_report,
+    fetch_report_pdf,
     grade,
     checkpoint,
     log_entries,
@@ -51,6 +52,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/credit/consents/{id}", get(get_consent))
         .route("/api/v1/credit/consents/{id}/reports", post(fetch_report))
+        .route(
+            "/api/v1/credit/consents/{id}/reports/pdf",
+            post(fetch_report_pdf),
+        )
         .route(
             "/api/v1/credit/consents/{id}/{action}",
             post(consent_action),
@@ -257,6 +262,54 @@ async fn fetch_report(
         .fetch_report(&auth.caller(), &id, &req)
         .await?;
     Ok((StatusCode::CREATED, Json(ReportView::from(r))).into_response())
+}
+
+/// Fetches a credit report under the consent as PDF (Chinese text; one use of the consent,
+/// like the JSON fetch).
+#[utoipa::path(
+    post, path = "/api/v1/credit/consents/{id}/reports/pdf", tag = "credit", operation_id = "credit_fetch_report_pdf",
+    params(("id" = String, Path, description = "Consent id (CST-…)")),
+    request_body = FetchInput,
+    responses(
+        (status = 201, description = "The report as PDF", content_type = "application/pdf", body = String),
+        E400, E401, E403, E404, E429
+    )
+)]
+async fn fetch_report_pdf(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<FetchInput>,
+) -> WebResult<Response> {
+    let id = consent_id(&id)?;
+    let req = FetchRequest {
+        categories: categories(&input.categories)?,
+        range: range(input.data_from, input.data_to)?,
+    };
+    let r = state
+        .modules
+        .credit
+        .fetch_report(&auth.caller(), &id, &req)
+        .await?;
+    let pdf = yuepin_credit_service::pdf::render(&r.report)?;
+    Ok((
+        StatusCode::CREATED,
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"credit-report-{}-{}.pdf\"",
+                    id, r.report.fetch_no
+                ),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 /// The enterprise's grade, recomputed from its quality file, with its history (the

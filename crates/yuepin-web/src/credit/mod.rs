@@ -86,7 +86,9 @@ impl From<CreditError> for WebError {
                 "username",
                 format!("{u} 不是银行账户 ({u} is not a bank account)"),
             ),
-            CreditError::Key(e) | CreditError::QualityFile(e) => WebError::Internal(e),
+            CreditError::Key(e) | CreditError::QualityFile(e) | CreditError::Pdf(e) => {
+                WebError::Internal(e)
+            }
         }
     }
 }

@@ -174,6 +174,23 @@ async fn consents_reports_and_proofs_over_http() {
     let payload = yuepin_credit::verify_json(rep["signed"].as_str().unwrap(), "C1", &vk).unwrap();
     assert_eq!(payload, rep["json"].as_str().unwrap().as_bytes());
 
+    // The same fetch as PDF (counts a use too).
+    let r = app
+        .post(&format!("{reports}/pdf"), Some(&fx.x), &fetch())
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(
+        r.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    assert!(r.body.starts_with(b"%PDF-"));
+    assert_eq!(
+        app.post(&format!("{reports}/pdf"), Some(&fx.y), &fetch())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
     // Pause, resume, revoke: the enterprise only.
     assert_eq!(
         app.post(&format!("{path}/pause"), Some(&fx.x), &json!({}))
@@ -237,8 +254,8 @@ async fn consents_reports_and_proofs_over_http() {
     let entries = entries["entries"].as_array().unwrap().clone();
     assert_eq!(
         entries.len(),
-        6,
-        "grant, fetch, pause, resume, fetch, revoke: {entries:?}"
+        7,
+        "grant, fetch, fetch (PDF), pause, resume, fetch, revoke: {entries:?}"
     );
     let first = SignedCheckpoint::open(
         app.get("/api/v1/credit/log/checkpoint", Some(&fx.x))
