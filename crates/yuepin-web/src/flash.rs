@@ -19,9 +19,11 @@ pub enum Flash {
     ApplicationDecided,
     /// The reference is the number of codes whose status changed.
     StatusChanged,
+    /// A consent was paused, resumed or revoked (credit).
+    ConsentUpdated,
 }
 
-const ALL: [Flash; 8] = [
+const ALL: [Flash; 9] = [
     Flash::Booked,
     Flash::Waitlisted,
     Flash::BookingUpdated,
@@ -30,6 +32,7 @@ const ALL: [Flash; 8] = [
     Flash::ApplicationFiled,
     Flash::ApplicationDecided,
     Flash::StatusChanged,
+    Flash::ConsentUpdated,
 ];
 
 /// At most this many record numbers are shown.
@@ -46,6 +49,7 @@ impl Flash {
             Flash::ApplicationFiled => "application_filed",
             Flash::ApplicationDecided => "application_decided",
             Flash::StatusChanged => "status_changed",
+            Flash::ConsentUpdated => "consent_updated",
         }
     }
 
@@ -67,6 +71,7 @@ impl Flash {
             Flash::OrderUpdated => ("委托已更新", "Order updated"),
             Flash::ApplicationFiled => ("已提交申请", "Application filed"),
             Flash::ApplicationDecided => ("申请已处理", "Application decided"),
+            Flash::ConsentUpdated => ("授权已更新", "Consent updated"),
             Flash::StatusChanged => {
                 let n = refs.first().copied().unwrap_or(0);
                 return match tr.is_en() {

@@ -1,9 +1,10 @@
 //! Quality credit (measures 6, 18, 19, 24) over HTTP: the JSON API under `/api/v1/credit`
-//! (`api.rs`, answers in `views.rs`) and the wording of the service's errors as statuses and
+//! (`api.rs`, answers in `views.rs`), the consent dashboard page (`pages.rs`) and the wording of the service's errors as statuses and
 //! bilingual messages. Access is the service's: handlers pass the caller and show what comes
 //! back (banks reach enterprise data only here, under a live consent of their own).
 
 mod api;
+mod pages;
 mod views;
 
 pub use api::ApiDoc;
@@ -15,7 +16,7 @@ use yuepin_credit::{FetchRefused, TermsError};
 use yuepin_credit_service::CreditError;
 
 pub fn router() -> Router<AppState> {
-    api::router()
+    api::router().merge(pages::router())
 }
 
 fn terms_error(e: TermsError) -> WebError {

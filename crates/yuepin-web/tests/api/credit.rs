@@ -327,3 +327,97 @@ async fn consents_reports_and_proofs_over_http() {
         StatusCode::FORBIDDEN
     );
 }
+
+async fn page_with(app: &TestApp, path: &str, cookie: Option<&str>) -> crate::helpers::Resp {
+    let mut b = axum::http::Request::get(path);
+    if let Some(c) = cookie {
+        b = b.header("cookie", c);
+    }
+    app.request(b.body(axum::body::Body::empty()).unwrap())
+        .await
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let i = html.find(marker).unwrap() + marker.len();
+    html[i..i + html[i..].find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn the_consent_dashboard_pauses_and_revokes_in_one_click() {
+    let app = TestApp::spawn().await;
+    let fx = setup(&app).await;
+    let c = app
+        .post("/api/v1/credit/consents", Some(&fx.a), &grant(fx.bank_x, 3))
+        .await
+        .json();
+    let id = c["id"].as_str().unwrap().to_string();
+
+    let cookie = app.session("enta").await;
+    let page = page_with(&app, "/credit/consents", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert!(html.contains(&id) && html.contains("工商银行广东省分行") && html.contains("暂停"));
+    let csrf = csrf_of(&html);
+    let post = |action: &'static str, csrf: String| {
+        let (app, cookie, id) = (&app, cookie.clone(), id.clone());
+        async move {
+            let req = axum::http::Request::post(format!("/credit/consents/{id}/{action}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", cookie)
+                .body(axum::body::Body::from(format!("csrf={csrf}")))
+                .unwrap();
+            app.request(req).await
+        }
+    };
+    // Without the CSRF token: refused, nothing changes.
+    assert_eq!(
+        post("pause", String::new()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = post("pause", csrf.clone()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let after = page_with(&app, "/credit/consents?msg=consent_updated", Some(&cookie))
+        .await
+        .text();
+    assert!(after.contains("授权已更新") && after.contains("已暂停") && after.contains("恢复"));
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/credit/consents/{id}/reports"),
+            Some(&fx.x),
+            &fetch()
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post("revoke", csrf.clone()).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let after = page_with(&app, "/credit/consents", Some(&cookie))
+        .await
+        .text();
+    assert!(after.contains("已撤回"));
+
+    // The bank sees the consent, without the enterprise's buttons; others see nothing of it.
+    let bank = app.session("bankx").await;
+    let html = page_with(&app, "/credit/consents", Some(&bank))
+        .await
+        .text();
+    assert!(html.contains(&id) && html.contains("甲精密制造有限公司"));
+    assert!(!html.contains(&format!("/credit/consents/{id}/")));
+    let other = app.session("banky").await;
+    assert!(!page_with(&app, "/credit/consents", Some(&other))
+        .await
+        .text()
+        .contains(&id));
+    let b = app.session("entb").await;
+    assert!(!page_with(&app, "/credit/consents", Some(&b))
+        .await
+        .text()
+        .contains(&id));
+    // Signed out: not the page.
+    let anon = page_with(&app, "/credit/consents", None).await;
+    assert_ne!(anon.status, StatusCode::OK);
+}

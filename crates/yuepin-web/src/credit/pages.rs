@@ -1,0 +1,171 @@
+//! Pages of the credit module: the consent dashboard (`/credit/consents`). An enterprise user
+//! sees every consent it granted with its uses and status, and pauses, resumes or revokes one
+//! with one click (a form posting back with the session's CSRF token, then a banner); a bank
+//! user sees the consents given to its bank. Access is the service's.
+
+use crate::auth::Auth;
+use crate::error::WebResult;
+use crate::flash::{self, Flash, FlashQuery};
+use crate::i18n::Tr;
+use crate::page::{page_error, render, Chrome};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::Uri;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use yuepin_credit::{Purpose, Status};
+use yuepin_credit_service::ConsentRecord;
+use yuepin_domain::Role;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/credit/consents", get(consents_page))
+        .route("/credit/consents/{id}/{action}", post(consent_form))
+}
+
+struct Row {
+    id: String,
+    party: String,
+    purpose: &'static str,
+    categories: String,
+    used: String,
+    status: &'static str,
+    expires: String,
+    /// (action path segment, button label).
+    actions: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "credit/consents.html")]
+struct ConsentsPage {
+    tr: Tr,
+    c: Chrome,
+    msg: String,
+    enterprise: bool,
+    rows: Vec<Row>,
+}
+
+fn purpose(tr: Tr, p: Purpose) -> &'static str {
+    match p {
+        Purpose::QualityLoan => tr.t("质量贷申请", "Quality loan application"),
+        Purpose::CreditReview => tr.t("授信审查", "Credit review"),
+        Purpose::IpPledgeLoan => tr.t("知识产权质押融资", "IP-pledge loan"),
+    }
+}
+
+fn status(tr: Tr, s: Status) -> &'static str {
+    match s {
+        Status::Active => tr.t("有效", "Active"),
+        Status::Paused => tr.t("已暂停", "Paused"),
+        Status::Revoked => tr.t("已撤回", "Revoked"),
+        Status::Expired => tr.t("已过期", "Expired"),
+        Status::Exhausted => tr.t("次数已用完", "Used up"),
+    }
+}
+
+fn row(tr: Tr, c: &ConsentRecord, enterprise: bool) -> Row {
+    let mut actions = Vec::new();
+    match c.status {
+        Status::Active => {
+            actions.push(("pause", tr.t("暂停", "Pause")));
+            actions.push(("revoke", tr.t("撤回", "Revoke")));
+        }
+        Status::Paused => {
+            actions.push(("resume", tr.t("恢复", "Resume")));
+            actions.push(("revoke", tr.t("撤回", "Revoke")));
+        }
+        Status::Exhausted => actions.push(("revoke", tr.t("撤回", "Revoke"))),
+        Status::Revoked | Status::Expired => {}
+    }
+    Row {
+        id: c.id.to_string(),
+        party: if enterprise {
+            c.bank.name.clone()
+        } else {
+            format!("{} ({})", c.enterprise_name, c.enterprise_uscc)
+        },
+        purpose: purpose(tr, c.terms.purpose),
+        categories: c
+            .terms
+            .categories
+            .iter()
+            .map(|x| x.code())
+            .collect::<Vec<_>>()
+            .join(", "),
+        used: format!("{}/{}", c.fetches_used, c.terms.max_fetches),
+        status: status(tr, c.status),
+        expires: c.terms.expires_at.format("%Y-%m-%d %H:%M").to_string(),
+        actions,
+    }
+}
+
+async fn consents_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<FlashQuery>,
+) -> Response {
+    let caller = auth.caller();
+    let bank = caller.role() == Some(Role::Bank);
+    let r: WebResult<ConsentsPage> = async {
+        let credit = &state.modules.credit;
+        let list = if bank {
+            credit.bank_consents(&caller).await?
+        } else {
+            credit.my_consents(&caller).await?
+        };
+        Ok(ConsentsPage {
+            tr: auth.tr,
+            c: Chrome::new(&auth, &state),
+            msg: q.text(auth.tr),
+            enterprise: !bank,
+            rows: list.iter().map(|c| row(auth.tr, c, !bank)).collect(),
+        })
+    }
+    .await;
+    match r {
+        Ok(p) => render(&p, &auth, &uri),
+        Err(e) => page_error(e, &auth, &state, &uri),
+    }
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn consent_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    let r: WebResult<()> = async {
+        auth.check_csrf(Some(&f.csrf))?;
+        let id = yuepin_credit::ConsentId::parse(&id)
+            .map_err(|_| crate::error::WebError::NotFound(format!("consent {id}")))?;
+        let credit = &state.modules.credit;
+        let caller = auth.caller();
+        match action.as_str() {
+            "pause" => credit.pause_consent(&caller, &id).await?,
+            "resume" => credit.resume_consent(&caller, &id).await?,
+            "revoke" => credit.revoke_consent(&caller, &id).await?,
+            _ => {
+                return Err(crate::error::WebError::NotFound(format!(
+                    "未知操作 {action} (no such action)"
+                )))
+            }
+        };
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => flash::redirect("/credit/consents", Flash::ConsentUpdated, &[]),
+        Err(e) => page_error(e, &auth, &state, &uri),
+    }
+}
