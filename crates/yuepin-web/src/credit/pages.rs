@@ -45,6 +45,8 @@ struct ConsentsPage {
     c: Chrome,
     msg: String,
     enterprise: bool,
+    /// A bank account no bank has been bound to yet.
+    unbound: bool,
     rows: Vec<Row>,
 }
 
@@ -112,16 +114,21 @@ async fn consents_page(
     let bank = caller.role() == Some(Role::Bank);
     let r: WebResult<ConsentsPage> = async {
         let credit = &state.modules.credit;
-        let list = if bank {
-            credit.bank_consents(&caller).await?
+        let (list, unbound) = if bank {
+            match credit.bank_consents(&caller).await {
+                // A bank account not yet bound to its bank sees an empty dashboard saying so.
+                Err(yuepin_credit_service::CreditError::BankNotBound) => (Vec::new(), true),
+                r => (r?, false),
+            }
         } else {
-            credit.my_consents(&caller).await?
+            (credit.my_consents(&caller).await?, false)
         };
         Ok(ConsentsPage {
             tr: auth.tr,
             c: Chrome::new(&auth, &state),
             msg: q.text(auth.tr),
             enterprise: !bank,
+            unbound,
             rows: list.iter().map(|c| row(auth.tr, c, !bank)).collect(),
         })
     }
