@@ -21,9 +21,11 @@ pub enum Flash {
     StatusChanged,
     /// A consent was paused, resumed or revoked (credit).
     ConsentUpdated,
+    /// An enterprise granted a bank a consent (credit).
+    ConsentGranted,
 }
 
-const ALL: [Flash; 9] = [
+const ALL: [Flash; 10] = [
     Flash::Booked,
     Flash::Waitlisted,
     Flash::BookingUpdated,
@@ -33,6 +35,7 @@ const ALL: [Flash; 9] = [
     Flash::ApplicationDecided,
     Flash::StatusChanged,
     Flash::ConsentUpdated,
+    Flash::ConsentGranted,
 ];
 
 /// At most this many record numbers are shown.
@@ -50,6 +53,7 @@ impl Flash {
             Flash::ApplicationDecided => "application_decided",
             Flash::StatusChanged => "status_changed",
             Flash::ConsentUpdated => "consent_updated",
+            Flash::ConsentGranted => "consent_granted",
         }
     }
 
@@ -72,6 +76,7 @@ impl Flash {
             Flash::ApplicationFiled => ("已提交申请", "Application filed"),
             Flash::ApplicationDecided => ("申请已处理", "Application decided"),
             Flash::ConsentUpdated => ("授权已更新", "Consent updated"),
+            Flash::ConsentGranted => ("授权已签发", "Consent granted"),
             Flash::StatusChanged => {
                 let n = refs.first().copied().unwrap_or(0);
                 return match tr.is_en() {

@@ -16,13 +16,13 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use yuepin_credit::{Purpose, Status};
+use yuepin_credit::{Categories, DataCategory, DateRange, Purpose, Status, TermsRequest};
 use yuepin_credit_service::ConsentRecord;
 use yuepin_domain::Role;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/credit/consents", get(consents_page))
+        .route("/credit/consents", get(consents_page).post(grant_form))
         .route("/credit/consents/{id}/{action}", post(consent_form))
 }
 
@@ -48,6 +48,29 @@ struct ConsentsPage {
     /// A bank account no bank has been bound to yet.
     unbound: bool,
     rows: Vec<Row>,
+    /// The grant form (enterprise users): banks (id, name), purposes and categories
+    /// (code, label), and the default data range.
+    banks: Vec<(i64, String)>,
+    purposes: Vec<(&'static str, &'static str)>,
+    categories: Vec<(&'static str, &'static str)>,
+    today: String,
+    from: String,
+}
+
+fn category_label(tr: Tr, c: DataCategory) -> &'static str {
+    match c {
+        DataCategory::Grade => tr.t("信用等级与因素", "Grade and factors"),
+        DataCategory::Inspections => tr.t("监督抽查", "Inspections"),
+        DataCategory::CertificationsAwards => {
+            tr.t("认证、奖项与认定", "Certifications, awards, designations")
+        }
+        DataCategory::ComplaintsWarnings => tr.t("投诉与消费警示", "Complaints and warnings"),
+        DataCategory::CodesCounterfeit => {
+            tr.t("粤品通码与仿冒信号", "Codes and counterfeit signals")
+        }
+        DataCategory::LabReports => tr.t("检验检测报告", "Lab reports"),
+        DataCategory::Financing => tr.t("融资记录", "Financing records"),
+    }
 }
 
 fn purpose(tr: Tr, p: Purpose) -> &'static str {
@@ -123,7 +146,29 @@ async fn consents_page(
         } else {
             (credit.my_consents(&caller).await?, false)
         };
+        let banks = if bank {
+            Vec::new()
+        } else {
+            credit
+                .banks(&caller)
+                .await?
+                .into_iter()
+                .map(|b| (b.id, b.name))
+                .collect()
+        };
+        let today = yuepin_domain::china_today();
         Ok(ConsentsPage {
+            banks,
+            purposes: Purpose::ALL
+                .into_iter()
+                .map(|p| (p.code(), purpose(auth.tr, p)))
+                .collect(),
+            categories: DataCategory::ALL
+                .into_iter()
+                .map(|c| (c.code(), category_label(auth.tr, c)))
+                .collect(),
+            today: (today - chrono::Duration::days(1)).to_string(),
+            from: (today - chrono::Duration::days(3 * 365)).to_string(),
             tr: auth.tr,
             c: Chrome::new(&auth, &state),
             msg: q.text(auth.tr),
@@ -173,6 +218,70 @@ async fn consent_form(
     .await;
     match r {
         Ok(()) => flash::redirect("/credit/consents", Flash::ConsentUpdated, &[]),
+        Err(e) => page_error(e, &auth, &state, &uri),
+    }
+}
+
+/// The grant form's fields by name: categories come as one checkbox each (`cat_<code>`),
+/// since a form posts repeated names that the form extractor does not collect.
+type GrantForm = std::collections::HashMap<String, String>;
+
+/// A form number, or the field's error.
+fn number<T: std::str::FromStr>(
+    f: &GrantForm,
+    name: &'static str,
+    default: Option<T>,
+) -> WebResult<T> {
+    match f.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        Some(v) => v
+            .parse()
+            .map_err(|_| crate::error::WebError::field(name, "须为整数 (a whole number)")),
+        None => default.ok_or_else(|| crate::error::WebError::field(name, "必填 (required)")),
+    }
+}
+
+fn date(f: &GrantForm, name: &'static str) -> WebResult<chrono::NaiveDate> {
+    f.get(name)
+        .and_then(|v| chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())
+        .ok_or_else(|| crate::error::WebError::field(name, "须为日期 YYYY-MM-DD (a date)"))
+}
+
+async fn grant_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Form(f): Form<GrantForm>,
+) -> Response {
+    let r: WebResult<()> = async {
+        auth.check_csrf(f.get("csrf").map(String::as_str))?;
+        let terms = |e| crate::error::WebError::from(yuepin_credit_service::CreditError::Terms(e));
+        let codes: Vec<&str> = f
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .filter_map(|(k, _)| k.strip_prefix("cat_"))
+            .collect();
+        let req = TermsRequest {
+            purpose: Purpose::parse(f.get("purpose").map(String::as_str).unwrap_or(""))
+                .map_err(terms)?,
+            categories: Categories::parse(codes).map_err(terms)?,
+            data_range: DateRange::new(date(&f, "data_from")?, date(&f, "data_to")?)
+                .map_err(terms)?,
+            max_fetches: number(&f, "max_fetches", None)?,
+            min_interval_minutes: number(&f, "min_interval_minutes", Some(0))?,
+            retention_days: number(&f, "retention_days", None)?,
+            valid_days: number(&f, "valid_days", None)?,
+        };
+        let bank_id: i64 = number(&f, "bank_id", None)?;
+        state
+            .modules
+            .credit
+            .grant_consent(&auth.caller(), bank_id, &req)
+            .await?;
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => flash::redirect("/credit/consents", Flash::ConsentGranted, &[]),
         Err(e) => page_error(e, &auth, &state, &uri),
     }
 }

@@ -400,6 +400,45 @@ async fn the_consent_dashboard_pauses_and_revokes_in_one_click() {
         .text();
     assert!(after.contains("已撤回"));
 
+    // Granting through the form: categories are checkboxes, tax is not among them.
+    assert!(!after.contains("cat_tax"));
+    let form = |extra: &str| {
+        format!(
+            "csrf={csrf}&bank_id={}&purpose=credit_review&cat_grade=on&cat_lab_reports=on&data_from=2024-01-01&data_to={}&max_fetches=2&min_interval_minutes=0&retention_days=30&valid_days=10{extra}",
+            fx.bank_x,
+            yesterday()
+        )
+    };
+    let send = |body: String| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let req = axum::http::Request::post("/credit/consents")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", cookie)
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            app.request(req).await
+        }
+    };
+    let r = send(form("")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let mine = app.get("/api/v1/credit/consents", Some(&fx.a)).await.json();
+    let newest = &mine["consents"][0];
+    assert_eq!(newest["purpose"], "credit_review");
+    assert_eq!(newest["categories"], json!(["grade", "lab_reports"]));
+    // A tax checkbox smuggled in is refused by name.
+    assert_eq!(
+        send(form("&cat_tax=on")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.get("/api/v1/credit/consents", Some(&fx.a)).await.json()["consents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
     // The bank sees the consent, without the enterprise's buttons; others see nothing of it.
     let bank = app.session("bankx").await;
     let html = page_with(&app, "/credit/consents", Some(&bank))
