@@ -188,7 +188,9 @@ impl ComplaintsService {
     }
 
     /// The detection options "as of" a day, or as of the last stored complaint day when `None`
-    /// (`NoComplaints` when there is none). Administrators only.
+    /// (`NoComplaints` when there is none), with the configuration in force: the last run's
+    /// (so a regulator who tuned the detector keeps that operating point when the page or the
+    /// API runs it again), the default when no run recorded one. Administrators only.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn detect_options(
         &self,
@@ -203,7 +205,11 @@ impl ComplaintsService {
                 None => return Err(ComplaintsError::NoComplaints),
             },
         };
-        Ok(DetectOptions::new(as_of))
+        let mut opts = DetectOptions::new(as_of);
+        if let Some(config) = self.last_detect_run(caller).await?.and_then(|r| r.config) {
+            opts.config = config;
+        }
+        Ok(opts)
     }
 
     /// Recomputes the alarms over the stored complaints and stores them (replacing those of

@@ -355,6 +355,47 @@ impl DetectorConfig {
         Ok(self)
     }
 
+    /// The configuration with `section.key=value` settings applied in order (e.g.
+    /// `farrington.b=4`, `ears_c2.weekday_adjust=true`, `pooled.scan_days=[1,3]`, `fdr=0.01`):
+    /// every parameter of every method can be set from the command line, not only the pooled
+    /// scan's main ones. A value is read as JSON when it parses as JSON, as a string otherwise;
+    /// unknown sections or keys are refused by name, and the result is validated.
+    pub fn with_settings(self, settings: &[String]) -> Result<Self, ConfigError> {
+        if settings.is_empty() {
+            return Ok(self);
+        }
+        let mut tree =
+            serde_json::to_value(&self).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        for setting in settings {
+            let (path, raw) = setting.split_once('=').ok_or_else(|| {
+                ConfigError::Parse(format!("{setting:?} is not of the form section.key=value"))
+            })?;
+            let value = serde_json::from_str::<serde_json::Value>(raw.trim())
+                .unwrap_or_else(|_| serde_json::Value::String(raw.trim().to_string()));
+            let mut node = &mut tree;
+            let keys: Vec<&str> = path.trim().split('.').collect();
+            for (i, key) in keys.iter().enumerate() {
+                let object = node.as_object_mut().ok_or_else(|| {
+                    ConfigError::Parse(format!("{path}: {} is not a section", keys[..i].join(".")))
+                })?;
+                if !object.contains_key(*key) {
+                    return Err(ConfigError::Parse(format!("{path}: unknown key {key:?}")));
+                }
+                node = object.get_mut(*key).expect("checked above");
+            }
+            if node.is_object() {
+                return Err(ConfigError::Parse(format!(
+                    "{path} is a section; set one of its keys ({path}.…)"
+                )));
+            }
+            *node = value;
+        }
+        let c: Self =
+            serde_json::from_value(tree).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        c.validate().map_err(ConfigError::Invalid)?;
+        Ok(c)
+    }
+
     /// Checks ranges a configuration file could get wrong; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         let unit = |name: &str, v: f64| {
@@ -449,6 +490,56 @@ mod tests {
             ..DetectorConfig::default()
         };
         assert!(bad.validate().unwrap_err().contains("fdr"));
+    }
+
+    #[test]
+    fn settings_reach_every_method_and_name_bad_keys() {
+        let c = DetectorConfig::default()
+            .with_settings(&[
+                "farrington.enabled=true".into(),
+                "farrington.b=4".into(),
+                "farrington.alpha=0.01".into(),
+                "ears_c2.enabled=true".into(),
+                "ears_c2.weekday_adjust=true".into(),
+                "ears_c2.min_count=3".into(),
+                "cusum.window=21".into(),
+                "pooled.scan_days=[1,3]".into(),
+                "fdr=0.01".into(),
+            ])
+            .unwrap();
+        assert!(c.farrington.enabled);
+        assert_eq!((c.farrington.b, c.farrington.alpha), (4, 0.01));
+        assert!(c.ears_c2.enabled && c.ears_c2.weekday_adjust);
+        assert_eq!(c.ears_c2.min_count, 3.0);
+        assert_eq!(c.cusum.window, 21);
+        assert_eq!(c.pooled.scan_days, vec![1, 3]);
+        assert_eq!(c.fdr, 0.01);
+        let p = c.to_params();
+        assert_eq!(p.farrington.unwrap().b, 4);
+        assert_eq!(
+            DetectorConfig::default().with_settings(&[]).unwrap(),
+            DetectorConfig::default()
+        );
+        for (bad, says) in [
+            ("farington.b=4", "unknown key \"farington\""),
+            ("farrington.bb=4", "unknown key \"bb\""),
+            ("farrington=4", "is a section"),
+            ("fdr.x=1", "fdr is not a section"),
+            ("farrington.b", "section.key=value"),
+        ] {
+            match DetectorConfig::default().with_settings(&[bad.into()]) {
+                Err(ConfigError::Parse(m)) => assert!(m.contains(says), "{bad}: {m}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            DetectorConfig::default().with_settings(&["farrington.b=many".into()]),
+            Err(ConfigError::Parse(_))
+        ));
+        assert!(matches!(
+            DetectorConfig::default().with_settings(&["farrington.alpha=3".into()]),
+            Err(ConfigError::Invalid(m)) if m.contains("farrington.alpha")
+        ));
     }
 
     #[test]

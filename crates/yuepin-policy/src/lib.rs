@@ -27,4 +27,5 @@ pub use whatif::{what_if, Diff, DiffEntry};
 pub const GD_2023_74_PACK: &str = include_str!("../packs/gd-2023-74.yaml");
 /// A small, clearly fictitious second pack (a later continuation notice) proving that packs load
 /// side by side. Not part of [`PolicySet::builtin`].
-pub const EXAMPLE_SECOND_PACK: &str = include_str!("../packs/example-2026-continuation.yaml");
+pub const EXAMPLE_SECOND_PACK: &str =
+    include_str!("../../../docs/examples/example-2026-continuation.yaml");

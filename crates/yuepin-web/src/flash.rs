@@ -19,13 +19,16 @@ pub enum Flash {
     ApplicationDecided,
     /// The reference is the number of codes whose status changed.
     StatusChanged,
+    IdentityRequested,
+    IdentityApproved,
+    IdentityRejected,
     /// A consent was paused, resumed or revoked (credit).
     ConsentUpdated,
     /// An enterprise granted a bank a consent (credit).
     ConsentGranted,
 }
 
-const ALL: [Flash; 10] = [
+const ALL: [Flash; 13] = [
     Flash::Booked,
     Flash::Waitlisted,
     Flash::BookingUpdated,
@@ -34,6 +37,9 @@ const ALL: [Flash; 10] = [
     Flash::ApplicationFiled,
     Flash::ApplicationDecided,
     Flash::StatusChanged,
+    Flash::IdentityRequested,
+    Flash::IdentityApproved,
+    Flash::IdentityRejected,
     Flash::ConsentUpdated,
     Flash::ConsentGranted,
 ];
@@ -52,6 +58,9 @@ impl Flash {
             Flash::ApplicationFiled => "application_filed",
             Flash::ApplicationDecided => "application_decided",
             Flash::StatusChanged => "status_changed",
+            Flash::IdentityRequested => "identity_requested",
+            Flash::IdentityApproved => "identity_approved",
+            Flash::IdentityRejected => "identity_rejected",
             Flash::ConsentUpdated => "consent_updated",
             Flash::ConsentGranted => "consent_granted",
         }
@@ -75,6 +84,12 @@ impl Flash {
             Flash::OrderUpdated => ("委托已更新", "Order updated"),
             Flash::ApplicationFiled => ("已提交申请", "Application filed"),
             Flash::ApplicationDecided => ("申请已处理", "Application decided"),
+            Flash::IdentityRequested => (
+                "变更申请已提交,待监管部门审核;审核通过前扫码页仍显示原名称和地区",
+                "Change requested; until a regulator approves it, scans show the current name and region",
+            ),
+            Flash::IdentityApproved => ("变更已核准并生效", "Change approved and applied"),
+            Flash::IdentityRejected => ("变更申请已驳回", "Change request rejected"),
             Flash::ConsentUpdated => ("授权已更新", "Consent updated"),
             Flash::ConsentGranted => ("授权已签发", "Consent granted"),
             Flash::StatusChanged => {

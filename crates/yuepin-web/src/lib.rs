@@ -51,6 +51,9 @@ pub struct WebConfig {
     /// Proxies whose `X-Forwarded-For` names the client (`client_addr`); empty: the
     /// connection's peer is the client.
     pub trusted_proxies: client_addr::TrustedProxies,
+    /// The policy packs in force (the built-in pack and the configured successors); `None`:
+    /// the built-in pack alone.
+    pub policy_set: Option<yuepin_policy::PolicySet>,
 }
 
 impl Default for WebConfig {
@@ -63,6 +66,7 @@ impl Default for WebConfig {
             metrics_token: None,
             as_of: None,
             trusted_proxies: client_addr::TrustedProxies::default(),
+            policy_set: None,
         }
     }
 }
@@ -95,7 +99,12 @@ impl AppState {
                 &config.public_url,
             ),
             policy: {
-                let p = yuepin_policy_service::PolicyService::new(store.clone());
+                let p = match &config.policy_set {
+                    Some(set) => {
+                        yuepin_policy_service::PolicyService::with_set(store.clone(), set.clone())
+                    }
+                    None => yuepin_policy_service::PolicyService::new(store.clone()),
+                };
                 match config.as_of {
                     Some(day) => p.with_today(day),
                     None => p,

@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use yuepin_policy::PolicySet;
 use yuepin_store::Store;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -15,9 +16,17 @@ pub struct DbArgs {
     #[arg(long, env = "YUEPIN_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// TOML config file with any of: listen, database_url, data_dir, public_url, secure_cookies,
-    /// log_format, metrics_token, trusted_proxies.
+    /// log_format, metrics_token, trusted_proxies, policy_packs.
     #[arg(long, env = "YUEPIN_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Policy packs loaded beside the built-in 粤市监〔2023〕74号 (successor policies as data): a
+    /// YAML file or a directory of them, repeatable (replaces the file's `policy_packs`).
+    #[arg(
+        long = "policy-pack",
+        env = "YUEPIN_POLICY_PACKS",
+        value_delimiter = ','
+    )]
+    pub policy_packs: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -78,6 +87,8 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     metrics_token: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    /// Relative paths are read from the config file's directory.
+    policy_packs: Option<Vec<PathBuf>>,
 }
 
 fn read_file(path: Option<&Path>) -> Result<FileConfig> {
@@ -85,7 +96,14 @@ fn read_file(path: Option<&Path>) -> Result<FileConfig> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading config {}", p.display()))?;
-            toml::from_str(&text).with_context(|| format!("parsing config {}", p.display()))
+            let mut file: FileConfig =
+                toml::from_str(&text).with_context(|| format!("parsing config {}", p.display()))?;
+            if let (Some(packs), Some(dir)) = (file.policy_packs.as_mut(), p.parent()) {
+                for pack in packs.iter_mut().filter(|pack| pack.is_relative()) {
+                    *pack = dir.join(&*pack);
+                }
+            }
+            Ok(file)
         }
         None => Ok(FileConfig::default()),
     }
@@ -102,6 +120,8 @@ pub struct Resolved {
     pub log_format: LogFormat,
     pub metrics_token: Option<String>,
     pub trusted_proxies: yuepin_web::client_addr::TrustedProxies,
+    /// Policy pack files or directories beside the built-in pack, in load order.
+    pub policy_packs: Vec<PathBuf>,
 }
 
 impl Resolved {
@@ -116,6 +136,34 @@ impl Resolved {
         Store::connect_without_migrating(&self.database_url)
             .await
             .with_context(|| format!("connecting to {}", redact(&self.database_url)))
+    }
+    /// The built-in pack and the configured ones, each validated (a bad file is refused with
+    /// its path, line and field, and nothing starts). A directory contributes its `*.yaml` /
+    /// `*.yml` files in name order.
+    pub fn policy_set(&self) -> Result<PolicySet> {
+        let mut set = PolicySet::builtin();
+        for path in &self.policy_packs {
+            let files = if path.is_dir() {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                    .with_context(|| format!("reading policy pack directory {}", path.display()))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                    })
+                    .collect();
+                files.sort();
+                files
+            } else {
+                vec![path.clone()]
+            };
+            for file in files {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading policy pack {}", file.display()))?;
+                set.load_str(&file.display().to_string(), &text)
+                    .context("policy pack refused; no pack was loaded")?;
+            }
+        }
+        Ok(set)
     }
     fn prepare(&self) -> Result<()> {
         std::fs::create_dir_all(&self.data_dir)
@@ -179,7 +227,13 @@ impl ServerArgs {
             .unwrap_or_default();
         let trusted_proxies =
             yuepin_web::client_addr::TrustedProxies::parse(&proxies).context("trusted_proxies")?;
+        let policy_packs = if self.db.policy_packs.is_empty() {
+            file.policy_packs.unwrap_or_default()
+        } else {
+            self.db.policy_packs.clone()
+        };
         Ok(Resolved {
+            policy_packs,
             trusted_proxies,
             listen,
             database_url,
@@ -226,6 +280,47 @@ mod tests {
         assert_eq!(r.metrics_token.as_deref(), Some("from-flag"));
         let r = ServerArgs::default().resolve().unwrap();
         assert_eq!((r.log_format, r.metrics_token), (LogFormat::Text, None));
+    }
+
+    #[test]
+    fn policy_packs_come_from_the_file_relative_to_it_or_from_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = dir.path().join("packs");
+        std::fs::create_dir(&packs).unwrap();
+        std::fs::write(packs.join("a.yaml"), yuepin_policy::EXAMPLE_SECOND_PACK).unwrap();
+        std::fs::write(packs.join("notes.txt"), "not a pack").unwrap();
+        let path = dir.path().join("yuepin.toml");
+        std::fs::write(&path, "policy_packs = [\"packs\"]\n").unwrap();
+        let mut args = ServerArgs {
+            db: DbArgs {
+                config: Some(path),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = args.resolve().unwrap();
+        assert_eq!(r.policy_packs, vec![packs.clone()]);
+        let set = r.policy_set().unwrap();
+        let ids: Vec<&str> = set.packs().iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["gd-2023-74", "example-2026-continuation"]);
+
+        // A bad pack is refused whole, naming the file and the line.
+        let bad = dir.path().join("bad.yaml");
+        std::fs::write(&bad, "pack:\n  id: [unclosed\n").unwrap();
+        args.db.policy_packs = vec![bad.clone()];
+        let e = format!("{:#}", args.resolve().unwrap().policy_set().unwrap_err());
+        assert!(e.contains(&format!("{}:", bad.display())), "{e}");
+        assert!(e.contains("no pack was loaded"), "{e}");
+        assert_eq!(
+            ServerArgs::default()
+                .resolve()
+                .unwrap()
+                .policy_set()
+                .unwrap()
+                .packs()
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -2,102 +2,8 @@
 //! idempotent), export round trips, audit verification and demo seeding — on SQLite, or on a
 //! fresh PostgreSQL database when `YUEPIN_TEST_DATABASE_URL` names a server.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-struct Cli {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-fn fresh_db_url(dir: &Path) -> String {
-    match std::env::var("YUEPIN_TEST_DATABASE_URL") {
-        Ok(server) if !server.is_empty() => {
-            let name = format!("yp_t_cli_{}_{}", std::process::id(), rand_suffix());
-            let out = Command::new("psql")
-                .args([
-                    "-q",
-                    "-d",
-                    &server,
-                    "-c",
-                    &format!("CREATE DATABASE {name}"),
-                ])
-                .output()
-                .expect("psql");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let base = &server[..server.rfind('/').unwrap()];
-            format!("{base}/{name}")
-        }
-        _ => format!("sqlite://{}", dir.join("cli.db").display()),
-    }
-}
-
-fn rand_suffix() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{:x}", n % 0xffff_ffff)
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let url = fresh_db_url(dir.path());
-        Cli { dir, url }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    /// Writes `contents` to a file in the test's directory and returns its path as text.
-    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
-        let path = self.path(name);
-        std::fs::write(&path, contents).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_yuepin"));
-        cmd.args(args)
-            .env("YUEPIN_DATABASE_URL", &self.url)
-            .env("YUEPIN_DATA_DIR", self.dir.path())
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args, None);
-        assert!(
-            out.status.success(),
-            "yuepin {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args, None);
-        assert!(!out.status.success(), "yuepin {args:?} should fail");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-}
+mod common;
+use common::Cli;
 
 fn code(n: u32) -> String {
     yuepin_domain::Uscc::assemble("91", "441900", &format!("{n:08}"))
@@ -117,12 +23,12 @@ fn enterprise_csv(rows: &[(String, &str)]) -> String {
 
 #[test]
 fn migrate_is_idempotent_and_first_regulator_is_created() {
-    let cli = Cli::new();
+    let cli = Cli::new("cli");
     let first = cli.ok(&["migrate"]);
     assert!(first.contains("migration(s) applied"), "{first}");
     let again = cli.ok(&["migrate"]);
     assert!(again.starts_with("0 migration(s)"), "{again}");
-    let out = cli.run(
+    let out = cli.run_with_input(
         &[
             "admin",
             "create-user",
@@ -139,7 +45,7 @@ fn migrate_is_idempotent_and_first_regulator_is_created() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let weak = cli.run(
+    let weak = cli.run_with_input(
         &[
             "admin",
             "create-user",
@@ -158,8 +64,8 @@ fn migrate_is_idempotent_and_first_regulator_is_created() {
 
 #[test]
 fn tokens_are_listed_revoked_and_a_disabled_account_loses_them() {
-    let cli = Cli::new();
-    let out = cli.run(
+    let cli = Cli::new("cli");
+    let out = cli.run_with_input(
         &[
             "admin",
             "create-user",
@@ -176,7 +82,7 @@ fn tokens_are_listed_revoked_and_a_disabled_account_loses_them() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let common = cli.run(
+    let common = cli.run_with_input(
         &[
             "admin",
             "create-user",
@@ -234,7 +140,7 @@ fn tokens_are_listed_revoked_and_a_disabled_account_loses_them() {
 
 #[test]
 fn import_is_all_or_nothing_and_idempotent() {
-    let cli = Cli::new();
+    let cli = Cli::new("cli");
     let good = cli.file(
         "good.csv",
         enterprise_csv(&[
@@ -319,7 +225,7 @@ fn import_is_all_or_nothing_and_idempotent() {
         "--out",
         xlsx.to_str().unwrap(),
     ]);
-    let other = Cli::new();
+    let other = Cli::new("cli");
     let out = other.ok(&["import", "enterprises", xlsx.to_str().unwrap()]);
     assert!(out.contains("3 rows (3 new"), "{out}");
     let a = cli.path("a.csv");
@@ -332,7 +238,7 @@ fn import_is_all_or_nothing_and_idempotent() {
 
 #[test]
 fn demo_seeds_every_city_and_prints_accounts() {
-    let cli = Cli::new();
+    let cli = Cli::new("cli");
     let out = cli.ok(&[
         "demo",
         "--seed-only",
@@ -371,7 +277,7 @@ fn demo_seeds_every_city_and_prints_accounts() {
 /// bulk writers.
 #[test]
 fn reimport_replaces_search_grams_and_repeated_codes_are_refused() {
-    let cli = Cli::new();
+    let cli = Cli::new("cli");
     let first = cli.file(
         "first.csv",
         enterprise_csv(&[(code(11), "东莞市青禾模具制造有限公司")]),

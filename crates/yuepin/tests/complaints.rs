@@ -1,109 +1,36 @@
 //! `yuepin complaints …` end to end: `detect` with a configuration file and flags (the run
 //! stores and `status` shows the configuration), `evaluate` on a small labelled set, and
-//! `alarms-export` — on SQLite, or on a fresh PostgreSQL database when
+//! `alarms export` — on SQLite, or on a fresh PostgreSQL database when
 //! `YUEPIN_TEST_DATABASE_URL` names a server.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::Cli;
 
-struct Cli {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-fn fresh_db_url(dir: &Path) -> String {
-    match std::env::var("YUEPIN_TEST_DATABASE_URL") {
-        Ok(server) if !server.is_empty() => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
-            let name = format!("yp_t_cmp_{}_{:x}", std::process::id(), nanos % 0xffff_ffff);
-            let out = Command::new("psql")
-                .args([
-                    "-q",
-                    "-d",
-                    &server,
-                    "-c",
-                    &format!("CREATE DATABASE {name}"),
-                ])
-                .output()
-                .expect("psql");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let base = &server[..server.rfind('/').unwrap()];
-            format!("{base}/{name}")
-        }
-        _ => format!("sqlite://{}", dir.join("cli.db").display()),
-    }
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let url = fresh_db_url(dir.path());
-        Cli { dir, url }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn file(&self, name: &str, text: &str) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_string_lossy().into_owned()
-    }
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_yuepin"))
-            .args(args)
-            .env("YUEPIN_DATABASE_URL", &self.url)
-            .env("YUEPIN_DATA_DIR", self.dir.path())
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "yuepin {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "yuepin {args:?} should fail");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-    /// A migrated database holding 150 days of synthetic complaints (with injected outbreaks).
-    fn with_complaints(&self) {
-        self.ok(&["migrate"]);
-        let csv = self.path("c.csv");
-        let csv = csv.to_str().unwrap();
-        self.ok(&[
-            "complaints",
-            "generate",
-            "--out",
-            csv,
-            "--days",
-            "150",
-            "--mean-daily",
-            "60",
-            "--start",
-            "2026-06-01",
-        ]);
-        self.ok(&["complaints", "import", csv, "--quiet"]);
-    }
+/// Migrates the test's database and loads 150 days of synthetic complaints (with injected
+/// outbreaks).
+fn with_complaints(cli: &Cli) {
+    cli.ok(&["migrate"]);
+    let csv = cli.path("c.csv");
+    let csv = csv.to_str().unwrap();
+    cli.ok(&[
+        "complaints",
+        "generate",
+        "--out",
+        csv,
+        "--days",
+        "150",
+        "--mean-daily",
+        "60",
+        "--start",
+        "2026-06-01",
+    ]);
+    cli.ok(&["complaints", "import", csv, "--quiet"]);
 }
 
 #[test]
 fn detect_takes_a_config_file_and_flags_and_the_run_keeps_them() {
-    let cli = Cli::new();
-    cli.with_complaints();
+    let cli = Cli::new("cmp");
+    with_complaints(&cli);
     let bad = cli.file("bad.json", r#"{"pooled": {"alfa": 0.01}}"#);
     let err = cli.fails(&["complaints", "detect", "--detector-config", &bad]);
     assert!(err.contains("alfa"), "names the unknown key: {err}");
@@ -131,6 +58,35 @@ fn detect_takes_a_config_file_and_flags_and_the_run_keeps_them() {
         status.contains("configuration: pooled ratio scan, alpha 0.002"),
         "{status}"
     );
+    // Any parameter of any method through --set, applied after the file and the flags.
+    let out = cli.ok(&[
+        "complaints",
+        "detect",
+        "--no-drafts",
+        "--set",
+        "farrington.enabled=true",
+        "--set",
+        "farrington.b=2",
+        "--set",
+        "ears_c2.enabled=true",
+        "--set",
+        "ears_c2.weekday_adjust=false",
+    ]);
+    assert!(
+        out.contains("Farrington-flexible (b 2 years")
+            && out.contains("EARS C2 (baseline 7 days, alpha R default, minimum count 0);"),
+        "{out}"
+    );
+    let status = cli.ok(&["complaints", "status"]);
+    assert!(
+        status.contains("Farrington-flexible (b 2 years"),
+        "{status}"
+    );
+    let err = cli.fails(&["complaints", "detect", "--set", "farington.b=2"]);
+    assert!(err.contains("unknown key \"farington\""), "{err}");
+    let err = cli.fails(&["complaints", "detect", "--set", "farrington.alpha=2"]);
+    assert!(err.contains("farrington.alpha"), "{err}");
+
     cli.ok(&["complaints", "detect", "--no-drafts"]);
     let status = cli.ok(&["complaints", "status"]);
     assert!(
@@ -141,7 +97,7 @@ fn detect_takes_a_config_file_and_flags_and_the_run_keeps_them() {
 
 #[test]
 fn evaluate_scores_a_configuration_on_a_small_labelled_set() {
-    let cli = Cli::new();
+    let cli = Cli::new("cmp");
     let out_md = cli.path("eval.md");
     let out = cli.ok(&[
         "complaints",
@@ -194,13 +150,14 @@ fn evaluate_scores_a_configuration_on_a_small_labelled_set() {
 
 #[test]
 fn alarms_export_writes_csv_xlsx_and_json_lines_with_filters() {
-    let cli = Cli::new();
-    cli.with_complaints();
+    let cli = Cli::new("cmp");
+    with_complaints(&cli);
     cli.ok(&["complaints", "detect", "--no-drafts", "--report-days", "60"]);
     let csv = cli.path("a.csv");
     let out = cli.ok(&[
         "complaints",
-        "alarms-export",
+        "alarms",
+        "export",
         "--format",
         "csv",
         "--out",
@@ -233,7 +190,8 @@ fn alarms_export_writes_csv_xlsx_and_json_lines_with_filters() {
     let only = cli.path("city.csv");
     cli.ok(&[
         "complaints",
-        "alarms-export",
+        "alarms",
+        "export",
         "--format",
         "csv",
         "--city",
@@ -251,7 +209,8 @@ fn alarms_export_writes_csv_xlsx_and_json_lines_with_filters() {
     let jl = cli.path("a.jsonl");
     cli.ok(&[
         "complaints",
-        "alarms-export",
+        "alarms",
+        "export",
         "--format",
         "jsonl",
         "--out",
@@ -269,7 +228,8 @@ fn alarms_export_writes_csv_xlsx_and_json_lines_with_filters() {
     let x = cli.path("a.xlsx");
     cli.ok(&[
         "complaints",
-        "alarms-export",
+        "alarms",
+        "export",
         "--format",
         "xlsx",
         "--lang",
@@ -280,7 +240,8 @@ fn alarms_export_writes_csv_xlsx_and_json_lines_with_filters() {
     assert!(std::fs::read(&x).unwrap().starts_with(b"PK"));
     let err = cli.fails(&[
         "complaints",
-        "alarms-export",
+        "alarms",
+        "export",
         "--format",
         "pdf",
         "--out",

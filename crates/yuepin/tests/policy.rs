@@ -2,73 +2,8 @@
 //! enterprise from the store), the stored match with offers and notifications, and what-if —
 //! on SQLite, or on a fresh PostgreSQL database when `YUEPIN_TEST_DATABASE_URL` names a server.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-struct Cli {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-fn fresh_db_url(dir: &Path) -> String {
-    match std::env::var("YUEPIN_TEST_DATABASE_URL") {
-        Ok(server) if !server.is_empty() => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
-            let name = format!("yp_t_pol_{}_{:x}", std::process::id(), nanos % 0xffff_ffff);
-            let out = Command::new("psql")
-                .args([
-                    "-q",
-                    "-d",
-                    &server,
-                    "-c",
-                    &format!("CREATE DATABASE {name}"),
-                ])
-                .output()
-                .expect("psql");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let base = &server[..server.rfind('/').unwrap()];
-            format!("{base}/{name}")
-        }
-        _ => format!("sqlite://{}", dir.join("cli.db").display()),
-    }
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let url = fresh_db_url(dir.path());
-        Cli { dir, url }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_yuepin"))
-            .args(args)
-            .env("YUEPIN_DATABASE_URL", &self.url)
-            .env("YUEPIN_DATA_DIR", self.dir.path())
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "yuepin {args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
+mod common;
+use common::Cli;
 
 fn code(n: u32) -> String {
     yuepin_domain::Uscc::assemble("91", "441900", &format!("{n:08}"))
@@ -78,7 +13,7 @@ fn code(n: u32) -> String {
 
 #[test]
 fn check_from_a_facts_file_with_reasons() {
-    let cli = Cli::new();
+    let cli = Cli::new("pol");
     let f = cli.path("merger.json");
     std::fs::write(
         &f,
@@ -134,7 +69,7 @@ fn check_from_a_facts_file_with_reasons() {
 
 #[test]
 fn match_over_the_store_and_enterprise_check() {
-    let cli = Cli::new();
+    let cli = Cli::new("pol");
     cli.ok(&["migrate"]);
     let csv = cli.path("e.csv");
     let mut s = String::from("统一社会信用代码,企业名称,地区,行业大类,注册资本,从业人数,成立日期,上市状态,认定,营业收入_境内_2024,营业收入_全球_2024\n");
@@ -188,4 +123,67 @@ fn match_over_the_store_and_enterprise_check() {
     assert!(out.contains("+1亿元"), "{out}");
     let audit = cli.ok(&["audit", "verify"]);
     assert!(audit.to_lowercase().contains("intact"), "{audit}");
+}
+
+#[test]
+fn successor_packs_load_from_the_configuration_and_a_bad_one_stops_the_command() {
+    let cli = Cli::new("pol");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/examples/example-2026-continuation.yaml"
+    );
+    let cfg = cli.file(
+        "yuepin.toml",
+        format!("policy_packs = [{example:?}]\n").as_bytes(),
+    );
+    let out = cli.ok(&["policy", "packs", "--config", &cfg]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("gd-2023-74 粤市监〔2023〕74号")
+            && lines[0].contains("2023-10-12 – 2026-10-11; today (")
+            && lines[0].contains("Lapsed after 11 October 2026"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("example-2026-continuation")
+            && lines[1].contains("[EXAMPLE, not a real policy]")
+            && lines[1].contains("2026-10-12 – 2027-10-11"),
+        "{out}"
+    );
+    // The successor's measure decides a merger today; without the pack nothing does.
+    let merger = cli.file(
+        "merger.json",
+        r#"{"parties_revenue_china": ["14亿元", "6亿元"], "parties_revenue_world": ["50亿元", "20亿元"], "involves_manufacturing": true}"#,
+    );
+    let check = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "policy",
+            "check",
+            "--facts",
+            &merger,
+            "--subject",
+            "merger",
+            "--as-of",
+            "2026-12-01",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&cli.ok(&args)).unwrap()
+    };
+    let with = check(&["--config", &cfg]);
+    let text = with.to_string();
+    assert!(
+        text.contains("example-2026-continuation/M1") && text.contains("\"eligible\""),
+        "{with:#}"
+    );
+    let without = check(&[]);
+    assert!(!without.to_string().contains("example-2026-continuation"));
+
+    // A bad pack is refused with its file and line; nothing runs.
+    let bad = cli.file("bad.yaml", "pack:\n  id: [unclosed\n");
+    let err = cli.fails(&["policy", "packs", "--policy-pack", &bad]);
+    assert!(err.contains(&format!("{bad}:")), "{err}");
+    assert!(err.contains("no pack was loaded"), "{err}");
 }

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
-use yuepin_complaints::Accuracy;
+use yuepin_complaints::{Accuracy, ConfigError, DetectorConfig};
 use yuepin_complaints_service::{
     alarm_rollup, check_term, term_target, AlarmPage, ComplaintRecord, CountDim, DetectReport,
     WarningEdit,
@@ -293,6 +293,11 @@ pub(super) struct DetectInput {
     as_of: Option<String>,
     #[serde(default)]
     report_days: Option<i64>,
+    /// The detector configuration (`DetectorConfig`: missing keys take defaults, unknown keys
+    /// are refused); omitted, the configuration in force (the last run's) is used.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    config: Option<serde_json::Value>,
 }
 
 /// Runs alarm detection as of a day (administrators).
@@ -311,6 +316,17 @@ pub(super) async fn detect(
     let mut opts = svc(&state).detect_options(&caller, as_of).await?;
     if let Some(days) = input.report_days {
         opts.report_days = days;
+    }
+    if let Some(config) = input.config {
+        opts.config = DetectorConfig::from_json(&config.to_string()).map_err(|e| {
+            let m = match e {
+                ConfigError::Parse(m) | ConfigError::Invalid(m) => m,
+            };
+            WebError::field(
+                "config",
+                format!("检测配置有误 (invalid detector configuration): {m}"),
+            )
+        })?;
     }
     Ok(Json(svc(&state).detect(&caller, &opts).await?))
 }

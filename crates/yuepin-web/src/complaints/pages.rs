@@ -4,8 +4,9 @@
 
 use super::svg::{heatmap_svg, trend_svg};
 use super::views::{
-    alarm_row, category_name, city_name, city_name_en, list_row, operating_point, rollup_row,
-    AlarmForm, AlarmPage, AlarmsPage, DashboardPage, LexiconPage, ListPage, RecordPage, TopRow,
+    alarm_row, category_name, city_name, city_name_en, list_row, method_name, operating_point,
+    rollup_row, AlarmForm, AlarmPage, AlarmsPage, DashboardPage, LexiconPage, ListPage, RecordPage,
+    TopRow,
 };
 use super::{
     describe_filter, filter_query_string, page, parse_category, parse_day, parse_division, svc,
@@ -303,11 +304,11 @@ pub(super) async fn alarms_page(
         let page = AlarmsPage {
             tr: auth.tr,
             c: Chrome::new(&auth, &state),
-            rows: p.alarms.iter().map(alarm_row).collect(),
+            rows: p.alarms.iter().map(|a| alarm_row(a, auth.tr)).collect(),
             rollup,
             all,
             operating_point: operating_point(run.as_ref().and_then(|r| r.config.as_ref()), auth.tr),
-            last_run: run_line(run, "as of "),
+            last_run: run_line(run, auth.tr.t("截至 ", "as of ")),
             total: p.total,
             page: page_no,
             pages,
@@ -332,7 +333,7 @@ pub(super) async fn alarms_page(
             },
             methods: Method::ALL
                 .iter()
-                .map(|m| (m.as_str().to_string(), m.label().to_string()))
+                .map(|m| (m.as_str().to_string(), method_name(*m, auth.tr)))
                 .collect(),
         };
         Ok(render(&page, &auth, &uri))
@@ -432,7 +433,7 @@ pub(super) async fn alarm_page(
         let p = AlarmPage {
             tr: auth.tr,
             c: Chrome::new(&auth, &state),
-            a: alarm_row(&d.alarm),
+            a: alarm_row(&d.alarm, auth.tr),
             rows: d.complaints.into_iter().map(list_row).collect(),
             total: d.complaints_total,
             qs: filter_query_string(&f),

@@ -8,7 +8,7 @@ use yuepin_domain::Yuan;
 use yuepin_labs::{BookingState, OrderState, ReportStatus, ServiceArea, ServiceMode};
 use yuepin_labs_service::{
     BookingRecord, Catalogue, Dashboard, EnterpriseLabs, InstrumentDetail, LabConsole, OrderRecord,
-    ReportRecord, SlotHit,
+    ReportRecord, SlotHit, WaitState,
 };
 
 /// A state in the page's language: its Chinese name, or in English its code in words.
@@ -506,7 +506,7 @@ impl MyPage {
                     (
                         format!("#{}", w.instrument_id),
                         format!("{} – {}", fmt_dt(w.starts_at), w.ends_at.format("%H:%M")),
-                        w.state.as_str().to_string(),
+                        wait_state_name(tr, w.state),
                     )
                 })
                 .collect(),
@@ -755,4 +755,16 @@ impl ReportPage {
             qr,
         }
     }
+}
+
+/// A waitlist entry's state in the page's language.
+pub fn wait_state_name(tr: Tr, s: WaitState) -> String {
+    match s {
+        WaitState::Waiting => tr.t("候补中", "Waiting"),
+        WaitState::Offered => tr.t("已为您保留空档,待确认", "Slot held for you"),
+        WaitState::Booked => tr.t("已转为预约", "Booked"),
+        WaitState::Declined => tr.t("已放弃", "Declined"),
+        WaitState::Expired => tr.t("已过期", "Expired"),
+    }
+    .to_string()
 }

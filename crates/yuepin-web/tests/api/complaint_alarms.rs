@@ -54,7 +54,7 @@ pub async fn paging_filters_and_downloads(app: &TestApp, reg: &str, alarms: &Val
         .text();
     assert!(html.contains("id=\"alarm-filter\"") && html.contains("value=\"440300\""));
     assert!(html.contains(&format!("共 {} 条信号", sz["total"])));
-    assert!(html.contains("<table id=\"rollup\"><tr><th>"));
+    assert!(html.contains("<table id=\"rollup\" class=\"cards\"><tr class=\"head\"><th>"));
     let link = &html[html.find("/complaints/alarms.csv?").expect("a CSV link")..];
     let link = &link[..link.find('"').unwrap()];
     assert!(

@@ -18,7 +18,7 @@ use yuepin_domain::RegionCode;
 
 const HEADER: &str = "id,received_at,channel,kind,region,enterprise_uscc,enterprise_name,category,division,problem,amount,text,complainant_name,complainant_phone,complainant_id_number,complainant_address";
 
-async fn import(app: &TestApp, path: &Path) -> ImportReport {
+pub(crate) async fn import(app: &TestApp, path: &Path) -> ImportReport {
     let opts = ImportOptions::for_path(path).expect("known extension");
     ComplaintsService::new(app.store.clone())
         .import(
@@ -234,7 +234,24 @@ async fn masking_and_tenant_isolation() {
     assert_eq!(raw.json()["complainant"]["name"], "张三丰");
     assert_eq!(raw.json()["complainant"]["phone"], "13812345678");
     let page = app.get(&format!("/complaints/c/{id}"), Some(&reg)).await;
-    assert!(page.text().contains("13812345678"));
+    let html = page.text();
+    assert!(html.contains("13812345678"));
+    assert!(
+        !html.contains(">hotline") && !html.contains("(classifier)") && !html.contains("(input)")
+    );
+    // Each raw read is audited (issue 17 item 10): two reads, two rows, no personal data in them.
+    let log = app
+        .get("/api/v1/audit?entity=complaint&entity_id=C001", Some(&reg))
+        .await;
+    let entries = log.json();
+    let reads: Vec<_> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "read_personal_data")
+        .collect();
+    assert_eq!(reads.len(), 2, "{entries}");
+    assert!(!log.text().contains("13812345678"));
 
     // The enterprise named sees its complaint, masked; the other enterprise nothing.
     let own = app
@@ -293,6 +310,23 @@ async fn masking_and_tenant_isolation() {
             && !csv.contains("13812345678")
             && !csv.contains("张三丰")
     );
+    // Chinese headers and values by default (issue 16 item 4), English on request.
+    assert!(csv.starts_with("\u{feff}编号,受理时间,渠道,类型"), "{csv}");
+    assert!(csv.contains("深圳市") && !csv.contains("amount_fen"));
+    let en = app
+        .get("/api/v1/complaints/export?format=csv&lang=en", Some(&reg))
+        .await
+        .text();
+    assert!(
+        en.contains("id,received at,channel,kind") && en.contains("Shenzhen"),
+        "{en}"
+    );
+    assert_eq!(
+        app.get("/api/v1/complaints/export?format=csv&lang=fr", Some(&reg))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
     let xlsx = app
         .get("/api/v1/complaints/export?format=xlsx", Some(&reg))
         .await;
@@ -305,7 +339,7 @@ async fn masking_and_tenant_isolation() {
         )
         .await;
     assert!(
-        counts.text().contains("2026-10,440300"),
+        counts.text().contains("2026-10,440300") && counts.text().contains("时段,地市代码"),
         "{}",
         counts.text()
     );
@@ -475,7 +509,7 @@ async fn corrections_and_lexicon_feed_later_classification() {
 
 /// Synthetic data with an e-bike outbreak in Shenzhen over the last 10 days, the outbreak's
 /// complaints against `code`; returns the last day.
-fn outbreak_csv(dir: &Path, code: &str) -> (PathBuf, NaiveDate) {
+pub(crate) fn outbreak_csv(dir: &Path, code: &str) -> (PathBuf, NaiveDate) {
     let end = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     let days = 200;
     let start = end - Duration::days(days as i64 - 1);

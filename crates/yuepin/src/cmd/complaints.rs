@@ -90,42 +90,14 @@ pub enum Command {
         #[command(flatten)]
         tuning: Tuning,
     },
-    /// Write the stored alarms matching the filters (newest period first, at most 100,000) as
-    /// CSV (UTF-8 with BOM), XLSX or JSON Lines. CSV and XLSX carry Chinese headers and values
-    /// (`--lang en` for English); JSON Lines the API's machine keys.
-    AlarmsExport {
-        /// csv, xlsx or jsonl.
-        #[arg(long)]
-        format: String,
-        #[arg(long)]
-        out: PathBuf,
-        /// zh (default) or en: headers and values of CSV and XLSX.
-        #[arg(long, default_value = "zh")]
-        lang: String,
-        /// pooled_scan, ears_c1, ears_c2, ears_c3, farrington_flexible or cusum.
-        #[arg(long)]
-        method: Option<String>,
-        /// city, division or category.
-        #[arg(long)]
-        level: Option<String>,
-        /// City name or any GB/T 2260 code of it.
-        #[arg(long)]
-        city: Option<String>,
-        /// Manufacturing division (two digits).
-        #[arg(long)]
-        division: Option<String>,
-        /// Periods starting on or after this day.
-        #[arg(long)]
-        from: Option<NaiveDate>,
-        /// Periods starting on or before this day.
-        #[arg(long)]
-        to: Option<NaiveDate>,
-        /// Only BH-significant alarms.
-        #[arg(long)]
-        significant_only: bool,
-        #[command(flatten)]
-        db: crate::config::DbArgs,
+    /// Stored alarms: `alarms export`.
+    Alarms {
+        #[command(subcommand)]
+        command: AlarmsCommand,
     },
+    /// The earlier spelling of `alarms export`, kept for scripts.
+    #[command(hide = true)]
+    AlarmsExport(AlarmsExportArgs),
     /// Classification accuracy on the shipped labelled set and on regulator-corrected complaints.
     Accuracy {
         #[command(flatten)]
@@ -171,8 +143,53 @@ pub enum Command {
     },
 }
 
+/// `yuepin complaints alarms …`.
+#[derive(Subcommand)]
+pub enum AlarmsCommand {
+    /// Write the stored alarms matching the filters (newest period first, at most 100,000) as
+    /// CSV (UTF-8 with BOM), XLSX or JSON Lines. CSV and XLSX carry Chinese headers and values
+    /// (`--lang en` for English); JSON Lines the API's machine keys.
+    Export(AlarmsExportArgs),
+}
+
+/// The filters and output of an alarm export.
+#[derive(clap::Args, Debug)]
+pub struct AlarmsExportArgs {
+    /// csv, xlsx or jsonl.
+    #[arg(long)]
+    pub format: String,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// zh (default) or en: headers and values of CSV and XLSX.
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    /// pooled_scan, ears_c1, ears_c2, ears_c3, farrington_flexible or cusum.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// city, division or category.
+    #[arg(long)]
+    pub level: Option<String>,
+    /// City name or any GB/T 2260 code of it.
+    #[arg(long)]
+    pub city: Option<String>,
+    /// Manufacturing division (two digits).
+    #[arg(long)]
+    pub division: Option<String>,
+    /// Periods starting on or after this day.
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Periods starting on or before this day.
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    /// Only BH-significant alarms.
+    #[arg(long)]
+    pub significant_only: bool,
+    #[command(flatten)]
+    pub db: crate::config::DbArgs,
+}
+
 /// The detector configuration of `detect` and `evaluate`: a JSON file, then flags for the
-/// pooled scan's main parameters on top.
+/// pooled scan's main parameters, then `--set` for any parameter of any method.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Tuning {
     /// Detector configuration (JSON, `DetectorConfig`; missing keys take defaults, unknown
@@ -194,6 +211,12 @@ pub struct Tuning {
     /// Pooled scan: guard days between baseline and window.
     #[arg(long)]
     guard: Option<usize>,
+    /// Any parameter of any method, `section.key=value`, applied last (repeatable), e.g.
+    /// `--set farrington.enabled=true --set farrington.b=4 --set ears_c2.weekday_adjust=true`.
+    /// Sections: pooled, ears_c1, ears_c2, ears_c3, farrington, cusum; top-level keys: fdr,
+    /// weekday_adjust, levels.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    settings: Vec<String>,
 }
 
 impl Tuning {
@@ -213,7 +236,7 @@ impl Tuning {
             baseline: self.baseline,
             guard: self.guard,
         };
-        Ok(base.with_pooled(&o)?)
+        Ok(base.with_pooled(&o)?.with_settings(&self.settings)?)
     }
 }
 
@@ -228,15 +251,50 @@ fn describe_config(c: &DetectorConfig) -> String {
             q.alpha, q.scan_days, q.min_count, q.window, q.guard
         ));
     }
-    for (name, on) in [
-        ("EARS C1", c.ears_c1.enabled),
-        ("EARS C2", c.ears_c2.enabled),
-        ("EARS C3", c.ears_c3.enabled),
-        ("Farrington-flexible", c.farrington.enabled),
-        ("CUSUM", c.cusum.enabled),
+    let ears = |name: &str, e: &yuepin_complaints::EarsConfig| {
+        let alpha = e.alpha.map_or("R default".to_string(), |a| a.to_string());
+        format!(
+            "{name} (baseline {} days, alpha {alpha}, minimum count {}{})",
+            e.window,
+            e.min_count,
+            if e.weekday_adjust {
+                ", weekday-adjusted"
+            } else {
+                ""
+            }
+        )
+    };
+    let f = &c.farrington;
+    let u = &c.cusum;
+    for (on, text) in [
+        (c.ears_c1.enabled, ears("EARS C1", &c.ears_c1)),
+        (c.ears_c2.enabled, ears("EARS C2", &c.ears_c2)),
+        (c.ears_c3.enabled, ears("EARS C3", &c.ears_c3)),
+        (
+            f.enabled,
+            format!(
+                "Farrington-flexible (b {} years, w {} weeks, alpha {}, minimum count {})",
+                f.b, f.window, f.alpha, f.min_count
+            ),
+        ),
+        (
+            u.enabled,
+            format!(
+                "CUSUM (baseline {} days, shift {}, h {}, minimum count {}{})",
+                u.window,
+                u.shift,
+                u.h,
+                u.min_count,
+                if u.weekday_adjust {
+                    ", weekday-adjusted"
+                } else {
+                    ""
+                }
+            ),
+        ),
     ] {
         if on {
-            parts.push(name.to_string());
+            parts.push(text);
         }
     }
     let default = if c == &DetectorConfig::default() {
@@ -254,6 +312,65 @@ fn parse_encoding(s: &str) -> Result<TextEncoding> {
         "gbk" | "gb2312" | "gb18030" => TextEncoding::Gbk,
         other => bail!("unknown encoding {other:?}: use auto, utf8 or gbk"),
     })
+}
+
+/// `alarms export`: the filters parsed, the file written.
+async fn export_alarms(args: AlarmsExportArgs) -> Result<()> {
+    let AlarmsExportArgs {
+        format,
+        out,
+        lang,
+        method,
+        level,
+        city,
+        division,
+        from,
+        to,
+        significant_only,
+        db,
+    } = args;
+    let format = ExportFormat::parse(&format)
+        .map_err(|_| anyhow::anyhow!("unknown format {format:?}: use csv, xlsx or jsonl"))?;
+    let lang = ExportLang::parse(&lang)
+        .map_err(|_| anyhow::anyhow!("unknown language {lang:?}: use zh or en"))?;
+    let filter = AlarmFilter {
+        method: method
+            .map(|m| {
+                Method::parse(m.trim()).with_context(|| {
+                    format!("unknown method {m:?}: use pooled_scan, ears_c1, ears_c2, ears_c3, farrington_flexible or cusum")
+                })
+            })
+            .transpose()?,
+        level: level
+            .map(|l| {
+                Level::parse(l.trim())
+                    .with_context(|| format!("unknown level {l:?}: use city, division or category"))
+            })
+            .transpose()?,
+        city: city.map(|c| RegionCode::parse(c.trim())).transpose()?,
+        division: division.map(|d| Division::parse(d.trim())).transpose()?,
+        from,
+        to,
+        significant_only,
+    };
+    let svc = service(db).await?;
+    let e = svc
+        .export_alarms(
+            &Caller::cli("complaints-alarms-export"),
+            &filter,
+            format,
+            lang,
+        )
+        .await?;
+    std::fs::write(&out, &e.bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} alarms to {}", e.rows, out.display());
+    if e.total > e.rows as i64 {
+        println!(
+            "{} alarms match; narrow the filters to export the rest",
+            e.total
+        );
+    }
+    Ok(())
 }
 
 pub async fn run(cmd: Command) -> Result<()> {
@@ -394,63 +511,10 @@ pub async fn run(cmd: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::AlarmsExport {
-            format,
-            out,
-            lang,
-            method,
-            level,
-            city,
-            division,
-            from,
-            to,
-            significant_only,
-            db,
-        } => {
-            let format = ExportFormat::parse(&format).map_err(|_| {
-                anyhow::anyhow!("unknown format {format:?}: use csv, xlsx or jsonl")
-            })?;
-            let lang = ExportLang::parse(&lang)
-                .map_err(|_| anyhow::anyhow!("unknown language {lang:?}: use zh or en"))?;
-            let filter = AlarmFilter {
-                method: method
-                    .map(|m| {
-                        Method::parse(m.trim()).with_context(|| {
-                            format!("unknown method {m:?}: use pooled_scan, ears_c1, ears_c2, ears_c3, farrington_flexible or cusum")
-                        })
-                    })
-                    .transpose()?,
-                level: level
-                    .map(|l| {
-                        Level::parse(l.trim())
-                            .with_context(|| format!("unknown level {l:?}: use city, division or category"))
-                    })
-                    .transpose()?,
-                city: city.map(|c| RegionCode::parse(c.trim())).transpose()?,
-                division: division.map(|d| Division::parse(d.trim())).transpose()?,
-                from,
-                to,
-                significant_only,
-            };
-            let svc = service(db).await?;
-            let e = svc
-                .export_alarms(
-                    &Caller::cli("complaints-alarms-export"),
-                    &filter,
-                    format,
-                    lang,
-                )
-                .await?;
-            std::fs::write(&out, &e.bytes).with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {} alarms to {}", e.rows, out.display());
-            if e.total > e.rows as i64 {
-                println!(
-                    "{} alarms match; narrow the filters to export the rest",
-                    e.total
-                );
-            }
-            Ok(())
+        Command::Alarms {
+            command: AlarmsCommand::Export(args),
         }
+        | Command::AlarmsExport(args) => export_alarms(args).await,
         Command::Accuracy { db } => {
             let a = service(db)
                 .await?

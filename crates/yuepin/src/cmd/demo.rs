@@ -30,6 +30,10 @@ pub struct DemoArgs {
     /// in China, so a lapsed policy shows as lapsed.
     #[arg(long)]
     pub as_of: Option<String>,
+    /// Successor policy packs to load beside the built-in one (a YAML file or a directory of
+    /// them, repeatable), e.g. docs/examples/example-2026-continuation.yaml.
+    #[arg(long = "policy-pack")]
+    pub policy_packs: Vec<PathBuf>,
 }
 
 /// The demo accounts: (username, password, role, display name).
@@ -139,6 +143,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             data_dir: Some(args.data_dir.clone()),
             database_url: None,
             config: None,
+            policy_packs: args.policy_packs.clone(),
         },
         listen: Some(args.listen.clone()),
         public_url: args.public_url.clone(),
@@ -175,14 +180,15 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         println!("  {user:<11} {password:<22} {role}");
     }
     if let Some(day) = as_of {
-        let report = yuepin_policy_service::PolicyService::new(store.clone())
-            .with_today(day)
-            .run_match(
-                &yuepin_domain::Caller::cli("demo"),
-                day,
-                &std::collections::BTreeMap::new(),
-            )
-            .await?;
+        let report =
+            yuepin_policy_service::PolicyService::with_set(store.clone(), settings.policy_set()?)
+                .with_today(day)
+                .run_match(
+                    &yuepin_domain::Caller::cli("demo"),
+                    day,
+                    &std::collections::BTreeMap::new(),
+                )
+                .await?;
         println!(
             "Running as of {day} (training/demo): match run #{} made {} offers",
             report.run_id, report.offers

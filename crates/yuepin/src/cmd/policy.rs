@@ -46,6 +46,12 @@ impl Subject {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// Lists the loaded policy packs (the built-in one and those of `--policy-pack` or the
+    /// configuration's `policy_packs`, each validated first) with their period and status today.
+    Packs {
+        #[command(flatten)]
+        db: crate::config::DbArgs,
+    },
     /// Checks eligibility with reasons and clauses: an enterprise from the platform's data
     /// (`--enterprise USCC`, optionally with `--facts` merged over it), or request facts from a
     /// JSON file (`--facts FILE --subject merger|person|standard|instrument_purchase|enterprise`).
@@ -134,11 +140,19 @@ fn service(store: Store) -> PolicyService {
     PolicyService::new(store)
 }
 
+/// The service on the configured database with the configured policy packs.
+async fn configured_service(db: &crate::config::DbArgs) -> Result<PolicyService> {
+    let settings = db.resolve()?;
+    let set = settings.policy_set()?;
+    Ok(PolicyService::with_set(settings.connect().await?, set))
+}
+
 /// The service for the commands that read nothing stored (checks and what-ifs of request
-/// facts): over an in-memory database, never touched.
-async fn storeless_service() -> Result<PolicyService> {
-    Ok(service(
+/// facts), with the configured policy packs: over an in-memory database, never touched.
+async fn storeless_service(db: &crate::config::DbArgs) -> Result<PolicyService> {
+    Ok(PolicyService::with_set(
         Store::connect_without_migrating("sqlite::memory:").await?,
+        db.resolve()?.policy_set()?,
     ))
 }
 
@@ -208,6 +222,31 @@ pub fn text_report(evals: &[Evaluation]) -> String {
 
 pub async fn run(cmd: Command) -> Result<()> {
     match cmd {
+        Command::Packs { db } => {
+            let set = db.resolve()?.policy_set()?;
+            let today = yuepin_domain::china_today();
+            for (i, p) in set.packs().iter().enumerate() {
+                let status = yuepin_policy::status::pack_status(&set, i, today)
+                    .map(|s| s.label().en)
+                    .unwrap_or_default();
+                println!(
+                    "{} {} ({}){}: {} – {}; today ({today}): {status}; {} measures; version {}; from {}",
+                    p.id,
+                    p.number,
+                    p.title.en,
+                    if p.example { " [EXAMPLE, not a real policy]" } else { "" },
+                    p.in_force.from,
+                    p.in_force.until,
+                    set.measures()
+                        .iter()
+                        .filter(|m| set.packs().get(m.pack).map(|q| &q.id) == Some(&p.id))
+                        .count(),
+                    p.version,
+                    p.file
+                );
+            }
+            Ok(())
+        }
         Command::Check {
             db,
             enterprise,
@@ -221,7 +260,7 @@ pub async fn run(cmd: Command) -> Result<()> {
             let extra = facts.as_ref().map(read_json).transpose()?;
             let (label, evals) = match enterprise {
                 Some(code) => {
-                    let svc = service(db.resolve()?.connect().await?);
+                    let svc = configured_service(&db).await?;
                     let checked = svc
                         .check(
                             &Caller::cli("policy-check"),
@@ -247,7 +286,7 @@ pub async fn run(cmd: Command) -> Result<()> {
                     let f = Facts::from_json(subject.kind(), v)?;
                     (
                         subject.kind().to_string(),
-                        storeless_service()
+                        storeless_service(&db)
                             .await?
                             .evaluate(&f, date, measure.as_deref())?,
                     )
@@ -273,7 +312,7 @@ pub async fn run(cmd: Command) -> Result<()> {
             set,
             format,
         } => {
-            let svc = service(db.resolve()?.connect().await?);
+            let svc = configured_service(&db).await?;
             let date = as_of(date.as_deref())?;
             let report = svc
                 .run_match(&Caller::cli("policy-match"), date, &overrides(&set)?)
@@ -339,7 +378,7 @@ pub async fn run(cmd: Command) -> Result<()> {
                             Ok((label, Facts::from_json(subject.kind(), v)?))
                         })
                         .collect::<Result<Vec<_>>>()?;
-                    storeless_service().await?.what_if_subjects(
+                    storeless_service(&db).await?.what_if_subjects(
                         &caller,
                         &o,
                         subject.kind(),
@@ -348,7 +387,7 @@ pub async fn run(cmd: Command) -> Result<()> {
                     )?
                 }
                 None => {
-                    let svc = service(db.resolve()?.connect().await?);
+                    let svc = configured_service(&db).await?;
                     svc.what_if_enterprises(&caller, &o, date).await?
                 }
             };

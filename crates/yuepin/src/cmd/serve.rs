@@ -15,6 +15,8 @@ pub async fn serve(
     demo: bool,
     as_of: Option<chrono::NaiveDate>,
 ) -> Result<()> {
+    // Packs first: a bad successor pack stops the start, before anything listens.
+    let policy_set = settings.policy_set()?;
     let store = settings.connect().await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -35,6 +37,7 @@ pub async fn serve(
             metrics_token: settings.metrics_token.clone(),
             as_of,
             trusted_proxies: settings.trusted_proxies.clone(),
+            policy_set: Some(policy_set),
         },
     );
     yuepin_web::serve(listener, state).await?;
