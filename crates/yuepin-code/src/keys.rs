@@ -132,6 +132,13 @@ impl PrivateKey {
         out
     }
 
+    /// Signs arbitrary bytes (Ed25519, deterministic). For other signed artefacts of the
+    /// platform that keep their keys the same way (the credit log's checkpoints and consent
+    /// artefacts); code signatures go through [`crate::sign_code`].
+    pub fn sign_message(&self, message: &[u8]) -> [u8; 64] {
+        self.sign(message)
+    }
+
     pub(crate) fn seed_bytes(&self) -> [u8; 32] {
         self.signing.to_bytes()
     }

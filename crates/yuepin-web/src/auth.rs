@@ -69,7 +69,9 @@ impl Auth {
     }
 
     /// Read access to one enterprise's data: regulators all, an enterprise user its own.
-    /// Banks gain access only through a live consent (a later module extends this check).
+    /// Banks never pass here: they reach an enterprise's data only through the credit
+    /// capability (`/api/v1/credit/consents/{id}/reports`), under a live consent of their own,
+    /// which `yuepin_credit_service::CreditService::fetch_report` checks.
     pub fn can_read_enterprise(&self, enterprise_id: i64) -> bool {
         match &self.user {
             Some(u) if u.role == Role::Regulator => true,

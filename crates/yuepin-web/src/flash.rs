@@ -22,9 +22,13 @@ pub enum Flash {
     IdentityRequested,
     IdentityApproved,
     IdentityRejected,
+    /// A consent was paused, resumed or revoked (credit).
+    ConsentUpdated,
+    /// An enterprise granted a bank a consent (credit).
+    ConsentGranted,
 }
 
-const ALL: [Flash; 11] = [
+const ALL: [Flash; 13] = [
     Flash::Booked,
     Flash::Waitlisted,
     Flash::BookingUpdated,
@@ -36,6 +40,8 @@ const ALL: [Flash; 11] = [
     Flash::IdentityRequested,
     Flash::IdentityApproved,
     Flash::IdentityRejected,
+    Flash::ConsentUpdated,
+    Flash::ConsentGranted,
 ];
 
 /// At most this many record numbers are shown.
@@ -55,6 +61,8 @@ impl Flash {
             Flash::IdentityRequested => "identity_requested",
             Flash::IdentityApproved => "identity_approved",
             Flash::IdentityRejected => "identity_rejected",
+            Flash::ConsentUpdated => "consent_updated",
+            Flash::ConsentGranted => "consent_granted",
         }
     }
 
@@ -82,6 +90,8 @@ impl Flash {
             ),
             Flash::IdentityApproved => ("变更已核准并生效", "Change approved and applied"),
             Flash::IdentityRejected => ("变更申请已驳回", "Change request rejected"),
+            Flash::ConsentUpdated => ("授权已更新", "Consent updated"),
+            Flash::ConsentGranted => ("授权已签发", "Consent granted"),
             Flash::StatusChanged => {
                 let n = refs.first().copied().unwrap_or(0);
                 return match tr.is_en() {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod client_addr;
 pub mod codes;
 pub mod complaints;
+pub mod credit;
 pub mod enterprises;
 pub mod error;
 pub mod flash;
@@ -85,6 +86,7 @@ pub struct Modules {
     pub policy: yuepin_policy_service::PolicyService,
     pub complaints: yuepin_complaints_service::ComplaintsService,
     pub labs: yuepin_labs_service::LabsService,
+    pub credit: yuepin_credit_service::CreditService,
 }
 
 impl AppState {
@@ -110,6 +112,10 @@ impl AppState {
             },
             complaints: yuepin_complaints_service::ComplaintsService::new(store.clone()),
             labs: yuepin_labs_service::LabsService::new(store.clone()),
+            credit: yuepin_credit_service::CreditService::new(
+                store.clone(),
+                config.data_dir.join("credit-keys"),
+            ),
         };
         Self {
             store,

@@ -42,11 +42,20 @@ pub fn links(role: Option<Role>) -> Vec<NavLink> {
             MATCHING,
             link("/codes", "粤品通码", "Codes"),
             link("/labs/my", "我的预约", "My bookings"),
+            link("/credit/consents", "数据授权", "Data consents"),
             LABS,
             POLICY,
         ],
         Some(Role::Lab) => vec![HOME, link("/labs/lab", "本机构", "My lab"), LABS, POLICY],
-        Some(Role::Bank | Role::Expert) => vec![HOME, POLICY, MATCHING, LABS, WARNINGS],
+        Some(Role::Bank) => vec![
+            HOME,
+            link("/credit/consents", "企业授权", "Consents"),
+            POLICY,
+            MATCHING,
+            LABS,
+            WARNINGS,
+        ],
+        Some(Role::Expert) => vec![HOME, POLICY, MATCHING, LABS, WARNINGS],
     }
 }
 
@@ -113,6 +122,7 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
                 task("/codes", "申请粤品通码", "Apply for Yuepin codes", "为产品申请质量信用码,获批后签发并下载标签。", "Apply for product quality credit codes; after approval, issue and download labels."),
                 task("/labs/my", "我的检测预约", "My test bookings", "预约记录、发票与节省的费用。", "Bookings, invoices and savings."),
                 task("/enterprises/identity-changes", "变更名称或地区", "Change the name or region", "提交营业执照变更后的新名称或地区,监管部门审核后生效。", "Submit a new name or region after a licence change; it applies once a regulator approves it."),
+                task("/credit/consents", "数据授权", "Data consents", "向银行授权调用本企业的质量信用报告,随时暂停、恢复或撤回。", "Consents for banks to fetch my quality credit report; pause, resume or revoke at any time."),
                 labs,
                 policy,
             ],
@@ -127,10 +137,14 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
             None,
         ),
         Role::Bank => (
-            vec![policy, labs],
+            vec![
+                task("/credit/consents", "企业授权", "Consents from enterprises", "企业授予本行的数据授权及其用途、次数和状态;在授权范围内调用质量信用报告。", "Consents enterprises gave our bank, with purpose, uses and status; fetch quality credit reports within them."),
+                policy,
+                labs,
+            ],
             Some((
-                "银行功能(经企业授权的质量信用报告、质量贷)尚未开通;开通后将在此列出待办。",
-                "Bank functions (quality credit reports under the enterprise's consent, quality-based loans) are not open yet; they will be listed here.",
+                "质量贷与知识产权质押融资产品功能尚未开通;开通后将在此列出待办。",
+                "Quality-based and IP-pledge loan products are not open yet; they will be listed here.",
             )),
         ),
         Role::Expert => (

@@ -128,6 +128,7 @@ impl Modify for Security {
         (name = "policy", description = "The policy engine: measures, matching, offers, applications and grants"),
         (name = "complaints", description = "Complaints, alarms, the lexicon and consumer warnings"),
         (name = "labs", description = "Shared laboratories: instruments, services, bookings and orders"),
+        (name = "credit", description = "Quality credit: grades, consents for banks, credit reports and the Merkle log"),
     ),
 )]
 struct Base;
@@ -145,6 +146,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::policy::ApiDoc::openapi(),
         crate::complaints::ApiDoc::openapi(),
         crate::labs::ApiDoc::openapi(),
+        crate::credit::ApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

@@ -51,6 +51,9 @@ enum Command {
     /// Shared testing resources: labs, instruments, bookings, orders.
     #[command(subcommand)]
     Labs(cmd::labs::Command),
+    /// Quality credit: banks, grades, consents, the Merkle log.
+    #[command(subcommand)]
+    Credit(cmd::credit::Command),
 }
 
 /// Log lines go to standard error, filtered by `RUST_LOG` (default `info,sqlx=warn`).
@@ -106,6 +109,7 @@ fn main() -> Result<()> {
             Command::Policy(c) => cmd::policy::run(c).await,
             Command::Complaints(c) => cmd::complaints::run(c).await,
             Command::Labs(c) => cmd::labs::run(c).await,
+            Command::Credit(c) => cmd::credit::run(c).await,
         }
     })
 }

@@ -14,6 +14,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::policy::router())
         .merge(crate::complaints::router())
         .merge(crate::labs::router())
+        .merge(crate::credit::router())
         .fallback(crate::page::not_found)
 }
 

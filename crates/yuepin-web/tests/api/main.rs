@@ -10,6 +10,7 @@ mod codes;
 mod complaint_alarms;
 mod complaint_detect;
 mod complaints;
+mod credit;
 mod enterprises;
 mod errors;
 mod existence;

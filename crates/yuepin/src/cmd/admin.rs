@@ -197,10 +197,23 @@ async fn service(db: &DbArgs) -> Result<yuepin_enterprises_service::EnterprisesS
 pub async fn run_audit(cmd: AuditCommand) -> Result<()> {
     match cmd {
         AuditCommand::Verify { db } => {
-            let store = db.resolve()?.connect().await?;
+            let resolved = db.resolve()?;
+            let store = resolved.connect().await?;
             match store.audit_verify().await? {
                 Verification::Intact { rows, head } => {
                     println!("audit log intact: {rows} rows, head {head}");
+                    // The credit capability's Merkle log is checked with the chain.
+                    let credit = crate::cmd::credit::service(store.clone(), &resolved.data_dir);
+                    let v = credit
+                        .verify_log(&yuepin_domain::Caller::cli("audit-verify"))
+                        .await?;
+                    match v.problem {
+                        None => println!(
+                            "credit log intact: {} entries, {} checkpoints verified",
+                            v.size, v.checkpoints
+                        ),
+                        Some(p) => bail!(crate::cmd::credit::describe(&p)),
+                    }
                     Ok(())
                 }
                 Verification::Altered { seq } => {

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod bench;
 pub mod codes;
 pub mod complaints;
+pub mod credit;
 pub mod demo;
 pub mod import;
 pub mod labs;
