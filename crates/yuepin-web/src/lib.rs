@@ -11,6 +11,7 @@ pub mod codes;
 pub mod complaints;
 pub mod enterprises;
 pub mod error;
+pub mod export;
 pub mod flash;
 pub mod headers;
 pub mod i18n;

@@ -13,6 +13,7 @@ mod complaints;
 mod enterprises;
 mod errors;
 mod existence;
+mod exports;
 mod headers;
 mod input_limits;
 mod labs;

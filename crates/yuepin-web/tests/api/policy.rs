@@ -22,7 +22,7 @@ pub(crate) fn awarded_enterprise(code: &str, name: &str) -> Value {
     })
 }
 
-async fn setup(app: &TestApp) -> (String, String, String, String, String) {
+pub(crate) async fn setup(app: &TestApp) -> (String, String, String, String, String) {
     let reg = app.regulator().await;
     let a = uscc(101);
     let b = uscc(102);
