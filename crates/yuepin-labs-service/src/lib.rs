@@ -26,7 +26,9 @@ mod store;
 mod waitlist;
 
 pub use error::{Invalid, LabsError, LabsResult, Party};
-pub use invoice::{invoice_number, invoice_pdf, BookingInvoiceDocument};
+pub use invoice::{
+    invoice_number, invoice_pdf, BookingInvoiceDocument, InvoiceSheet, OrderInvoiceDocument,
+};
 pub use records::*;
 
 use chrono::NaiveDateTime;

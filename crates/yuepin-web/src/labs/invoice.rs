@@ -1,4 +1,5 @@
-//! A booking's invoice as a page and a PDF, and the bookings as downloads (issue #16 item 9):
+//! Invoices of bookings and orders as pages and PDFs, and the bookings as downloads (issue #16
+//! item 9): `/labs/orders/{id}/invoice[.pdf]` for testing orders, and
 //! `/labs/bookings/{id}/invoice` (the lab, the booker, the instrument, the time, accessories,
 //! the lines in 元 with a total, the invoice number and date), `…/invoice.pdf` (the same on
 //! A4, laid out by `yuepin-labs-service` on `yuepin-pdf`), and the bookings of the
@@ -20,12 +21,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use yuepin_labs_service::{invoice_number, BookingInvoiceDocument, BookingRecord};
+use yuepin_labs_service::{
+    invoice_number, BookingInvoiceDocument, BookingRecord, OrderInvoiceDocument,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/labs/bookings/{id}/invoice", get(invoice_page))
         .route("/labs/bookings/{id}/invoice.pdf", get(invoice_pdf))
+        .route("/labs/orders/{id}/invoice", get(order_invoice_page))
+        .route("/labs/orders/{id}/invoice.pdf", get(order_invoice_pdf))
         .route("/labs/my/bookings.csv", get(my_csv))
         .route("/labs/my/bookings.xlsx", get(my_xlsx))
         .route("/labs/lab/bookings.csv", get(lab_csv))
@@ -45,21 +50,16 @@ pub(super) struct LineView {
 pub(super) struct InvoicePage {
     tr: Tr,
     c: Chrome,
-    id: i64,
+    /// The heading (a booking's instrument time or an order's testing).
+    heading: String,
     number: String,
     issued_on: String,
-    lab: String,
-    lab_contact: String,
-    booker: String,
-    booker_uscc: String,
-    instrument: String,
-    when: String,
-    state: String,
-    self_operated: bool,
-    accessories: String,
+    /// Who and what: (label, value), values with an optional second line.
+    details: Vec<(String, String, String)>,
     lines: Vec<LineView>,
     total: String,
-    /// Where "back" goes: the enterprise's bookings or the lab console.
+    pdf_href: String,
+    /// Where "back" goes: the enterprise's page or the lab console.
     back: &'static str,
 }
 
@@ -71,57 +71,204 @@ fn yuan(y: yuepin_domain::Yuan, tr: Tr) -> String {
     }
 }
 
-fn page_of(doc: BookingInvoiceDocument, auth: &Auth, state: &AppState) -> InvoicePage {
+fn lines_of(invoice: &yuepin_labs::Invoice, tr: Tr) -> Vec<LineView> {
+    invoice
+        .lines
+        .iter()
+        .map(|l| LineView {
+            description: l.description.clone(),
+            quantity: l.quantity.clone(),
+            unit_price: yuan(l.unit_price, tr),
+            amount: yuan(l.amount, tr),
+        })
+        .collect()
+}
+
+fn back_of(auth: &Auth) -> &'static str {
+    if auth
+        .user
+        .as_ref()
+        .is_some_and(|u| u.role == yuepin_domain::Role::Lab)
+    {
+        "/labs/lab"
+    } else {
+        "/labs/my"
+    }
+}
+
+fn detail(tr: Tr, label: (&str, &str), value: String, more: String) -> (String, String, String) {
+    (tr.t(label.0, label.1).to_string(), value, more)
+}
+
+fn booking_page(doc: BookingInvoiceDocument, auth: &Auth, state: &AppState) -> InvoicePage {
     let tr = auth.tr;
     let b = &doc.booking;
+    let mut details = vec![
+        detail(tr, ("预约号", "Booking"), b.id.to_string(), String::new()),
+        detail(
+            tr,
+            ("收款方（实验室）", "Payee (lab)"),
+            doc.lab.lab.name.clone(),
+            format!(
+                "{} {}",
+                doc.lab.lab.contact.person, doc.lab.lab.contact.phone
+            ),
+        ),
+        detail(
+            tr,
+            ("付款方（预约企业）", "Payer (booked by)"),
+            b.enterprise_name
+                .clone()
+                .unwrap_or_else(|| tr.t("实验室内部使用", "the lab's own use").to_string()),
+            b.enterprise_uscc
+                .as_ref()
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+        ),
+        detail(
+            tr,
+            ("仪器", "Instrument"),
+            format!("{}（{}）", b.instrument_name, doc.instrument_model),
+            String::new(),
+        ),
+        detail(
+            tr,
+            ("使用时间（北京时间）", "Time (China time)"),
+            format!("{} – {}", fmt_dt(b.starts_at), b.ends_at.format("%H:%M")),
+            String::new(),
+        ),
+        detail(
+            tr,
+            ("状态", "Status"),
+            state_word(tr, b.state.name_zh(), b.state.name()),
+            if b.self_operated {
+                tr.t("自主操作", "self-operated").to_string()
+            } else {
+                String::new()
+            },
+        ),
+    ];
+    if !b.accessories.is_empty() {
+        details.push(detail(
+            tr,
+            ("附件", "Accessories"),
+            b.accessories.join("、"),
+            String::new(),
+        ));
+    }
     InvoicePage {
         tr,
         c: Chrome::new(auth, state),
-        id: b.id,
+        heading: tr
+            .t("共享仪器使用费结算单", "Instrument time invoice")
+            .to_string(),
         number: doc.number.clone(),
         issued_on: doc.issued_on.to_string(),
-        lab: doc.lab.lab.name.clone(),
-        lab_contact: format!(
-            "{} {}",
-            doc.lab.lab.contact.person, doc.lab.lab.contact.phone
-        ),
-        booker: b
-            .enterprise_name
-            .clone()
-            .unwrap_or_else(|| tr.t("实验室内部使用", "the lab's own use").to_string()),
-        booker_uscc: b
-            .enterprise_uscc
-            .as_ref()
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
-        instrument: format!("{}（{}）", b.instrument_name, doc.instrument_model),
-        when: format!("{} – {}", fmt_dt(b.starts_at), b.ends_at.format("%H:%M")),
-        state: state_word(tr, b.state.name_zh(), b.state.name()),
-        self_operated: b.self_operated,
-        accessories: b.accessories.join("、"),
-        lines: doc
-            .invoice
-            .lines
-            .iter()
-            .map(|l| LineView {
-                description: l.description.clone(),
-                quantity: l.quantity.clone(),
-                unit_price: yuan(l.unit_price, tr),
-                amount: yuan(l.amount, tr),
-            })
-            .collect(),
+        details,
+        lines: lines_of(&doc.invoice, tr),
         total: yuan(doc.invoice.total, tr),
-        back: if b.enterprise_id.is_some()
-            && auth
-                .user
-                .as_ref()
-                .is_some_and(|u| u.role == yuepin_domain::Role::Enterprise)
-        {
-            "/labs/my"
-        } else {
-            "/labs/lab"
-        },
+        pdf_href: format!("/labs/bookings/{}/invoice.pdf", b.id),
+        back: back_of(auth),
     }
+}
+
+fn order_page(doc: OrderInvoiceDocument, auth: &Auth, state: &AppState) -> InvoicePage {
+    let tr = auth.tr;
+    let o = &doc.order;
+    InvoicePage {
+        tr,
+        c: Chrome::new(auth, state),
+        heading: tr
+            .t("委托检测费用结算单", "Testing order invoice")
+            .to_string(),
+        number: doc.number.clone(),
+        issued_on: doc.issued_on.to_string(),
+        details: vec![
+            detail(tr, ("委托号", "Order"), o.id.to_string(), String::new()),
+            detail(
+                tr,
+                ("收款方（实验室）", "Payee (lab)"),
+                doc.lab.lab.name.clone(),
+                format!(
+                    "{} {}",
+                    doc.lab.lab.contact.person, doc.lab.lab.contact.phone
+                ),
+            ),
+            detail(
+                tr,
+                ("付款方（委托企业）", "Payer (customer)"),
+                o.enterprise_name.clone(),
+                o.enterprise_uscc.to_string(),
+            ),
+            detail(tr, ("检测项目", "Test item"), o.item.clone(), String::new()),
+            detail(
+                tr,
+                ("样品数", "Samples"),
+                o.samples.to_string(),
+                String::new(),
+            ),
+            detail(
+                tr,
+                ("状态", "Status"),
+                state_word(tr, o.state.name_zh(), o.state.name()),
+                String::new(),
+            ),
+        ],
+        lines: lines_of(&doc.invoice, tr),
+        total: yuan(doc.invoice.total, tr),
+        pdf_href: format!("/labs/orders/{}/invoice.pdf", o.id),
+        back: back_of(auth),
+    }
+}
+
+fn pdf_response(number: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"invoice-{number}.pdf\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn order_invoice_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Response {
+    let r: WebResult<Response> = async {
+        let doc = state
+            .modules
+            .labs
+            .order_invoice_document(&auth.caller(), id)
+            .await?;
+        Ok(render(&order_page(doc, &auth, &state), &auth, &uri))
+    }
+    .await;
+    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+}
+
+async fn order_invoice_pdf(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Response {
+    let r: WebResult<Response> = async {
+        let (doc, bytes) = state
+            .modules
+            .labs
+            .order_invoice_pdf(&auth.caller(), id)
+            .await?;
+        Ok(pdf_response(&doc.number, bytes))
+    }
+    .await;
+    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
 }
 
 async fn invoice_page(
@@ -136,7 +283,7 @@ async fn invoice_page(
             .labs
             .booking_invoice_document(&auth.caller(), id)
             .await?;
-        Ok(render(&page_of(doc, &auth, &state), &auth, &uri))
+        Ok(render(&booking_page(doc, &auth, &state), &auth, &uri))
     }
     .await;
     r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
@@ -154,17 +301,7 @@ async fn invoice_pdf(
             .labs
             .booking_invoice_pdf(&auth.caller(), id)
             .await?;
-        Ok((
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"invoice-{}.pdf\"", doc.number),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
+        Ok(pdf_response(&doc.number, bytes))
     }
     .await;
     r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))

@@ -1,8 +1,8 @@
 //! Downloads of the pages (issue #16 item 9), black-box through the router: the directory,
 //! applications and grants, lab bookings as CSV and XLSX with Chinese headers and values by
 //! default and English with `lang=en`, another enterprise's rows absent, formula-like text
-//! escaped; a booking's invoice as a page and a PDF whose Chinese `pdftotext` recovers, and
-//! the missing page for another enterprise.
+//! escaped; a booking's and an order's invoice as a page and a PDF whose Chinese `pdftotext`
+//! recovers, and the missing page for another enterprise.
 
 use crate::helpers::{uscc, Resp, TestApp};
 use axum::http::StatusCode;
@@ -281,6 +281,48 @@ async fn a_booking_invoice_is_a_page_and_a_pdf_and_bookings_download() {
             assert!(text.contains(needle), "{needle} not in {text}");
         }
     }
+    // A testing order's invoice: a page and a PDF too, 404 for another enterprise.
+    let o = app
+        .post(
+            "/api/v1/labs/orders",
+            Some(&fx.ent1),
+            &json!({"service_id": fx.service, "samples": 2}),
+        )
+        .await;
+    assert_eq!(o.status, StatusCode::CREATED, "{}", o.text());
+    let order = o.json()["order"]["id"]
+        .as_i64()
+        .or_else(|| o.json()["id"].as_i64())
+        .unwrap();
+    let page = app
+        .get(&format!("/labs/orders/{order}/invoice"), Some(&fx.ent1))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text().contains("1,600.00元") && page.text().contains("盐雾试验"),
+        "{}",
+        page.text()
+    );
+    let pdf = app
+        .get(&format!("/labs/orders/{order}/invoice.pdf"), Some(&fx.lab1))
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    if let Some(text) = pdftotext(&pdf.body) {
+        assert!(
+            text.contains("GDQTC 检测中心") && text.contains("1,600.00 元"),
+            "{text}"
+        );
+    }
+    for path in [
+        format!("/labs/orders/{order}/invoice"),
+        format!("/labs/orders/{order}/invoice.pdf"),
+    ] {
+        assert_eq!(
+            app.get(&path, Some(&fx.ent2)).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
     // The booking number on the enterprise's page opens the invoice page, not JSON.
     let my = app.get("/labs/my", Some(&fx.ent1)).await.text();
     assert!(
@@ -288,6 +330,11 @@ async fn a_booking_invoice_is_a_page_and_a_pdf_and_bookings_download() {
         "{my}"
     );
     assert!(!my.contains("/api/v1/labs/bookings/"), "{my}");
+    assert!(
+        my.contains(&format!("/labs/orders/{order}/invoice\"")),
+        "{my}"
+    );
+    assert!(!my.contains("/api/v1/labs/orders/"), "{my}");
     assert!(my.contains("/labs/my/bookings.xlsx"));
     // Bookings as CSV and XLSX: the enterprise's own, the lab's own.
     let csv = csv_of(&app.get("/labs/my/bookings.csv", Some(&fx.ent1)).await);
