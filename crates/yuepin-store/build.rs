@@ -16,7 +16,12 @@ fn list(dir: &Path) -> Vec<String> {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    println!("cargo:rerun-if-changed={}", root.display());
+    // Paths relative to the package and `CARGO_MANIFEST_DIR` in the generated code, not this
+    // checkout's absolute paths: a target directory copied to another worktree must neither
+    // miss a new migration nor embed the other checkout's files.
+    println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=migrations/sqlite");
+    println!("cargo:rerun-if-changed=migrations/postgres");
     let sqlite = list(&root.join("sqlite"));
     let postgres = list(&root.join("postgres"));
     assert_eq!(
@@ -25,23 +30,15 @@ fn main() {
     );
     let mut out = String::from("/// (version, name, sqlite sql, postgres sql), in order.\npub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[\n");
     for name in &sqlite {
-        println!(
-            "cargo:rerun-if-changed={}",
-            root.join("sqlite").join(name).display()
-        );
-        println!(
-            "cargo:rerun-if-changed={}",
-            root.join("postgres").join(name).display()
-        );
+        println!("cargo:rerun-if-changed=migrations/sqlite/{name}");
+        println!("cargo:rerun-if-changed=migrations/postgres/{name}");
         let version: i64 = name
             .split('_')
             .next()
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("migration {name} must start with a number"));
         out.push_str(&format!(
-            "    ({version}, {name:?}, include_str!({:?}), include_str!({:?})),\n",
-            root.join("sqlite").join(name).display().to_string(),
-            root.join("postgres").join(name).display().to_string()
+            "    ({version}, {name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/migrations/sqlite/{name}\")), include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/migrations/postgres/{name}\"))),\n"
         ));
     }
     out.push_str("];\n");

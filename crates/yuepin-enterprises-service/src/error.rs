@@ -22,6 +22,8 @@ pub enum EnterprisesError {
     /// Too many recent failures from this address or on this account (`signin.rs`).
     #[error("too many failed sign-ins; retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
+    #[error("no identity change request #{0}")]
+    NoSuchIdentityChange(i64),
     #[error("no API token #{0}")]
     NoSuchToken(i64),
     #[error("no account {0}")]
@@ -74,6 +76,16 @@ pub enum Invalid {
     /// An amount (capital, revenue) below zero.
     #[error("must not be negative")]
     Negative,
+    #[error("required")]
+    Required,
+    /// Longer than the given number of characters.
+    #[error("longer than {0} characters")]
+    TooLong(usize),
+    #[error("contains a control character")]
+    ControlCharacter,
+    /// The identity change request was decided (or withdrawn) already.
+    #[error("already decided")]
+    AlreadyDecided,
 }
 
 impl EnterprisesError {

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod credentials;
 pub mod error;
+pub mod identity;
 pub mod keys;
 pub mod records;
 pub mod registry;
@@ -18,12 +19,13 @@ pub mod store;
 pub use accounts::NewAccount;
 pub use credentials::IssuedToken;
 pub use error::{EnterprisesError, Invalid};
+pub use identity::{IdentityChange, IdentityChangeStatus, IdentityDecision, IDENTITY_TEXT_MAX};
 pub use keys::EnterpriseKey;
 pub use records::{
     summarize, EnterpriseRecord, EventRecord, ImportSummary, ProductRecord, QualityFile,
     QualitySummary, IMPORT_BATCH,
 };
-pub use registry::NewEvent;
+pub use registry::{EnterpriseUpdate, NewEvent};
 pub use store::bulk::MissingReference;
 pub use store::import::EnterpriseImport;
 pub use store::rows::{name_grams, upsert_event, upsert_product};

@@ -12,6 +12,17 @@ use chrono::NaiveDate;
 use yuepin_domain::{Caller, Denied, Enterprise, Product, QualityEvent, QualityEventKind, Role};
 use yuepin_store::{Actor, StoreError};
 
+/// What an update did: the stored record and, when an enterprise user asked for another name
+/// or region, the pending request for review.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnterpriseUpdate {
+    #[serde(flatten)]
+    pub record: EnterpriseRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_change: Option<crate::identity::IdentityChange>,
+}
+
 /// A quality event as filed: the service checks who may file it and that its product belongs
 /// to the enterprise.
 #[derive(Debug, Clone)]
@@ -57,26 +68,55 @@ impl EnterprisesService {
     }
 
     /// Updates an enterprise's basics. The credit code cannot change; designations are
-    /// awarded by government, so an enterprise user's update keeps the stored ones.
+    /// awarded by government, so an enterprise user's update keeps the stored ones; and the
+    /// name and region that consumers see change for an enterprise user only through review:
+    /// its update keeps the stored ones and files a request (`identity.rs`), returned beside
+    /// the record. Regulators' updates apply at once.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_enterprise(
         &self,
         caller: &Caller,
         uscc: &str,
+        e: Enterprise,
+    ) -> Result<EnterpriseUpdate> {
+        self.update_enterprise_with_reason(caller, uscc, e, "")
+            .await
+    }
+
+    /// [`EnterprisesService::update_enterprise`] with the reason for a name or region change.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn update_enterprise_with_reason(
+        &self,
+        caller: &Caller,
+        uscc: &str,
         mut e: Enterprise,
-    ) -> Result<EnterpriseRecord> {
+        reason: &str,
+    ) -> Result<EnterpriseUpdate> {
         let existing = self.enterprise(caller, uscc).await?;
         check_amounts(&e)?;
         if e.uscc != existing.enterprise.uscc {
             return Err(EnterprisesError::invalid("uscc", Invalid::UsccCannotChange));
         }
+        let mut w = self.store.begin_write(Actor::from(caller)).await?;
+        let mut identity_change = None;
         if !caller.is_administrator() {
             e.designations = existing.enterprise.designations.clone();
+            identity_change = self
+                .file_identity_change(&mut w, caller, &existing, &e, reason)
+                .await?;
+            e.name = existing.enterprise.name.clone();
+            e.region = existing.enterprise.region.clone();
         }
-        let mut w = self.store.begin_write(Actor::from(caller)).await?;
         self.save_enterprise(&mut w, &e).await?;
         self.store.commit(w).await?;
-        Ok(self.enterprise_by_id(existing.id).await?)
+        let identity_change = match identity_change {
+            Some(id) => Some(self.identity_change(caller, id).await?),
+            None => None,
+        };
+        Ok(EnterpriseUpdate {
+            record: self.enterprise_by_id(existing.id).await?,
+            identity_change,
+        })
     }
 
     /// Searches the directory. Regulators search all enterprises, an enterprise user finds only

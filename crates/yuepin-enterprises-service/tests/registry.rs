@@ -7,7 +7,8 @@ use yuepin_domain::{
     Product, QualityEventKind, RegionCode, Role, Uscc, Yuan,
 };
 use yuepin_enterprises_service::{
-    EnterprisesError, EnterprisesService, Invalid, NewAccount, NewEvent, SearchQuery,
+    EnterprisesError, EnterprisesService, IdentityChangeStatus, IdentityDecision, Invalid,
+    NewAccount, NewEvent, SearchQuery,
 };
 use yuepin_test_support::{enterprise_user, regulator, uscc, user_with_role, TestDb};
 
@@ -105,21 +106,32 @@ async fn only_administrators_register_and_enterprises_cannot_award_themselves() 
         awarded_on: date("2025-01-01"),
         expires_on: None,
     });
+    e.employees = 400;
     let updated = svc
         .update_enterprise(&me, &uscc(1), e.clone())
         .await
         .unwrap();
-    assert_eq!(updated.enterprise.name, "深圳甲电子股份有限公司");
+    assert_eq!(updated.record.enterprise.employees, 400, "basics apply");
     assert_eq!(
-        updated.enterprise.designations.len(),
+        updated.record.enterprise.designations.len(),
         1,
         "self-awarded designation dropped"
     );
+    assert_ne!(
+        updated.record.enterprise.name, "深圳甲电子股份有限公司",
+        "the name consumers see waits for review"
+    );
+    assert!(updated.identity_change.is_some());
     let by_regulator = svc
         .update_enterprise(&regulator(), &uscc(1), e)
         .await
         .unwrap();
-    assert_eq!(by_regulator.enterprise.designations.len(), 2);
+    assert_eq!(by_regulator.record.enterprise.designations.len(), 2);
+    assert_eq!(
+        by_regulator.record.enterprise.name,
+        "深圳甲电子股份有限公司"
+    );
+    assert!(by_regulator.identity_change.is_none());
     let mut moved = enterprise(2, "x");
     moved.uscc = Uscc::parse(&uscc(2)).unwrap();
     assert!(matches!(
@@ -261,4 +273,109 @@ async fn accounts_are_validated_and_created_by_administrators_only() {
         Err(EnterprisesError::UsernameTaken(_))
     ));
     assert_eq!(svc.accounts(&regulator()).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn identity_changes_wait_for_a_regulator() {
+    let (_db, svc, a, b) = two_enterprises().await;
+    let me = enterprise_user(a);
+    let before = svc.enterprise(&me, &uscc(1)).await.unwrap().enterprise;
+    // The attack of issue 17: rename to a famous brand and move to another city.
+    let mut e = before.clone();
+    e.name = "华为技术有限公司".into();
+    e.region = RegionCode::parse("广州").unwrap();
+    let u = svc
+        .update_enterprise_with_reason(&me, &uscc(1), e.clone(), "营业执照变更")
+        .await
+        .unwrap();
+    assert_eq!(u.record.enterprise.name, before.name);
+    assert_eq!(u.record.enterprise.region, before.region);
+    let c = u.identity_change.unwrap();
+    assert_eq!(c.status, IdentityChangeStatus::Pending);
+    assert_eq!(c.proposed_name, "华为技术有限公司");
+    assert_eq!(c.current_name, before.name);
+    assert_eq!(c.reason, "营业执照变更");
+    // An unchanged identity files nothing.
+    let same = svc
+        .update_enterprise(&me, &uscc(1), before.clone())
+        .await
+        .unwrap();
+    assert!(same.identity_change.is_none());
+    // A second request replaces the first.
+    e.name = "深圳甲新名称有限公司".into();
+    let second = svc
+        .update_enterprise(&me, &uscc(1), e.clone())
+        .await
+        .unwrap()
+        .identity_change
+        .unwrap();
+    assert_eq!(
+        svc.identity_change(&me, c.id).await.unwrap().status,
+        IdentityChangeStatus::Withdrawn
+    );
+    // Who sees what.
+    let other = enterprise_user(b);
+    assert!(matches!(
+        svc.identity_change(&other, second.id).await,
+        Err(EnterprisesError::NoSuchIdentityChange(_))
+    ));
+    assert_eq!(
+        svc.identity_changes(&other, None, 1, 20).await.unwrap().1,
+        0
+    );
+    let (mine, total) = svc.identity_changes(&me, None, 1, 20).await.unwrap();
+    assert_eq!((mine.len(), total), (2, 2));
+    let (pending, _) = svc
+        .identity_changes(&regulator(), Some(IdentityChangeStatus::Pending), 1, 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [second.id]
+    );
+    assert!(matches!(
+        svc.identity_changes(&user_with_role(Role::Bank), None, 1, 20)
+            .await,
+        Err(EnterprisesError::Denied(_))
+    ));
+    // Only a regulator decides; a rejection needs a note.
+    assert!(matches!(
+        svc.decide_identity_change(&me, second.id, IdentityDecision::Approve, "")
+            .await,
+        Err(EnterprisesError::Denied(_))
+    ));
+    assert!(matches!(
+        svc.decide_identity_change(&regulator(), second.id, IdentityDecision::Reject, " ")
+            .await,
+        Err(EnterprisesError::Invalid {
+            field: "note",
+            reason: Invalid::Required
+        })
+    ));
+    let approved = svc
+        .decide_identity_change(&regulator(), second.id, IdentityDecision::Approve, "")
+        .await
+        .unwrap();
+    assert_eq!(approved.status, IdentityChangeStatus::Approved);
+    assert!(approved.decided_by.is_some());
+    let now = svc.enterprise(&me, &uscc(1)).await.unwrap().enterprise;
+    assert_eq!(now.name, "深圳甲新名称有限公司");
+    assert_eq!(now.region.city().name_zh, "广州市");
+    assert_eq!(now.employees, before.employees, "only name and region move");
+    assert!(matches!(
+        svc.decide_identity_change(&regulator(), second.id, IdentityDecision::Reject, "迟到")
+            .await,
+        Err(EnterprisesError::Invalid {
+            reason: Invalid::AlreadyDecided,
+            ..
+        })
+    ));
+    assert!(matches!(
+        svc.decide_identity_change(&regulator(), c.id, IdentityDecision::Approve, "")
+            .await,
+        Err(EnterprisesError::Invalid {
+            reason: Invalid::AlreadyDecided,
+            ..
+        })
+    ));
 }

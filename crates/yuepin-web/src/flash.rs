@@ -19,9 +19,12 @@ pub enum Flash {
     ApplicationDecided,
     /// The reference is the number of codes whose status changed.
     StatusChanged,
+    IdentityRequested,
+    IdentityApproved,
+    IdentityRejected,
 }
 
-const ALL: [Flash; 8] = [
+const ALL: [Flash; 11] = [
     Flash::Booked,
     Flash::Waitlisted,
     Flash::BookingUpdated,
@@ -30,6 +33,9 @@ const ALL: [Flash; 8] = [
     Flash::ApplicationFiled,
     Flash::ApplicationDecided,
     Flash::StatusChanged,
+    Flash::IdentityRequested,
+    Flash::IdentityApproved,
+    Flash::IdentityRejected,
 ];
 
 /// At most this many record numbers are shown.
@@ -46,6 +52,9 @@ impl Flash {
             Flash::ApplicationFiled => "application_filed",
             Flash::ApplicationDecided => "application_decided",
             Flash::StatusChanged => "status_changed",
+            Flash::IdentityRequested => "identity_requested",
+            Flash::IdentityApproved => "identity_approved",
+            Flash::IdentityRejected => "identity_rejected",
         }
     }
 
@@ -67,6 +76,12 @@ impl Flash {
             Flash::OrderUpdated => ("委托已更新", "Order updated"),
             Flash::ApplicationFiled => ("已提交申请", "Application filed"),
             Flash::ApplicationDecided => ("申请已处理", "Application decided"),
+            Flash::IdentityRequested => (
+                "变更申请已提交,待监管部门审核;审核通过前扫码页仍显示原名称和地区",
+                "Change requested; until a regulator approves it, scans show the current name and region",
+            ),
+            Flash::IdentityApproved => ("变更已核准并生效", "Change approved and applied"),
+            Flash::IdentityRejected => ("变更申请已驳回", "Change request rejected"),
             Flash::StatusChanged => {
                 let n = refs.first().copied().unwrap_or(0);
                 return match tr.is_en() {

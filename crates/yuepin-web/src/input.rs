@@ -73,6 +73,9 @@ pub struct EnterpriseInput {
     pub designations: Vec<DesignationInput>,
     #[serde(default)]
     pub financials: Vec<FinancialsInput>,
+    /// Why the name or region changes (an enterprise user's change goes to review with it).
+    #[serde(default)]
+    pub change_reason: Option<String>,
 }
 
 impl EnterpriseInput {

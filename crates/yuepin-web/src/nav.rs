@@ -97,6 +97,7 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
         Role::Regulator => (
             vec![
                 task("/enterprises", "企业名录与质量信用档案", "Directory and quality credit files", "按名称、信用代码、地市和认定检索企业,查看质量事件。", "Search enterprises by name, credit code, city and designation; see their quality events."),
+                task("/enterprises/identity-changes", "名称与地区变更审核", "Name and region changes", "企业申请变更的名称和所在地区经审核后才显示在扫码页上。", "An enterprise's new name or region reaches the scan page only after review."),
                 task("/policy", "政策匹配与申请审核", "Policy matching and applications", "免申即享匹配、企业申请的审核与资金上限。", "Proactive matching, review of applications and the caps on funds."),
                 task("/codes", "粤品通码", "Yuepin codes", "审核赋码申请,撤销、暂停、召回,查看假冒信号。", "Review code applications; revoke, suspend, recall; counterfeit signals."),
                 task("/complaints", "12315投诉分析", "12315 complaint analytics", "投诉导入、激增预警和消费提示的发布。", "Complaint imports, surge alarms and consumer warnings."),
@@ -111,6 +112,7 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
                 task("/policy", "可享政策与申请", "Policies I can receive", "平台按本企业的已确认事实判断可享措施,并说明理由。", "The platform judges which measures apply from confirmed facts, with reasons."),
                 task("/codes", "申请粤品通码", "Apply for Yuepin codes", "为产品申请质量信用码,获批后签发并下载标签。", "Apply for product quality credit codes; after approval, issue and download labels."),
                 task("/labs/my", "我的检测预约", "My test bookings", "预约记录、发票与节省的费用。", "Bookings, invoices and savings."),
+                task("/enterprises/identity-changes", "变更名称或地区", "Change the name or region", "提交营业执照变更后的新名称或地区,监管部门审核后生效。", "Submit a new name or region after a licence change; it applies once a regulator approves it."),
                 labs,
                 policy,
             ],

@@ -140,6 +140,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::portal::ApiDoc::openapi(),
         crate::accounts::ApiDoc::openapi(),
         crate::enterprises::ApiDoc::openapi(),
+        crate::enterprises::IdentityApiDoc::openapi(),
         crate::codes::ApiDoc::openapi(),
         crate::policy::ApiDoc::openapi(),
         crate::complaints::ApiDoc::openapi(),

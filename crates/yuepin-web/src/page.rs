@@ -191,3 +191,15 @@ pub async fn not_found(State(state): State<AppState>, auth: Auth, uri: Uri) -> R
     }
     page_error(e, &auth, &state, &uri)
 }
+
+/// A stored UTC timestamp (RFC 3339) as people in China read it: 2026-12-02 01:37; anything
+/// else as it is.
+pub fn china_time(stamp: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stamp)
+        .map(|t| {
+            yuepin_domain::to_china(t.with_timezone(&chrono::Utc))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stamp.to_string())
+}

@@ -631,17 +631,7 @@ impl WarningPage {
     }
 }
 
-/// A stored UTC timestamp (RFC 3339) as people in China read it: 2026-12-02 01:37; anything
-/// else as it is.
-pub fn china_time(stamp: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(stamp)
-        .map(|t| {
-            yuepin_domain::to_china(t.with_timezone(&chrono::Utc))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| stamp.to_string())
-}
+pub use crate::page::china_time;
 
 #[cfg(test)]
 mod time_tests {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use yuepin_domain::{parse_date, QualityEventKind};
 use yuepin_enterprises_service::{
-    EnterpriseRecord, EventRecord, NewEvent, ProductRecord, SearchPage,
+    EnterpriseRecord, EnterpriseUpdate, EventRecord, NewEvent, ProductRecord, SearchPage,
 };
 
 #[derive(utoipa::OpenApi)]
@@ -120,27 +120,29 @@ pub(super) async fn create_enterprise(
     Ok((StatusCode::CREATED, Json(rec)).into_response())
 }
 
-/// Replaces an enterprise's data (the credit code cannot change).
+/// Replaces an enterprise's data (the credit code cannot change; an enterprise user's new name
+/// or region goes to review).
 #[utoipa::path(
     put, path = "/api/v1/enterprises/{uscc}", tag = "enterprises", operation_id = "update_enterprise",
     params(UsccPath),
     request_body = EnterpriseInput,
-    responses((status = 200, description = "The enterprise", body = EnterpriseRecord), E400, E401, E403, E404, E409)
+    responses((status = 200, description = "The enterprise as stored; for an enterprise user who asked for another name or region, the pending review request in `identity_change` (the stored name and region are kept until a regulator approves)", body = EnterpriseUpdate), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn update_enterprise(
     State(state): State<AppState>,
     auth: Auth,
     Path(uscc): Path<String>,
     ApiJson(input): ApiJson<EnterpriseInput>,
-) -> WebResult<Json<EnterpriseRecord>> {
+) -> WebResult<Json<EnterpriseUpdate>> {
     let caller = auth.caller();
     state.modules.enterprises.enterprise(&caller, &uscc).await?;
+    let reason = input.change_reason.clone().unwrap_or_default();
     let e = input.parse()?;
     Ok(Json(
         state
             .modules
             .enterprises
-            .update_enterprise(&caller, &uscc, e)
+            .update_enterprise_with_reason(&caller, &uscc, e, &reason)
             .await?,
     ))
 }

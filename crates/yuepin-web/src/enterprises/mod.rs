@@ -2,18 +2,20 @@
 //! file, products and quality events. Service errors become web errors here.
 
 mod api;
+mod identity;
 mod pages;
 mod schema;
 mod views;
 
 pub use api::ApiDoc;
+pub use identity::ApiDoc as IdentityApiDoc;
 
 pub use pages::ListQuery;
 pub use views::describe_event;
 
 use crate::error::WebError;
 use crate::AppState;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use yuepin_enterprises_service::{EnterprisesError, Invalid};
 
@@ -22,6 +24,24 @@ pub fn router() -> Router<AppState> {
         .route("/enterprises", get(pages::enterprise_list))
         .route("/enterprises.csv", get(pages::directory_csv))
         .route("/enterprises.xlsx", get(pages::directory_xlsx))
+        .route(
+            "/enterprises/identity-changes",
+            get(identity::changes_page).post(identity::request_change),
+        )
+        .route(
+            "/enterprises/identity-changes/{id}/decide",
+            post(identity::decide_form),
+        )
+        .route("/api/v1/identity-changes", get(identity::list_changes))
+        .route("/api/v1/identity-changes/{id}", get(identity::get_change))
+        .route(
+            "/api/v1/identity-changes/{id}/approve",
+            post(identity::approve_change),
+        )
+        .route(
+            "/api/v1/identity-changes/{id}/reject",
+            post(identity::reject_change),
+        )
         .route("/enterprises/{uscc}", get(pages::enterprise_page))
         .route(
             "/api/v1/enterprises",
@@ -77,6 +97,10 @@ fn invalid_message(reason: &Invalid) -> String {
         Invalid::EnterpriseNotAllowed => "仅企业用户绑定企业 (only enterprise users)".into(),
         Invalid::NoSuchEnterprise => "企业不存在 (no such enterprise)".into(),
         Invalid::Negative => "不能为负数 (must not be negative)".into(),
+        Invalid::Required => "必填 (required)".into(),
+        Invalid::TooLong(n) => format!("不能超过{n}个字符 (at most {n} characters)"),
+        Invalid::ControlCharacter => "含有控制字符 (contains a control character)".into(),
+        Invalid::AlreadyDecided => "该申请已处理 (already decided)".into(),
     }
 }
 
@@ -113,6 +137,9 @@ impl From<EnterprisesError> for WebError {
             }
             EnterprisesError::Throttled { retry_after_secs } => {
                 WebError::TooManyAttempts(retry_after_secs)
+            }
+            EnterprisesError::NoSuchIdentityChange(id) => {
+                WebError::NotFound(format!("变更申请 #{id} 不存在 (no such change request)"))
             }
             EnterprisesError::NoSuchToken(id) => {
                 WebError::NotFound(format!("令牌 #{id} 不存在 (no such token)"))

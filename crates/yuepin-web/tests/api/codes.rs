@@ -7,14 +7,14 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
 
-struct Setup {
-    reg: String,
-    ent: String,
-    code: String,
+pub(crate) struct Setup {
+    pub(crate) reg: String,
+    pub(crate) ent: String,
+    pub(crate) code: String,
     product_id: i64,
 }
 
-async fn setup(app: &TestApp, n: u32, gtin: Option<&str>) -> Setup {
+pub(crate) async fn setup(app: &TestApp, n: u32, gtin: Option<&str>) -> Setup {
     let reg = app.user_token(&format!("reg{n}"), "regulator", None).await;
     let code = uscc(n);
     app.create_enterprise(&reg, &code, &format!("佛山市粤品{n}电器有限公司"))
@@ -43,7 +43,7 @@ async fn setup(app: &TestApp, n: u32, gtin: Option<&str>) -> Setup {
 }
 
 /// Applies, approves and issues `count` codes; returns the URIs.
-async fn issue(app: &TestApp, s: &Setup, lot: Option<&str>, count: i64) -> Vec<String> {
+pub(crate) async fn issue(app: &TestApp, s: &Setup, lot: Option<&str>, count: i64) -> Vec<String> {
     let applied = app
         .post(
             "/api/v1/codes/applications",
@@ -84,7 +84,7 @@ fn local(uri: &str) -> String {
     rest[rest.find('/').unwrap()..].to_string()
 }
 
-async fn scan_json(app: &TestApp, uri: &str) -> Resp {
+pub(crate) async fn scan_json(app: &TestApp, uri: &str) -> Resp {
     let req = Request::get(local(uri))
         .header("accept", "application/json")
         .body(Body::empty())
@@ -656,7 +656,7 @@ async fn cookie_of(app: &TestApp, user: &str) -> String {
     app.session(user).await
 }
 
-async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> Resp {
+pub(crate) async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> Resp {
     let req = Request::get(path)
         .header("cookie", cookie)
         .body(Body::empty())
@@ -671,7 +671,7 @@ async fn regulator_page(app: &TestApp, user: &str, path: &str) -> String {
     r.text()
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let i = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     html[i..i + html[i..].find('"').unwrap()].to_string()
 }

@@ -263,7 +263,10 @@ async fn enterprise_user_sees_and_changes_only_its_own_enterprise() {
         .await;
     assert_eq!(upd.status, StatusCode::OK, "{}", upd.text());
     let upd = upd.json();
-    assert_eq!(upd["name"], "企业甲(更名)");
+    // A new name waits for review (issue 17 item 4): stored name kept, request returned.
+    assert_ne!(upd["name"], "企业甲(更名)");
+    assert_eq!(upd["identity_change"]["status"], "pending");
+    assert_eq!(upd["identity_change"]["proposed_name"], "企业甲(更名)");
     assert!(!upd["designations"]
         .to_string()
         .contains("national_single_champion"));

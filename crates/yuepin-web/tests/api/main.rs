@@ -15,6 +15,7 @@ mod errors;
 mod existence;
 mod exports;
 mod headers;
+mod identity;
 mod input_limits;
 mod labs;
 mod openapi;
