@@ -387,3 +387,90 @@ async fn a_booking_invoice_is_a_page_and_a_pdf_and_bookings_download() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The invoice pages are not in any navigation: axe-core checks them in Chromium here, at a
+/// phone's width, for a booking and an order.
+#[tokio::test]
+async fn invoice_pages_pass_axe_core_in_chromium() {
+    use crate::browser::{axe_source, axe_violations, start_browser_sized};
+    use fantoccini::Locator;
+    let app = TestApp::spawn().await;
+    let fx = crate::labs::setup(&app).await;
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    let r = app
+        .post(
+            "/api/v1/labs/bookings",
+            Some(&fx.ent1),
+            &json!({"parts": [{"instrument_id": fx.inst, "start": format!("{day} 10:00"), "minutes": 60, "accessories": ["样品架"]}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["bookings"][0]["id"].as_i64().unwrap();
+    let o = app
+        .post(
+            "/api/v1/labs/orders",
+            Some(&fx.ent1),
+            &json!({"service_id": fx.service, "samples": 1}),
+        )
+        .await;
+    let order = o.json()["order"]["id"]
+        .as_i64()
+        .or_else(|| o.json()["id"].as_i64())
+        .unwrap();
+    let Some(axe) = axe_source() else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(yuepin_web::serve_router(listener, app.router.clone()));
+    let Some((_driver, client)) = start_browser_sized(Some((360, 740))).await else {
+        return;
+    };
+    client.goto(&format!("{base}/login")).await.unwrap();
+    for (field, value) in [("username", "ent1"), ("password", "ent1-password-1")] {
+        client
+            .find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    client
+        .find(Locator::Id("login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("logout"))
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    for path in [
+        format!("/labs/bookings/{id}/invoice"),
+        format!("/labs/orders/{order}/invoice"),
+        format!("/labs/bookings/{id}/invoice?lang=en"),
+    ] {
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        client
+            .wait()
+            .for_element(Locator::Id("invoice-total"))
+            .await
+            .unwrap();
+        let wide = client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(wide, json!(true), "{path} fits a phone");
+        found.extend(axe_violations(&client, &axe, &path).await);
+    }
+    assert!(found.is_empty(), "axe-core:\n{}", found.join("\n"));
+    client.close().await.unwrap();
+    server.abort();
+}
