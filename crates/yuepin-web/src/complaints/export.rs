@@ -1,20 +1,15 @@
 //! Exports for regulators: the complaints of a filter (masked, at most 100 000 rows) or its
-//! counts, as CSV (UTF-8 with BOM, spreadsheet formulas neutralised) or XLSX, through
-//! `crate::export`: headers and values in the reader's language (Chinese unless `lang=en`):
-//! channels, kinds, regions, industries, categories and problems in words, amounts in 元.
+//! counts, as CSV (UTF-8 with BOM, spreadsheet formulas neutralised) or XLSX.
 
 use super::schema::Filter;
 use super::{svc, FilterQuery};
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
-use crate::export::{city_name, division_name, Format, Table};
-use crate::i18n::Tr;
 use crate::openapi::{E400, E401, E403};
 use crate::AppState;
 use axum::extract::{Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use yuepin_complaints::{Category, Channel, ComplaintKind, ProblemType};
-use yuepin_domain::Yuan;
 
 /// Exports complaints, aggregates or alarms as CSV or XLSX (administrators).
 #[utoipa::path(
@@ -35,145 +30,87 @@ pub(super) async fn export(
 
 const EXPORT_LIMIT: i64 = 100_000;
 
-fn channel_word(tr: Tr, c: Channel) -> &'static str {
-    match c {
-        Channel::Hotline => tr.t("12315热线", "12315 hotline"),
-        Channel::Platform => tr.t("全国12315平台", "12315 platform"),
-        Channel::Wechat => tr.t("微信", "WeChat"),
-        Channel::Letter => tr.t("来信", "letter"),
-        Channel::Visit => tr.t("来访", "visit"),
-        Channel::Other => tr.t("其他", "other"),
-    }
-}
-
-fn kind_word(tr: Tr, k: ComplaintKind) -> &'static str {
-    match k {
-        ComplaintKind::Complaint => tr.t("投诉", "complaint"),
-        ComplaintKind::Report => tr.t("举报", "report"),
-    }
-}
-
-fn category_word(tr: Tr, key: &str) -> String {
-    match Category::parse(key) {
-        Ok(c) if !tr.is_en() => c.info().name_zh.clone(),
-        Ok(c) => c.info().key.replace('_', " "),
-        Err(_) => key.to_string(),
-    }
-}
-
-fn problem_word(tr: Tr, p: ProblemType) -> String {
-    if tr.is_en() {
-        p.as_str().replace('_', " ")
-    } else {
-        p.name_zh().to_string()
-    }
-}
-
-/// A received-at stamp (`YYYY-MM-DDTHH:MM:SS`, China time) as 2026-12-01 17:37.
-fn received(s: &str) -> String {
-    s.get(..16).unwrap_or(s).replacen('T', " ", 1)
-}
-
 async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResult<Response> {
     let caller = auth.caller();
     caller.require_administrator()?;
-    let tr = auth.tr;
     let f = q.filter()?;
-    let t = match q.what.as_str() {
+    let (header_row, rows): (Vec<&str>, Vec<Vec<String>>) = match q.what.as_str() {
         "" | "complaints" => {
-            let (list, total) = svc(state).search(&caller, &f, EXPORT_LIMIT, 0).await?;
-            let mut t = Table::new(
-                tr,
-                "complaints",
-                ("投诉举报", "complaints"),
-                &[
-                    ("编号", "Number"),
-                    ("受理时间", "Received at"),
-                    ("渠道", "Channel"),
-                    ("类型", "Kind"),
-                    ("地区", "Region"),
-                    ("地市", "City"),
-                    ("被投诉企业统一社会信用代码", "Enterprise credit code"),
-                    ("被投诉企业", "Enterprise"),
-                    ("产品类别", "Category"),
-                    ("行业", "Industry"),
-                    ("问题类型", "Problem"),
-                    ("涉及金额（元）", "Amount (yuan)"),
-                    ("内容", "Text"),
-                    ("投诉人", "Complainant"),
-                    ("电话", "Phone"),
-                    ("证件号码", "ID number"),
-                    ("地址", "Address"),
+            let (list, _) = svc(state).search(&caller, &f, EXPORT_LIMIT, 0).await?;
+            (
+                vec![
+                    "id",
+                    "received_at",
+                    "channel",
+                    "kind",
+                    "region",
+                    "city",
+                    "enterprise_uscc",
+                    "enterprise_name",
+                    "category",
+                    "division",
+                    "problem",
+                    "amount_fen",
+                    "text",
+                    "complainant_name",
+                    "complainant_phone",
+                    "complainant_id_number",
+                    "complainant_address",
                 ],
-            );
-            let rows = list.len();
-            for c in list {
-                // Masked by the service.
-                t.push(vec![
-                    c.ext_id.into(),
-                    received(&c.received_at).into(),
-                    channel_word(tr, c.channel).into(),
-                    kind_word(tr, c.kind).into(),
-                    city_name(tr, c.region.as_str()).into(),
-                    city_name(tr, c.city.as_str()).into(),
-                    c.enterprise_uscc.into(),
-                    c.enterprise_name.into(),
-                    c.category.map(|k| category_word(tr, &k.info().key)).into(),
-                    c.division
-                        .map(|d| division_name(tr, i64::from(d.code())))
-                        .into(),
-                    problem_word(tr, c.problem).into(),
-                    c.amount_fen.map(Yuan::from_fen).into(),
-                    c.text.into(),
-                    c.complainant.name.into(),
-                    c.complainant.phone.into(),
-                    c.complainant.id_number.into(),
-                    c.complainant.address.into(),
-                ]);
-            }
-            if (rows as i64) < total {
-                t.capped(
-                    tr,
-                    (
-                        "请按时段、地市、行业或产品类别缩小范围后再导出。",
-                        "Narrow by period, city, industry or category and export again.",
-                    ),
-                );
-            }
-            t
+                list.into_iter()
+                    .map(|c| {
+                        // Masked by the service.
+                        vec![
+                            c.ext_id.clone(),
+                            c.received_at.clone(),
+                            c.channel.as_str().to_string(),
+                            c.kind.as_str().to_string(),
+                            c.region.to_string(),
+                            c.city.to_string(),
+                            c.enterprise_uscc.clone().unwrap_or_default(),
+                            c.enterprise_name.clone().unwrap_or_default(),
+                            c.category.map(|k| k.info().key.clone()).unwrap_or_default(),
+                            c.division.map(|d| d.code().to_string()).unwrap_or_default(),
+                            c.problem.as_str().to_string(),
+                            c.amount_fen.map(|a| a.to_string()).unwrap_or_default(),
+                            c.text.clone(),
+                            c.complainant.name.clone().unwrap_or_default(),
+                            c.complainant.phone.clone().unwrap_or_default(),
+                            c.complainant.id_number.clone().unwrap_or_default(),
+                            c.complainant.address.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect(),
+            )
         }
         "counts" => {
             let rows = svc(state)
                 .aggregate(&caller, &f, &q.dims()?, q.grain()?)
                 .await?;
-            let mut t = Table::new(
-                tr,
-                "complaint-counts",
-                ("投诉统计", "counts"),
-                &[
-                    ("时段", "Period"),
-                    ("地市", "City"),
-                    ("行业", "Industry"),
-                    ("产品类别", "Category"),
-                    ("问题类型", "Problem"),
-                    ("企业编号", "Enterprise id"),
-                    ("件数", "Count"),
+            (
+                vec![
+                    "period",
+                    "city",
+                    "division",
+                    "category",
+                    "problem",
+                    "enterprise_id",
+                    "n",
                 ],
-            );
-            for r in rows {
-                t.push(vec![
-                    r.period.into(),
-                    r.city.map(|c| city_name(tr, &c)).into(),
-                    r.division.map(|d| division_name(tr, d)).into(),
-                    r.category.map(|c| category_word(tr, &c)).into(),
-                    r.problem
-                        .map(|p| ProblemType::parse(&p).map_or(p, |x| problem_word(tr, x)))
-                        .into(),
-                    r.enterprise_id.into(),
-                    r.n.into(),
-                ]);
-            }
-            t
+                rows.into_iter()
+                    .map(|r| {
+                        vec![
+                            r.period,
+                            r.city.unwrap_or_default(),
+                            r.division.map(|d| d.to_string()).unwrap_or_default(),
+                            r.category.unwrap_or_default(),
+                            r.problem.unwrap_or_default(),
+                            r.enterprise_id.map(|d| d.to_string()).unwrap_or_default(),
+                            r.n.to_string(),
+                        ]
+                    })
+                    .collect(),
+            )
         }
         other => {
             return Err(WebError::field(
@@ -183,8 +120,88 @@ async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResul
         }
     };
     match q.format.as_str() {
-        "" | "csv" => crate::export::download(t, Format::Csv).await,
-        "xlsx" => crate::export::download(t, Format::Xlsx).await,
+        "" | "csv" => {
+            let mut out = String::from("\u{feff}");
+            let line = |cells: &[String], out: &mut String| {
+                let s: Vec<String> = cells
+                    .iter()
+                    .map(|c| {
+                        // Neutralise spreadsheet formulas.
+                        let c = if c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err()
+                        {
+                            format!("'{c}")
+                        } else {
+                            c.clone()
+                        };
+                        if c.contains([',', '"', '\n', '\r']) {
+                            format!("\"{}\"", c.replace('"', "\"\""))
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                out.push_str(&s.join(","));
+                out.push_str("\r\n");
+            };
+            line(
+                &header_row.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                &mut out,
+            );
+            for r in &rows {
+                line(r, &mut out);
+            }
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"complaints.csv\"".to_string(),
+                    ),
+                ],
+                out,
+            )
+                .into_response())
+        }
+        "xlsx" => {
+            let bytes = tokio::task::spawn_blocking(
+                move || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+                    let mut book = rust_xlsxwriter::Workbook::new();
+                    let sheet = book.add_worksheet();
+                    for (j, h) in header_row.iter().enumerate() {
+                        sheet.write_string(0, j as u16, *h)?;
+                    }
+                    for (i, r) in rows.iter().enumerate() {
+                        for (j, c) in r.iter().enumerate() {
+                            let c = if c.parse::<f64>().is_ok() {
+                                std::borrow::Cow::Borrowed(c.as_str())
+                            } else {
+                                yuepin_domain::text::escape_cell(c)
+                            };
+                            sheet.write_string(i as u32 + 1, j as u16, c)?;
+                        }
+                    }
+                    book.save_to_buffer()
+                },
+            )
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"complaints.xlsx\"".to_string(),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
         other => Err(WebError::field(
             "format",
             format!("应为 csv 或 xlsx (format must be csv or xlsx): {other:?}"),

@@ -305,26 +305,9 @@ async fn masking_and_tenant_isolation() {
         )
         .await;
     assert!(
-        counts.text().contains("2026-10,深圳市"),
+        counts.text().contains("2026-10,440300"),
         "{}",
         counts.text()
-    );
-    // Headers and values in words, Chinese by default, English on request.
-    assert!(
-        csv.starts_with("\u{feff}编号,受理时间,渠道,类型,地区,地市"),
-        "{csv}"
-    );
-    assert!(
-        !csv.contains("amount_fen") && !csv.contains(",440300,"),
-        "{csv}"
-    );
-    let en = app
-        .get("/api/v1/complaints/export?format=csv&lang=en", Some(&reg))
-        .await
-        .text();
-    assert!(
-        en.contains("Number,Received at,Channel,Kind,Region,City"),
-        "{en}"
     );
 }
 
