@@ -102,9 +102,11 @@ pub(crate) async fn create_draft(
         .map_or("其他", |p| p.name_zh());
     let window_from = f.from.map(|d| d.to_string()).unwrap_or_default();
     let window_to = f.to.map(|d| d.to_string()).unwrap_or_default();
+    // One count for consumers: the complaints of the evidence window the text names, the
+    // same number the public page shows and its tables add up to (the alarm's own observed and
+    // expected counts cover the alarm's period and stay on the regulator's evidence page).
     let body = format!(
-        "{window_from}至{window_to}，{city}市场监管部门接到的{subject}相关投诉举报为{}件，明显高于同期预期水平（约{:.1}件），主要集中在“{top_problem}”方面。提醒广大消费者在购买和使用{subject}时注意查看产品标识、索要并保存购物凭证，发现质量安全问题及时通过12315热线或全国12315平台反映。",
-        lead.observed, lead.expected
+        "{window_from}至{window_to}，{city}市场监管部门接到的{subject}相关投诉举报共{window_complaints}件，明显多于往常，主要集中在“{top_problem}”方面。提醒广大消费者在购买和使用{subject}时注意查看产品标识、索要并保存购物凭证，发现质量安全问题及时通过12315热线或全国12315平台反映。"
     );
     let mut methods: Vec<String> = all.iter().map(|a| a.method.label().to_string()).collect();
     methods.sort();

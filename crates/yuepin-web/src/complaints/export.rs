@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 /// Exports complaints, aggregates or alarms as CSV or XLSX (administrators).
 #[utoipa::path(
     get, path = "/api/v1/complaints/export", tag = "complaints", operation_id = "export_complaints",
-    params(Filter, ("format" = Option<String>, Query, description = "csv (default) or xlsx"), ("what" = Option<String>, Query, description = "complaints (default), aggregates or alarms")),
+    params(Filter, ("format" = Option<String>, Query, description = "csv (default) or xlsx"), ("lang" = Option<String>, Query, description = "zh (default: Chinese headers and values) or en"), ("what" = Option<String>, Query, description = "complaints (default), aggregates or alarms")),
     responses((status = 200, description = "The export", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), E400, E401, E403)
 )]
 pub(super) async fn export(
@@ -34,45 +34,89 @@ async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResul
     let caller = auth.caller();
     caller.require_administrator()?;
     let f = q.filter()?;
+    let en = match q.lang.trim() {
+        "" | "zh" => false,
+        "en" => true,
+        other => {
+            return Err(WebError::field(
+                "lang",
+                format!("应为 zh 或 en (lang must be zh or en): {other:?}"),
+            ))
+        }
+    };
+    let pick = |zh: &'static str, en_text: &'static str| if en { en_text } else { zh };
     let (header_row, rows): (Vec<&str>, Vec<Vec<String>>) = match q.what.as_str() {
         "" | "complaints" => {
             let (list, _) = svc(state).search(&caller, &f, EXPORT_LIMIT, 0).await?;
             (
                 vec![
-                    "id",
-                    "received_at",
-                    "channel",
-                    "kind",
-                    "region",
-                    "city",
-                    "enterprise_uscc",
-                    "enterprise_name",
-                    "category",
-                    "division",
-                    "problem",
-                    "amount_fen",
-                    "text",
-                    "complainant_name",
-                    "complainant_phone",
-                    "complainant_id_number",
-                    "complainant_address",
+                    pick("编号", "id"),
+                    pick("受理时间", "received at"),
+                    pick("渠道", "channel"),
+                    pick("类型", "kind"),
+                    pick("地区代码", "region code"),
+                    pick("地市", "city"),
+                    pick("被投诉企业信用代码", "enterprise credit code"),
+                    pick("被投诉企业", "enterprise"),
+                    pick("产品类别", "category"),
+                    pick("行业", "division"),
+                    pick("问题类型", "problem"),
+                    pick("涉及金额(元)", "amount (yuan)"),
+                    pick("内容", "text"),
+                    pick("投诉人姓名", "complainant name"),
+                    pick("投诉人电话", "complainant phone"),
+                    pick("投诉人证件号", "complainant ID number"),
+                    pick("投诉人地址", "complainant address"),
                 ],
                 list.into_iter()
                     .map(|c| {
+                        let city = c.city.city();
+                        let channel = super::views::channel_names(c.channel);
+                        let kind = match c.kind {
+                            yuepin_complaints::ComplaintKind::Complaint => ("投诉", "complaint"),
+                            yuepin_complaints::ComplaintKind::Report => ("举报", "report"),
+                        };
                         // Masked by the service.
                         vec![
                             c.ext_id.clone(),
-                            c.received_at.clone(),
-                            c.channel.as_str().to_string(),
-                            c.kind.as_str().to_string(),
+                            c.received_at.replace('T', " "),
+                            pick(channel.0, channel.1).to_string(),
+                            pick(kind.0, kind.1).to_string(),
                             c.region.to_string(),
-                            c.city.to_string(),
+                            if en {
+                                city.name_en.clone()
+                            } else {
+                                city.name_zh.clone()
+                            },
                             c.enterprise_uscc.clone().unwrap_or_default(),
                             c.enterprise_name.clone().unwrap_or_default(),
-                            c.category.map(|k| k.info().key.clone()).unwrap_or_default(),
-                            c.division.map(|d| d.code().to_string()).unwrap_or_default(),
-                            c.problem.as_str().to_string(),
-                            c.amount_fen.map(|a| a.to_string()).unwrap_or_default(),
+                            c.category
+                                .map(|k| {
+                                    let i = k.info();
+                                    if en {
+                                        i.key.clone()
+                                    } else {
+                                        i.name_zh.clone()
+                                    }
+                                })
+                                .unwrap_or_default(),
+                            c.division
+                                .map(|d| {
+                                    if en {
+                                        d.code().to_string()
+                                    } else {
+                                        format!("{} {}", d.code(), d.info().name_zh)
+                                    }
+                                })
+                                .unwrap_or_default(),
+                            if en {
+                                c.problem.as_str().to_string()
+                            } else {
+                                c.problem.name_zh().to_string()
+                            },
+                            c.amount_fen
+                                .map(|a| format!("{}.{:02}", a / 100, (a % 100).abs()))
+                                .unwrap_or_default(),
                             c.text.clone(),
                             c.complainant.name.clone().unwrap_or_default(),
                             c.complainant.phone.clone().unwrap_or_default(),
@@ -89,13 +133,13 @@ async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResul
                 .await?;
             (
                 vec![
-                    "period",
-                    "city",
-                    "division",
-                    "category",
-                    "problem",
-                    "enterprise_id",
-                    "n",
+                    pick("时段", "period"),
+                    pick("地市代码", "city"),
+                    pick("行业", "division"),
+                    pick("产品类别", "category"),
+                    pick("问题类型", "problem"),
+                    pick("企业编号", "enterprise_id"),
+                    pick("件数", "n"),
                 ],
                 rows.into_iter()
                     .map(|r| {

@@ -277,6 +277,9 @@ pub struct FilterQuery {
     level: String,
     #[serde(default)]
     page_size: Option<i64>,
+    /// Exports: zh (default) or en headers and values.
+    #[serde(default)]
+    lang: String,
 }
 
 fn parse_day(field: &str, s: &str) -> WebResult<Option<NaiveDate>> {

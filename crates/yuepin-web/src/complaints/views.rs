@@ -8,7 +8,7 @@ use yuepin_complaints::{
     Accuracy, Category, CityRollup, DetectorConfig, Level, Method, ProblemType, DEFAULT_MEASURED,
 };
 use yuepin_complaints_service::{
-    AlarmRecord, ComplaintRecord, Severity, WarningRecord, WarningStatus,
+    AlarmRecord, ComplaintRecord, LabelsSource, Severity, WarningRecord, WarningStatus,
 };
 use yuepin_domain::reference;
 
@@ -260,13 +260,27 @@ pub struct ListPage {
     pub has_next: bool,
 }
 
+/// A channel's (zh, en) names.
+pub fn channel_names(c: yuepin_complaints::Channel) -> (&'static str, &'static str) {
+    use yuepin_complaints::Channel;
+    match c {
+        Channel::Hotline => ("12315热线", "12315 hotline"),
+        Channel::Platform => ("全国12315平台", "12315 platform"),
+        Channel::Wechat => ("微信", "WeChat"),
+        Channel::Letter => ("来信", "letter"),
+        Channel::Visit => ("来访", "visit"),
+        Channel::Other => ("其他", "other"),
+    }
+}
+
 /// One complaint as the record page shows it (raw or masked, as the service gave it).
 pub struct RecordView {
     pub id: i64,
     pub ext_id: String,
     pub received_at: String,
-    pub channel: &'static str,
-    pub kind: &'static str,
+    /// (zh, en) names, chosen by the template's language.
+    pub channel: (&'static str, &'static str),
+    pub kind: (&'static str, &'static str),
     pub region: String,
     pub city_name: String,
     pub enterprise_name: Option<String>,
@@ -274,7 +288,7 @@ pub struct RecordView {
     pub category_name: String,
     pub division: Option<i64>,
     pub division_name: String,
-    pub labels_source: &'static str,
+    pub labels_source: (&'static str, &'static str),
     pub problem_name: &'static str,
     pub text: String,
     pub complainant: yuepin_complaints::Complainant,
@@ -286,8 +300,11 @@ impl From<ComplaintRecord> for RecordView {
             id: r.id,
             ext_id: r.ext_id,
             received_at: r.received_at,
-            channel: r.channel.as_str(),
-            kind: r.kind.as_str(),
+            channel: channel_names(r.channel),
+            kind: match r.kind {
+                yuepin_complaints::ComplaintKind::Complaint => ("投诉", "complaint"),
+                yuepin_complaints::ComplaintKind::Report => ("举报", "report"),
+            },
             region: r.region.to_string(),
             city_name: r.city.city().name_zh.clone(),
             enterprise_name: r.enterprise_name,
@@ -301,7 +318,12 @@ impl From<ComplaintRecord> for RecordView {
                 .division
                 .map(|d| d.info().name_zh.clone())
                 .unwrap_or_default(),
-            labels_source: r.labels_source.as_str(),
+            labels_source: match r.labels_source {
+                LabelsSource::Input => ("文件所填", "from the file"),
+                LabelsSource::Classifier => ("自动分类", "classifier"),
+                LabelsSource::Regulator => ("监管人员更正", "corrected by a regulator"),
+                LabelsSource::None => ("未分类", "unclassified"),
+            },
             problem_name: r.problem.name_zh(),
             text: r.text,
             complainant: r.complainant,

@@ -234,7 +234,24 @@ async fn masking_and_tenant_isolation() {
     assert_eq!(raw.json()["complainant"]["name"], "张三丰");
     assert_eq!(raw.json()["complainant"]["phone"], "13812345678");
     let page = app.get(&format!("/complaints/c/{id}"), Some(&reg)).await;
-    assert!(page.text().contains("13812345678"));
+    let html = page.text();
+    assert!(html.contains("13812345678"));
+    assert!(
+        !html.contains(">hotline") && !html.contains("(classifier)") && !html.contains("(input)")
+    );
+    // Each raw read is audited (issue 17 item 10): two reads, two rows, no personal data in them.
+    let log = app
+        .get("/api/v1/audit?entity=complaint&entity_id=C001", Some(&reg))
+        .await;
+    let entries = log.json();
+    let reads: Vec<_> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "read_personal_data")
+        .collect();
+    assert_eq!(reads.len(), 2, "{entries}");
+    assert!(!log.text().contains("13812345678"));
 
     // The enterprise named sees its complaint, masked; the other enterprise nothing.
     let own = app
@@ -293,6 +310,23 @@ async fn masking_and_tenant_isolation() {
             && !csv.contains("13812345678")
             && !csv.contains("张三丰")
     );
+    // Chinese headers and values by default (issue 16 item 4), English on request.
+    assert!(csv.starts_with("\u{feff}编号,受理时间,渠道,类型"), "{csv}");
+    assert!(csv.contains("深圳市") && !csv.contains("amount_fen"));
+    let en = app
+        .get("/api/v1/complaints/export?format=csv&lang=en", Some(&reg))
+        .await
+        .text();
+    assert!(
+        en.contains("id,received at,channel,kind") && en.contains("Shenzhen"),
+        "{en}"
+    );
+    assert_eq!(
+        app.get("/api/v1/complaints/export?format=csv&lang=fr", Some(&reg))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
     let xlsx = app
         .get("/api/v1/complaints/export?format=xlsx", Some(&reg))
         .await;
@@ -305,7 +339,7 @@ async fn masking_and_tenant_isolation() {
         )
         .await;
     assert!(
-        counts.text().contains("2026-10,440300"),
+        counts.text().contains("2026-10,440300") && counts.text().contains("时段,地市代码"),
         "{}",
         counts.text()
     );
@@ -663,6 +697,27 @@ async fn detection_warning_workflow_public_page_and_feed() {
         .await
         .status,
         StatusCode::CONFLICT
+    );
+    // One count (issue 16 item 8): the drafted text names the evidence window's complaints,
+    // the number the page shows for that window.
+    let draft = app
+        .get(&format!("/api/v1/complaints/warnings/{wid}"), Some(&reg))
+        .await
+        .json();
+    let n = draft["evidence"]["window_complaints"].as_i64().unwrap();
+    let body = draft["body"].as_str().unwrap();
+    assert!(body.contains(&format!("共{n}件")), "{body}");
+    assert!(
+        !body.contains("约"),
+        "no statistics in consumer text: {body}"
+    );
+    let page = app
+        .get(&format!("/complaints/warnings/{wid}"), Some(&reg))
+        .await
+        .text();
+    assert!(
+        page.contains(&format!(" {n} 件</td>")),
+        "the page shows the same count"
     );
     let edit = app.send_json("PUT", &format!("/api/v1/complaints/warnings/{wid}"), Some(&reg),
         &json!({"title": "关于深圳市电动自行车充电安全的消费警示", "body": "近期投诉增多,请注意充电安全。", "severity": "alert"})).await;
