@@ -242,7 +242,10 @@ async fn match_stores_results_notifies_and_exports_xlsx() {
     assert_eq!(cells, vec![a.clone(), b.clone()]);
     assert_eq!(range.rows().nth(2).unwrap()[6].to_string(), "100000000");
     // Headers and values in words: Chinese by default.
-    assert_eq!(range.rows().nth(1).unwrap()[0].to_string(), "统一社会信用代码");
+    assert_eq!(
+        range.rows().nth(1).unwrap()[0].to_string(),
+        "统一社会信用代码"
+    );
     assert_eq!(range.rows().nth(2).unwrap()[2].to_string(), "深圳市");
     assert_eq!(range.rows().nth(2).unwrap()[4].to_string(), "符合");
     // Pages: regulator list and the enterprise's 政策匹配 page.
