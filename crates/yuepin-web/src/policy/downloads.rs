@@ -14,7 +14,7 @@ use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::Response;
-use yuepin_domain::Yuan;
+use yuepin_domain::{DesignationKind, Yuan};
 use yuepin_policy_service::{measure_id, Application, ApplicationStatus, PolicyService};
 
 fn status_word(tr: Tr, s: ApplicationStatus) -> &'static str {
@@ -34,6 +34,22 @@ fn measure_name(svc: &PolicyService, tr: Tr, key: &str) -> String {
         .find(|m| m.key == key)
         .map(|m| format!("{id} {}", tr.t(&m.title.zh, &m.title.en)))
         .unwrap_or_else(|| id.to_string())
+}
+
+/// What is paid for, in words: designation codes inside a reference (`…:guangdong_quality_award:2024-05-01`)
+/// by name, the parts separated by spaces.
+fn reference_words(tr: Tr, reference: &str) -> String {
+    if !reference.contains(':') {
+        return reference.to_string();
+    }
+    reference
+        .split(':')
+        .map(|part| match part.parse::<DesignationKind>() {
+            Ok(d) => tr.t(d.name_zh(), d.name_en()).to_string(),
+            Err(_) => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 const NARROW: (&str, &str) = (
@@ -69,7 +85,7 @@ fn applications_table(svc: &PolicyService, tr: Tr, apps: &[Application], more: b
             a.enterprise_name.clone().into(),
             city_name(tr, a.city.as_str()).into(),
             measure_name(svc, tr, &a.measure).into(),
-            a.reference.clone().into(),
+            reference_words(tr, &a.reference).into(),
             a.amount_requested_fen.map(Yuan::from_fen).into(),
             status_word(tr, a.status).into(),
             a.reason.clone().into(),
@@ -115,7 +131,7 @@ fn grants_table(svc: &PolicyService, tr: Tr, apps: &[Application], more: bool) -
             a.enterprise_name.clone().into(),
             city_name(tr, g.city.as_str()).into(),
             measure_name(svc, tr, &g.measure).into(),
-            g.reference.clone().into(),
+            reference_words(tr, &g.reference).into(),
             g.year.into(),
             Cell::Money(Yuan::from_fen(g.amount_fen)),
             china_time(&g.granted_at).into(),

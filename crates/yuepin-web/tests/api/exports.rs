@@ -142,6 +142,10 @@ async fn applications_and_grants_download_with_statuses_in_words_and_money_in_yu
     );
     assert!(all.contains(",'=1+1,"), "formula escaped: {all}");
     assert!(
+        !all.contains("guangdong_quality_award"),
+        "designations by name: {all}"
+    );
+    assert!(
         !all.contains(",approved,") && !all.contains(",440300,"),
         "{all}"
     );
