@@ -206,8 +206,10 @@ impl CodesService {
     }
 
     /// The labels of `count` codes of a series from its `offset`-th (issuing order), for the
-    /// series' enterprise or a regulator; a part of at most [`LABELS_PER_FILE`].
-    async fn series_labels(
+    /// series' enterprise or a regulator; a part of at most [`LABELS_PER_FILE`]. With the
+    /// codes' records (status, issue date), for the web's code-list exports.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn series_labels(
         &self,
         caller: &Caller,
         series_id: i64,

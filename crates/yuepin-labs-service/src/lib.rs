@@ -18,6 +18,7 @@ mod dashboard;
 pub mod error;
 mod feeds;
 mod import;
+pub mod invoice;
 mod orders;
 pub mod records;
 mod reports;
@@ -25,6 +26,9 @@ mod store;
 mod waitlist;
 
 pub use error::{Invalid, LabsError, LabsResult, Party};
+pub use invoice::{
+    invoice_number, invoice_pdf, BookingInvoiceDocument, InvoiceSheet, OrderInvoiceDocument,
+};
 pub use records::*;
 
 use chrono::NaiveDateTime;

@@ -139,8 +139,11 @@ pub struct BookingRecord {
     pub instrument_id: i64,
     pub instrument_name: String,
     pub lab_id: i64,
+    pub lab_name: String,
     /// `None` for the lab's own (internal) use.
     pub enterprise_id: Option<i64>,
+    /// The booking enterprise's registered name (`None` for internal use).
+    pub enterprise_name: Option<String>,
     pub enterprise_uscc: Option<Uscc>,
     pub group_key: String,
     pub starts_at: NaiveDateTime,

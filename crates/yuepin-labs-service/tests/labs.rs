@@ -1,7 +1,8 @@
 //! The labs service without the router, on SQLite (default) or PostgreSQL
 //! (`YUEPIN_TEST_DATABASE_URL`): catalogue, booking and the refusal of an overlapping one,
 //! concurrent bookings of one slot with exactly one winner, an order through to its report and
-//! inspection record, tenant isolation between enterprises, and lab staff confined to their lab.
+//! inspection record, tenant isolation between enterprises, lab staff confined to their lab,
+//! and invoice documents (bookings and orders, page data and PDF) hidden from other enterprises.
 
 use chrono::{Duration, NaiveDateTime};
 use yuepin_domain::{
@@ -643,4 +644,51 @@ async fn waitlist_hold_and_sweep() {
     let b = fx.labs.booking(&waiter, b.id).await.unwrap();
     assert_eq!(b.state, BookingState::NoShow);
     assert_eq!(b.fee, b.price);
+}
+
+#[tokio::test]
+async fn invoice_documents_name_lab_and_booker_and_are_hidden_from_others() {
+    let fx = setup().await;
+    let own = enterprise_user(fx.ent1);
+    let other = enterprise_user(fx.ent2);
+    let b = fx
+        .labs
+        .book(&own, &[slot(fx.inst, 3, 10, 60)])
+        .await
+        .unwrap()[0]
+        .id;
+    let doc = fx.labs.booking_invoice_document(&own, b).await.unwrap();
+    assert_eq!(doc.lab.id, fx.lab_id);
+    assert!(doc.booking.enterprise_name.is_some());
+    assert_eq!(
+        doc.number,
+        yuepin_labs_service::invoice_number(b, doc.issued_on)
+    );
+    assert!(doc.invoice.total > Yuan::ZERO);
+    // The lab's staff may open it; another enterprise gets "not found", PDF included.
+    assert!(fx.labs.booking_invoice_pdf(&fx.tester, b).await.is_ok());
+    let hidden = |e: LabsError| matches!(e, LabsError::NotFound { .. });
+    assert!(hidden(
+        fx.labs
+            .booking_invoice_document(&other, b)
+            .await
+            .unwrap_err()
+    ));
+    assert!(hidden(
+        fx.labs.booking_invoice_pdf(&other, b).await.unwrap_err()
+    ));
+    let (_, pdf) = fx.labs.booking_invoice_pdf(&own, b).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let o = fx
+        .labs
+        .create_order(&own, fx.service, 2, "")
+        .await
+        .unwrap()
+        .id;
+    let doc = fx.labs.order_invoice_document(&own, o).await.unwrap();
+    assert_eq!(doc.invoice.total, Yuan::parse("1600").unwrap());
+    assert!(doc.number.starts_with("YP-LO-"));
+    assert!(hidden(
+        fx.labs.order_invoice_pdf(&other, o).await.unwrap_err()
+    ));
 }

@@ -23,6 +23,8 @@ use yuepin_store::Actor;
 const APPLICATIONS: i64 = 500;
 /// An enterprise's applications shown on its 政策匹配 page at most.
 const APPLICATIONS_OF_ONE: i64 = 100;
+/// Applications (and so grants) one export holds at most.
+pub const APPLICATION_EXPORT_MAX: i64 = 10_000;
 
 /// An application as the API and the page form send it.
 #[derive(Debug, Deserialize, Default)]
@@ -373,6 +375,31 @@ impl PolicyService {
             },
         };
         Ok(self.application_rows(scope, status, APPLICATIONS).await?)
+    }
+
+    /// The applications of an export (newest first, each with its grant): the regulators'
+    /// every one, an enterprise its own, at most [`APPLICATION_EXPORT_MAX`]; `true` when more
+    /// match (the export says so and how to narrow it).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn applications_for_export(
+        &self,
+        caller: &Caller,
+        status: Option<&str>,
+    ) -> Result<(Vec<Application>, bool)> {
+        let scope = listing_scope(caller)?;
+        let status = match status {
+            None => None,
+            Some(s) => match ApplicationStatus::parse(s) {
+                Some(st) => Some(st),
+                None => return Ok((vec![], false)),
+            },
+        };
+        let mut rows = self
+            .application_rows(scope, status, APPLICATION_EXPORT_MAX + 1)
+            .await?;
+        let more = rows.len() as i64 > APPLICATION_EXPORT_MAX;
+        rows.truncate(APPLICATION_EXPORT_MAX as usize);
+        Ok((rows, more))
     }
 
     /// One enterprise's applications (its 政策匹配 page): its own users' and the regulators'.

@@ -20,7 +20,7 @@ pub mod records;
 pub mod store;
 mod what_if;
 
-pub use applications::{ApplyInput, DecisionInput};
+pub use applications::{ApplyInput, DecisionInput, APPLICATION_EXPORT_MAX};
 pub use check::{CheckRequest, Checked, EnterpriseMatches};
 pub use error::{PolicyError, Result};
 pub use grants::GrantTotals;

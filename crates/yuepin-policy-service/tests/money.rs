@@ -3,7 +3,8 @@
 //! references for one award make one grant; one enterprise never blocks another), caps add up
 //! per enterprise, measure and period (exactly at the cap passes, one yuan over is refused),
 //! a standard an enterprise declares for itself decides no money until a regulator confirms
-//! it, and the application window of the pack holds on the policy's first and last day.
+//! it, the application window of the pack holds on the policy's first and last day, and an
+//! export of applications and grants is scoped to the caller.
 
 use serde_json::json;
 use yuepin_domain::{Enterprise, QualityEventKind};
@@ -331,4 +332,36 @@ async fn the_application_window_on_the_policys_first_and_last_day() {
         .unwrap()
         .iter()
         .any(|d| d == "guangdong_quality_award"));
+}
+
+#[tokio::test]
+async fn an_export_lists_everything_for_regulators_and_its_own_for_an_enterprise() {
+    let db = TestDb::new().await;
+    let a = save(&db.store, &awarded(&uscc(241), "深圳市戊有限公司")).await;
+    let b = save(&db.store, &awarded(&uscc(242), "深圳市己有限公司")).await;
+    let svc = PolicyService::new(db.store.clone()).with_today(day("2025-03-01"));
+    let (ua, ub) = (enterprise_user(a), enterprise_user(b));
+    let app = svc.apply(&ua, apply("M10", "")).await.unwrap();
+    svc.apply(&ub, apply("M10", "")).await.unwrap();
+    svc.decide(&regulator(), app.id, approve("30万元"))
+        .await
+        .unwrap();
+    let (all, more) = svc
+        .applications_for_export(&regulator(), None)
+        .await
+        .unwrap();
+    assert_eq!((all.len(), more), (2, false));
+    let (approved, _) = svc
+        .applications_for_export(&regulator(), Some("approved"))
+        .await
+        .unwrap();
+    assert_eq!(approved.len(), 1);
+    assert_eq!(
+        approved[0].grant.as_ref().map(|g| g.amount_fen),
+        Some(30_000_000)
+    );
+    let (own, _) = svc.applications_for_export(&ub, None).await.unwrap();
+    assert!(own.iter().all(|x| x.enterprise_id == b) && own.len() == 1);
+    let bank = yuepin_test_support::user_with_role(yuepin_domain::Role::Bank);
+    assert!(svc.applications_for_export(&bank, None).await.is_err());
 }

@@ -12,6 +12,7 @@ pub mod complaints;
 pub mod credit;
 pub mod enterprises;
 pub mod error;
+pub mod export;
 pub mod flash;
 pub mod headers;
 pub mod i18n;

@@ -99,8 +99,8 @@ pub(crate) fn service_from_row(r: &AnyRow) -> Result<ServiceRecord> {
     })
 }
 
-pub(crate) const BOOKING_COLS: &str = "b.id, b.instrument_id, i.name AS instrument_name, i.lab_id, b.enterprise_id, e.uscc, b.group_key, b.start_min, b.end_min, b.state, b.self_operated, b.accessories, b.price_fen, b.fee_fen, b.hold_until, b.created_at";
-pub(crate) const BOOKING_FROM: &str = "lab_bookings b JOIN lab_instruments i ON i.id = b.instrument_id LEFT JOIN enterprises e ON e.id = b.enterprise_id";
+pub(crate) const BOOKING_COLS: &str = "b.id, b.instrument_id, i.name AS instrument_name, i.lab_id, l.name AS lab_name, b.enterprise_id, e.uscc, e.name AS enterprise_name, b.group_key, b.start_min, b.end_min, b.state, b.self_operated, b.accessories, b.price_fen, b.fee_fen, b.hold_until, b.created_at";
+pub(crate) const BOOKING_FROM: &str = "lab_bookings b JOIN lab_instruments i ON i.id = b.instrument_id JOIN labs l ON l.id = i.lab_id LEFT JOIN enterprises e ON e.id = b.enterprise_id";
 
 pub(crate) fn parse_booking_state(s: &str) -> Result<BookingState> {
     BookingState::ALL
@@ -121,7 +121,9 @@ pub(crate) fn booking_from_row(r: &AnyRow) -> Result<BookingRecord> {
         instrument_id: r.try_get("instrument_id")?,
         instrument_name: r.try_get("instrument_name")?,
         lab_id: r.try_get("lab_id")?,
+        lab_name: r.try_get("lab_name")?,
         enterprise_id: r.try_get("enterprise_id")?,
+        enterprise_name: r.try_get("enterprise_name")?,
         enterprise_uscc: r
             .try_get::<Option<String>, _>("uscc")?
             .as_deref()

@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/codes/series/{id}/issue", post(series::issue))
         .route("/codes/series/{id}/labels.pdf", get(series::labels_pdf))
         .route("/codes/series/{id}/codes.csv", get(series::codes_csv))
+        .route("/codes/series/{id}/codes.xlsx", get(series::codes_xlsx))
 }
 
 /// Codes issued per API request at most (the answer is the whole CSV); the CLI issues more.

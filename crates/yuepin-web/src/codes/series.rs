@@ -1,12 +1,14 @@
 //! The manufacturer's code flow on the web (issue #16 item 2): a series page with its progress,
 //! the issue form (the count kept and the reason shown beside it when refused), and downloads
-//! of its labels (PDF: A4 sheets or 60 × 40 mm roll labels, Chinese text) and code list (CSV),
-//! in parts of `LABELS_PER_FILE` codes.
+//! of its labels (PDF: A4 sheets or 60 × 40 mm roll labels, Chinese text) and code list (CSV or
+//! XLSX, status in words), in parts of `LABELS_PER_FILE` codes.
 
 use super::views::{Part, SeriesPage};
 use super::WEB_ISSUE_LIMIT;
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
+use crate::export::{Cell, Format, Table};
+use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -14,6 +16,7 @@ use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
+use yuepin_code::CodeStatus;
 use yuepin_codes_service::{CodesError, LabelLayout, SeriesFile, LABELS_PER_FILE};
 
 #[derive(Deserialize, Default)]
@@ -214,14 +217,80 @@ pub(super) async fn codes_csv(
     Path(id): Path<i64>,
     Query(q): Query<DownloadQuery>,
 ) -> Response {
+    codes_download(state, auth, uri, id, q, Format::Csv).await
+}
+
+pub(super) async fn codes_xlsx(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Query(q): Query<DownloadQuery>,
+) -> Response {
+    codes_download(state, auth, uri, id, q, Format::Xlsx).await
+}
+
+fn status_word(tr: Tr, s: CodeStatus) -> &'static str {
+    match s {
+        CodeStatus::Valid => tr.t("有效", "valid"),
+        CodeStatus::Suspended => tr.t("暂停", "suspended"),
+        CodeStatus::Revoked => tr.t("撤销", "revoked"),
+        CodeStatus::Recalled => tr.t("召回", "recalled"),
+    }
+}
+
+/// `/codes/series/{id}/codes.csv|.xlsx?from=N`: one part of a series (at most
+/// `LABELS_PER_FILE` codes from the N-th) for a printing house: URI, product, lot, serial,
+/// issue date and status in words, headers in the reader's language. The series' enterprise
+/// or a regulator (the service checks); anyone else gets the missing page.
+async fn codes_download(
+    state: AppState,
+    auth: Auth,
+    uri: Uri,
+    id: i64,
+    q: DownloadQuery,
+    format: Format,
+) -> Response {
     let result: WebResult<Response> = async {
+        let tr = auth.tr;
         let offset = q.from.unwrap_or(1).saturating_sub(1);
-        let file = state
+        let (labels, codes) = state
             .modules
             .codes
-            .series_codes_csv(&auth.caller(), id, offset)
+            .series_labels(&auth.caller(), id, offset)
             .await?;
-        Ok(attachment(file, "text/csv; charset=utf-8"))
+        let mut t = Table::new(
+            tr,
+            format!("codes-series-{id}-{}", offset + 1),
+            ("码清单", "codes"),
+            &[
+                ("序号", "No."),
+                ("码URI", "Code URI"),
+                ("产品", "Product"),
+                ("生产企业", "Manufacturer"),
+                ("批次", "Lot"),
+                ("序列号", "Serial"),
+                ("签发日期", "Issued on"),
+                ("状态", "Status"),
+                ("状态原因", "Status reason"),
+                ("状态日期", "Status since"),
+            ],
+        );
+        for (i, (l, c)) in labels.iter().zip(&codes).enumerate() {
+            t.push(vec![
+                Cell::Int((offset + i + 1) as i64),
+                l.uri.clone().into(),
+                l.product.clone().into(),
+                l.enterprise.clone().into(),
+                l.lot.clone().into(),
+                l.serial.clone().into(),
+                c.issued_on.to_string().into(),
+                status_word(tr, c.status).into(),
+                c.status_reason.clone().into(),
+                c.status_since.map(|d| d.to_string()).into(),
+            ]);
+        }
+        crate::export::download(t, format).await
     }
     .await;
     result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))

@@ -129,7 +129,7 @@ pub fn heatmap_svg(cells: &HashMap<(String, i64), i64>, tr: &Tr) -> String {
     let h = top + ch * cities.len() as f64 + 44.0;
     let max = cells.values().copied().max().unwrap_or(0).max(1) as f64;
     let mut out = format!(
-        r#"<svg id="heatmap" viewBox="0 0 {w} {h}" width="100%" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{}" style="max-width:{w}px;background:#fff">"#,
+        r#"<svg id="heatmap" viewBox="0 0 {w} {h}" width="100%" xmlns="http://www.w3.org/2000/svg" role="group" aria-label="{}" style="max-width:{w}px;background:#fff">"#,
         tr.t("地市×行业热力图", "City × industry heat map")
     );
     out.push_str(&format!(

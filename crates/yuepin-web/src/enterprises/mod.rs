@@ -22,6 +22,8 @@ use yuepin_enterprises_service::{EnterprisesError, Invalid};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/enterprises", get(pages::enterprise_list))
+        .route("/enterprises.csv", get(pages::directory_csv))
+        .route("/enterprises.xlsx", get(pages::directory_xlsx))
         .route(
             "/enterprises/identity-changes",
             get(identity::changes_page).post(identity::request_change),

@@ -4,6 +4,7 @@
 use super::views;
 use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
+use crate::export::{Format, Table};
 use crate::page::{page_error, render, urlencode, Chrome};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -90,6 +91,13 @@ pub(super) async fn enterprise_list(
             )
         };
         let shown = i64::from(page.page) * i64::from(page.per_page);
+        let filter = format!(
+            "q={}&city={}&division={}&designation={}",
+            urlencode(&lq.q),
+            sq.city.as_deref().unwrap_or_default(),
+            sq.division.map(|d| format!("{d:02}")).unwrap_or_default(),
+            sq.designation.as_deref().unwrap_or_default()
+        );
         let t = views::ListPage {
             tr: auth.tr,
             c: Chrome::new(&auth, &state),
@@ -104,6 +112,8 @@ pub(super) async fn enterprise_list(
                 .map(|d| (d.code(), d.name_zh(), d.name_en()))
                 .collect(),
             has_next: page.total_capped || page.total > shown,
+            export_query: filter,
+            export_max: DIRECTORY_EXPORT_MAX,
             total: page.total,
             capped: page.total_capped,
             page: page.page,
@@ -208,4 +218,95 @@ pub(super) async fn enterprise_page(
     }
     .await;
     result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+}
+
+/// Rows one directory export holds at most (the page's filters narrow it).
+pub(super) const DIRECTORY_EXPORT_MAX: usize = 5_000;
+
+/// `/enterprises.csv` and `/enterprises.xlsx`: the directory's matches for the page's filters
+/// (every page, at most [`DIRECTORY_EXPORT_MAX`]), headers and values in the reader's
+/// language. The service scopes the search to the caller (an enterprise user sees its own).
+pub(super) async fn directory_export(
+    state: AppState,
+    auth: Auth,
+    uri: Uri,
+    lq: ListQuery,
+    format: Format,
+) -> Response {
+    let result: WebResult<Response> = async {
+        let tr = auth.tr;
+        let caller = auth.caller();
+        let mut sq = lq.to_search()?;
+        sq.per_page = 200;
+        let mut t = Table::new(
+            tr,
+            "enterprises",
+            ("企业名录", "enterprises"),
+            &[
+                ("统一社会信用代码", "Credit code"),
+                ("企业名称", "Name"),
+                ("地市", "City"),
+                ("行业代码", "Industry code"),
+                ("行业", "Industry"),
+                ("从业人数", "Employees"),
+            ],
+        );
+        let mut more = false;
+        for page in 1.. {
+            sq.page = page;
+            let found = state
+                .modules
+                .enterprises
+                .search(&caller, sq.clone())
+                .await?;
+            let last = found.items.len() < sq.per_page as usize;
+            for e in found.items {
+                if t.rows.len() == DIRECTORY_EXPORT_MAX {
+                    more = true;
+                    break;
+                }
+                t.push(vec![
+                    e.uscc.into(),
+                    e.name.into(),
+                    crate::export::city_name(tr, &e.city).into(),
+                    format!("{:02}", e.division).into(),
+                    crate::export::division_name(tr, e.division).into(),
+                    e.employees.into(),
+                ]);
+            }
+            if last || more {
+                break;
+            }
+        }
+        if more {
+            t.capped(
+                tr,
+                (
+                    "请按名称、地市、行业或认定缩小范围后再导出。",
+                    "Narrow by name, city, industry or designation and export again.",
+                ),
+            );
+        }
+        crate::export::download(t, format).await
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+}
+
+pub(super) async fn directory_csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(lq): Query<ListQuery>,
+) -> Response {
+    directory_export(state, auth, uri, lq, Format::Csv).await
+}
+
+pub(super) async fn directory_xlsx(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(lq): Query<ListQuery>,
+) -> Response {
+    directory_export(state, auth, uri, lq, Format::Xlsx).await
 }

@@ -33,6 +33,9 @@ pub(super) struct ListPage {
     pub(super) capped: bool,
     pub(super) page: u32,
     pub(super) has_next: bool,
+    /// The filters as a query string, for the download links.
+    pub(super) export_query: String,
+    pub(super) export_max: usize,
     pub(super) prev_link: String,
     pub(super) next_link: String,
 }

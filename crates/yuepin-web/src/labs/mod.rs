@@ -5,6 +5,7 @@
 
 mod api;
 mod input;
+mod invoice;
 mod pages;
 mod schema;
 mod views;
@@ -18,7 +19,9 @@ use yuepin_domain::Denied;
 use yuepin_labs_service::{Invalid, LabsError, Party};
 
 pub fn router() -> Router<AppState> {
-    api::router().merge(pages::router())
+    api::router()
+        .merge(pages::router())
+        .merge(invoice::router())
 }
 
 impl From<LabsError> for WebError {

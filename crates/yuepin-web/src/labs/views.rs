@@ -12,7 +12,7 @@ use yuepin_labs_service::{
 };
 
 /// A state in the page's language: its Chinese name, or in English its code in words.
-fn state_word(tr: Tr, zh: &str, code: &str) -> String {
+pub(super) fn state_word(tr: Tr, zh: &str, code: &str) -> String {
     if tr.is_en() {
         code.replace('_', " ")
     } else {
@@ -558,6 +558,8 @@ pub(super) struct LabPage {
     /// Each order with whether the current user is its tester.
     orders: Vec<(OrderRow, bool)>,
     instruments: Vec<(i64, String, String)>,
+    /// The first day of the last 92 days (the history download).
+    past_from: String,
 }
 
 impl LabPage {
@@ -575,9 +577,9 @@ impl LabPage {
                     b.ends_at.format("%H:%M")
                 ),
                 who: b
-                    .enterprise_uscc
-                    .as_ref()
-                    .map(|u| u.to_string())
+                    .enterprise_name
+                    .clone()
+                    .or_else(|| b.enterprise_uscc.as_ref().map(|u| u.to_string()))
                     .unwrap_or_else(|| tr.t("内部使用", "internal use").into()),
                 state: state_word(tr, b.state.name_zh(), b.state.name()),
                 pending: b.state == BookingState::PendingApproval,
@@ -598,6 +600,7 @@ impl LabPage {
             msg,
             lab: console.lab.lab.name.clone(),
             days,
+            past_from: (crate::today() - chrono::Duration::days(92)).to_string(),
             orders: console
                 .orders
                 .iter()

@@ -5,6 +5,7 @@
 //! their bilingual messages.
 
 mod api;
+mod downloads;
 mod export;
 mod pages;
 mod schema;
@@ -111,6 +112,13 @@ pub fn router() -> Router<AppState> {
         )
         .route("/policy/applications/{id}/decision", post(pages::decide))
         .route("/policy/grants", get(pages::grants))
+        .route("/policy/applications.csv", get(downloads::applications_csv))
+        .route(
+            "/policy/applications.xlsx",
+            get(downloads::applications_xlsx),
+        )
+        .route("/policy/grants.csv", get(downloads::grants_csv))
+        .route("/policy/grants.xlsx", get(downloads::grants_xlsx))
 }
 
 fn service(state: &AppState) -> &PolicyService {

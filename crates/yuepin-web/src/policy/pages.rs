@@ -667,6 +667,13 @@ pub(super) async fn applications(
             tr: auth.tr,
             c: Chrome::new(&auth, &state),
             regulator: auth.is_regulator(),
+            status_query: q
+                .status
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| format!("?status={}", crate::page::urlencode(s)))
+                .unwrap_or_default(),
+            export_max: yuepin_policy_service::APPLICATION_EXPORT_MAX,
             items: list.iter().map(app_view).collect(),
         };
         Ok(render(&page, &auth, &uri))

@@ -334,6 +334,9 @@ pub(super) struct ApplicationsPage {
     pub(super) tr: Tr,
     pub(super) c: Chrome,
     pub(super) regulator: bool,
+    /// `?status=…` of the page, for the download links.
+    pub(super) status_query: String,
+    pub(super) export_max: i64,
     pub(super) items: Vec<AppView>,
 }
 

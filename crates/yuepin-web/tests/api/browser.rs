@@ -1,5 +1,6 @@
 //! End to end in headless Chromium (driven through chromedriver): sign in, search the
-//! directory, open an enterprise page, switch language. Skipped with a notice when Chromium is
+//! directory, open an enterprise page, switch language. Also the axe-core helpers the
+//! navigation crawl (`phone.rs`) runs on every page. Skipped with a notice when Chromium is
 //! not installed, except under CI (`CI` set), where it must run.
 
 use crate::helpers::{uscc, TestApp};
@@ -86,6 +87,66 @@ pub async fn start_browser_sized(
         }
     }
     panic!("could not connect to chromedriver: {last_err:?}");
+}
+
+/// axe-core's browser build (`axe.min.js`): `YUEPIN_AXE_JS`, or where
+/// `.ci/setup-yuepin-web.sh` unpacks it from npm. Absent: a failure under CI (`CI` set), a
+/// skip with a notice elsewhere.
+pub fn axe_source() -> Option<String> {
+    let candidates = std::env::var_os("YUEPIN_AXE_JS")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain([std::path::PathBuf::from(
+            "/usr/local/share/yuepin/axe-core/axe.min.js",
+        )]);
+    for path in candidates {
+        if let Ok(source) = std::fs::read_to_string(&path) {
+            return Some(source);
+        }
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "axe-core is required under CI: run .ci/setup-yuepin-web.sh or set YUEPIN_AXE_JS"
+    );
+    eprintln!("SKIP axe-core checks: axe.min.js not found (run .ci/setup-yuepin-web.sh as root, or set YUEPIN_AXE_JS)");
+    None
+}
+
+/// Runs axe-core on the page the browser shows: its serious and critical violations, one line
+/// each with the rule, the impact, what it asks for, the elements (CSS selectors) and `at`.
+pub async fn axe_violations(client: &fantoccini::Client, axe: &str, at: &str) -> Vec<String> {
+    client
+        .execute(axe, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{at}: injecting axe-core: {e}"));
+    let version = client
+        .execute(
+            "return typeof axe === 'object' ? axe.version : null",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        version.is_string(),
+        "{at}: axe-core did not load ({version})"
+    );
+    let found = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']})
+  .then(r => done(r.violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => [v.id, v.impact, v.help, v.nodes.slice(0, 6).map(n => n.target.join(' ')).join(' | ')])))
+  .catch(e => done([['axe-error', 'critical', String(e), '']]));"#,
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{at}: running axe-core: {e}"));
+    let rows: Vec<(String, String, String, String)> =
+        serde_json::from_value(found).expect("axe results");
+    rows.into_iter()
+        .map(|(id, impact, help, targets)| format!("{at}: {id} [{impact}] {help} — {targets}"))
+        .collect()
 }
 
 #[tokio::test]
@@ -184,6 +245,11 @@ async fn sign_in_and_open_an_enterprise_page_in_chromium() {
         .await
         .unwrap();
     assert!(file.contains("质量信用档案"));
+    // The enterprise page is not in any navigation: axe-core checks it here.
+    if let Some(axe) = axe_source() {
+        let found = axe_violations(&client, &axe, "/enterprises/{uscc}").await;
+        assert!(found.is_empty(), "axe-core:\n{}", found.join("\n"));
+    }
 
     client
         .find(Locator::Id("lang-switch"))

@@ -833,6 +833,14 @@ async fn enterprise_issues_codes_and_downloads_labels_through_pages() {
         "{text}"
     );
     assert_eq!(text.lines().count(), 14);
+    assert!(text.contains(",有效,"), "status in words: {text}");
+    let x = get_with_cookie(&app, &format!("{path}/codes.xlsx?from=1&lang=en"), &cookie).await;
+    assert_eq!(x.status, StatusCode::OK);
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(x.body.clone())).unwrap();
+    let rows = calamine::Reader::worksheet_range(&mut wb, "codes").unwrap();
+    assert_eq!(rows.get((0, 7)).unwrap().to_string(), "Status");
+    assert_eq!(rows.get((1, 7)).unwrap().to_string(), "valid");
     let bad = get_with_cookie(&app, &format!("{path}/labels.pdf?layout=poster"), &cookie).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
@@ -844,6 +852,7 @@ async fn enterprise_issues_codes_and_downloads_labels_through_pages() {
         path.clone(),
         format!("{path}/labels.pdf"),
         format!("{path}/codes.csv"),
+        format!("{path}/codes.xlsx"),
     ] {
         let r = get_with_cookie(&app, &p, &stranger).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{p}");

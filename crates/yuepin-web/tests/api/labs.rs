@@ -14,12 +14,12 @@ use tower::ServiceExt;
 pub(crate) struct Fx {
     pub(crate) reg: String,
     pub(crate) lab_id: i64,
-    inst: i64,
+    pub(crate) inst: i64,
     pub(crate) service: i64,
     pub(crate) lab1: String,
     pub(crate) lab2: String,
     pub(crate) ent1: String,
-    ent2: String,
+    pub(crate) ent2: String,
     pub(crate) uscc1: String,
 }
 

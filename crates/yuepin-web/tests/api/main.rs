@@ -14,6 +14,7 @@ mod credit;
 mod enterprises;
 mod errors;
 mod existence;
+mod exports;
 mod headers;
 mod identity;
 mod input_limits;

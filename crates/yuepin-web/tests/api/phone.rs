@@ -1,9 +1,11 @@
 //! Every page in every role's navigation, in headless Chromium as a phone (360 × 740, a WeChat
 //! user agent) and as a desktop (1366 × 900): it opens (no error page) and nothing is wider
-//! than the screen (`scrollWidth` ≤ the viewport). The data: 300 synthetic enterprises with
-//! products and quality events, and one account per role (issue #16 item 6).
+//! than the screen (`scrollWidth` ≤ the viewport), and axe-core (npm, injected into the page)
+//! finds no serious or critical accessibility violation (WCAG 2.1 AA: contrast, labels,
+//! landmarks, language). The data: 300 synthetic enterprises with products and quality
+//! events, and one account per role (issue #16 items 6 and the Tests section).
 
-use crate::browser::start_browser_sized;
+use crate::browser::{axe_source, axe_violations, start_browser_sized};
 use crate::helpers::TestApp;
 use fantoccini::Locator;
 use yuepin_domain::Caller;
@@ -58,6 +60,8 @@ async fn navigation_pages_fit_a_phone_and_a_desktop() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(yuepin_web::serve_router(listener, app.router.clone()));
+    let axe = axe_source();
+    let mut violations: Vec<String> = Vec::new();
     let mut checked = 0;
     for phone in [Some((360, 740)), None] {
         for role in [
@@ -73,6 +77,11 @@ async fn navigation_pages_fit_a_phone_and_a_desktop() {
             };
             if let Some(role) = role {
                 client.goto(&format!("{base}/login")).await.unwrap();
+                // The sign-in page once per screen size.
+                if let Some(axe) = axe.as_ref().filter(|_| role == "regulator") {
+                    let at = format!("/login at {phone:?}");
+                    violations.extend(axe_violations(&client, axe, &at).await);
+                }
                 let user = format!("{role}-phone");
                 client
                     .find(Locator::Id("username"))
@@ -95,11 +104,24 @@ async fn navigation_pages_fit_a_phone_and_a_desktop() {
                     .click()
                     .await
                     .unwrap();
+                // The sign-in page has a navigation too: wait until the browser has left it,
+                // so the role's own navigation is the one crawled.
+                for _ in 0..100 {
+                    let url = client.current_url().await.unwrap();
+                    if !url.path().starts_with("/login") {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
                 client
                     .wait()
                     .for_element(Locator::Id("site-nav"))
                     .await
                     .unwrap();
+                assert!(
+                    client.find(Locator::Id("logout")).await.is_ok(),
+                    "{role} is signed in"
+                );
             } else {
                 client.goto(&format!("{base}/")).await.unwrap();
             }
@@ -135,11 +157,20 @@ async fn navigation_pages_fit_a_phone_and_a_desktop() {
                     !title.starts_with('4') && !title.starts_with('5'),
                     "{at}: error page {title}"
                 );
+                if let Some(axe) = &axe {
+                    violations.extend(axe_violations(&client, axe, &at).await);
+                }
                 checked += 1;
             }
             client.close().await.unwrap();
         }
     }
     assert!(checked >= 60, "{checked} pages checked");
+    assert!(
+        violations.is_empty(),
+        "axe-core: {} serious or critical violations:\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
     server.abort();
 }

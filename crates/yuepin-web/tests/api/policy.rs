@@ -22,7 +22,7 @@ pub(crate) fn awarded_enterprise(code: &str, name: &str) -> Value {
     })
 }
 
-async fn setup(app: &TestApp) -> (String, String, String, String, String) {
+pub(crate) async fn setup(app: &TestApp) -> (String, String, String, String, String) {
     let reg = app.regulator().await;
     let a = uscc(101);
     let b = uscc(102);
@@ -241,6 +241,13 @@ async fn match_stores_results_notifies_and_exports_xlsx() {
     let cells: Vec<String> = range.rows().skip(2).map(|r| r[0].to_string()).collect();
     assert_eq!(cells, vec![a.clone(), b.clone()]);
     assert_eq!(range.rows().nth(2).unwrap()[6].to_string(), "100000000");
+    // Headers and values in words: Chinese by default.
+    assert_eq!(
+        range.rows().nth(1).unwrap()[0].to_string(),
+        "统一社会信用代码"
+    );
+    assert_eq!(range.rows().nth(2).unwrap()[2].to_string(), "深圳市");
+    assert_eq!(range.rows().nth(2).unwrap()[4].to_string(), "符合");
     // Pages: regulator list and the enterprise's 政策匹配 page.
     let page = app.get("/policy/measures/M18", Some(&reg)).await;
     assert_eq!(page.status, StatusCode::OK);
