@@ -16,6 +16,7 @@ mod grants;
 mod matching;
 mod offers;
 mod provenance;
+pub use provenance::DeclaredStandard;
 pub mod records;
 pub mod store;
 mod what_if;

@@ -8,7 +8,54 @@ use sqlx::Row;
 use yuepin_domain::Caller;
 use yuepin_store::{now_text, Actor, Change};
 
+/// A declared standard waiting for confirmation, with its enterprise.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeclaredStandard {
+    pub uscc: String,
+    pub enterprise_name: String,
+    #[serde(flatten)]
+    pub standard: StandardRecord,
+}
+
 impl PolicyService {
+    /// Every enterprise's declared (待核实) standards, newest first, with the total: the
+    /// responsible unit's work list. Administrators only.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn declared_standards(
+        &self,
+        caller: &Caller,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<DeclaredStandard>, i64)> {
+        caller.require_administrator()?;
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM quality_events WHERE kind = 'standard' AND provenance = 'declared'",
+        )
+        .fetch_one(self.store.pool())
+        .await?
+        .try_get(0)?;
+        let per_page = per_page.clamp(1, 200);
+        let rows = sqlx::query(
+            "SELECT q.id, q.event_date, q.data, q.provenance, e.uscc, e.name FROM quality_events q JOIN enterprises e ON e.id = q.enterprise_id WHERE q.kind = 'standard' AND q.provenance = 'declared' ORDER BY q.id DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(per_page)
+        .bind((page.max(1) - 1) * per_page)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if let Some(standard) = crate::store::queries::standard_row(r)? {
+                out.push(DeclaredStandard {
+                    uscc: r.try_get("uscc")?,
+                    enterprise_name: r.try_get("name")?,
+                    standard,
+                });
+            }
+        }
+        Ok((out, total))
+    }
+
     /// An enterprise's standards with their provenance (its own users and regulators).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn standards_of(&self, caller: &Caller, uscc: &str) -> Result<Vec<StandardRecord>> {

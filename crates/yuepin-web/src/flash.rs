@@ -26,9 +26,11 @@ pub enum Flash {
     ConsentUpdated,
     /// An enterprise granted a bank a consent (credit).
     ConsentGranted,
+    /// A declared fact was confirmed by the responsible unit.
+    FactConfirmed,
 }
 
-const ALL: [Flash; 13] = [
+const ALL: [Flash; 14] = [
     Flash::Booked,
     Flash::Waitlisted,
     Flash::BookingUpdated,
@@ -42,6 +44,7 @@ const ALL: [Flash; 13] = [
     Flash::IdentityRejected,
     Flash::ConsentUpdated,
     Flash::ConsentGranted,
+    Flash::FactConfirmed,
 ];
 
 /// At most this many record numbers are shown.
@@ -61,6 +64,7 @@ impl Flash {
             Flash::IdentityRequested => "identity_requested",
             Flash::IdentityApproved => "identity_approved",
             Flash::IdentityRejected => "identity_rejected",
+            Flash::FactConfirmed => "fact_confirmed",
             Flash::ConsentUpdated => "consent_updated",
             Flash::ConsentGranted => "consent_granted",
         }
@@ -90,6 +94,7 @@ impl Flash {
             ),
             Flash::IdentityApproved => ("变更已核准并生效", "Change approved and applied"),
             Flash::IdentityRejected => ("变更申请已驳回", "Change request rejected"),
+            Flash::FactConfirmed => ("已核实,该事实现可用于资金类规则", "Confirmed; money rules now use the fact"),
             Flash::ConsentUpdated => ("授权已更新", "Consent updated"),
             Flash::ConsentGranted => ("授权已签发", "Consent granted"),
             Flash::StatusChanged => {

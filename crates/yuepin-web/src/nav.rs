@@ -108,6 +108,7 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
                 task("/enterprises", "企业名录与质量信用档案", "Directory and quality credit files", "按名称、信用代码、地市和认定检索企业,查看质量事件。", "Search enterprises by name, credit code, city and designation; see their quality events."),
                 task("/enterprises/identity-changes", "名称与地区变更审核", "Name and region changes", "企业申请变更的名称和所在地区经审核后才显示在扫码页上。", "An enterprise's new name or region reaches the scan page only after review."),
                 task("/policy", "政策匹配与申请审核", "Policy matching and applications", "免申即享匹配、企业申请的审核与资金上限。", "Proactive matching, review of applications and the caps on funds."),
+                task("/policy/declared", "核实企业申报的事实", "Confirm declared facts", "企业自行申报的标准待核实后才能用于资金类规则。", "Standards enterprises declared count for money rules only once confirmed."),
                 task("/codes", "粤品通码", "Yuepin codes", "审核赋码申请,撤销、暂停、召回,查看假冒信号。", "Review code applications; revoke, suspend, recall; counterfeit signals."),
                 task("/complaints", "12315投诉分析", "12315 complaint analytics", "投诉导入、激增预警和消费提示的发布。", "Complaint imports, surge alarms and consumer warnings."),
                 labs,

@@ -140,28 +140,9 @@ impl PolicyService {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let data: String = r.try_get("data")?;
-            let kind: yuepin_domain::QualityEventKind =
-                serde_json::from_str(&data).map_err(corrupt)?;
-            let yuepin_domain::QualityEventKind::Standard { code, level, role } = kind else {
-                continue;
-            };
-            let p: String = r.try_get("provenance")?;
-            out.push(StandardRecord {
-                id: r.try_get("id")?,
-                code: code.to_string(),
-                level: serde_json::to_value(level)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                role: serde_json::to_value(role)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                event_date: stored_date(&r.try_get::<String, _>("event_date")?)?,
-                provenance: Provenance::parse(&p)
-                    .ok_or_else(|| corrupt(format!("provenance {p:?}")))?,
-            });
+            if let Some(s) = standard_row(r)? {
+                out.push(s);
+            }
         }
         Ok(out)
     }
@@ -406,4 +387,29 @@ impl PolicyService {
         })
         .collect()
     }
+}
+
+/// A standard from a `quality_events` row with `id, event_date, data, provenance` (`None` when
+/// the row's data is another kind of event).
+pub(crate) fn standard_row(r: &AnyRow) -> Result<Option<StandardRecord>> {
+    let data: String = r.try_get("data")?;
+    let kind: yuepin_domain::QualityEventKind = serde_json::from_str(&data).map_err(corrupt)?;
+    let yuepin_domain::QualityEventKind::Standard { code, level, role } = kind else {
+        return Ok(None);
+    };
+    let p: String = r.try_get("provenance")?;
+    Ok(Some(StandardRecord {
+        id: r.try_get("id")?,
+        code: code.to_string(),
+        level: serde_json::to_value(level)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        role: serde_json::to_value(role)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        event_date: stored_date(&r.try_get::<String, _>("event_date")?)?,
+        provenance: Provenance::parse(&p).ok_or_else(|| corrupt(format!("provenance {p:?}")))?,
+    }))
 }

@@ -5,6 +5,7 @@
 //! their bilingual messages.
 
 mod api;
+mod declared;
 mod downloads;
 mod export;
 mod pages;
@@ -112,6 +113,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/policy/applications/{id}/decision", post(pages::decide))
         .route("/policy/grants", get(pages::grants))
+        .route("/policy/declared", get(declared::declared_page))
+        .route("/policy/declared/{id}/confirm", post(declared::confirm))
         .route("/policy/applications.csv", get(downloads::applications_csv))
         .route(
             "/policy/applications.xlsx",

@@ -11,6 +11,7 @@ mod complaint_alarms;
 mod complaint_detect;
 mod complaints;
 mod credit;
+mod declared;
 mod enterprises;
 mod errors;
 mod existence;
