@@ -246,3 +246,85 @@ async fn a_failed_or_abandoned_import_writes_nothing() {
         Verification::Intact { .. }
     ));
 }
+
+/// The indexes and keys of the registry's tables, as the catalogue defines them (PostgreSQL).
+async fn schema(db: &TestDb) -> Vec<String> {
+    let sql = "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid IN ('enterprises'::regclass, 'designations'::regclass, 'financials'::regclass) \
+               UNION ALL SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
+               WHERE conrelid IN ('enterprises'::regclass, 'designations'::regclass, 'financials'::regclass) ORDER BY 1";
+    sqlx::query(sql)
+        .fetch_all(db.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>(0).unwrap())
+        .collect()
+}
+
+/// Large imports into an almost empty registry (PostgreSQL builds its secondary indexes and
+/// keys once, after the rows): the same rows and counts as any import, and every index and
+/// key back as the migrations made them, enforcing again.
+#[tokio::test]
+async fn first_loads_land_like_any_import_and_rebuild_what_they_dropped() {
+    let db = TestDb::new().await;
+    let pg = db.store.backend_name() == "postgres";
+    let before = if pg { schema(&db).await } else { vec![] };
+    let svc = EnterprisesService::new(db.store.clone());
+    let first: Vec<Enterprise> = (1..=1_200)
+        .map(|n| enterprise(n, &format!("深圳市启明{n}号光电有限公司"), "深圳"))
+        .collect();
+    let s = svc
+        .import_enterprises(Actor::cli("test"), &first, "first", |_| {})
+        .await
+        .unwrap();
+    assert_eq!((s.rows, s.inserted, s.updated), (1_200, 1_200, 0));
+    // Five times the registry, 300 of them stored: upserted, the rest new.
+    let mut second: Vec<Enterprise> = (901..=6_000)
+        .map(|n| enterprise(n, &format!("东莞市北辰{n}号精密有限公司"), "东莞"))
+        .collect();
+    second[0].designations.push(Designation {
+        kind: DesignationKind::LittleGiant,
+        awarded_on: date("2025-07-01"),
+        expires_on: None,
+    });
+    let s = svc
+        .import_enterprises(Actor::cli("test"), &second, "second", |_| {})
+        .await
+        .unwrap();
+    assert_eq!((s.rows, s.inserted, s.updated), (5_100, 4_800, 300));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM enterprises").await, 6_000);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM designations").await, 6_001);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM financials").await, 6_000);
+    assert_eq!(
+        svc.enterprise_by_uscc(&uscc(901)).await.unwrap().enterprise,
+        second[0]
+    );
+    assert_eq!(names(&svc, "北辰901号").await, vec![second[0].name.clone()]);
+    assert!(names(&svc, "启明901号").await.is_empty());
+    assert_eq!(staged(&db).await, 0);
+    if pg {
+        assert_eq!(
+            schema(&db).await,
+            before,
+            "indexes and keys as the migrations made them"
+        );
+        // The keys enforce again: a repeated year is refused, a deleted enterprise takes its
+        // designations and financials along.
+        let repeat = sqlx::query(
+            "INSERT INTO financials (enterprise_id, year, revenue_china_fen) SELECT enterprise_id, year, 1 FROM financials LIMIT 1",
+        )
+        .execute(db.store.pool())
+        .await;
+        assert!(repeat.is_err());
+        sqlx::query("DELETE FROM enterprises WHERE uscc = $1")
+            .bind(uscc(5))
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM financials").await, 5_999);
+    }
+    assert!(matches!(
+        db.store.audit_verify().await.unwrap(),
+        Verification::Intact { .. }
+    ));
+}
