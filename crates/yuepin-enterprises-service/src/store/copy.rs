@@ -210,14 +210,14 @@ impl CopyImport {
         let key = self.key.as_str();
         let now = now_text();
         let mut w = store.begin_write(self.actor.clone()).await?;
-        // Other writers of enterprises wait until this import commits (readers do not): so the
-        // ids above the highest one read here are exactly the rows this import inserts, and
-        // their designations and financials need no conflict handling.
         // The joins of staging and registry hash a whole import: in memory, not in 32 batches
         // spilled to disk at the default 4 MB (this transaction only).
         sqlx::query("SET LOCAL work_mem = '64MB'")
             .execute(&mut *w.tx)
             .await?;
+        // Other writers of enterprises wait until this import commits (readers do not): so the
+        // ids above the highest one read here are exactly the rows this import inserts, and
+        // their designations and financials need no conflict handling.
         sqlx::query("LOCK TABLE enterprises IN SHARE ROW EXCLUSIVE MODE")
             .execute(&mut *w.tx)
             .await?;
