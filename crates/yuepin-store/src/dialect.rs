@@ -25,6 +25,21 @@ pub trait Dialect: Send + Sync + 'static {
     fn grams_match_sql(&self, n: usize) -> String;
     /// Turns query grams into what `grams_match_sql` binds.
     fn grams_query(&self, grams: &[String]) -> String;
+    /// How a name search finds its page in id order. `None`: the name index already yields
+    /// matches in id order (SQLite's FTS5), so `ORDER BY id LIMIT` reads only the page.
+    /// `Some(bound)`: it does not (PostgreSQL's GIN index yields a bitmap), and the planner's
+    /// usual plan, walking the primary key and testing every row, reads thousands of rows per
+    /// result when matches are rare (a keyword and a city: ~40,000 rows for a page at 2 M).
+    /// So a search the planner expects to match at most `bound` rows (`estimate_rows_sql`)
+    /// collects its matches through the index and sorts them; one expected to match more is
+    /// dense enough for the walk to find its page quickly. Such searches are planned with
+    /// their own parameters every time (unnamed statements): how common a keyword's grams are
+    /// decides the plan.
+    fn bounded_name_search(&self) -> Option<i64>;
+    /// A statement whose first row's first column is the planner's plan for `select`, with
+    /// its estimated row count as `rows=N` (PostgreSQL's `EXPLAIN`); `None` where the planner
+    /// offers none.
+    fn estimate_rows_sql(&self, select: &str) -> Option<String>;
     // policy
     /// An aggregate joining a group's text values `expr` with commas (the designations an
     /// enterprise holds); callers sort the parts, SQLite's order being unspecified.
@@ -161,6 +176,12 @@ impl Dialect for Sqlite {
             .collect::<Vec<_>>()
             .join(" AND ")
     }
+    fn bounded_name_search(&self) -> Option<i64> {
+        None
+    }
+    fn estimate_rows_sql(&self, _select: &str) -> Option<String> {
+        None
+    }
     // policy
     fn comma_list_sql(&self, expr: &str) -> String {
         format!("group_concat({expr}, ',')")
@@ -220,6 +241,17 @@ impl Dialect for Postgres {
             .cloned()
             .collect::<Vec<_>>()
             .join(" ")
+    }
+    fn bounded_name_search(&self) -> Option<i64> {
+        // Measured at 2 M enterprises (docs/benchmarks/pg-search.md): collecting a match
+        // through the index costs ~4 times a row of the walk, so the two meet near 3,000
+        // matches of a keyword. Below 2,000 expected the index is used; above, the walk reads
+        // at most 2 M / 2,000 × 20 = 20,000 rows. Grams outside the planner's list of the 1,000
+        // most common (the rare ones, where the walk is hopeless) are estimated at 1,200.
+        Some(2_000)
+    }
+    fn estimate_rows_sql(&self, select: &str) -> Option<String> {
+        Some(format!("EXPLAIN {select}"))
     }
     // policy
     fn comma_list_sql(&self, expr: &str) -> String {

@@ -84,7 +84,9 @@ impl EnterprisesService {
     /// Opens an all-or-nothing enterprise import: write batches while the file is still being
     /// parsed, then [`EnterpriseImport::finish`]; dropping it instead writes nothing. On a
     /// SQLite file the rows go to a native writer thread (one prepared statement per table,
-    /// stepped per row); elsewhere they go through the pool in multi-row statements.
+    /// stepped per row); on PostgreSQL by `COPY` into a staging table, moved set-based into the
+    /// registry at `finish`; elsewhere (in-memory SQLite) through the pool in multi-row
+    /// statements.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_enterprise_import(
         &self,
@@ -101,6 +103,11 @@ impl EnterprisesService {
                     tx,
                     writer: Some(writer),
                 }
+            }
+            None if self.store.dialect().bulk_load() == yuepin_store::BulkLoad::PostgresCopy => {
+                ImportSink::Copy(Box::new(
+                    super::copy::CopyImport::begin(&self.store, actor).await?,
+                ))
             }
             None => ImportSink::Pool(Box::new(self.store.begin_write(actor).await?)),
         };

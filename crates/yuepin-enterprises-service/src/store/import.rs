@@ -1,5 +1,6 @@
 //! The all-or-nothing enterprise import: batches streamed in while the file is parsed, on a
-//! native SQLite writer thread or through the pool in multi-row statements.
+//! native SQLite writer thread, by `COPY` into PostgreSQL's staging table (`copy.rs`), or
+//! through the pool in multi-row statements (in-memory SQLite).
 
 use super::rows::*;
 use crate::records::*;
@@ -17,6 +18,7 @@ pub struct EnterpriseImport {
 
 pub(crate) enum ImportSink {
     Pool(Box<WriteTx>),
+    Copy(Box<super::copy::CopyImport>),
     Native {
         tx: std::sync::mpsc::SyncSender<NativeImport>,
         /// Taken once: by `finish`, or to learn why the writer stopped.
@@ -42,6 +44,7 @@ impl EnterpriseImport {
                 }
                 Ok(())
             }
+            ImportSink::Copy(c) => c.write(&rows, &mut self.summary).await,
             ImportSink::Native { tx, .. } => {
                 if yuepin_store::native_sqlite::send_to_writer(tx, NativeImport::Rows(rows)).await {
                     Ok(())
@@ -67,8 +70,13 @@ impl EnterpriseImport {
 
     /// Records the import in the audit log and commits it.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn finish(self, file_sha256: &str) -> Result<ImportSummary> {
+    pub async fn finish(mut self, file_sha256: &str) -> Result<ImportSummary> {
         match self.sink {
+            ImportSink::Copy(c) => {
+                c.finish(self.service.store(), file_sha256, &mut self.summary)
+                    .await?;
+                Ok(self.summary)
+            }
             ImportSink::Pool(w) => {
                 self.service
                     .finish_enterprise_import(*w, file_sha256, &self.summary)

@@ -76,8 +76,9 @@ fn bound<'q>(
     sql: &'q str,
     texts: &'q [String],
     ints: &'q [(usize, i64)],
+    persistent: bool,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    let mut query = sqlx::query(sql);
+    let mut query = sqlx::query(sql).persistent(persistent);
     for b in texts {
         query = query.bind(b.as_str());
     }
@@ -88,6 +89,31 @@ fn bound<'q>(
 }
 
 impl EnterprisesService {
+    /// The planner's estimate of how many enterprises a search matches (see
+    /// `Dialect::bounded_name_search`); `None` where the dialect has no estimate.
+    async fn estimated_rows(
+        &self,
+        from: &str,
+        where_sql: &str,
+        binds: &[String],
+        int_binds: &[(usize, i64)],
+    ) -> Result<Option<i64>> {
+        let select = format!("SELECT 1 FROM {from} {where_sql}");
+        let Some(sql) = self.store.dialect().estimate_rows_sql(&select) else {
+            return Ok(None);
+        };
+        let plan: String = bound(&sql, binds, int_binds, false)
+            .fetch_one(self.store.pool())
+            .await?
+            .try_get(0)?;
+        // The top line reads e.g. "Bitmap Heap Scan on enterprises e  (cost=… rows=3400 width=4)".
+        Ok(plan
+            .split("rows=")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok()))
+    }
+
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search_enterprises(&self, sq: &SearchQuery) -> Result<SearchPage> {
         let mut conds: Vec<String> = Vec::new();
@@ -123,27 +149,35 @@ impl EnterprisesService {
                 conds.push(format!("e.name LIKE ${n} ESCAPE '\\'"));
             }
         }
+        // A designation filter drives the query from the designation index (by kind, or by
+        // kind and city: each designation row carries its enterprise's city, kept in step by a
+        // trigger), which is already in enterprise order: the first page and the capped count
+        // read a short index range instead of probing every enterprise. Of several awards of
+        // the kind held on the date, only the latest one counts (no duplicates).
+        let designation_driven = sq.designation.is_some();
+        let mut city_cond = String::new();
         if let Some(city) = &sq.city {
             let n = next(city.clone(), &mut binds);
-            conds.push(format!("e.city = ${n}"));
+            let table = if designation_driven { "d" } else { "e" };
+            city_cond = format!("{table}.city = ${n} AND ");
+            conds.push(format!("{table}.city = ${n}"));
         }
-        // A designation filter drives the query from the designation index (by kind, or by
-        // kind and city), which is already in enterprise order: the first page and the capped
-        // count read a short index range instead of probing every enterprise. Of several
-        // awards of the kind held on the date, only the latest one counts (no duplicates).
-        let designation_driven = sq.designation.is_some();
+        // The join is its own condition: a count with no condition on the enterprise itself
+        // leaves it out (every designation has its enterprise: a foreign key).
+        const JOIN: &str = "e.id = d.enterprise_id";
+        let mut held = None;
         if let Some(d) = &sq.designation {
             let k = next(d.clone(), &mut binds);
             let a = next(sq.as_of.clone(), &mut binds);
+            let h = format!(
+                "d.kind = ${k} AND d.awarded_on <= ${a} AND (d.expires_on IS NULL OR d.expires_on >= ${a})"
+            );
+            conds.push(JOIN.into());
             conds.push(format!(
-                "e.id = d.enterprise_id AND d.kind = ${k} AND d.awarded_on <= ${a} AND (d.expires_on IS NULL OR d.expires_on >= ${a}) \
-                 AND NOT EXISTS (SELECT 1 FROM designations d2 WHERE d2.enterprise_id = d.enterprise_id AND d2.kind = d.kind \
+                "{h} AND NOT EXISTS (SELECT 1 FROM designations d2 WHERE d2.enterprise_id = d.enterprise_id AND d2.kind = d.kind \
                  AND d2.awarded_on > d.awarded_on AND d2.awarded_on <= ${a} AND (d2.expires_on IS NULL OR d2.expires_on >= ${a}))"
             ));
-            if let Some(city) = &sq.city {
-                let c = next(city.clone(), &mut binds);
-                conds.push(format!("d.city = ${c}"));
-            }
+            held = Some(h);
         }
         // Integer parameters are numbered after the text ones.
         let mut n_int = binds.len();
@@ -190,32 +224,98 @@ impl EnterprisesService {
         let list_sql = format!(
             "SELECT e.id, e.uscc, e.name, e.region, e.city, e.division, e.employees FROM {from} {where_sql} ORDER BY {order} LIMIT {per_page} OFFSET {offset}"
         );
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} {where_sql} LIMIT {}) t",
-            COUNT_CAP + 1
-        );
-        let rows = bound(&list_sql, &binds, &int_binds)
+        let designations_alone =
+            designation_driven && q.is_empty() && sq.division.is_none() && sq.only_ids.is_none();
+        let count_sql = if let (true, Some(held)) = (designations_alone, &held) {
+            // The holders in enterprise order straight from the designation index (DISTINCT
+            // over it needs no sort): no probe per award for a later one, no enterprise rows.
+            format!(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT d.enterprise_id FROM designations d WHERE {city_cond}{held} LIMIT {}) t",
+                COUNT_CAP + 1
+            )
+        } else {
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {from} {where_sql} LIMIT {}) t",
+                COUNT_CAP + 1
+            )
+        };
+        let bounded = if q.is_empty() || looks_like_uscc {
+            None
+        } else {
+            self.store.dialect().bounded_name_search()
+        };
+        // See `Dialect::bounded_name_search`: where it bounds name searches, every search is
+        // planned with its own parameters.
+        let persistent = self.store.dialect().bounded_name_search().is_none();
+        let summary = |r: &sqlx::any::AnyRow| -> Result<EnterpriseSummary> {
+            Ok(EnterpriseSummary {
+                id: r.try_get("id")?,
+                uscc: r.try_get("uscc")?,
+                name: r.try_get("name")?,
+                region: r.try_get("region")?,
+                city: r.try_get("city")?,
+                division: r.try_get("division")?,
+                employees: r.try_get("employees")?,
+            })
+        };
+        let mut known_total = None;
+        let bounded = match bounded {
+            Some(limit) => {
+                let estimate = self
+                    .estimated_rows(from, &where_sql, &binds, &int_binds)
+                    .await?;
+                estimate.filter(|n| *n <= limit).map(|_| limit)
+            }
+            None => None,
+        };
+        if let Some(limit) = bounded {
+            // The matches (up to the bound) through the name index, counted, and the page
+            // sorted out of them: one statement, whichever page is asked for.
+            let sql = format!(
+                "WITH m AS MATERIALIZED (SELECT e.id FROM {from} {where_sql} LIMIT {}) \
+                 SELECT n.total, p.id, p.uscc, p.name, p.region, p.city, p.division, p.employees \
+                 FROM (SELECT COUNT(*) AS total FROM m) n LEFT JOIN LATERAL \
+                 (SELECT e.id, e.uscc, e.name, e.region, e.city, e.division, e.employees \
+                 FROM (SELECT id FROM m ORDER BY id LIMIT {per_page} OFFSET {offset}) x \
+                 JOIN enterprises e ON e.id = x.id ORDER BY e.id) p ON true",
+                limit + 1
+            );
+            let rows = bound(&sql, &binds, &int_binds, persistent)
+                .fetch_all(self.store.pool())
+                .await?;
+            let total: i64 = match rows.first() {
+                Some(r) => r.try_get("total")?,
+                None => 0,
+            };
+            if total <= limit {
+                let mut items = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    if r.try_get::<Option<i64>, _>("id")?.is_some() {
+                        items.push(summary(r)?);
+                    }
+                }
+                return Ok(SearchPage {
+                    items,
+                    page: sq.page.max(1),
+                    per_page,
+                    total: total.min(COUNT_CAP),
+                    total_capped: total > COUNT_CAP,
+                });
+            }
+            // More matches than the bound: dense enough for the walk in id order below.
+            known_total = Some(total);
+        }
+        let rows = bound(&list_sql, &binds, &int_binds, persistent)
             .fetch_all(self.store.pool())
             .await?;
-        let items = rows
-            .iter()
-            .map(|r| {
-                Ok(EnterpriseSummary {
-                    id: r.try_get("id")?,
-                    uscc: r.try_get("uscc")?,
-                    name: r.try_get("name")?,
-                    region: r.try_get("region")?,
-                    city: r.try_get("city")?,
-                    division: r.try_get("division")?,
-                    employees: r.try_get("employees")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.iter().map(summary).collect::<Result<Vec<_>>>()?;
         // Skip the count when the page itself shows everything.
-        let total = if sq.page <= 1 && (items.len() as u32) < per_page {
+        let total = if let Some(total) = known_total {
+            total
+        } else if sq.page <= 1 && (items.len() as u32) < per_page {
             items.len() as i64
         } else {
-            bound(&count_sql, &binds, &int_binds)
+            bound(&count_sql, &binds, &int_binds, persistent)
                 .fetch_one(self.store.pool())
                 .await?
                 .try_get::<i64, _>(0)?
