@@ -203,3 +203,30 @@ pub fn china_time(stamp: &str) -> String {
         })
         .unwrap_or_else(|_| stamp.to_string())
 }
+
+/// Where a paged list stands: the page count and the previous/next links (empty at the ends).
+pub struct Pager {
+    pub pages: i64,
+    pub prev: String,
+    pub next: String,
+}
+
+impl Pager {
+    /// `total` rows at `per_page` a page, on `page` (1-based); `link(n)` is page n's address.
+    pub fn new(page: i64, total: i64, per_page: i64, link: impl Fn(i64) -> String) -> Pager {
+        let pages = ((total + per_page - 1) / per_page.max(1)).max(1);
+        Pager {
+            pages,
+            prev: if page > 1 {
+                link(page - 1)
+            } else {
+                String::new()
+            },
+            next: if page < pages {
+                link(page + 1)
+            } else {
+                String::new()
+            },
+        }
+    }
+}

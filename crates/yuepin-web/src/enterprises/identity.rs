@@ -304,8 +304,9 @@ async fn view(
         }
         _ => None,
     };
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let link = |n: i64| format!("/enterprises/identity-changes?status={status_text}&page={n}");
+    let pager = crate::page::Pager::new(page, total, PER_PAGE, |n| {
+        format!("/enterprises/identity-changes?status={status_text}&page={n}")
+    });
     let mut statuses = vec![("all".to_string(), tr.t("全部", "All").to_string())];
     statuses.extend(
         IdentityChangeStatus::ALL
@@ -328,17 +329,9 @@ async fn view(
         rows: changes.iter().map(|c| row(tr, c)).collect(),
         total,
         page,
-        pages,
-        prev: if page > 1 {
-            link(page - 1)
-        } else {
-            String::new()
-        },
-        next: if page < pages {
-            link(page + 1)
-        } else {
-            String::new()
-        },
+        pages: pager.pages,
+        prev: pager.prev,
+        next: pager.next,
     })
 }
 

@@ -101,8 +101,9 @@ pub(super) async fn declared_page(
         .await
     {
         Ok((list, total)) => {
-            let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-            let link = |n: i64| format!("/policy/declared?page={n}");
+            let pager = crate::page::Pager::new(page, total, PER_PAGE, |n| {
+                format!("/policy/declared?page={n}")
+            });
             let view = DeclaredPage {
                 tr,
                 c: Chrome::new(&auth, &state),
@@ -110,17 +111,9 @@ pub(super) async fn declared_page(
                 rows: list.iter().map(|d| row(tr, d)).collect(),
                 total,
                 page,
-                pages,
-                prev: if page > 1 {
-                    link(page - 1)
-                } else {
-                    String::new()
-                },
-                next: if page < pages {
-                    link(page + 1)
-                } else {
-                    String::new()
-                },
+                pages: pager.pages,
+                prev: pager.prev,
+                next: pager.next,
             };
             render(&view, &auth, &uri)
         }
