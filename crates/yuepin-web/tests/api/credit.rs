@@ -358,6 +358,9 @@ async fn the_consent_dashboard_pauses_and_revokes_in_one_click() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let html = page.text();
     assert!(html.contains(&id) && html.contains("工商银行广东省分行") && html.contains("暂停"));
+    // The grant form is in the page, not in its title.
+    assert!(html.contains("<title>数据授权 · 粤品通</title>"), "{html}");
+    assert!(html.contains("id=\"grant\""));
     let csrf = csrf_of(&html);
     let post = |action: &'static str, csrf: String| {
         let (app, cookie, id) = (&app, cookie.clone(), id.clone());

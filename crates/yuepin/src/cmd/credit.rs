@@ -204,3 +204,17 @@ pub async fn run(cmd: Command) -> Result<()> {
     }
     Ok(())
 }
+
+/// Demo data: two fictitious bank branches, the demo `bank` account working for the first, so
+/// the demo enterprise has a bank to grant a consent to and the bank sees what it is given.
+pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<()> {
+    let svc = service(store.clone(), data_dir);
+    let caller = Caller::cli("demo");
+    let first = svc
+        .create_bank(&caller, "DEMO-BANK-GD", "演示银行广东省分行(虚构)")
+        .await?;
+    svc.create_bank(&caller, "DEMO-RCB-DG", "演示农商银行东莞分行(虚构)")
+        .await?;
+    svc.bind_bank_staff(&caller, first.id, "bank").await?;
+    Ok(())
+}

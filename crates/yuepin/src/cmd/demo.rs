@@ -129,6 +129,9 @@ pub async fn seed_modules(
     super::labs::seed_demo(store, data_dir)
         .await
         .context("seeding labs")?;
+    super::credit::seed_demo(store, data_dir)
+        .await
+        .context("seeding credit")?;
     Ok(())
 }
 
