@@ -117,9 +117,9 @@ fn row(tr: Tr, c: &ConsentRecord, enterprise: bool) -> Row {
             .terms
             .categories
             .iter()
-            .map(|x| x.code())
+            .map(|x| category_label(tr, x))
             .collect::<Vec<_>>()
-            .join(", "),
+            .join(tr.t("、", ", ")),
         used: format!("{}/{}", c.fetches_used, c.terms.max_fetches),
         status: status(tr, c.status),
         expires: c.terms.expires_at.format("%Y-%m-%d %H:%M").to_string(),

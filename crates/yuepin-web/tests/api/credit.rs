@@ -361,6 +361,10 @@ async fn the_consent_dashboard_pauses_and_revokes_in_one_click() {
     // The grant form is in the page, not in its title.
     assert!(html.contains("<title>数据授权 · 粤品通</title>"), "{html}");
     assert!(html.contains("id=\"grant\""));
+    assert!(
+        !html.contains(">grade") && !html.contains("inspections,"),
+        "categories in words"
+    );
     let csrf = csrf_of(&html);
     let post = |action: &'static str, csrf: String| {
         let (app, cookie, id) = (&app, cookie.clone(), id.clone());
