@@ -265,16 +265,7 @@ pub fn division_name(tr: Tr, code: i64) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-/// A stored UTC timestamp (RFC 3339) in China time, 2026-12-01 17:37; other text as it is.
-pub fn china_time(stamp: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(stamp)
-        .map(|t| {
-            yuepin_domain::to_china(t.with_timezone(&chrono::Utc))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| stamp.to_string())
-}
+pub use crate::page::china_time;
 
 /// Yes or no in the reader's language.
 pub fn yes_no(tr: Tr, v: bool) -> &'static str {

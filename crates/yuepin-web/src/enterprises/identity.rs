@@ -176,8 +176,7 @@ pub(super) fn status_name(tr: Tr, s: IdentityChangeStatus) -> &'static str {
 }
 
 fn city_label(tr: Tr, r: &RegionCode) -> String {
-    let c = r.city();
-    tr.t(&c.name_zh, &c.name_en).to_string()
+    crate::export::city_name(tr, r.as_str())
 }
 
 pub(super) struct Row {
