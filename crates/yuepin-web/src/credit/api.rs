@@ -238,6 +238,14 @@ struct FetchInput {
     data_to: NaiveDate,
 }
 
+/// The categories and data range a fetch asks for, parsed.
+fn fetch_request(input: FetchInput) -> WebResult<FetchRequest> {
+    Ok(FetchRequest {
+        categories: categories(&input.categories)?,
+        range: range(input.data_from, input.data_to)?,
+    })
+}
+
 /// Fetches a credit report under the consent (the consent's bank, within its limits).
 #[utoipa::path(
     post, path = "/api/v1/credit/consents/{id}/reports", tag = "credit", operation_id = "credit_fetch_report",
@@ -252,10 +260,7 @@ async fn fetch_report(
     ApiJson(input): ApiJson<FetchInput>,
 ) -> WebResult<Response> {
     let id = consent_id(&id)?;
-    let req = FetchRequest {
-        categories: categories(&input.categories)?,
-        range: range(input.data_from, input.data_to)?,
-    };
+    let req = fetch_request(input)?;
     let r = state
         .modules
         .credit
@@ -282,10 +287,7 @@ async fn fetch_report_pdf(
     ApiJson(input): ApiJson<FetchInput>,
 ) -> WebResult<Response> {
     let id = consent_id(&id)?;
-    let req = FetchRequest {
-        categories: categories(&input.categories)?,
-        range: range(input.data_from, input.data_to)?,
-    };
+    let req = fetch_request(input)?;
     let r = state
         .modules
         .credit
