@@ -10,6 +10,7 @@ pub mod client_addr;
 pub mod codes;
 pub mod complaints;
 pub mod credit;
+pub mod cx;
 pub mod enterprises;
 pub mod error;
 pub mod export;

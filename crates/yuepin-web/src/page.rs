@@ -2,11 +2,11 @@
 //! language cookie, error pages (sign-in redirect for the unauthenticated) and the 404 page.
 
 use crate::auth::{Auth, LANG_COOKIE};
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
 use crate::AppState;
 use askama::Template;
-use axum::extract::State;
 use axum::http::Uri;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -184,7 +184,7 @@ pub async fn form_post(
     result.unwrap_or_else(|e| page_error(e, auth, state, uri))
 }
 
-pub async fn not_found(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub async fn not_found(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let e = WebError::NotFound(format!("{} 不存在 (no such page)", uri.path()));
     if uri.path().starts_with("/api/") {
         return e.into_response();

@@ -3,12 +3,11 @@
 //! handler parses the request, calls the codes service with the caller and sends its answer.
 
 use super::{StatusRequest, WEB_ISSUE_LIMIT};
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
 use crate::openapi::{E400, E401, E403, E404, E409};
-use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -66,8 +65,7 @@ impl From<ApplyInput> for ApplyRequest {
     responses((status = 201, description = "The application", body = ApplicationRecord), E400, E401, E403, E409)
 )]
 pub(super) async fn apply(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<ApplyInput>,
 ) -> WebResult<Response> {
     let app = state
@@ -106,8 +104,7 @@ pub(super) fn status_filter(status: &str) -> WebResult<Option<ApplicationStatus>
     responses((status = 200, description = "Applications", body = Vec<ApplicationRecord>), E400, E401, E403)
 )]
 pub(super) async fn list_applications(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<AppListQuery>,
 ) -> WebResult<Json<Value>> {
     let status = status_filter(&q.status)?;
@@ -126,8 +123,7 @@ pub(super) async fn list_applications(
     responses((status = 200, description = "The application", body = ApplicationRecord), E401, E403, E404)
 )]
 pub(super) async fn application(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<Value>> {
     let app = state.modules.codes.application(&auth.caller(), id).await?;
@@ -150,8 +146,7 @@ pub(super) struct DecisionInput {
     responses((status = 200, description = "The decided application", body = ApplicationRecord), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn decide(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> WebResult<Json<Value>> {
@@ -168,7 +163,7 @@ pub(super) async fn decide(
     get, path = "/api/v1/codes/approval-rule", tag = "codes", operation_id = "get_approval_rule",
     responses((status = 200, description = "The rule", body = ApprovalRule), E401, E403)
 )]
-pub(super) async fn get_rule(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+pub(super) async fn get_rule(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let rule = state.modules.codes.approval_rule(&auth.caller()).await?;
     Ok(Json(json!(rule)))
 }
@@ -180,8 +175,7 @@ pub(super) async fn get_rule(State(state): State<AppState>, auth: Auth) -> WebRe
     responses((status = 200, description = "The rule", body = ApprovalRule), E400, E401, E403)
 )]
 pub(super) async fn put_rule(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(rule): ApiJson<ApprovalRule>,
 ) -> WebResult<Json<Value>> {
     let rule = state
@@ -197,10 +191,7 @@ pub(super) async fn put_rule(
     get, path = "/api/v1/codes/signal-rule", tag = "codes", operation_id = "get_signal_rule",
     responses((status = 200, description = "The rule", body = SignalRule), E401, E403)
 )]
-pub(super) async fn get_signal_rule(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<Value>> {
+pub(super) async fn get_signal_rule(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let rule = state.modules.codes.signal_rule(&auth.caller()).await?;
     Ok(Json(json!(rule)))
 }
@@ -212,8 +203,7 @@ pub(super) async fn get_signal_rule(
     responses((status = 200, description = "The rule", body = SignalRule), E400, E401, E403)
 )]
 pub(super) async fn put_signal_rule(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(rule): ApiJson<SignalRule>,
 ) -> WebResult<Json<Value>> {
     let rule = state
@@ -230,11 +220,7 @@ pub(super) async fn put_signal_rule(
     params(("id" = i64, Path, description = "Series id")),
     responses((status = 200, description = "The series", body = SeriesDetail), E401, E403, E404)
 )]
-pub(super) async fn series(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+pub(super) async fn series(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let detail = state.modules.codes.series(&auth.caller(), id).await?;
     Ok(Json(json!(detail)))
 }
@@ -253,8 +239,7 @@ pub(super) struct IssueInput {
     responses((status = 201, description = "The issued codes", content_type = "text/csv", body = String), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn issue(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<IssueInput>,
 ) -> WebResult<Response> {
@@ -311,8 +296,7 @@ pub(super) struct StatusInput {
     responses((status = 200, description = "What changed", body = StatusChanged), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn status(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<StatusInput>,
 ) -> WebResult<Json<Value>> {
     let (target, status) = StatusRequest {
@@ -338,7 +322,7 @@ pub(super) async fn status(
     get, path = "/api/v1/codes/signals", tag = "codes", operation_id = "code_signals",
     responses((status = 200, description = "Signals", body = Signals), E401, E403)
 )]
-pub(super) async fn signals(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+pub(super) async fn signals(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let signals = state.modules.codes.signals(&auth.caller()).await?;
     Ok(Json(json!(signals)))
 }
@@ -350,8 +334,7 @@ pub(super) async fn signals(State(state): State<AppState>, auth: Auth) -> WebRes
     responses((status = 200, description = "Scans", body = CodeScans), E401, E403, E404)
 )]
 pub(super) async fn code_scans(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<Value>> {
     let scans = state.modules.codes.code_scans(&auth.caller(), id).await?;

@@ -4,12 +4,11 @@
 
 use super::views::{describe_evidence, CodesPage, SignalsPage};
 use super::StatusRequest;
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::flash::{self, Flash, FlashQuery};
 use crate::page::{page_error, render, Chrome};
-use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
 use axum::Form;
@@ -17,8 +16,7 @@ use serde::Deserialize;
 use yuepin_codes_service::ApplyRequest;
 
 pub(super) async fn home(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<FlashQuery>,
 ) -> Response {
@@ -58,12 +56,7 @@ fn back(flash: Flash, refs: &[i64]) -> Response {
     flash::redirect("/codes", flash, refs)
 }
 
-pub(super) async fn apply(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Form(f): Form<ApplyForm>,
-) -> Response {
+pub(super) async fn apply(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<ApplyForm>) -> Response {
     let result: WebResult<Response> =
         async {
             auth.check_csrf(Some(&f.csrf))?;
@@ -95,8 +88,7 @@ pub(super) struct DecideForm {
 }
 
 pub(super) async fn decide(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<DecideForm>,
@@ -137,8 +129,7 @@ pub(super) struct StatusForm {
 }
 
 pub(super) async fn status(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<StatusForm>,
 ) -> Response {
@@ -171,7 +162,7 @@ pub(super) async fn status(
     result.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
 }
 
-pub(super) async fn signals(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn signals(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let result: WebResult<Response> = async {
         let signals = state.modules.codes.signals(&auth.caller()).await?;
         let flags = signals

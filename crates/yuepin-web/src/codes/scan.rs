@@ -4,6 +4,7 @@
 
 use super::views::{issued_elsewhere, shown, ScanPage, ScanView, Shown};
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
@@ -103,8 +104,7 @@ fn representation(q: &ScanQuery, headers: &HeaderMap) -> Repr {
 }
 
 pub(super) async fn scan(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<ScanQuery>,

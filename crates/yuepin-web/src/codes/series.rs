@@ -6,12 +6,13 @@
 use super::views::{Part, SeriesPage};
 use super::WEB_ISSUE_LIMIT;
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::export::{Cell, Format, Table};
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -67,8 +68,7 @@ async fn series_page(
 }
 
 pub(super) async fn show(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Query(q): Query<SeriesQuery>,
@@ -90,8 +90,7 @@ pub(super) struct IssueForm {
 /// Issues codes; on success back to the series page with the count, on a refusal the page
 /// again with the typed count and the reason in the page's language (422).
 pub(super) async fn issue(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<IssueForm>,
@@ -184,8 +183,7 @@ fn attachment(file: SeriesFile, content_type: &'static str) -> Response {
 }
 
 pub(super) async fn labels_pdf(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Query(q): Query<DownloadQuery>,
@@ -211,8 +209,7 @@ pub(super) async fn labels_pdf(
 }
 
 pub(super) async fn codes_csv(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Query(q): Query<DownloadQuery>,
@@ -221,8 +218,7 @@ pub(super) async fn codes_csv(
 }
 
 pub(super) async fn codes_xlsx(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Query(q): Query<DownloadQuery>,

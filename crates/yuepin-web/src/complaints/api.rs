@@ -7,7 +7,7 @@ use super::schema::{
     HeatmapResponse, LexiconResponse, TermSet, TopResponse, WarningsResponse,
 };
 use super::{parse_category, parse_day, parse_division, svc, FilterQuery};
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
 use crate::openapi::{E400, E401, E403, E404, E409};
@@ -35,8 +35,7 @@ const API_PAGE_ROWS: i64 = 100;
     responses((status = 200, description = "Cells", body = AggregatesResponse), E400, E401, E403)
 )]
 pub(super) async fn aggregates(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<FilterQuery>,
 ) -> WebResult<Json<serde_json::Value>> {
     let caller = auth.caller();
@@ -55,8 +54,7 @@ pub(super) async fn aggregates(
     responses((status = 200, description = "Top items", body = TopResponse), E400, E401, E403)
 )]
 pub(super) async fn top(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<FilterQuery>,
 ) -> WebResult<Json<serde_json::Value>> {
     let caller = auth.caller();
@@ -122,8 +120,7 @@ pub(super) async fn top(
     responses((status = 200, description = "The heat map", body = HeatmapResponse), E400, E401, E403)
 )]
 pub(super) async fn heatmap(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<FilterQuery>,
 ) -> WebResult<Json<serde_json::Value>> {
     let caller = auth.caller();
@@ -146,8 +143,7 @@ pub(super) async fn heatmap(
     responses((status = 200, description = "One page of complaints", body = ComplaintList), E400, E401, E403)
 )]
 pub(super) async fn list(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<FilterQuery>,
 ) -> WebResult<Json<serde_json::Value>> {
     auth.require_user()?;
@@ -166,8 +162,7 @@ pub(super) async fn list(
     responses((status = 200, description = "The complaint", body = ComplaintRecord), E401, E403, E404)
 )]
 pub(super) async fn complaint(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<ComplaintRecord>> {
     Ok(Json(svc(&state).complaint(&auth.caller(), id).await?))
@@ -189,8 +184,7 @@ pub(super) struct LabelsInput {
     responses((status = 200, description = "The complaint", body = ComplaintRecord), E400, E401, E403, E404)
 )]
 pub(super) async fn labels(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<LabelsInput>,
 ) -> WebResult<Json<ComplaintRecord>> {
@@ -214,8 +208,7 @@ pub(super) async fn labels(
     responses((status = 200, description = "Alarms", body = AlarmsResponse), E400, E401, E403)
 )]
 pub(super) async fn alarms(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<FilterQuery>,
 ) -> WebResult<Json<serde_json::Value>> {
     let caller = auth.caller();
@@ -257,8 +250,7 @@ const UNPAGED_ALARMS: i64 = 5000;
     responses((status = 200, description = "The alarm", body = AlarmDetail), E401, E403, E404)
 )]
 pub(super) async fn alarm(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<serde_json::Value>> {
     let d = svc(&state)
@@ -277,8 +269,7 @@ pub(super) async fn alarm(
     responses((status = 201, description = "The draft warning", body = WarningRecord), E401, E403, E404, E409)
 )]
 pub(super) async fn alarm_warning(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<(StatusCode, Json<serde_json::Value>)> {
     let w = svc(&state)
@@ -307,8 +298,7 @@ pub(super) struct DetectInput {
     responses((status = 200, description = "What the run found", body = DetectReport), E400, E401, E403)
 )]
 pub(super) async fn detect(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<DetectInput>,
 ) -> WebResult<Json<DetectReport>> {
     let as_of = parse_day("as_of", input.as_of.as_deref().unwrap_or(""))?;
@@ -336,10 +326,7 @@ pub(super) async fn detect(
     get, path = "/api/v1/complaints/lexicon", tag = "complaints", operation_id = "list_lexicon",
     responses((status = 200, description = "Terms", body = LexiconResponse), E401, E403)
 )]
-pub(super) async fn lexicon(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<serde_json::Value>> {
+pub(super) async fn lexicon(Cx { state, auth }: Cx) -> WebResult<Json<serde_json::Value>> {
     let terms = svc(&state).lexicon_terms(&auth.caller()).await?;
     Ok(Json(json!({"terms": terms})))
 }
@@ -362,8 +349,7 @@ pub(super) struct TermInput {
     responses((status = 201, description = "The term and how it now classifies", body = TermSet), E400, E401, E403)
 )]
 pub(super) async fn lexicon_set(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<TermInput>,
 ) -> WebResult<(StatusCode, Json<serde_json::Value>)> {
     let caller = auth.caller();
@@ -392,10 +378,7 @@ pub(super) async fn lexicon_set(
     get, path = "/api/v1/complaints/accuracy", tag = "complaints", operation_id = "classifier_accuracy",
     responses((status = 200, description = "Accuracy", body = Accuracy), E401, E403)
 )]
-pub(super) async fn accuracy(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<Accuracy>> {
+pub(super) async fn accuracy(Cx { state, auth }: Cx) -> WebResult<Json<Accuracy>> {
     Ok(Json(svc(&state).classifier_accuracy(&auth.caller()).await?))
 }
 
@@ -404,10 +387,7 @@ pub(super) async fn accuracy(
     get, path = "/api/v1/complaints/warnings", tag = "complaints", operation_id = "list_warnings",
     responses((status = 200, description = "Warnings", body = WarningsResponse), E401, E403)
 )]
-pub(super) async fn warnings(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<serde_json::Value>> {
+pub(super) async fn warnings(Cx { state, auth }: Cx) -> WebResult<Json<serde_json::Value>> {
     auth.require_user()?;
     let list = svc(&state).warnings(&auth.caller()).await?;
     Ok(Json(json!({"warnings": list})))
@@ -433,8 +413,7 @@ pub(super) async fn public_warnings(
     responses((status = 200, description = "The warning", body = WarningRecord), E401, E403, E404)
 )]
 pub(super) async fn warning(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<serde_json::Value>> {
     let w = svc(&state).warning(&auth.caller(), id).await?;
@@ -457,8 +436,7 @@ pub(super) struct EditInput {
     responses((status = 200, description = "The warning", body = WarningRecord), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn warning_edit(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(e): ApiJson<EditInput>,
 ) -> WebResult<Json<serde_json::Value>> {
@@ -485,8 +463,7 @@ pub(super) struct ApproveInput {
     responses((status = 200, description = "The warning", body = WarningRecord), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn warning_approve(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(a): ApiJson<ApproveInput>,
 ) -> WebResult<Json<serde_json::Value>> {
@@ -509,8 +486,7 @@ pub(super) struct CommentInput {
     responses((status = 201, description = "The warning", body = WarningRecord), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn warning_comment(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(c): ApiJson<CommentInput>,
 ) -> WebResult<(StatusCode, Json<serde_json::Value>)> {
@@ -527,8 +503,7 @@ pub(super) async fn warning_comment(
     responses((status = 200, description = "The warning", body = WarningRecord), E401, E403, E404, E409)
 )]
 pub(super) async fn warning_publish(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<serde_json::Value>> {
     let w = svc(&state).publish_warning(&auth.caller(), id).await?;
@@ -542,8 +517,7 @@ pub(super) async fn warning_publish(
     responses((status = 200, description = "The warning", body = WarningRecord), E401, E403, E404, E409)
 )]
 pub(super) async fn warning_withdraw(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<serde_json::Value>> {
     let w = svc(&state).withdraw_warning(&auth.caller(), id).await?;

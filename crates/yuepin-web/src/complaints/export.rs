@@ -5,12 +5,13 @@
 use super::schema::Filter;
 use super::{svc, FilterQuery};
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::export::{city_name, download, Format, Table};
 use crate::i18n::{Lang, Tr};
 use crate::openapi::{E400, E401, E403};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use yuepin_domain::Yuan;
 
@@ -20,11 +21,7 @@ use yuepin_domain::Yuan;
     params(Filter, ("format" = Option<String>, Query, description = "csv (default) or xlsx"), ("lang" = Option<String>, Query, description = "zh (default: Chinese headers and values) or en"), ("what" = Option<String>, Query, description = "complaints (default), aggregates or alarms")),
     responses((status = 200, description = "The export", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), E400, E401, E403)
 )]
-pub(super) async fn export(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<FilterQuery>,
-) -> Response {
+pub(super) async fn export(Cx { state, auth }: Cx, Query(q): Query<FilterQuery>) -> Response {
     match export_inner(&state, &auth, q).await {
         Ok(r) => r,
         Err(e) => e.into_response(),

@@ -13,10 +13,11 @@ use super::{
     FilterQuery,
 };
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::WebResult;
 use crate::page::{form_post, render, urlencode, Chrome};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
@@ -46,8 +47,7 @@ fn run_line(r: Option<DetectRun>, as_of_word: &str) -> String {
 }
 
 pub(super) async fn dashboard_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<FilterQuery>,
 ) -> Response {
@@ -191,8 +191,7 @@ async fn dashboard(
 }
 
 pub(super) async fn list_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<FilterQuery>,
 ) -> Response {
@@ -220,12 +219,7 @@ pub(super) async fn list_page(
     page(r, &auth, &state, &uri)
 }
 
-pub(super) async fn record_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(id): Path<i64>,
-) -> Response {
+pub(super) async fn record_page(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
     let r = async {
         let rec = svc(&state).complaint(&auth.caller(), id).await?;
         let p = RecordPage {
@@ -249,8 +243,7 @@ pub(super) async fn record_page(
 }
 
 pub(super) async fn labels_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<HashMap<String, String>>,
@@ -279,8 +272,7 @@ pub(super) async fn labels_form(
 const ALARMS_PAGE_ROWS: i64 = 50;
 
 pub(super) async fn alarms_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<FilterQuery>,
 ) -> Response {
@@ -362,8 +354,7 @@ fn alarm_query_string(q: &FilterQuery) -> String {
 
 /// `/complaints/alarms.csv`: the alarms of the page's filter (every page), Chinese headers.
 pub(super) async fn alarms_csv(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<FilterQuery>,
 ) -> Response {
@@ -372,8 +363,7 @@ pub(super) async fn alarms_csv(
 
 /// `/complaints/alarms.xlsx`: as the CSV, one sheet.
 pub(super) async fn alarms_xlsx(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<FilterQuery>,
 ) -> Response {
@@ -419,12 +409,7 @@ async fn alarms_download(
     page(r, &auth, &state, &uri)
 }
 
-pub(super) async fn alarm_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(id): Path<i64>,
-) -> Response {
+pub(super) async fn alarm_page(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
     let r = async {
         let d = svc(&state)
             .alarm_drill_down(&auth.caller(), id, ALARM_ROWS)
@@ -446,8 +431,7 @@ pub(super) async fn alarm_page(
 }
 
 pub(super) async fn alarm_warning_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<HashMap<String, String>>,
@@ -469,8 +453,7 @@ pub(super) async fn alarm_warning_form(
 }
 
 pub(super) async fn detect_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
@@ -500,7 +483,7 @@ fn target_label(t: &Option<Target>) -> String {
     }
 }
 
-pub(super) async fn lexicon_page(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn lexicon_page(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let r = async {
         let caller = auth.caller();
         let terms = svc(&state)
@@ -526,8 +509,7 @@ pub(super) async fn lexicon_page(State(state): State<AppState>, auth: Auth, uri:
 }
 
 pub(super) async fn lexicon_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {

@@ -7,6 +7,7 @@ use super::views::{
 };
 use super::{page, svc};
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::page::{form_post, render, Chrome};
 use crate::AppState;
@@ -17,7 +18,7 @@ use axum::Form;
 use std::collections::HashMap;
 use yuepin_complaints_service::{ComplaintsService, WarningEdit, COMMENT_DAYS_DEFAULT};
 
-pub(super) async fn warnings_page(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn warnings_page(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let r = async {
         let list = svc(&state).workflow_warnings(&auth.caller()).await?;
         let p = WarningsPage {
@@ -77,8 +78,7 @@ async fn warning_view(
 }
 
 pub(super) async fn warning_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
 ) -> Response {
@@ -91,8 +91,7 @@ pub(super) async fn warning_page(
 }
 
 pub(super) async fn public_warning_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
 ) -> Response {
@@ -100,11 +99,7 @@ pub(super) async fn public_warning_page(
     page(r, &auth, &state, &uri)
 }
 
-pub(super) async fn public_list_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-) -> Response {
+pub(super) async fn public_list_page(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let r = async {
         let list = svc(&state).published_warnings().await?;
         let p = WarningsPage {
@@ -120,8 +115,7 @@ pub(super) async fn public_list_page(
 }
 
 pub(super) async fn warning_action_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<HashMap<String, String>>,

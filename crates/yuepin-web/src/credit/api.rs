@@ -6,7 +6,7 @@ use super::views::{
     GradeResponse, GradeView, InclusionView, KeysView, LogEntriesResponse, LogEntryView,
     ReportView, VerificationView,
 };
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
 use crate::openapi::{E400, E401, E403, E404, E409, E429};
@@ -104,7 +104,7 @@ async fn keys(State(state): State<AppState>) -> WebResult<Json<KeysView>> {
     get, path = "/api/v1/credit/banks", tag = "credit", operation_id = "credit_banks",
     responses((status = 200, description = "Banks", body = BanksResponse), E401)
 )]
-async fn banks(State(state): State<AppState>, auth: Auth) -> WebResult<Json<BanksResponse>> {
+async fn banks(Cx { state, auth }: Cx) -> WebResult<Json<BanksResponse>> {
     let banks = state.modules.credit.banks(&auth.caller()).await?;
     Ok(Json(BanksResponse {
         banks: banks.into_iter().map(BankView::from).collect(),
@@ -116,10 +116,7 @@ async fn banks(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Bank
     get, path = "/api/v1/credit/consents", tag = "credit", operation_id = "credit_list_consents",
     responses((status = 200, description = "Consents, newest first", body = ConsentsResponse), E401, E403)
 )]
-async fn list_consents(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<ConsentsResponse>> {
+async fn list_consents(Cx { state, auth }: Cx) -> WebResult<Json<ConsentsResponse>> {
     let caller = auth.caller();
     let credit = &state.modules.credit;
     let list = if caller.role() == Some(Role::Bank) {
@@ -158,8 +155,7 @@ struct GrantInput {
     responses((status = 201, description = "The consent with its signed artefact", body = ConsentView), E400, E401, E403, E404)
 )]
 async fn grant_consent(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<GrantInput>,
 ) -> WebResult<Response> {
     let req = TermsRequest {
@@ -187,8 +183,7 @@ async fn grant_consent(
     responses((status = 200, description = "The consent", body = ConsentView), E401, E403, E404)
 )]
 async fn get_consent(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<String>,
 ) -> WebResult<Json<ConsentView>> {
     let c = state
@@ -209,8 +204,7 @@ async fn get_consent(
     responses((status = 200, description = "The consent after the step", body = ConsentView), E401, E403, E404, E409)
 )]
 async fn consent_action(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path((id, action)): Path<(String, String)>,
 ) -> WebResult<Json<ConsentView>> {
     let id = consent_id(&id)?;
@@ -254,8 +248,7 @@ fn fetch_request(input: FetchInput) -> WebResult<FetchRequest> {
     responses((status = 201, description = "The signed report", body = ReportView), E400, E401, E403, E404, E429)
 )]
 async fn fetch_report(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<FetchInput>,
 ) -> WebResult<Response> {
@@ -281,8 +274,7 @@ async fn fetch_report(
     )
 )]
 async fn fetch_report_pdf(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<FetchInput>,
 ) -> WebResult<Response> {
@@ -321,11 +313,7 @@ async fn fetch_report_pdf(
     params(crate::openapi::UsccPath),
     responses((status = 200, description = "Grade and history", body = GradeResponse), E401, E404)
 )]
-async fn grade(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(uscc): Path<String>,
-) -> WebResult<Json<GradeResponse>> {
+async fn grade(Cx { state, auth }: Cx, Path(uscc): Path<String>) -> WebResult<Json<GradeResponse>> {
     let caller = auth.caller();
     let credit = &state.modules.credit;
     let g = credit.grade(&caller, &uscc).await?;
@@ -345,7 +333,7 @@ async fn grade(
     get, path = "/api/v1/credit/log/checkpoint", tag = "credit", operation_id = "credit_checkpoint",
     responses((status = 200, description = "C2SP signed note", body = CheckpointView), E401)
 )]
-async fn checkpoint(State(state): State<AppState>, auth: Auth) -> WebResult<Json<CheckpointView>> {
+async fn checkpoint(Cx { state, auth }: Cx) -> WebResult<Json<CheckpointView>> {
     let checkpoint = state.modules.credit.checkpoint(&auth.caller()).await?;
     Ok(Json(CheckpointView { checkpoint }))
 }
@@ -355,10 +343,7 @@ async fn checkpoint(State(state): State<AppState>, auth: Auth) -> WebResult<Json
     get, path = "/api/v1/credit/log/entries", tag = "credit", operation_id = "credit_log_entries",
     responses((status = 200, description = "Entries in log order", body = LogEntriesResponse), E401, E403)
 )]
-async fn log_entries(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<LogEntriesResponse>> {
+async fn log_entries(Cx { state, auth }: Cx) -> WebResult<Json<LogEntriesResponse>> {
     let entries = state.modules.credit.my_log_entries(&auth.caller()).await?;
     Ok(Json(LogEntriesResponse {
         entries: entries.into_iter().map(LogEntryView::from).collect(),
@@ -379,8 +364,7 @@ struct SizeQuery {
     responses((status = 200, description = "Inclusion proof", body = InclusionView), E400, E401, E404)
 )]
 async fn inclusion_proof(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(index): Path<u64>,
     Query(q): Query<SizeQuery>,
 ) -> WebResult<Json<InclusionView>> {
@@ -408,8 +392,7 @@ struct ConsistencyQuery {
     responses((status = 200, description = "Consistency proof", body = ConsistencyView), E400, E401, E404)
 )]
 async fn consistency_proof(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<ConsistencyQuery>,
 ) -> WebResult<Json<ConsistencyView>> {
     let p = state
@@ -425,10 +408,7 @@ async fn consistency_proof(
     post, path = "/api/v1/credit/log/verify", tag = "credit", operation_id = "credit_verify_log",
     responses((status = 200, description = "What was checked and the first problem", body = VerificationView), E401, E403)
 )]
-async fn verify_log(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<VerificationView>> {
+async fn verify_log(Cx { state, auth }: Cx) -> WebResult<Json<VerificationView>> {
     let v = state.modules.credit.verify_log(&auth.caller()).await?;
     Ok(Json(v.into()))
 }

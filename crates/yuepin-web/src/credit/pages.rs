@@ -3,14 +3,14 @@
 //! with one click (a form posting back with the session's CSRF token, then a banner); a bank
 //! user sees the consents given to its bank. Access is the service's.
 
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::WebResult;
 use crate::flash::{self, Flash, FlashQuery};
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -127,12 +127,7 @@ fn row(tr: Tr, c: &ConsentRecord, enterprise: bool) -> Row {
     }
 }
 
-async fn consents_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Query(q): Query<FlashQuery>,
-) -> Response {
+async fn consents_page(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<FlashQuery>) -> Response {
     let caller = auth.caller();
     let bank = caller.role() == Some(Role::Bank);
     let r: WebResult<ConsentsPage> = async {
@@ -191,8 +186,7 @@ struct ActionForm {
 }
 
 async fn consent_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path((id, action)): Path<(String, String)>,
     Form(f): Form<ActionForm>,
@@ -246,12 +240,7 @@ fn date(f: &GrantForm, name: &'static str) -> WebResult<chrono::NaiveDate> {
         .ok_or_else(|| crate::error::WebError::field(name, "须为日期 YYYY-MM-DD (a date)"))
 }
 
-async fn grant_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Form(f): Form<GrantForm>,
-) -> Response {
+async fn grant_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<GrantForm>) -> Response {
     let r: WebResult<()> = async {
         auth.check_csrf(f.get("csrf").map(String::as_str))?;
         let terms = |e| crate::error::WebError::from(yuepin_credit_service::CreditError::Terms(e));

@@ -3,12 +3,11 @@
 
 use super::pages::ListQuery;
 use super::schema::{EventCreated, QualityFileResponse};
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::WebResult;
 use crate::input::{ApiJson, EnterpriseInput, ProductInput};
 use crate::openapi::{UsccPath, E400, E401, E403, E404, E409};
-use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -43,8 +42,7 @@ pub struct ApiDoc;
     responses((status = 200, description = "One page of enterprises", body = SearchPage), E400, E401)
 )]
 pub(super) async fn search(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<ListQuery>,
 ) -> WebResult<Json<Value>> {
     let sq = q.to_search()?;
@@ -59,8 +57,7 @@ pub(super) async fn search(
     responses((status = 200, description = "The enterprise", body = EnterpriseRecord), E401, E403, E404)
 )]
 pub(super) async fn get_enterprise(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
 ) -> WebResult<Json<EnterpriseRecord>> {
     Ok(Json(
@@ -80,8 +77,7 @@ pub(super) async fn get_enterprise(
     responses((status = 200, description = "The quality file", body = QualityFileResponse), E401, E403, E404)
 )]
 pub(super) async fn quality_file(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
 ) -> WebResult<Json<Value>> {
     let today = crate::today();
@@ -106,8 +102,7 @@ pub(super) async fn quality_file(
     responses((status = 201, description = "The new enterprise", body = EnterpriseRecord), E400, E401, E403, E409)
 )]
 pub(super) async fn create_enterprise(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<EnterpriseInput>,
 ) -> WebResult<Response> {
     auth.caller().require_administrator()?;
@@ -129,8 +124,7 @@ pub(super) async fn create_enterprise(
     responses((status = 200, description = "The enterprise as stored; for an enterprise user who asked for another name or region, the pending review request in `identity_change` (the stored name and region are kept until a regulator approves)", body = EnterpriseUpdate), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn update_enterprise(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
     ApiJson(input): ApiJson<EnterpriseInput>,
 ) -> WebResult<Json<EnterpriseUpdate>> {
@@ -154,8 +148,7 @@ pub(super) async fn update_enterprise(
     responses((status = 200, description = "Products", body = Vec<ProductRecord>), E401, E403, E404)
 )]
 pub(super) async fn list_products(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
 ) -> WebResult<Json<Value>> {
     let list = state
@@ -174,8 +167,7 @@ pub(super) async fn list_products(
     responses((status = 201, description = "The new product", body = ProductRecord), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn create_product(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> WebResult<Response> {
@@ -197,8 +189,7 @@ pub(super) async fn create_product(
     responses((status = 200, description = "The product", body = ProductRecord), E401, E403, E404)
 )]
 pub(super) async fn get_product(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<ProductRecord>> {
     Ok(Json(
@@ -218,8 +209,7 @@ pub(super) async fn get_product(
     responses((status = 200, description = "The product", body = ProductRecord), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn update_product(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> WebResult<Json<ProductRecord>> {
@@ -242,8 +232,7 @@ pub(super) async fn update_product(
     responses((status = 204, description = "Removed"), E401, E403, E404, E409)
 )]
 pub(super) async fn delete_product(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<StatusCode> {
     state
@@ -261,8 +250,7 @@ pub(super) async fn delete_product(
     responses((status = 200, description = "Quality events", body = Vec<EventRecord>), E401, E403, E404)
 )]
 pub(super) async fn list_events(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
 ) -> WebResult<Json<Value>> {
     let list = state
@@ -290,8 +278,7 @@ pub(super) struct EventInput {
     responses((status = 201, description = "The new event", body = EventCreated), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn create_event(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
     ApiJson(input): ApiJson<EventInput>,
 ) -> WebResult<Response> {

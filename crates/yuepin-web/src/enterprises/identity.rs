@@ -4,6 +4,7 @@
 //! words its refusals in the page's language and keeps the typed input on a refused form.
 
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::flash::{self, Flash, FlashQuery};
 use crate::i18n::Tr;
@@ -12,7 +13,7 @@ use crate::openapi::{E400, E401, E403, E404};
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, Query};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -69,8 +70,7 @@ pub(super) struct ChangesPage {
     responses((status = 200, description = "One page of requests", body = ChangesPage), E400, E401, E403)
 )]
 pub(super) async fn list_changes(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<ChangesQuery>,
 ) -> WebResult<Json<ChangesPage>> {
     let status = parse_status(q.status.as_deref())?;
@@ -96,8 +96,7 @@ pub(super) async fn list_changes(
     responses((status = 200, description = "The request", body = IdentityChange), E401, E403, E404)
 )]
 pub(super) async fn get_change(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<IdentityChange>> {
     Ok(Json(
@@ -124,8 +123,7 @@ pub(super) struct DecisionInput {
     responses((status = 200, description = "The decided request", body = IdentityChange), E400, E401, E403, E404)
 )]
 pub(super) async fn approve_change(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> WebResult<Json<IdentityChange>> {
@@ -140,8 +138,7 @@ pub(super) async fn approve_change(
     responses((status = 200, description = "The decided request", body = IdentityChange), E400, E401, E403, E404)
 )]
 pub(super) async fn reject_change(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> WebResult<Json<IdentityChange>> {
@@ -335,8 +332,7 @@ async fn view(
 }
 
 pub(super) async fn changes_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<PageQuery>,
 ) -> Response {
@@ -384,8 +380,7 @@ fn form_problem(tr: Tr, e: &EnterprisesError) -> Option<String> {
 /// An enterprise user asks for a new name or region: the stored values stay until a regulator
 /// approves. A refused form comes back with what was typed (422).
 pub(super) async fn request_change(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<RequestInput>,
 ) -> Response {
@@ -457,8 +452,7 @@ pub(super) struct DecideInput {
 
 /// The regulator's approve / reject buttons.
 pub(super) async fn decide_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<DecideInput>,

@@ -3,11 +3,12 @@
 
 use super::views;
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::export::{Format, Table};
 use crate::page::{page_error, render, urlencode, Chrome};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
 use serde::Deserialize;
@@ -69,8 +70,7 @@ impl ListQuery {
 }
 
 pub(super) async fn enterprise_list(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(lq): Query<ListQuery>,
 ) -> Response {
@@ -132,8 +132,7 @@ pub(super) async fn enterprise_list(
 }
 
 pub(super) async fn enterprise_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(uscc): Path<String>,
 ) -> Response {
@@ -294,8 +293,7 @@ pub(super) async fn directory_export(
 }
 
 pub(super) async fn directory_csv(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(lq): Query<ListQuery>,
 ) -> Response {
@@ -303,8 +301,7 @@ pub(super) async fn directory_csv(
 }
 
 pub(super) async fn directory_xlsx(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(lq): Query<ListQuery>,
 ) -> Response {

@@ -10,12 +10,12 @@ use super::schema::{
     LabsResponse, OneStopResponse, OrderInvoice, OrdersResponse, ReportCheck, ServicesResponse,
     SlotsResponse, UtilisationResponse, WaitlistResponse,
 };
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
 use crate::openapi::{E400, E401, E403, E404, E409};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -134,7 +134,7 @@ pub(super) fn booking_action_named(action: &str) -> WebResult<BookingAction> {
     get, path = "/api/v1/labs", tag = "labs", operation_id = "list_labs",
     responses((status = 200, description = "Labs", body = LabsResponse), E401)
 )]
-async fn list_labs(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+async fn list_labs(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let labs = state.modules.labs.labs(&auth.caller()).await?;
     Ok(Json(json!({"labs": labs})))
 }
@@ -145,11 +145,7 @@ async fn list_labs(State(state): State<AppState>, auth: Auth) -> WebResult<Json<
     params(("id" = i64, Path, description = "Lab id")),
     responses((status = 200, description = "The lab", body = LabDetail), E401, E404)
 )]
-async fn get_lab(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+async fn get_lab(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let d = state.modules.labs.lab_detail(&auth.caller(), id).await?;
     Ok(Json(json!(d)))
 }
@@ -161,8 +157,7 @@ async fn get_lab(
     responses((status = 201, description = "The new lab", body = LabRecord), E400, E401, E403, E409)
 )]
 async fn create_lab(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<LabInput>,
 ) -> WebResult<Response> {
     let caller = auth.caller();
@@ -186,8 +181,7 @@ struct StaffInput {
     responses((status = 200, description = "The binding", body = StaffBinding), E400, E401, E403, E404, E409)
 )]
 async fn bind_staff(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<StaffInput>,
 ) -> WebResult<Json<Value>> {
@@ -207,8 +201,7 @@ async fn bind_staff(
     responses((status = 201, description = "The instrument", body = InstrumentRecord), E400, E401, E403, E404, E409)
 )]
 async fn create_instrument(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(lab_id): Path<i64>,
     ApiJson(input): ApiJson<InstrumentInput>,
 ) -> WebResult<Response> {
@@ -230,8 +223,7 @@ async fn create_instrument(
     responses((status = 201, description = "The service", body = ServiceRecord), E400, E401, E403, E404, E409)
 )]
 async fn create_service(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(lab_id): Path<i64>,
     ApiJson(input): ApiJson<ServiceInput>,
 ) -> WebResult<Response> {
@@ -261,8 +253,7 @@ struct FindQuery {
     responses((status = 200, description = "Instruments", body = InstrumentsResponse), E400, E401)
 )]
 async fn list_instruments(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<FindQuery>,
 ) -> WebResult<Json<Value>> {
     let item = if q.item.trim().is_empty() {
@@ -284,11 +275,7 @@ async fn list_instruments(
     params(("id" = i64, Path, description = "Instrument id")),
     responses((status = 200, description = "The instrument", body = InstrumentDetail), E401, E404)
 )]
-async fn get_instrument(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+async fn get_instrument(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let caller = auth.caller();
     let inst = state.modules.labs.instrument(&caller, id).await?;
     let blackouts = state.modules.labs.blackouts_of(&caller, id).await?;
@@ -302,8 +289,7 @@ async fn get_instrument(
     responses((status = 200, description = "Services", body = ServicesResponse), E401)
 )]
 async fn list_services(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<FindQuery>,
 ) -> WebResult<Json<Value>> {
     let services = state.modules.labs.services(&auth.caller(), q.lab).await?;
@@ -316,11 +302,7 @@ async fn list_services(
     params(("item" = Option<String>, Query, description = "Test item to look for"), ("city" = Option<String>, Query, description = "City code"), ("lab" = Option<i64>, Query, description = "Lab id")),
     responses((status = 200, description = "Areas with their services", body = OneStopResponse), E400, E401)
 )]
-async fn one_stop(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<FindQuery>,
-) -> WebResult<Json<Value>> {
+async fn one_stop(Cx { state, auth }: Cx, Query(q): Query<FindQuery>) -> WebResult<Json<Value>> {
     let city = city(&q.city)?;
     let view = state
         .modules
@@ -342,8 +324,7 @@ async fn one_stop(
     responses((status = 200, description = "Slots (or combined slots)", body = SlotsResponse), E400, E401)
 )]
 async fn availability(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<AvailabilityQuery>,
 ) -> WebResult<Json<Value>> {
     let (items, sq) = slot_query(&q)?;
@@ -389,8 +370,7 @@ struct BlackoutInput {
     responses((status = 201, description = "The blackout id", body = Created), E400, E401, E403, E404, E409)
 )]
 async fn create_blackout(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<BlackoutInput>,
 ) -> WebResult<Response> {
@@ -417,8 +397,7 @@ struct QualificationInput {
     responses((status = 200, description = "The qualification", body = GrantedQualification), E400, E401, E403, E404)
 )]
 async fn grant_qualification(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<QualificationInput>,
 ) -> WebResult<Json<Value>> {
     let caller = auth.caller();
@@ -451,8 +430,7 @@ struct BookingInput {
     responses((status = 201, description = "The bookings", body = BookingsResponse), E400, E401, E403, E404, E409)
 )]
 async fn create_booking(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<BookingInput>,
 ) -> WebResult<Response> {
     auth.require_user()?;
@@ -470,7 +448,7 @@ async fn create_booking(
     get, path = "/api/v1/labs/bookings", tag = "labs", operation_id = "my_bookings",
     responses((status = 200, description = "Bookings", body = BookingsResponse), E401, E403)
 )]
-async fn my_bookings(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+async fn my_bookings(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let list = state.modules.labs.my_bookings(&auth.caller()).await?;
     Ok(Json(json!({"bookings": list})))
 }
@@ -481,11 +459,7 @@ async fn my_bookings(State(state): State<AppState>, auth: Auth) -> WebResult<Jso
     params(("id" = i64, Path, description = "Booking id")),
     responses((status = 200, description = "The booking", body = BookingRecord), E401, E403, E404)
 )]
-async fn get_booking(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+async fn get_booking(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let b = state.modules.labs.booking(&auth.caller(), id).await?;
     Ok(Json(json!(b)))
 }
@@ -496,11 +470,7 @@ async fn get_booking(
     params(("id" = i64, Path, description = "Booking id")),
     responses((status = 200, description = "The invoice", body = BookingInvoice), E401, E403, E404, E409)
 )]
-async fn booking_invoice(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+async fn booking_invoice(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let inv = state
         .modules
         .labs
@@ -516,8 +486,7 @@ async fn booking_invoice(
     responses((status = 200, description = "The booking", body = BookingRecord), E400, E401, E403, E404, E409)
 )]
 async fn booking_action(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path((id, action)): Path<(i64, String)>,
 ) -> WebResult<Json<Value>> {
     let action = booking_action_named(&action)?;
@@ -548,8 +517,7 @@ struct WaitInput {
     responses((status = 201, description = "The waiting-list entry id", body = Created), E400, E401, E403, E404, E409)
 )]
 async fn join_waitlist(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<WaitInput>,
 ) -> WebResult<Response> {
     auth.require_user()?;
@@ -572,7 +540,7 @@ async fn join_waitlist(
     get, path = "/api/v1/labs/waitlist", tag = "labs", operation_id = "my_waitlist",
     responses((status = 200, description = "Entries", body = WaitlistResponse), E401, E403)
 )]
-async fn my_waitlist(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+async fn my_waitlist(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let list = state.modules.labs.my_waitlist(&auth.caller()).await?;
     Ok(Json(json!({"waitlist": list})))
 }
@@ -592,8 +560,7 @@ struct CalendarQuery {
     responses((status = 200, description = "Bookings", body = BookingsResponse), E400, E401, E403, E404)
 )]
 async fn lab_bookings(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     Query(q): Query<CalendarQuery>,
 ) -> WebResult<Json<Value>> {
@@ -627,8 +594,7 @@ struct OrderInput {
     responses((status = 201, description = "The order", body = yuepin_labs_service::OrderRecord), E400, E401, E403, E404, E409)
 )]
 async fn create_order(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<OrderInput>,
 ) -> WebResult<Response> {
     let o = state
@@ -644,7 +610,7 @@ async fn create_order(
     get, path = "/api/v1/labs/orders", tag = "labs", operation_id = "my_orders",
     responses((status = 200, description = "Orders", body = OrdersResponse), E401, E403)
 )]
-async fn my_orders(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+async fn my_orders(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let orders = state.modules.labs.my_orders(&auth.caller()).await?;
     Ok(Json(json!({"orders": orders})))
 }
@@ -655,11 +621,7 @@ async fn my_orders(State(state): State<AppState>, auth: Auth) -> WebResult<Json<
     params(("id" = i64, Path, description = "Lab id")),
     responses((status = 200, description = "Orders", body = OrdersResponse), E401, E403, E404)
 )]
-async fn lab_orders(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+async fn lab_orders(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let orders = state.modules.labs.orders_of_lab(&auth.caller(), id).await?;
     Ok(Json(json!({"orders": orders})))
 }
@@ -670,11 +632,7 @@ async fn lab_orders(
     params(("id" = i64, Path, description = "Order id")),
     responses((status = 200, description = "The order", body = OrderDetail), E401, E403, E404)
 )]
-async fn get_order(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+async fn get_order(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let d = state.modules.labs.order_detail(&auth.caller(), id).await?;
     Ok(Json(json!(d)))
 }
@@ -685,11 +643,7 @@ async fn get_order(
     params(("id" = i64, Path, description = "Order id")),
     responses((status = 200, description = "The invoice", body = OrderInvoice), E401, E403, E404, E409)
 )]
-async fn order_invoice(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+async fn order_invoice(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let inv = state.modules.labs.order_invoice(&auth.caller(), id).await?;
     Ok(Json(json!({"order_id": inv.id, "invoice": inv.invoice})))
 }
@@ -702,8 +656,7 @@ async fn order_invoice(
     responses((status = 200, description = "The order", body = OrderDetail), E400, E401, E403, E404, E409)
 )]
 async fn order_action(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(action): ApiJson<OrderAction>,
 ) -> WebResult<Json<Value>> {
@@ -732,8 +685,7 @@ struct ReportTokenQuery {
     responses((status = 200, description = "The report", body = ReportCheck), E400, E404)
 )]
 async fn verify_report(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(number): Path<String>,
     Query(q): Query<ReportTokenQuery>,
 ) -> WebResult<Json<Value>> {
@@ -765,11 +717,7 @@ struct SavingsQuery {
     params(("uscc" = Option<String>, Query, description = "Enterprise credit code (administrators)")),
     responses((status = 200, description = "The savings report", body = SavingsReport), E400, E401, E403, E404)
 )]
-async fn savings(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<SavingsQuery>,
-) -> WebResult<Json<Value>> {
+async fn savings(Cx { state, auth }: Cx, Query(q): Query<SavingsQuery>) -> WebResult<Json<Value>> {
     let uscc = if q.uscc.trim().is_empty() {
         None
     } else {
@@ -797,11 +745,7 @@ struct YearQuery {
     params(("year" = Option<i32>, Query, description = "Year (default this year)"), ("lab" = Option<i64>, Query, description = "Lab id")),
     responses((status = 200, description = "Utilisation", body = UtilisationResponse), E400, E401, E403)
 )]
-async fn utilisation(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<YearQuery>,
-) -> WebResult<Json<Value>> {
+async fn utilisation(Cx { state, auth }: Cx, Query(q): Query<YearQuery>) -> WebResult<Json<Value>> {
     let caller = auth.caller();
     // Refused before the year is looked at (the service decides which labs the caller sees).
     caller.require_role(&[yuepin_domain::Role::Regulator, yuepin_domain::Role::Lab])?;
@@ -829,8 +773,7 @@ struct FeedInput {
     responses((status = 201, description = "The feed URL", body = FeedCreated), E400, E401, E403, E404)
 )]
 async fn create_feed(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<FeedInput>,
 ) -> WebResult<Response> {
     let caller = auth.caller();
@@ -862,7 +805,7 @@ async fn create_feed(
     post, path = "/api/v1/labs/sweep", tag = "labs", operation_id = "labs_sweep",
     responses((status = 200, description = "What the sweep did", body = SweepSummary), E401, E403)
 )]
-async fn sweep(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+async fn sweep(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let s = state.modules.labs.sweep(&auth.caller()).await?;
     Ok(Json(json!(s)))
 }
@@ -886,8 +829,7 @@ fn ics(body: String) -> Response {
 
 /// An instrument's feed: any signed-in user (it names no enterprise) or a feed token.
 async fn instrument_calendar(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     Query(q): Query<TokenQuery>,
 ) -> WebResult<Response> {
@@ -901,8 +843,7 @@ async fn instrument_calendar(
 
 /// An enterprise's feed: its own users, the regulator, or a feed token.
 async fn enterprise_calendar(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
     Query(q): Query<TokenQuery>,
 ) -> WebResult<Response> {

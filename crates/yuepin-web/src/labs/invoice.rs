@@ -9,13 +9,14 @@
 
 use super::views::{fmt_dt, state_word};
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::export::{china_time, yes_no, Cell, Format, Table};
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{header, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -235,12 +236,7 @@ fn pdf_response(number: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-async fn order_invoice_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(id): Path<i64>,
-) -> Response {
+async fn order_invoice_page(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
     let r: WebResult<Response> = async {
         let doc = state
             .modules
@@ -253,12 +249,7 @@ async fn order_invoice_page(
     r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
 }
 
-async fn order_invoice_pdf(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(id): Path<i64>,
-) -> Response {
+async fn order_invoice_pdf(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
     let r: WebResult<Response> = async {
         let (doc, bytes) = state
             .modules
@@ -271,12 +262,7 @@ async fn order_invoice_pdf(
     r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
 }
 
-async fn invoice_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(id): Path<i64>,
-) -> Response {
+async fn invoice_page(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
     let r: WebResult<Response> = async {
         let doc = state
             .modules
@@ -289,12 +275,7 @@ async fn invoice_page(
     r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
 }
 
-async fn invoice_pdf(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(id): Path<i64>,
-) -> Response {
+async fn invoice_pdf(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
     let r: WebResult<Response> = async {
         let (doc, bytes) = state
             .modules
@@ -379,11 +360,11 @@ async fn my_download(state: AppState, auth: Auth, uri: Uri, format: Format) -> R
     r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
 }
 
-async fn my_csv(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+async fn my_csv(Cx { state, auth }: Cx, uri: Uri) -> Response {
     my_download(state, auth, uri, Format::Csv).await
 }
 
-async fn my_xlsx(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+async fn my_xlsx(Cx { state, auth }: Cx, uri: Uri) -> Response {
     my_download(state, auth, uri, Format::Xlsx).await
 }
 
@@ -446,20 +427,10 @@ async fn lab_download(
     r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
 }
 
-async fn lab_csv(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Query(q): Query<WindowQuery>,
-) -> Response {
+async fn lab_csv(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<WindowQuery>) -> Response {
     lab_download(state, auth, uri, q, Format::Csv).await
 }
 
-async fn lab_xlsx(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Query(q): Query<WindowQuery>,
-) -> Response {
+async fn lab_xlsx(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<WindowQuery>) -> Response {
     lab_download(state, auth, uri, q, Format::Xlsx).await
 }

@@ -12,12 +12,13 @@ use super::views::{
     SearchPage, SlotRow,
 };
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::flash::{self, Flash, FlashQuery};
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -82,12 +83,7 @@ fn is_enterprise(auth: &Auth) -> bool {
 
 // ---------------------------------------------------------------- index / search
 
-async fn index(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Query(q): Query<FlashQuery>,
-) -> Response {
+async fn index(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<FlashQuery>) -> Response {
     let r: WebResult<IndexPage> = async {
         let cat = state.modules.labs.catalogue(&auth.caller()).await?;
         Ok(IndexPage::new(
@@ -102,12 +98,7 @@ async fn index(
     page(r, &auth, &state, &uri)
 }
 
-async fn search(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Query(q): Query<AvailabilityQuery>,
-) -> Response {
+async fn search(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<AvailabilityQuery>) -> Response {
     let r: WebResult<SearchPage> = async {
         let (items, sq) = slot_query(&q)?;
         let caller = auth.caller();
@@ -151,8 +142,7 @@ async fn search(
 // ---------------------------------------------------------------- instrument
 
 async fn instrument_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Query(q): Query<FlashQuery>,
@@ -187,12 +177,7 @@ struct BookForm {
     self_operated: Option<String>,
 }
 
-async fn book_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Form(f): Form<BookForm>,
-) -> Response {
+async fn book_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<BookForm>) -> Response {
     let r = async {
         auth.require_user()?;
         auth.check_csrf(Some(&f.csrf))?;
@@ -230,12 +215,7 @@ struct WaitForm {
     minutes: i64,
 }
 
-async fn waitlist_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Form(f): Form<WaitForm>,
-) -> Response {
+async fn waitlist_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<WaitForm>) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
         auth.require_user()?;
@@ -266,8 +246,7 @@ fn lenient_page<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>,
 }
 
 async fn my_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<FlashQuery>,
     Query(p): Query<PageQuery>,
@@ -295,8 +274,7 @@ struct ActionForm {
 }
 
 async fn booking_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<ActionForm>,
@@ -327,8 +305,7 @@ struct OrderCreateForm {
 }
 
 async fn order_create_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<OrderCreateForm>,
 ) -> Response {
@@ -402,8 +379,7 @@ fn order_action_of(f: &OrderForm) -> WebResult<OrderAction> {
 }
 
 async fn order_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<OrderForm>,
@@ -425,12 +401,7 @@ async fn order_form(
 
 // ---------------------------------------------------------------- lab console
 
-async fn lab_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Query(q): Query<FlashQuery>,
-) -> Response {
+async fn lab_page(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<FlashQuery>) -> Response {
     let caller = auth.caller();
     let console = match state.modules.labs.lab_console(&caller).await {
         Err(yuepin_labs_service::LabsError::LabNotBound) => {
@@ -469,12 +440,7 @@ struct YearQ {
     year: Option<i32>,
 }
 
-async fn dashboard(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Query(q): Query<YearQ>,
-) -> Response {
+async fn dashboard(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<YearQ>) -> Response {
     let r: WebResult<DashboardPage> = async {
         let year = q
             .year
@@ -501,8 +467,7 @@ pub(super) fn report_link(base: &str, number: &str, token: &str) -> String {
 }
 
 async fn report_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(number): Path<String>,
     Query(q): Query<ReportTokenQ>,

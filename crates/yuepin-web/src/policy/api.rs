@@ -7,7 +7,7 @@ use super::schema::{
     RunsResponse, StandardsResponse,
 };
 use super::service;
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
 use crate::openapi::{UsccPath, E400, E401, E403, E404, E409};
@@ -121,8 +121,7 @@ pub(super) struct CheckInput {
     responses((status = 200, description = "The evaluations", body = CheckResponse), E400, E401, E403, E404)
 )]
 pub(super) async fn check(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<CheckInput>,
 ) -> WebResult<Json<Value>> {
     let as_of = service(&state).as_of(input.as_of.as_deref())?;
@@ -172,8 +171,7 @@ pub(super) async fn check(
     responses((status = 200, description = "The matches", body = EnterpriseMatches), E400, E401, E403, E404)
 )]
 pub(super) async fn enterprise(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
     Query(q): Query<AsOfQuery>,
 ) -> WebResult<Json<Value>> {
@@ -190,8 +188,7 @@ pub(super) async fn enterprise(
     responses((status = 201, description = "The run's report", body = MatchReport), E400, E401, E403, E409)
 )]
 pub(super) async fn run_match(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<MatchInput>,
 ) -> WebResult<Response> {
     let report = service(&state).match_request(&auth.caller(), input).await?;
@@ -203,7 +200,7 @@ pub(super) async fn run_match(
     get, path = "/api/v1/policy/runs", tag = "policy", operation_id = "policy_runs",
     responses((status = 200, description = "Runs", body = RunsResponse), E401, E403)
 )]
-pub(super) async fn runs(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+pub(super) async fn runs(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     Ok(Json(
         json!({"runs": service(&state).runs(&auth.caller(), 100).await?}),
     ))
@@ -215,11 +212,7 @@ pub(super) async fn runs(State(state): State<AppState>, auth: Auth) -> WebResult
     params(("id" = i64, Path, description = "Id")),
     responses((status = 200, description = "The run", body = RunResponse), E401, E403, E404)
 )]
-pub(super) async fn run(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<Value>> {
+pub(super) async fn run(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<Value>> {
     let (run, counts) = service(&state).run(&auth.caller(), id).await?;
     Ok(Json(json!({"run": run, "counts": counts})))
 }
@@ -231,8 +224,7 @@ pub(super) async fn run(
     responses((status = 200, description = "The listing", body = MeasureListingResponse), E400, E401, E403, E404)
 )]
 pub(super) async fn measure_listing(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<String>,
     Query(q): Query<ListingQuery>,
 ) -> WebResult<Json<Value>> {
@@ -260,8 +252,7 @@ pub(super) async fn measure_listing(
     responses((status = 200, description = "The comparison", body = WhatIfReport), E400, E401, E403)
 )]
 pub(super) async fn what_if(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<WhatIfInput>,
 ) -> WebResult<Json<Value>> {
     let report = service(&state).what_if(&auth.caller(), input).await?;
@@ -275,8 +266,7 @@ pub(super) async fn what_if(
     responses((status = 200, description = "Offers", body = OffersResponse), E400, E401, E403, E404)
 )]
 pub(super) async fn offers(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<EnterpriseQuery>,
 ) -> WebResult<Json<Value>> {
     let list = service(&state)
@@ -293,8 +283,7 @@ pub(super) async fn offers(
     responses((status = 200, description = "The answered offer", body = Answered), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn answer_offer(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> WebResult<Json<Value>> {
@@ -309,10 +298,7 @@ pub(super) async fn answer_offer(
     get, path = "/api/v1/policy/notifications", tag = "policy", operation_id = "policy_notifications",
     responses((status = 200, description = "Notifications", body = NotificationsResponse), E401, E403)
 )]
-pub(super) async fn notifications(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<Value>> {
+pub(super) async fn notifications(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let list = service(&state).notifications(&auth.caller()).await?;
     let unread = list.iter().filter(|n| n.read_at.is_none()).count();
     Ok(Json(json!({"notifications": list, "unread": unread})))
@@ -323,10 +309,7 @@ pub(super) async fn notifications(
     post, path = "/api/v1/policy/notifications/read", tag = "policy", operation_id = "read_policy_notifications",
     responses((status = 200, description = "How many were marked", body = MarkedRead), E401, E403)
 )]
-pub(super) async fn read_notifications(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<Value>> {
+pub(super) async fn read_notifications(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let n = service(&state)
         .mark_notifications_read(&auth.caller())
         .await?;
@@ -340,8 +323,7 @@ pub(super) async fn read_notifications(
     responses((status = 200, description = "Applications", body = ApplicationsResponse), E400, E401, E403)
 )]
 pub(super) async fn applications(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<EnterpriseQuery>,
 ) -> WebResult<Json<Value>> {
     let status = q.status.as_deref().filter(|s| !s.is_empty());
@@ -356,8 +338,7 @@ pub(super) async fn applications(
     responses((status = 201, description = "The application", body = Application), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn apply(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<ApplyInput>,
 ) -> WebResult<Response> {
     let app = service(&state).apply(&auth.caller(), input).await?;
@@ -371,8 +352,7 @@ pub(super) async fn apply(
     responses((status = 200, description = "The application", body = Application), E401, E403, E404)
 )]
 pub(super) async fn application(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<Value>> {
     let app = service(&state).application(&auth.caller(), id).await?;
@@ -387,8 +367,7 @@ pub(super) async fn application(
     responses((status = 200, description = "The decided application", body = Application), E400, E401, E403, E404, E409)
 )]
 pub(super) async fn decide(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> WebResult<Json<Value>> {
@@ -401,7 +380,7 @@ pub(super) async fn decide(
     get, path = "/api/v1/policy/grants", tag = "policy", operation_id = "policy_grants",
     responses((status = 200, description = "Grants", body = GrantsResponse), E401, E403)
 )]
-pub(super) async fn grants(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+pub(super) async fn grants(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     Ok(Json(
         json!({"grants": service(&state).grants(&auth.caller()).await?}),
     ))
@@ -412,7 +391,7 @@ pub(super) async fn grants(State(state): State<AppState>, auth: Auth) -> WebResu
     get, path = "/api/v1/policy/grants/totals", tag = "policy", operation_id = "policy_grant_totals",
     responses((status = 200, description = "Totals", body = GrantTotalsResponse), E401, E403)
 )]
-pub(super) async fn totals(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Value>> {
+pub(super) async fn totals(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     let t = service(&state).grant_totals(&auth.caller()).await?;
     let pair = |(n, fen): &(i64, i64)| json!({"grants": n, "amount_fen": fen, "amount": Yuan::from_fen(*fen).to_string()});
     Ok(Json(json!({
@@ -431,8 +410,7 @@ pub(super) async fn totals(State(state): State<AppState>, auth: Auth) -> WebResu
     responses((status = 200, description = "Its standards with their provenance", body = StandardsResponse), E401, E403, E404)
 )]
 pub(super) async fn standards(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(uscc): Path<String>,
 ) -> WebResult<Json<Value>> {
     let list = service(&state).standards_of(&auth.caller(), &uscc).await?;
@@ -446,8 +424,7 @@ pub(super) async fn standards(
     responses((status = 200, description = "The confirmed standard", body = yuepin_policy_service::StandardRecord), E401, E403, E404)
 )]
 pub(super) async fn confirm_standard(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<Value>> {
     let r = service(&state).confirm_standard(&auth.caller(), id).await?;

@@ -2,13 +2,12 @@
 //! self-declared standards (待核实), paged, each confirmed with one button. Rules that decide
 //! money read only confirmed facts, so this page is where a declaration becomes usable.
 
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::flash::{self, Flash, FlashQuery};
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
 use serde::Deserialize;
@@ -87,8 +86,7 @@ pub(super) struct PageQuery {
 }
 
 pub(super) async fn declared_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<PageQuery>,
 ) -> Response {
@@ -128,8 +126,7 @@ pub(super) struct ConfirmInput {
 }
 
 pub(super) async fn confirm(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<ConfirmInput>,

@@ -6,12 +6,13 @@
 use super::api::EnterpriseQuery;
 use super::service;
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::WebResult;
 use crate::export::{china_time, city_name, Cell, Format, Table};
 use crate::i18n::Tr;
 use crate::page::page_error;
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::Uri;
 use axum::response::Response;
 use yuepin_domain::{DesignationKind, Yuan};
@@ -179,8 +180,7 @@ async fn download(
 }
 
 pub(super) async fn applications_csv(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<EnterpriseQuery>,
 ) -> Response {
@@ -188,18 +188,17 @@ pub(super) async fn applications_csv(
 }
 
 pub(super) async fn applications_xlsx(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<EnterpriseQuery>,
 ) -> Response {
     download(state, auth, uri, q.status, false, Format::Xlsx).await
 }
 
-pub(super) async fn grants_csv(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn grants_csv(Cx { state, auth }: Cx, uri: Uri) -> Response {
     download(state, auth, uri, None, true, Format::Csv).await
 }
 
-pub(super) async fn grants_xlsx(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn grants_xlsx(Cx { state, auth }: Cx, uri: Uri) -> Response {
     download(state, auth, uri, None, true, Format::Xlsx).await
 }

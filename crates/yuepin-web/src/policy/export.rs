@@ -5,13 +5,12 @@
 
 use super::api::ListingQuery;
 use super::service;
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::export::{city_name, division_name};
 use crate::i18n::Tr;
 use crate::openapi::{E400, E401, E403, E404};
-use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use yuepin_domain::Yuan;
 use yuepin_policy::OutcomeKind;
@@ -24,8 +23,7 @@ use yuepin_policy_service::outcome_code;
     responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), E400, E401, E403, E404)
 )]
 pub(super) async fn export_xlsx(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<String>,
     Query(q): Query<ListingQuery>,
 ) -> WebResult<Response> {

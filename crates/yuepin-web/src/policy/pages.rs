@@ -7,10 +7,11 @@ use super::api::{AsOfQuery, EnterpriseQuery, ListingQuery};
 use super::service;
 use super::views::*;
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::WebResult;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -28,7 +29,7 @@ fn wrap(r: WebResult<Response>, auth: &Auth, state: &AppState, uri: &Uri) -> Res
     r.unwrap_or_else(|e| page_error(e, auth, state, uri))
 }
 
-pub(super) async fn index(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn index(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let r = async {
         let tr = auth.tr;
         let svc = service(&state);
@@ -116,8 +117,7 @@ pub(super) async fn index(State(state): State<AppState>, auth: Auth, uri: Uri) -
 }
 
 pub(super) async fn enterprise(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(uscc): Path<String>,
     Query(q): Query<AsOfQuery>,
@@ -240,8 +240,7 @@ pub(super) async fn enterprise(
 /// The check form (GET): fields generated from the subject kind's fact vocabulary; facts
 /// left empty are missing (never read as false).
 pub(super) async fn check(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -358,8 +357,7 @@ pub(super) async fn check(
 }
 
 pub(super) async fn measure(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<String>,
     Query(q): Query<ListingQuery>,
@@ -425,8 +423,7 @@ pub(super) async fn measure(
 }
 
 pub(super) async fn what_if(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -493,8 +490,7 @@ pub(super) struct CsrfAsOf {
 }
 
 pub(super) async fn run_match(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<CsrfAsOf>,
 ) -> Response {
@@ -515,7 +511,7 @@ pub(super) async fn run_match(
     wrap(r, &auth, &state, &uri)
 }
 
-pub(super) async fn notifications(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn notifications(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let r = async {
         let tr = auth.tr;
         let items = service(&state)
@@ -556,8 +552,7 @@ pub(super) struct CsrfOnly {
 }
 
 pub(super) async fn read_notifications(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
@@ -583,8 +578,7 @@ pub(super) struct AnswerForm {
 }
 
 pub(super) async fn answer_offer(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<AnswerForm>,
@@ -623,12 +617,7 @@ pub(super) struct ApplyForm {
     note: String,
 }
 
-pub(super) async fn apply(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Form(f): Form<ApplyForm>,
-) -> Response {
+pub(super) async fn apply(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<ApplyForm>) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
         let app = service(&state)
@@ -651,8 +640,7 @@ pub(super) async fn apply(
 }
 
 pub(super) async fn applications(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<EnterpriseQuery>,
 ) -> Response {
@@ -695,8 +683,7 @@ pub(super) struct DecisionForm {
 }
 
 pub(super) async fn decide(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<DecisionForm>,
@@ -721,7 +708,7 @@ pub(super) async fn decide(
     wrap(r, &auth, &state, &uri)
 }
 
-pub(super) async fn grants(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn grants(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let r = async {
         let tr = auth.tr;
         let t = service(&state).grant_totals(&auth.caller()).await?;

@@ -1,12 +1,11 @@
 //! The home page (the policy, its validity and the measures by group) and the measure pages.
 
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::Uri;
 use axum::response::Response;
 use yuepin_domain::reference::{self, MeasureInfo};
@@ -35,7 +34,7 @@ struct HomePage {
 
 pub const ISSUING_UNITS: &str = "省市场监管局、省发展改革委、省科技厅、省工业和信息化厅、省财政厅、省人力资源社会保障厅、省商务厅、省文化和旅游厅、省国资委、省地方金融监管局、省政务服务数据管理局、国家税务总局广东省税务局、中国人民银行广东省分行、国家金融监督管理总局广东监管局";
 
-pub(super) async fn home(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn home(Cx { state, auth }: Cx, uri: Uri) -> Response {
     const NUMERALS: [&str; 5] = ["一", "二", "三", "四", "五"];
     let mut groups: Vec<Group> = Vec::new();
     for m in reference::measures() {
@@ -79,12 +78,7 @@ struct MeasurePage {
     status_en: String,
 }
 
-pub(super) async fn measure(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(n): Path<String>,
-) -> Response {
+pub(super) async fn measure(Cx { state, auth }: Cx, uri: Uri, Path(n): Path<String>) -> Response {
     let found = n
         .parse::<u8>()
         .ok()

@@ -1,14 +1,12 @@
 //! `/me`, the workbench a signed-in user lands on: the tasks of their role, each with what it is
 //! for and a link that the role may open (see [`crate::nav`]).
 
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::nav::{tasks, Task};
 use crate::page::{page_error, render, Chrome};
-use crate::AppState;
 use askama::Template;
-use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 
@@ -23,7 +21,7 @@ struct WorkbenchPage {
     not_open: Option<(&'static str, &'static str)>,
 }
 
-pub(super) async fn workbench(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn workbench(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let Some(user) = auth.user.as_ref() else {
         return page_error(WebError::Unauthenticated, &auth, &state, &uri);
     };
