@@ -149,6 +149,11 @@ pub fn notice(
 }
 
 /// Turns an error into a page: sign-in redirect when unauthenticated, else an error page.
+/// A page handler's answer: the page, or the error page for what went wrong.
+pub fn page_or_error(r: WebResult<Response>, auth: &Auth, state: &AppState, uri: &Uri) -> Response {
+    r.unwrap_or_else(|e| page_error(e, auth, state, uri))
+}
+
 pub fn page_error(e: WebError, auth: &Auth, state: &AppState, uri: &Uri) -> Response {
     if matches!(e, WebError::Unauthenticated) {
         let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");

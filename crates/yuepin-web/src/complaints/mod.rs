@@ -41,12 +41,9 @@ mod warning_pages;
 ))]
 pub struct ApiDoc;
 
-use crate::auth::Auth;
 use crate::error::{WebError, WebResult};
-use crate::page::{page_error, urlencode};
+use crate::page::urlencode;
 use crate::AppState;
-use axum::http::Uri;
-use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::NaiveDate;
@@ -234,9 +231,7 @@ fn svc(state: &AppState) -> &ComplaintsService {
     &state.modules.complaints
 }
 
-fn page(r: WebResult<Response>, auth: &Auth, state: &AppState, uri: &Uri) -> Response {
-    r.unwrap_or_else(|e| page_error(e, auth, state, uri))
-}
+use crate::page::page_or_error as page;
 
 /// Filters and options as typed in a query string.
 #[derive(Debug, Default, Deserialize, Clone)]

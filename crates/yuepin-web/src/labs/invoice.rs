@@ -13,7 +13,7 @@ use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::export::{china_time, yes_no, Cell, Format, Table};
 use crate::i18n::Tr;
-use crate::page::{page_error, render, Chrome};
+use crate::page::{page_or_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -237,55 +237,43 @@ fn pdf_response(number: &str, bytes: Vec<u8>) -> Response {
 }
 
 async fn order_invoice_page(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
-    let r: WebResult<Response> = async {
-        let doc = state
-            .modules
-            .labs
-            .order_invoice_document(&auth.caller(), id)
-            .await?;
-        Ok(render(&order_page(doc, &auth, &state), &auth, &uri))
-    }
-    .await;
-    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+    let doc = state
+        .modules
+        .labs
+        .order_invoice_document(&auth.caller(), id)
+        .await;
+    let r = doc.map(|d| render(&order_page(d, &auth, &state), &auth, &uri));
+    page_or_error(r.map_err(WebError::from), &auth, &state, &uri)
 }
 
 async fn order_invoice_pdf(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
-    let r: WebResult<Response> = async {
-        let (doc, bytes) = state
-            .modules
-            .labs
-            .order_invoice_pdf(&auth.caller(), id)
-            .await?;
-        Ok(pdf_response(&doc.number, bytes))
-    }
-    .await;
-    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+    let pdf = state
+        .modules
+        .labs
+        .order_invoice_pdf(&auth.caller(), id)
+        .await;
+    let r = pdf.map(|(d, bytes)| pdf_response(&d.number, bytes));
+    page_or_error(r.map_err(WebError::from), &auth, &state, &uri)
 }
 
 async fn invoice_page(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
-    let r: WebResult<Response> = async {
-        let doc = state
-            .modules
-            .labs
-            .booking_invoice_document(&auth.caller(), id)
-            .await?;
-        Ok(render(&booking_page(doc, &auth, &state), &auth, &uri))
-    }
-    .await;
-    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+    let doc = state
+        .modules
+        .labs
+        .booking_invoice_document(&auth.caller(), id)
+        .await;
+    let r = doc.map(|d| render(&booking_page(d, &auth, &state), &auth, &uri));
+    page_or_error(r.map_err(WebError::from), &auth, &state, &uri)
 }
 
 async fn invoice_pdf(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
-    let r: WebResult<Response> = async {
-        let (doc, bytes) = state
-            .modules
-            .labs
-            .booking_invoice_pdf(&auth.caller(), id)
-            .await?;
-        Ok(pdf_response(&doc.number, bytes))
-    }
-    .await;
-    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+    let pdf = state
+        .modules
+        .labs
+        .booking_invoice_pdf(&auth.caller(), id)
+        .await;
+    let r = pdf.map(|(d, bytes)| pdf_response(&d.number, bytes));
+    page_or_error(r.map_err(WebError::from), &auth, &state, &uri)
 }
 
 /// Most bookings the services list (the enterprise's latest 500, a lab's 2,000 of a window).
@@ -357,7 +345,7 @@ async fn my_download(state: AppState, auth: Auth, uri: Uri, format: Format) -> R
         crate::export::download(t, format).await
     }
     .await;
-    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+    page_or_error(r, &auth, &state, &uri)
 }
 
 async fn my_csv(Cx { state, auth }: Cx, uri: Uri) -> Response {
@@ -424,7 +412,7 @@ async fn lab_download(
         crate::export::download(t, format).await
     }
     .await;
-    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+    page_or_error(r, &auth, &state, &uri)
 }
 
 async fn lab_csv(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<WindowQuery>) -> Response {

@@ -10,7 +10,7 @@ use crate::cx::Cx;
 use crate::error::WebResult;
 use crate::export::{china_time, city_name, Cell, Format, Table};
 use crate::i18n::Tr;
-use crate::page::page_error;
+use crate::page::page_or_error;
 use crate::AppState;
 use axum::extract::Query;
 use axum::http::Uri;
@@ -176,7 +176,7 @@ async fn download(
         crate::export::download(t, format).await
     }
     .await;
-    r.unwrap_or_else(|e| page_error(e, &auth, &state, &uri))
+    page_or_error(r, &auth, &state, &uri)
 }
 
 pub(super) async fn applications_csv(
