@@ -77,7 +77,19 @@ impl WebError {
         }
     }
 
-    /// A short human message (bilingual) for pages.
+    /// The message in one language, for pages: each field's reason in the page's language.
+    pub fn message_in(&self, tr: crate::i18n::Tr) -> String {
+        match self {
+            WebError::Invalid(errs) => errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, tr.pick(&e.message)))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => tr.pick(&other.message()),
+        }
+    }
+
+    /// A short human message (bilingual) for the JSON error shape and logs.
     pub fn message(&self) -> String {
         match self {
             WebError::Invalid(errs) => errs

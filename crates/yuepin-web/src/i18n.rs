@@ -52,3 +52,67 @@ impl Tr {
         }
     }
 }
+
+impl Tr {
+    /// One language of a message written "中文 (English)", as the services' and the web
+    /// layer's error messages are: the part in the page's language. A message without a
+    /// trailing parenthesised English part is returned whole.
+    pub fn pick(&self, message: &str) -> String {
+        match split_bilingual(message) {
+            Some((zh, en)) => self.t(zh, en).to_string(),
+            None => message.to_string(),
+        }
+    }
+}
+
+/// `"须为整数 (a whole number)"` → `("须为整数", "a whole number")`: the last balanced
+/// parenthesised group at the end, when the text before it holds Chinese and the group none.
+fn split_bilingual(message: &str) -> Option<(&str, &str)> {
+    let body = message.trim_end().strip_suffix(')')?;
+    let mut depth = 0usize;
+    let open = body.char_indices().rev().find_map(|(i, c)| match c {
+        ')' => {
+            depth += 1;
+            None
+        }
+        '(' if depth == 0 => Some(i),
+        '(' => {
+            depth -= 1;
+            None
+        }
+        _ => None,
+    })?;
+    let (zh, en) = (body[..open].trim_end(), &body[open + 1..]);
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    (cjk(zh) && !cjk(en) && !en.trim().is_empty()).then_some((zh, en))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ZH: Tr = Tr { lang: Lang::Zh };
+    const EN: Tr = Tr { lang: Lang::En };
+
+    #[test]
+    fn a_bilingual_message_shows_in_the_pages_language() {
+        assert_eq!(ZH.pick("须为整数 (a whole number)"), "须为整数");
+        assert_eq!(EN.pick("须为整数 (a whole number)"), "a whole number");
+        assert_eq!(
+            EN.pick("金额须为正数(元) (the amount (yuan) must be positive)"),
+            "the amount (yuan) must be positive"
+        );
+        assert_eq!(
+            ZH.pick("金额须为正数(元) (the amount (yuan) must be positive)"),
+            "金额须为正数(元)"
+        );
+    }
+
+    #[test]
+    fn other_messages_are_left_whole() {
+        for m in ["plain English", "只有中文", "见 (第3条)", "", "(x)", "a (b"] {
+            assert_eq!(ZH.pick(m), m);
+            assert_eq!(EN.pick(m), m);
+        }
+    }
+}

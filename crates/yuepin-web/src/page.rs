@@ -164,7 +164,7 @@ pub fn page_error(e: WebError, auth: &Auth, state: &AppState, uri: &Uri) -> Resp
         tr: auth.tr,
         c: Chrome::new(auth, state),
         status: status.to_string(),
-        message: e.message(),
+        message: e.message_in(auth.tr),
     };
     let mut resp = render(&page, auth, uri);
     *resp.status_mut() = status;

@@ -3,8 +3,9 @@
 //! with one click (a form posting back with the session's CSRF token, then a banner); a bank
 //! user sees the consents given to its bank. Access is the service's.
 
+use crate::auth::Auth;
 use crate::cx::Cx;
-use crate::error::WebResult;
+use crate::error::{WebError, WebResult};
 use crate::flash::{self, Flash, FlashQuery};
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
@@ -50,11 +51,103 @@ struct ConsentsPage {
     rows: Vec<Row>,
     /// The grant form (enterprise users): banks (id, name), purposes and categories
     /// (code, label), and the default data range.
-    banks: Vec<(i64, String)>,
+    banks: Vec<(String, String)>,
     purposes: Vec<(&'static str, &'static str)>,
     categories: Vec<(&'static str, &'static str)>,
-    today: String,
-    from: String,
+    /// The grant form's values: the defaults, or what was posted when it was refused.
+    f: GrantValues,
+    /// Why a posted grant was refused, in the page's language (empty when none was).
+    error: String,
+}
+
+/// The grant form's fields as typed.
+struct GrantValues {
+    bank_id: String,
+    purpose: String,
+    categories: Vec<String>,
+    data_from: String,
+    data_to: String,
+    max_fetches: String,
+    min_interval_minutes: String,
+    retention_days: String,
+    valid_days: String,
+}
+
+impl GrantValues {
+    /// The defaults: the last three years of data up to yesterday (the server's date), three
+    /// fetches, kept 90 days, valid 30.
+    fn defaults() -> Self {
+        let today = yuepin_domain::china_today();
+        GrantValues {
+            bank_id: String::new(),
+            purpose: String::new(),
+            categories: Vec::new(),
+            data_from: (today - chrono::Duration::days(3 * 365)).to_string(),
+            data_to: (today - chrono::Duration::days(1)).to_string(),
+            max_fetches: "3".into(),
+            min_interval_minutes: "0".into(),
+            retention_days: "90".into(),
+            valid_days: "30".into(),
+        }
+    }
+
+    fn posted(f: &GrantForm) -> Self {
+        let v = |k: &str| f.get(k).cloned().unwrap_or_default();
+        GrantValues {
+            bank_id: v("bank_id"),
+            purpose: v("purpose"),
+            categories: posted_categories(f)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            data_from: v("data_from"),
+            data_to: v("data_to"),
+            max_fetches: v("max_fetches"),
+            min_interval_minutes: v("min_interval_minutes"),
+            retention_days: v("retention_days"),
+            valid_days: v("valid_days"),
+        }
+    }
+
+    fn checked(&self, code: &str) -> bool {
+        self.categories.iter().any(|c| c == code)
+    }
+}
+
+/// The category codes ticked on a posted grant form.
+fn posted_categories(f: &GrantForm) -> Vec<&str> {
+    f.iter()
+        .filter(|(_, v)| !v.is_empty())
+        .filter_map(|(k, _)| k.strip_prefix("cat_"))
+        .collect()
+}
+
+/// A grant form field's label, for an error that names it.
+fn field_label(tr: Tr, field: &str) -> &str {
+    match field {
+        "bank_id" => tr.t("银行", "Bank"),
+        "purpose" => tr.t("用途", "Purpose"),
+        "categories" => tr.t("数据类别", "Categories"),
+        "data_from" => tr.t("数据起始", "Data from"),
+        "data_to" | "data_range" => tr.t("数据截止", "Data to"),
+        "max_fetches" => tr.t("调用次数上限", "Max fetches"),
+        "min_interval_minutes" => tr.t("最短间隔(分钟)", "Min interval (minutes)"),
+        "retention_days" => tr.t("银行保存天数", "Bank may keep (days)"),
+        "valid_days" => tr.t("有效天数", "Valid (days)"),
+        other => other,
+    }
+}
+
+/// A refusal in the page's language, each field by its label.
+fn refusal(tr: Tr, e: &crate::error::WebError) -> String {
+    match e {
+        crate::error::WebError::Invalid(errs) => errs
+            .iter()
+            .map(|x| format!("{}：{}", field_label(tr, &x.field), tr.pick(&x.message)))
+            .collect::<Vec<_>>()
+            .join(tr.t("；", "; ")),
+        other => other.message_in(tr),
+    }
 }
 
 fn category_label(tr: Tr, c: DataCategory) -> &'static str {
@@ -128,55 +221,62 @@ fn row(tr: Tr, c: &ConsentRecord, enterprise: bool) -> Row {
 }
 
 async fn consents_page(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<FlashQuery>) -> Response {
-    let caller = auth.caller();
-    let bank = caller.role() == Some(Role::Bank);
-    let r: WebResult<ConsentsPage> = async {
-        let credit = &state.modules.credit;
-        let (list, unbound) = if bank {
-            match credit.bank_consents(&caller).await {
-                // A bank account not yet bound to its bank sees an empty dashboard saying so.
-                Err(yuepin_credit_service::CreditError::BankNotBound) => (Vec::new(), true),
-                r => (r?, false),
-            }
-        } else {
-            (credit.my_consents(&caller).await?, false)
-        };
-        let banks = if bank {
-            Vec::new()
-        } else {
-            credit
-                .banks(&caller)
-                .await?
-                .into_iter()
-                .map(|b| (b.id, b.name))
-                .collect()
-        };
-        let today = yuepin_domain::china_today();
-        Ok(ConsentsPage {
-            banks,
-            purposes: Purpose::ALL
-                .into_iter()
-                .map(|p| (p.code(), purpose(auth.tr, p)))
-                .collect(),
-            categories: DataCategory::ALL
-                .into_iter()
-                .map(|c| (c.code(), category_label(auth.tr, c)))
-                .collect(),
-            today: (today - chrono::Duration::days(1)).to_string(),
-            from: (today - chrono::Duration::days(3 * 365)).to_string(),
-            tr: auth.tr,
-            c: Chrome::new(&auth, &state),
-            msg: q.text(auth.tr),
-            enterprise: !bank,
-            unbound,
-            rows: list.iter().map(|c| row(auth.tr, c, !bank)).collect(),
-        })
-    }
-    .await;
-    match r {
+    let msg = q.text(auth.tr);
+    match consents_view(&state, &auth, msg, GrantValues::defaults(), String::new()).await {
         Ok(p) => render(&p, &auth, &uri),
         Err(e) => page_error(e, &auth, &state, &uri),
     }
+}
+
+/// The dashboard with the grant form holding `f` (and `error`, when a grant was refused).
+async fn consents_view(
+    state: &AppState,
+    auth: &Auth,
+    msg: String,
+    f: GrantValues,
+    error: String,
+) -> WebResult<ConsentsPage> {
+    let caller = auth.caller();
+    let bank = caller.role() == Some(Role::Bank);
+    let credit = &state.modules.credit;
+    let (list, unbound) = if bank {
+        match credit.bank_consents(&caller).await {
+            // A bank account not yet bound to its bank sees an empty dashboard saying so.
+            Err(yuepin_credit_service::CreditError::BankNotBound) => (Vec::new(), true),
+            r => (r?, false),
+        }
+    } else {
+        (credit.my_consents(&caller).await?, false)
+    };
+    let banks = if bank {
+        Vec::new()
+    } else {
+        credit
+            .banks(&caller)
+            .await?
+            .into_iter()
+            .map(|b| (b.id.to_string(), b.name))
+            .collect()
+    };
+    Ok(ConsentsPage {
+        banks,
+        purposes: Purpose::ALL
+            .into_iter()
+            .map(|p| (p.code(), purpose(auth.tr, p)))
+            .collect(),
+        categories: DataCategory::ALL
+            .into_iter()
+            .map(|c| (c.code(), category_label(auth.tr, c)))
+            .collect(),
+        f,
+        error,
+        tr: auth.tr,
+        c: Chrome::new(auth, state),
+        msg,
+        enterprise: !bank,
+        unbound,
+        rows: list.iter().map(|c| row(auth.tr, c, !bank)).collect(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -244,11 +344,7 @@ async fn grant_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<GrantForm>) 
     let r: WebResult<()> = async {
         auth.check_csrf(f.get("csrf").map(String::as_str))?;
         let terms = |e| crate::error::WebError::from(yuepin_credit_service::CreditError::Terms(e));
-        let codes: Vec<&str> = f
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .filter_map(|(k, _)| k.strip_prefix("cat_"))
-            .collect();
+        let codes = posted_categories(&f);
         let req = TermsRequest {
             purpose: Purpose::parse(f.get("purpose").map(String::as_str).unwrap_or(""))
                 .map_err(terms)?,
@@ -271,6 +367,20 @@ async fn grant_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<GrantForm>) 
     .await;
     match r {
         Ok(()) => flash::redirect("/credit/consents", Flash::ConsentGranted, &[]),
+        // A refused grant comes back on the dashboard with what was typed and the reason by
+        // field; access and CSRF refusals are error pages.
+        Err(e @ (WebError::Invalid(_) | WebError::BadRequest(_) | WebError::Conflict(_))) => {
+            let error = refusal(auth.tr, &e);
+            match consents_view(&state, &auth, String::new(), GrantValues::posted(&f), error).await
+            {
+                Ok(p) => {
+                    let mut resp = render(&p, &auth, &uri);
+                    *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+                    resp
+                }
+                Err(e) => page_error(e, &auth, &state, &uri),
+            }
+        }
         Err(e) => page_error(e, &auth, &state, &uri),
     }
 }

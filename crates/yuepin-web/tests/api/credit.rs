@@ -433,11 +433,22 @@ async fn the_consent_dashboard_pauses_and_revokes_in_one_click() {
     let newest = &mine["consents"][0];
     assert_eq!(newest["purpose"], "credit_review");
     assert_eq!(newest["categories"], json!(["grade", "lab_reports"]));
-    // A tax checkbox smuggled in is refused by name.
-    assert_eq!(
-        send(form("&cat_tax=on")).await.status,
-        StatusCode::BAD_REQUEST
+    // A tax checkbox smuggled in is refused by name, on the dashboard with the input kept.
+    let r = send(form("&cat_tax=on")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(
+        html.contains("id=\"grant-error\"") && html.contains("数据类别："),
+        "{html}"
     );
+    assert!(html.contains("name=\"cat_grade\" checked") && html.contains("value=\"2024-01-01\""));
+    // A bad number names its field by label, in the page's language only, and keeps the rest.
+    let r = send(form("").replace("max_fetches=2", "max_fetches=abc")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("调用次数上限：须为整数"), "{html}");
+    assert!(!html.contains("a whole number") && html.contains("value=\"abc\""));
+    assert!(html.contains("value=\"credit_review\" selected"));
     assert_eq!(
         app.get("/api/v1/credit/consents", Some(&fx.a)).await.json()["consents"]
             .as_array()
