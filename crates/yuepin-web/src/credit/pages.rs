@@ -143,7 +143,10 @@ fn refusal(tr: Tr, e: &crate::error::WebError) -> String {
     match e {
         crate::error::WebError::Invalid(errs) => errs
             .iter()
-            .map(|x| format!("{}：{}", field_label(tr, &x.field), tr.pick(&x.message)))
+            .map(|x| {
+                let sep = tr.t("：", ": ");
+                format!("{}{sep}{}", field_label(tr, &x.field), tr.pick(&x.message))
+            })
             .collect::<Vec<_>>()
             .join(tr.t("；", "; ")),
         other => other.message_in(tr),

@@ -216,5 +216,25 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
     svc.create_bank(&caller, "DEMO-RCB-DG", "演示农商银行东莞分行(虚构)")
         .await?;
     svc.bind_bank_staff(&caller, first.id, "bank").await?;
+    // The demo enterprise has granted the demo bank one consent, so that both dashboards and
+    // a bank's report fetch have something to show; granted as the enterprise's own user, on
+    // the server's date, like any grant.
+    if let Some(u) = store.user_by_username("enterprise").await? {
+        let owner = Caller::user(u.id, &u.username, u.role, u.enterprise_id, None);
+        let today = yuepin_domain::china_today();
+        let terms = yuepin_credit::TermsRequest {
+            purpose: yuepin_credit::Purpose::parse("quality_loan")?,
+            categories: yuepin_credit::Categories::parse(["grade", "inspections", "lab_reports"])?,
+            data_range: yuepin_credit::DateRange::new(
+                today - chrono::Duration::days(3 * 365),
+                today - chrono::Duration::days(1),
+            )?,
+            max_fetches: 5,
+            min_interval_minutes: 0,
+            retention_days: 90,
+            valid_days: 30,
+        };
+        svc.grant_consent(&owner, first.id, &terms).await?;
+    }
     Ok(())
 }

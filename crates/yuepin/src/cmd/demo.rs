@@ -108,6 +108,41 @@ pub async fn seed(store: &Store, n: usize, seed: u64) -> Result<String> {
             .await
             .with_context(|| format!("creating demo account {user}"))?;
     }
+    // One name change filed by the demo enterprise waits for review, so that the regulator's
+    // review page (/enterprises/identity-changes) has a request to decide.
+    if let Some(u) = store.user_by_username("enterprise").await? {
+        let owner = yuepin_domain::Caller::user(u.id, &u.username, u.role, u.enterprise_id, None);
+        let mut renamed = registry.enterprise(&owner, &showcase).await?.enterprise;
+        renamed.name = match renamed.name.strip_suffix("有限公司") {
+            Some(stem) if !stem.ends_with("科技") => format!("{stem}科技有限公司"),
+            _ => format!("{}（集团）", renamed.name),
+        };
+        registry
+            .update_enterprise_with_reason(
+                &owner,
+                &showcase,
+                renamed,
+                "2026年11月营业执照变更(演示)",
+            )
+            .await
+            .context("filing the demo name change")?;
+        // And a group standard it declares it led, which stays 待核实 until a regulator
+        // confirms it on /policy/declared (M8 pays only for confirmed ones).
+        let led = yuepin_domain::QualityEventKind::Standard {
+            code: yuepin_domain::StandardCode::parse("T/GDEMO 017-2026")?,
+            level: yuepin_domain::StandardLevel::Group,
+            role: yuepin_domain::StandardRole::Lead,
+        };
+        let declared = yuepin_enterprises_service::NewEvent {
+            date: yuepin_domain::china_today() - chrono::Duration::days(20),
+            product_id: None,
+            kind: led,
+        };
+        registry
+            .file_event(&owner, &showcase, declared)
+            .await
+            .context("filing the demo declared standard")?;
+    }
     Ok(showcase)
 }
 
