@@ -131,7 +131,7 @@ async fn rows(store: &yuepin_store::Store) -> i64 {
 async fn a_kept_checkpoint_names_the_rewritten_row_and_dropped_rows() {
     let cli = Cli::new("auditcp");
     cli.ok(&["migrate"]);
-    users(&cli, &["a1", "a2", "a3", "a4", "a5"]);
+    users(&cli, &["usera1", "usera2", "usera3", "usera4", "usera5"]);
     let cp = cli.path("witness.txt");
     let cp = cp.to_str().unwrap();
     let out = cli.run(&["audit", "checkpoint", "--out", cp]);
@@ -157,7 +157,7 @@ async fn a_kept_checkpoint_names_the_rewritten_row_and_dropped_rows() {
     assert!(key.starts_with("yuepin.audit+"), "{key}");
 
     // Rows written after the checkpoint are fine.
-    users(&cli, &["b1"]);
+    users(&cli, &["userb1"]);
     let ok = cli.ok(&["audit", "verify", "--checkpoint", cp]);
     assert!(
         ok.contains("intact") && ok.contains("1 written since"),
@@ -208,7 +208,7 @@ async fn a_kept_checkpoint_names_the_rewritten_row_and_dropped_rows() {
     // Attack 2, on a fresh chain: drop the last row and reset the head.
     let cli = Cli::new("auditdrop");
     cli.ok(&["migrate"]);
-    users(&cli, &["c1", "c2", "c3"]);
+    users(&cli, &["userc1", "userc2", "userc3"]);
     let cp = cli.path("witness.txt");
     let cp = cp.to_str().unwrap();
     cli.ok(&["audit", "checkpoint", "--out", cp]);
