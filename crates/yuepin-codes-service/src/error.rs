@@ -38,6 +38,9 @@ pub enum CodesError {
     /// A code URI that names no issued code.
     #[error("unknown code")]
     UnknownCode,
+    /// This client scanned too often this minute (`scan_limit.rs`).
+    #[error("too many scans; retry after {retry_after_secs} s")]
+    ScanRateLimited { retry_after_secs: u64 },
     #[error("no status list {list_id}")]
     NoStatusList { list_id: i64 },
     /// A field of the request that does not parse (`lot`, `uri`).

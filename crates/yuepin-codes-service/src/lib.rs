@@ -14,6 +14,7 @@ pub mod keys;
 pub mod precheck;
 pub mod records;
 pub mod scan;
+mod scan_limit;
 
 mod applications;
 mod demo;

@@ -50,6 +50,7 @@ pub(crate) struct State {
     codes: RwLock<HashMap<(String, String), (Instant, Option<Arc<ScanData>>)>>,
     scans: Mutex<ScanBuffer>,
     claims: Mutex<Claims>,
+    limiter: Mutex<crate::scan_limit::Limiter>,
 }
 
 /// The city each client (a keyed hash of its address, never the address) claimed for each
@@ -126,6 +127,13 @@ impl State {
         client: Option<&str>,
     ) -> Option<Vec<ScanCount>> {
         let day = yuepin_domain::china_today().to_string();
+        if let Some(client) = client {
+            let mut limiter = self.limiter.lock().ok()?;
+            let key = limiter.key(client);
+            if !limiter.counts(&day, code_id, key) {
+                return None;
+            }
+        }
         let city = match (city, client) {
             (Some(city), Some(client)) => {
                 self.claims.lock().ok()?.city(&day, code_id, client, city)
@@ -263,7 +271,8 @@ impl CodesService {
     /// `/01/{gtin}/10/{lot}/21/{serial}`), `signature` its `s` parameter, `city` the city the
     /// scanner chose to share (a code or name; unknown ones are not recorded), `client` who
     /// scans (the caller's address, kept only as a keyed hash: each client's city claim for a
-    /// code counts once a day). A verified, known code's scan is counted.
+    /// code counts once a day; its scans are bounded per minute and counted a few times per
+    /// code and day, `scan_limit.rs`). A verified, known code's scan is counted.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn scan(
         &self,
@@ -272,6 +281,14 @@ impl CodesService {
         city: Option<&str>,
         client: Option<&str>,
     ) -> Result<Scanned> {
+        if let Some(client) = client {
+            if let Ok(mut limiter) = self.state.limiter.lock() {
+                let key = limiter.key(client);
+                if let Err(retry_after_secs) = limiter.admit(key, Instant::now()) {
+                    return Err(CodesError::ScanRateLimited { retry_after_secs });
+                }
+            }
+        }
         let loaded = self.loaded()?;
         let uri = format!("{}{}?s={}", self.resolver()?.base_url(), path, signature);
         let (mut verdict, mut details) = if signature.is_empty() {

@@ -7,8 +7,8 @@
 use crate::error::{CreditError, CreditResult};
 use crate::records::{ConsistencyProof, InclusionProof, LogEntry, LogProblem, LogVerification};
 use crate::{require_signed_in, store, CreditService};
+use yuepin_credit::checkpoint;
 use yuepin_credit::merkle::{self, Hash};
-use yuepin_credit::{Checkpoint, SignedCheckpoint};
 use yuepin_domain::{Caller, Denied, Role};
 use yuepin_store::{Actor, Change};
 
@@ -41,9 +41,11 @@ impl CreditService {
         drop(conn);
         let root = merkle::root(&leaves);
         let key = self.keys.key()?;
-        let note = Checkpoint::new(size, root, chrono::Utc::now())
-            .sign(&key)
-            .to_text();
+        let note = checkpoint::sign(
+            &checkpoint::credit_checkpoint(size, root, chrono::Utc::now()),
+            &key,
+        )
+        .to_text();
         let mut w = self.store.begin_write(Actor::system()).await?;
         store::insert_checkpoint(w.conn(), size, &root, &note).await?;
         w.record(
@@ -201,7 +203,7 @@ impl CreditService {
         let key = self.keys.key()?.verifying_key();
         for (size, root, note) in checkpoints {
             let ok = size <= head
-                && SignedCheckpoint::open(&note, &key).is_ok_and(|c| {
+                && checkpoint::open(&note, &key).is_ok_and(|c| {
                     c.size == size
                         && c.root.to_hex() == root
                         && c.root == merkle::root(&leaves[..size as usize])

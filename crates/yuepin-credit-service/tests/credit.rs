@@ -10,9 +10,7 @@ mod common;
 use base64::Engine as _;
 use common::*;
 use yuepin_credit::merkle::{self, Hash};
-use yuepin_credit::{
-    Artefact, Categories, DateRange, FetchRefused, SignedCheckpoint, State, Status,
-};
+use yuepin_credit::{Artefact, Categories, DateRange, FetchRefused, State, Status};
 use yuepin_credit_service::{CreditError, FetchRequest, LogProblem, TaxNotice};
 use yuepin_domain::{InspectionResult, QualityEventKind};
 
@@ -328,7 +326,8 @@ async fn proofs_verify_against_signed_checkpoints_and_tampering_is_found() {
         .await
         .unwrap();
     // The bank keeps this checkpoint as a witness.
-    let old = SignedCheckpoint::open(&fx.credit.checkpoint(&fx.x).await.unwrap(), &key).unwrap();
+    let old =
+        yuepin_credit::checkpoint::open(&fx.credit.checkpoint(&fx.x).await.unwrap(), &key).unwrap();
     let cy = fx
         .credit
         .grant_consent(&fx.b, fx.bank_y, &terms(5, 30))
@@ -349,7 +348,7 @@ async fn proofs_verify_against_signed_checkpoints_and_tampering_is_found() {
             .inclusion_proof(&fx.x, e.index, None)
             .await
             .unwrap();
-        let cp = SignedCheckpoint::open(&p.checkpoint, &key).unwrap();
+        let cp = yuepin_credit::checkpoint::open(&p.checkpoint, &key).unwrap();
         assert_eq!(cp.size, p.tree_size);
         let leaf = merkle::leaf_hash(p.entry.entry.as_bytes());
         assert_eq!(leaf.to_hex(), p.entry.leaf_hash);
@@ -361,7 +360,7 @@ async fn proofs_verify_against_signed_checkpoints_and_tampering_is_found() {
         .consistency_proof(&fx.x, old.size, None)
         .await
         .unwrap();
-    let new = SignedCheckpoint::open(&cons.checkpoint, &key).unwrap();
+    let new = yuepin_credit::checkpoint::open(&cons.checkpoint, &key).unwrap();
     assert!(new.size > old.size);
     merkle::verify_consistency(
         old.size,

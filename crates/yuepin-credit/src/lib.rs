@@ -2,8 +2,10 @@
 //! 24): the pure parts of the credit capability.
 //!
 //! - [`merkle`]: the RFC 6962 / RFC 9162 Merkle tree of the credit log (tree heads, inclusion
-//!   and consistency proofs and their verification);
-//! - [`checkpoint`]: the log's signed checkpoints in the C2SP `tlog-checkpoint` text form;
+//!   and consistency proofs and their verification), shared with the audit chain
+//!   (`yuepin-tlog`);
+//! - [`checkpoint`]: the log's signed checkpoints in the C2SP `tlog-checkpoint` text form
+//!   (`yuepin-tlog`'s, under the origin `yuepin.credit`);
 //! - [`consent`]: the consent a bank fetches under, its status state machine and fetch rules;
 //! - [`artefact`]: the consent artefact the platform signs (COSE_Sign1, Ed25519) and the JWK
 //!   banks verify it with;
@@ -14,7 +16,7 @@
 pub mod artefact;
 pub mod checkpoint;
 pub mod consent;
-pub mod merkle;
+pub use yuepin_tlog::merkle;
 pub mod rating;
 
 pub use artefact::{jwk, sign_json, verify_json, Artefact, ArtefactError};

@@ -80,7 +80,7 @@ fn job(key: &PrivateKey, artefacts: Vec<String>) -> serde_json::Value {
     let leaves: Vec<merkle::Hash> = entries.iter().map(|e| merkle::leaf_hash(e)).collect();
     let root = merkle::root(&leaves);
     let t = Utc.with_ymd_and_hms(2026, 12, 2, 5, 48, 49).unwrap();
-    let note = Checkpoint::new(13, root, t).sign(key).to_text();
+    let note = checkpoint::sign(&checkpoint::credit_checkpoint(13, root, t), key).to_text();
     let hexes = |v: Vec<merkle::Hash>| v.iter().map(|h| h.to_hex()).collect::<Vec<_>>();
     let inclusion: Vec<_> = (0..13u64)
         .map(|i| {

@@ -17,6 +17,9 @@ use yuepin_domain::{Caller, RegionCode, Role, Uscc};
 use yuepin_labs::{Blackout, HeldQualification, Instrument, Lab, LabCode, Service, TimeRange};
 use yuepin_store::{now_text, Actor, Change, WriteTx};
 
+/// The longest validity of an operator qualification grant (three years).
+pub const QUALIFICATION_MAX_MONTHS: u32 = 36;
+
 impl LabsService {
     // ------------------------------------------------------------ labs
 
@@ -441,7 +444,11 @@ impl LabsService {
     }
 
     /// Records that an enterprise's operators hold a qualification (granted by a lab's staff
-    /// or the regulator after training).
+    /// or the regulator after training). A lab grants only a qualification that one of its
+    /// own instruments demands (the lab that runs the instrument trains for it; another's is
+    /// `QualificationNotOurs`), and a grant is valid from today for at most
+    /// [`QUALIFICATION_MAX_MONTHS`] (`QualificationValidity` otherwise), for labs and the
+    /// regulator alike.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn grant_qualification(
         &self,
@@ -450,6 +457,29 @@ impl LabsService {
         held: &HeldQualification,
     ) -> LabsResult<GrantedQualification> {
         self.require_granter(caller).await?;
+        let today = yuepin_domain::china_today();
+        let latest = today + chrono::Months::new(QUALIFICATION_MAX_MONTHS);
+        if held.valid_until < today || held.valid_until > latest {
+            return Err(LabsError::Invalid(Invalid::QualificationValidity {
+                latest,
+            }));
+        }
+        if caller.role() == Some(Role::Lab) {
+            let lab = self.staff_lab(caller).await?;
+            let rows =
+                sqlx::query("SELECT * FROM lab_instruments WHERE lab_id = $1 AND active = 1")
+                    .bind(lab)
+                    .fetch_all(self.store.pool())
+                    .await?;
+            let mut ours = false;
+            for r in &rows {
+                let i = crate::store::instrument_from_row(r)?;
+                ours |= i.instrument.operator_qualification.as_ref() == Some(&held.qualification);
+            }
+            if !ours {
+                return Err(LabsError::Invalid(Invalid::QualificationNotOurs));
+            }
+        }
         let e = self.registry().enterprise_by_uscc(uscc.as_str()).await?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         sqlx::query(

@@ -81,6 +81,10 @@ pub enum Invalid {
     BlackoutReason,
     /// A price or amount below zero (the field named).
     Negative(&'static str),
+    /// A qualification's validity must end between today and `latest` (three years on).
+    QualificationValidity { latest: chrono::NaiveDate },
+    /// A lab grants only qualifications that one of its own active instruments demands.
+    QualificationNotOurs,
     /// The report number could not be formed (lab code, date or sequence out of range).
     ReportNumber(String),
 }

@@ -245,6 +245,13 @@ impl Store {
 
     /// Walks the whole chain in order and reports the first inconsistency.
     pub async fn audit_verify(&self) -> Result<Verification> {
+        Ok(self.audit_walk(false).await?.0)
+    }
+
+    /// Walks the chain; with `collect`, also returns every row's hash in order (the entries of
+    /// the audit checkpoints' Merkle tree, `audit_checkpoint.rs`).
+    pub(crate) async fn audit_walk(&self, collect: bool) -> Result<(Verification, Vec<[u8; 32]>)> {
+        let mut hashes = Vec::new();
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(&self.pool)
             .await?;
@@ -269,10 +276,13 @@ impl Store {
                 let seq: i64 = r.try_get("seq")?;
                 let stored_prev: String = r.try_get("prev_hash")?;
                 if seq != expected_seq || stored_prev != prev {
-                    return Ok(Verification::Broken {
-                        seq,
-                        expected_prev: prev,
-                    });
+                    return Ok((
+                        Verification::Broken {
+                            seq,
+                            expected_prev: prev,
+                        },
+                        hashes,
+                    ));
                 }
                 let before: Option<String> = r.try_get("before_json")?;
                 let after: Option<String> = r.try_get("after_json")?;
@@ -302,7 +312,13 @@ impl Store {
                 }
                 .hash();
                 if computed != r.try_get::<String, _>("hash")? {
-                    return Ok(Verification::Altered { seq });
+                    return Ok((Verification::Altered { seq }, hashes));
+                }
+                if collect {
+                    let mut raw = [0u8; 32];
+                    hex::decode_to_slice(&computed, &mut raw)
+                        .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+                    hashes.push(raw);
                 }
                 prev = computed;
                 expected_seq += 1;
@@ -311,14 +327,20 @@ impl Store {
             }
         }
         if head_seq != after_seq || head_hash != prev {
-            return Ok(Verification::Truncated {
-                last_seq: after_seq,
-                head_seq,
-            });
+            return Ok((
+                Verification::Truncated {
+                    last_seq: after_seq,
+                    head_seq,
+                },
+                hashes,
+            ));
         }
-        Ok(Verification::Intact {
-            rows: count,
-            head: prev,
-        })
+        Ok((
+            Verification::Intact {
+                rows: count,
+                head: prev,
+            },
+            hashes,
+        ))
     }
 }

@@ -6,6 +6,7 @@
 //! audit log in the same transaction, so no write can land without its audit row.
 
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod credentials;
 pub mod dialect;
 pub mod migrate;

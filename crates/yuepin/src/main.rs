@@ -1,5 +1,5 @@
 //! The `yuepin` command: runs the server (`serve`, `demo`), manages the database (`migrate`),
-//! accounts (`admin`), the audit chain (`audit verify`), imports and exports, and benchmarks.
+//! accounts (`admin`), the audit chain (`audit verify`, `audit checkpoint`), imports and exports, and benchmarks.
 
 mod cmd;
 mod config;
@@ -29,9 +29,9 @@ enum Command {
     /// Accounts and API tokens.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
-    /// The hash-chained audit log.
+    /// The hash-chained audit log and its signed checkpoints.
     #[command(subcommand)]
-    Audit(cmd::admin::AuditCommand),
+    Audit(cmd::audit::AuditCommand),
     /// Import enterprises, products or quality events from CSV or XLSX (all-or-nothing).
     Import(cmd::import::ImportArgs),
     /// Export enterprises, products or quality events to CSV or XLSX.
@@ -101,7 +101,7 @@ fn main() -> Result<()> {
                 Ok(())
             }
             Command::Admin(c) => cmd::admin::run_admin(c).await,
-            Command::Audit(c) => cmd::admin::run_audit(c).await,
+            Command::Audit(c) => cmd::audit::run(c).await,
             Command::Import(a) => cmd::import::run_import(a).await,
             Command::Export(a) => cmd::import::run_export(a).await,
             Command::Bench(c) => cmd::bench::run(c).await,

@@ -77,6 +77,9 @@ impl From<CodesError> for WebError {
                 WebError::NotFound(format!("{} #{id}", entity.as_str()))
             }
             CodesError::UnknownCode => WebError::NotFound("未知的码 (unknown code)".into()),
+            CodesError::ScanRateLimited { retry_after_secs } => {
+                WebError::TooManyAttempts(retry_after_secs)
+            }
             CodesError::NoStatusList { list_id } => {
                 WebError::NotFound(format!("status list {list_id}"))
             }

@@ -58,6 +58,13 @@ impl From<LabsError> for WebError {
             LabsError::Invalid(Invalid::Negative(field)) => {
                 WebError::field(field, "不能为负数 (must not be negative)")
             }
+            LabsError::Invalid(Invalid::QualificationValidity { latest }) => WebError::field(
+                "valid_until",
+                format!("有效期须在今天至 {latest} 之间（最长三年） (valid from today for at most three years, until {latest})"),
+            ),
+            LabsError::Invalid(Invalid::QualificationNotOurs) => WebError::Forbidden(
+                "只能授予本实验室仪器所需的操作资格 (a lab grants only the qualifications its own instruments demand)".into(),
+            ),
             LabsError::Invalid(i) => WebError::BadRequest(match i {
                 Invalid::PartCount => "一次预约1至10台仪器 (book 1 to 10 instruments at once)".into(),
                 Invalid::InstrumentInactive(id) => {
@@ -78,6 +85,9 @@ impl From<LabsError> for WebError {
                 Invalid::ReportNumber(e) => e,
                 Invalid::BlackoutReason => "须说明原因 (a reason is required)".into(),
                 Invalid::Negative(_) => "不能为负数 (must not be negative)".into(),
+                Invalid::QualificationValidity { .. } | Invalid::QualificationNotOurs => {
+                    "资格授予无效 (invalid qualification grant)".into()
+                }
             }),
             LabsError::LabCodeTaken(code) => {
                 WebError::Conflict(format!("实验室代码 {code} 已存在 (lab code {code} is taken)"))

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use yuepin_credit::merkle::{self, Hash};
-use yuepin_credit::{Artefact, SignedCheckpoint};
+use yuepin_credit::Artefact;
 
 struct Fx {
     a: String,
@@ -257,7 +257,7 @@ async fn consents_reports_and_proofs_over_http() {
         7,
         "grant, fetch, fetch (PDF), pause, resume, fetch, revoke: {entries:?}"
     );
-    let first = SignedCheckpoint::open(
+    let first = yuepin_credit::checkpoint::open(
         app.get("/api/v1/credit/log/checkpoint", Some(&fx.x))
             .await
             .json()["checkpoint"]
@@ -275,7 +275,7 @@ async fn consents_reports_and_proofs_over_http() {
             )
             .await
             .json();
-        let cp = SignedCheckpoint::open(p["checkpoint"].as_str().unwrap(), &vk).unwrap();
+        let cp = yuepin_credit::checkpoint::open(p["checkpoint"].as_str().unwrap(), &vk).unwrap();
         let proof: Vec<Hash> = p["proof"]
             .as_array()
             .unwrap()
@@ -301,7 +301,7 @@ async fn consents_reports_and_proofs_over_http() {
         )
         .await
         .json();
-    let latest = SignedCheckpoint::open(c["checkpoint"].as_str().unwrap(), &vk).unwrap();
+    let latest = yuepin_credit::checkpoint::open(c["checkpoint"].as_str().unwrap(), &vk).unwrap();
     let proof: Vec<Hash> = c["proof"]
         .as_array()
         .unwrap()

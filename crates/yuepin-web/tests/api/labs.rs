@@ -299,7 +299,57 @@ async fn booking_rules_approval_blackout_qualification_and_cancellation() {
         .post(
             "/api/v1/labs/qualifications",
             Some(&fx.lab1),
-            &json!({"uscc": fx.uscc1, "qualification": "电镜上岗证", "valid_until": "2030-12-31"}),
+            &json!({"uscc": fx.uscc1, "qualification": "电镜上岗证", "valid_until": "2099-12-31"}),
+        )
+        .await;
+    // Issue 17: not until 2099; at most three years, from today.
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("valid_until"), "{}", r.text());
+    let r = app
+        .post(
+            "/api/v1/labs/qualifications",
+            Some(&fx.lab1),
+            &json!({"uscc": fx.uscc1, "qualification": "电镜上岗证", "valid_until": china_day(-1)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    // Only for what the lab's own instruments demand.
+    let r = app
+        .post(
+            "/api/v1/labs/qualifications",
+            Some(&fx.lab1),
+            &json!({"uscc": fx.uscc1, "qualification": "X射线辐射安全", "valid_until": china_day(365)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // A lab account bound to another lab cannot grant this lab's qualification.
+    let r = app
+        .post("/api/v1/labs", Some(&fx.reg), &lab_json("SZQTC"))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let other_lab = r.json()["id"].as_i64().unwrap();
+    let other = app.user_token("otherlab", "lab", None).await;
+    let r = app
+        .post(
+            &format!("/api/v1/labs/{other_lab}/staff"),
+            Some(&fx.reg),
+            &json!({"username": "otherlab"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .post(
+            "/api/v1/labs/qualifications",
+            Some(&other),
+            &json!({"uscc": fx.uscc1, "qualification": "电镜上岗证", "valid_until": china_day(365)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = app
+        .post(
+            "/api/v1/labs/qualifications",
+            Some(&fx.lab1),
+            &json!({"uscc": fx.uscc1, "qualification": "电镜上岗证", "valid_until": china_day(3 * 365 - 2)}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());

@@ -25,6 +25,7 @@ mod ops;
 mod pages;
 mod phone;
 mod policy;
+mod scan_limits;
 mod signin;
 mod throttle;
 mod tokens;

@@ -1,10 +1,9 @@
-//! `yuepin admin …` (accounts, tokens) and `yuepin audit …` (verify, tail).
+//! `yuepin admin …` (accounts, tokens).
 
 use crate::config::DbArgs;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use std::io::BufRead;
-use yuepin_store::audit::Verification;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -58,22 +57,6 @@ pub enum AdminCommand {
         db: DbArgs,
         #[arg(long)]
         username: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum AuditCommand {
-    /// Walk the hash chain and report the first altered, inserted or deleted row.
-    Verify {
-        #[command(flatten)]
-        db: DbArgs,
-    },
-    /// Print the newest entries.
-    Tail {
-        #[command(flatten)]
-        db: DbArgs,
-        #[arg(long, default_value_t = 20)]
-        limit: i64,
     },
 }
 
@@ -192,52 +175,4 @@ async fn service(db: &DbArgs) -> Result<yuepin_enterprises_service::EnterprisesS
     Ok(yuepin_enterprises_service::EnterprisesService::new(
         db.resolve()?.connect().await?,
     ))
-}
-
-pub async fn run_audit(cmd: AuditCommand) -> Result<()> {
-    match cmd {
-        AuditCommand::Verify { db } => {
-            let resolved = db.resolve()?;
-            let store = resolved.connect().await?;
-            match store.audit_verify().await? {
-                Verification::Intact { rows, head } => {
-                    println!("audit log intact: {rows} rows, head {head}");
-                    // The credit capability's Merkle log is checked with the chain.
-                    let credit = crate::cmd::credit::service(store.clone(), &resolved.data_dir);
-                    let v = credit
-                        .verify_log(&yuepin_domain::Caller::cli("audit-verify"))
-                        .await?;
-                    match v.problem {
-                        None => println!(
-                            "credit log intact: {} entries, {} checkpoints verified",
-                            v.size, v.checkpoints
-                        ),
-                        Some(p) => bail!(crate::cmd::credit::describe(&p)),
-                    }
-                    Ok(())
-                }
-                Verification::Altered { seq } => {
-                    bail!("audit row {seq} was altered (its hash no longer matches)")
-                }
-                Verification::Broken { seq, .. } => {
-                    bail!("audit chain broken at row {seq}: a row before it was deleted or it was inserted")
-                }
-                Verification::Truncated { last_seq, head_seq } => {
-                    bail!(
-                        "audit log truncated: last row {last_seq}, but the head records {head_seq}"
-                    )
-                }
-            }
-        }
-        AuditCommand::Tail { db, limit } => {
-            let store = db.resolve()?.connect().await?;
-            for e in store.audit_list(None, None, limit).await? {
-                println!(
-                    "{} {} {} {} {}:{}",
-                    e.seq, e.at, e.actor, e.action, e.entity, e.entity_id
-                );
-            }
-            Ok(())
-        }
-    }
 }

@@ -1,4 +1,4 @@
-//! The credit log's Merkle tree: RFC 6962 §2.1 / RFC 9162 §2.1 over SHA-256 (leaf hash
+//! The logs' Merkle tree (the credit log's entries, the audit chain's rows): RFC 6962 §2.1 / RFC 9162 §2.1 over SHA-256 (leaf hash
 //! `SHA-256(0x00 || data)`, interior node `SHA-256(0x01 || left || right)`, a tree of `n > 1`
 //! leaves split at the largest power of two below `n`). Tree heads, inclusion proofs
 //! (`PATH`, §2.1.3) and consistency proofs (`PROOF`/`SUBPROOF`, §2.1.4) with their
