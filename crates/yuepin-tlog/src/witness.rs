@@ -121,10 +121,10 @@ impl WitnessCopy {
                     };
                 }
             }
-            None if have >= size => {
-                if entries_root(&current[..size as usize]) != self.checkpoint.root {
-                    return Finding::Rewritten { first: None, size };
-                }
+            None if have >= size
+                && entries_root(&current[..size as usize]) != self.checkpoint.root =>
+            {
+                return Finding::Rewritten { first: None, size };
             }
             None => {}
         }
