@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod flash;
 pub mod headers;
+pub mod hospital;
 pub mod i18n;
 pub mod input;
 pub mod json_body;
@@ -89,6 +90,7 @@ pub struct Modules {
     pub complaints: yuepin_complaints_service::ComplaintsService,
     pub labs: yuepin_labs_service::LabsService,
     pub credit: yuepin_credit_service::CreditService,
+    pub hospital: yuepin_hospital_service::HospitalService,
 }
 
 impl AppState {
@@ -118,6 +120,12 @@ impl AppState {
                 store.clone(),
                 config.data_dir.join("credit-keys"),
             ),
+            // Holiday years published after this release: `{data_dir}/hospital-calendar/*.csv`.
+            hospital: yuepin_hospital_service::HospitalService::new(store.clone())
+                .with_calendar_dir(&config.data_dir)
+                .unwrap_or_else(|e| {
+                    panic!("hospital calendar under {}: {e}", config.data_dir.display())
+                }),
         };
         Self {
             store,

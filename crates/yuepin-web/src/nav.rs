@@ -34,6 +34,7 @@ pub fn links(role: Option<Role>) -> Vec<NavLink> {
             link("/complaints", "12315分析", "12315"),
             LABS,
             WARNINGS,
+            link("/hospital", "产品医院", "Product hospital"),
             POLICY,
         ],
         Some(Role::Enterprise) => vec![
@@ -43,6 +44,7 @@ pub fn links(role: Option<Role>) -> Vec<NavLink> {
             link("/codes", "粤品通码", "Codes"),
             link("/labs/my", "我的预约", "My bookings"),
             link("/credit/consents", "数据授权", "Data consents"),
+            link("/hospital", "产品医院", "Product hospital"),
             LABS,
             POLICY,
         ],
@@ -55,7 +57,15 @@ pub fn links(role: Option<Role>) -> Vec<NavLink> {
             LABS,
             WARNINGS,
         ],
-        Some(Role::Expert) => vec![HOME, POLICY, MATCHING, LABS, WARNINGS],
+        Some(Role::Expert) => vec![
+            HOME,
+            link("/hospital", "我的问诊", "My cases"),
+            link("/hospital/knowledge", "知识库", "Knowledge base"),
+            POLICY,
+            MATCHING,
+            LABS,
+            WARNINGS,
+        ],
     }
 }
 
@@ -149,11 +159,13 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
             )),
         ),
         Role::Expert => (
-            vec![policy, labs],
-            Some((
-                "产品医院(专家诊断)功能尚未开通;开通后将在此列出待诊断的问题。",
-                "The product hospital (expert diagnosis) is not open yet; cases will be listed here.",
-            )),
+            vec![
+                task("/hospital", "我的问诊队列", "My case queue", "分派给我、我参加会诊或我协调的产品医院问诊,含各项时限状态。", "Cases assigned to me, on my panels or in hospitals I coordinate, with each SLA target's state."),
+                task("/hospital/knowledge", "产品医院知识库", "Knowledge base", "已解决并脱敏审核的案例,按关键词和行业检索。", "Solved, anonymised and approved cases, searchable by keyword and division."),
+                policy,
+                labs,
+            ],
+            None,
         ),
     }
 }

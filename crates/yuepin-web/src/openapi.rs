@@ -129,6 +129,7 @@ impl Modify for Security {
         (name = "complaints", description = "Complaints, alarms, the lexicon and consumer warnings"),
         (name = "labs", description = "Shared laboratories: instruments, services, bookings and orders"),
         (name = "credit", description = "Quality credit: grades, consents for banks, credit reports and the Merkle log"),
+        (name = "hospital", description = "Product hospital: hospitals, experts, cases with SLA clocks, the knowledge base"),
     ),
 )]
 struct Base;
@@ -147,6 +148,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::complaints::ApiDoc::openapi(),
         crate::labs::ApiDoc::openapi(),
         crate::credit::ApiDoc::openapi(),
+        crate::hospital::ApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

@@ -54,6 +54,9 @@ enum Command {
     /// Quality credit: banks, grades, consents, the Merkle log.
     #[command(subcommand)]
     Credit(cmd::credit::Command),
+    /// Product hospital: hospitals, experts, cases, the holiday calendar.
+    #[command(subcommand)]
+    Hospital(cmd::hospital::Command),
 }
 
 /// Log lines go to standard error, filtered by `RUST_LOG` (default `info,sqlx=warn`).
@@ -110,6 +113,7 @@ fn main() -> Result<()> {
             Command::Complaints(c) => cmd::complaints::run(c).await,
             Command::Labs(c) => cmd::labs::run(c).await,
             Command::Credit(c) => cmd::credit::run(c).await,
+            Command::Hospital(c) => cmd::hospital::run(c).await,
         }
     })
 }

@@ -15,6 +15,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::complaints::router())
         .merge(crate::labs::router())
         .merge(crate::credit::router())
+        .merge(crate::hospital::router())
         .fallback(crate::page::not_found)
 }
 

@@ -17,6 +17,7 @@ mod errors;
 mod existence;
 mod exports;
 mod headers;
+mod hospital;
 mod identity;
 mod input_limits;
 mod labs;

@@ -110,7 +110,7 @@ async fn directory_requires_sign_in_and_enterprise_page_shows_quality_file() {
 
 /// Every role (and a visitor) sees only navigation links it may open: each answers 200 (a
 /// visitor's 303 to sign-in is not offered either), the workbench lists the role's tasks and
-/// every task link opens; bank and expert are told plainly that their modules are not open.
+/// every task link opens; bank is told plainly that its module is not open.
 #[tokio::test]
 async fn navigation_links_open_for_every_role() {
     let app = TestApp::spawn().await;
@@ -167,11 +167,7 @@ async fn navigation_links_open_for_every_role() {
             let page = app.get(href, Some(token)).await;
             assert_eq!(page.status, StatusCode::OK, "{role} task → {href}");
         }
-        assert_eq!(
-            me.contains("id=\"not-open\""),
-            role == "bank" || role == "expert",
-            "{role}"
-        );
+        assert_eq!(me.contains("id=\"not-open\""), role == "bank", "{role}");
     }
     assert_eq!(app.get("/me", None).await.status, StatusCode::SEE_OTHER);
 }

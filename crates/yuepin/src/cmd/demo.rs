@@ -167,6 +167,9 @@ pub async fn seed_modules(
     super::credit::seed_demo(store, data_dir)
         .await
         .context("seeding credit")?;
+    super::hospital::seed_demo(store, data_dir)
+        .await
+        .context("seeding the product hospital")?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod complaints;
 pub mod credit;
 pub mod demo;
+pub mod hospital;
 pub mod import;
 pub mod labs;
 pub mod policy;
