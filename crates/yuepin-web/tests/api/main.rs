@@ -25,6 +25,7 @@ mod ops;
 mod pages;
 mod phone;
 mod policy;
+mod second_factor;
 mod signin;
 mod throttle;
 mod tokens;
