@@ -126,6 +126,36 @@ impl EnterprisesService {
         })
     }
 
+    /// Re-enables a disabled account (administrators); its old sessions and tokens stay ended.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn enable_user(&self, caller: &Caller, username: &str) -> Result<UserRecord> {
+        caller.require_administrator()?;
+        let user = self.user_named(username).await?;
+        let mut w = self.store.begin_write(Actor::from(caller)).await?;
+        self.store.set_user_disabled(&mut w, user.id, false).await?;
+        self.store.commit(w).await?;
+        Ok(UserRecord {
+            disabled: false,
+            ..user
+        })
+    }
+
+    /// Resets an account's password (administrators): a temporary password (16 random
+    /// characters, returned once) that must be changed at the next sign-in; the account's
+    /// sessions end and its tokens are revoked.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn reset_password(&self, caller: &Caller, username: &str) -> Result<String> {
+        caller.require_administrator()?;
+        let user = self.user_named(username).await?;
+        let temporary = passwords::random_token(12);
+        let hash = passwords::hash_password(&temporary)
+            .map_err(|e| StoreError::Native(format!("password hashing: {e}")))?;
+        let mut w = self.store.begin_write(Actor::from(caller)).await?;
+        self.store.reset_password(&mut w, user.id, &hash).await?;
+        self.store.commit(w).await?;
+        Ok(temporary)
+    }
+
     /// Changes the caller's password: `current` is checked as a sign-in from `client` would be
     /// (wrong ones count towards the throttle); the caller's other sessions end, `keep_session`
     /// (the one making the change) stays.

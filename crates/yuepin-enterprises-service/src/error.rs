@@ -26,6 +26,14 @@ pub enum EnterprisesError {
     NoSuchIdentityChange(i64),
     #[error("no API token #{0}")]
     NoSuchToken(i64),
+    #[error("wrong or used code")]
+    WrongCode,
+    #[error("the sign-in step expired; sign in again")]
+    ChallengeExpired,
+    #[error("no second factor is being enrolled")]
+    TotpNotPending,
+    #[error("the second factor is already enrolled")]
+    TotpEnrolled,
     #[error("no account {0}")]
     NoSuchUser(String),
     #[error("username {0} is taken")]

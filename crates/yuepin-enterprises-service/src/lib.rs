@@ -13,11 +13,13 @@ pub mod identity;
 pub mod keys;
 pub mod records;
 pub mod registry;
+pub mod second_factor;
 pub mod signin;
 pub mod store;
 
 pub use accounts::NewAccount;
 pub use credentials::IssuedToken;
+pub use second_factor::{totp_required, Enrolment, FirstStep};
 pub use error::{EnterprisesError, Invalid};
 pub use identity::{IdentityChange, IdentityChangeStatus, IdentityDecision, IDENTITY_TEXT_MAX};
 pub use keys::EnterpriseKey;

@@ -53,12 +53,12 @@ fn doubled(first: i64, times: i64, cap: i64) -> i64 {
     first.saturating_mul(1 << shift).min(cap)
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// Seconds still to wait, if `last` + `delay` is after `now` (at least 1).
-fn remaining(now: DateTime<Utc>, last: Option<&str>, delay: i64) -> Option<u64> {
+pub(crate) fn remaining(now: DateTime<Utc>, last: Option<&str>, delay: i64) -> Option<u64> {
     if delay <= 0 {
         return None;
     }

@@ -121,7 +121,7 @@ impl Store {
         hash: &str,
         keep_session: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
             .execute(&mut *w.tx)

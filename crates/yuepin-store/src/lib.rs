@@ -12,10 +12,12 @@ pub mod dialect;
 pub mod migrate;
 pub mod native_sqlite;
 pub mod passwords;
+pub mod second_factor;
 pub mod users;
 
 pub use credentials::TokenRecord;
 pub use dialect::{BulkLoad, Dialect};
+pub use second_factor::{ChallengeRow, TotpRow};
 pub use users::{SessionInfo, UserRecord};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -74,6 +74,13 @@ pub fn password_strong_enough(password: &str) -> bool {
     check_new_password(password).is_ok()
 }
 
+/// `n` random bytes from the OS.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    buf
+}
+
 /// `bytes` random bytes from the OS, base64url without padding.
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];

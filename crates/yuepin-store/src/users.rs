@@ -20,6 +20,10 @@ pub struct UserRecord {
     pub enterprise_id: Option<i64>,
     pub disabled: bool,
     pub created_at: String,
+    /// A confirmed TOTP second factor (RFC 6238) is required at sign-in.
+    pub totp_enabled: bool,
+    /// An administrator reset the password: the temporary one must be changed first.
+    pub must_change_password: bool,
 }
 
 /// A live session as looked up from its cookie.
@@ -29,6 +33,8 @@ pub struct SessionInfo {
     pub csrf_token: String,
     pub created_at: String,
     pub last_seen_at: String,
+    /// When the user last proved a factor in this session (sign-in or re-authentication).
+    pub reauth_at: String,
 }
 
 pub fn token_hash(token: &str) -> String {
@@ -48,11 +54,13 @@ fn user_from_row(r: &AnyRow) -> Result<UserRecord> {
         enterprise_id: r.try_get("enterprise_id")?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         created_at: r.try_get("created_at")?,
+        totp_enabled: r.try_get::<i64, _>("totp_enabled")? != 0,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
     })
 }
 
 const USER_COLS: &str =
-    "u.id, u.username, u.display_name, u.password_hash, u.role, u.enterprise_id, u.disabled, u.created_at";
+    "u.id, u.username, u.display_name, u.password_hash, u.role, u.enterprise_id, u.disabled, u.created_at, u.totp_enabled, u.must_change_password";
 
 impl Store {
     pub async fn create_user(
@@ -123,7 +131,7 @@ impl Store {
     pub async fn create_session(&self, user_id: i64, token: &str, csrf: &str) -> Result<()> {
         let now = now_text();
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at) VALUES ($1,$2,$3,$4,$4)",
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, reauth_at) VALUES ($1,$2,$3,$4,$4,$4)",
         )
         .bind(token_hash(token))
         .bind(user_id)
@@ -145,7 +153,7 @@ impl Store {
     ) -> Result<Option<SessionInfo>> {
         let hash = token_hash(token);
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLS}, s.csrf_token, s.created_at AS s_created, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+            "SELECT {USER_COLS}, s.csrf_token, s.created_at AS s_created, s.last_seen_at, s.reauth_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
         ))
         .bind(&hash)
         .fetch_optional(&self.pool)
@@ -168,9 +176,22 @@ impl Store {
         Ok(Some(SessionInfo {
             user,
             csrf_token: row.try_get("csrf_token")?,
+            reauth_at: row
+                .try_get::<Option<String>, _>("reauth_at")?
+                .unwrap_or_else(|| created.clone()),
             created_at: created,
             last_seen_at: last_seen,
         }))
+    }
+
+    /// Records that the session's user just proved a factor again (ASVS 7.5.3).
+    pub async fn touch_reauth(&self, token: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE token_hash = $2")
+            .bind(now_text())
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
@@ -209,14 +230,20 @@ impl Store {
 
     /// The account of a live token: not revoked, not expired, its user not disabled.
     pub async fn user_by_api_token(&self, token: &str) -> Result<Option<UserRecord>> {
+        Ok(self.api_token_login(token).await?.map(|(u, _)| u))
+    }
+
+    /// The account of a live token and when the token was issued (the time its holder last
+    /// proved the account's factors, for re-authentication).
+    pub async fn api_token_login(&self, token: &str) -> Result<Option<(UserRecord, String)>> {
         sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked = 0 AND t.expires_at > $2 AND u.disabled = 0"
+            "SELECT {USER_COLS}, t.created_at AS t_created FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked = 0 AND t.expires_at > $2 AND u.disabled = 0"
         ))
         .bind(token_hash(token))
         .bind(now_text())
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| user_from_row(&r))
+        .map(|r| Ok((user_from_row(&r)?, r.try_get("t_created")?)))
         .transpose()
     }
 

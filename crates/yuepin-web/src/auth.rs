@@ -15,6 +15,22 @@ use yuepin_domain::Role;
 use yuepin_store::UserRecord;
 
 pub const SESSION_COOKIE: &str = "yp_session";
+/// The session cookie's name when `secure_cookies` is set: the `__Host-` prefix makes the
+/// browser refuse it unless it is `Secure`, from this host, without `Domain`, on `Path=/`
+/// (ASVS 3.3.1), so a sibling subdomain cannot plant or overwrite it.
+pub const HOST_SESSION_COOKIE: &str = "__Host-yp_session";
+/// The sign-in challenge between the password step and the code step (HttpOnly,
+/// `SameSite=Strict`, `Path=/login`, 5 minutes).
+pub const CHALLENGE_COOKIE: &str = "yp_challenge";
+
+/// The session cookie's name under the configuration.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        HOST_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 /// The anonymous pre-session cookie that carries the sign-in form's CSRF token (login CSRF):
 /// `POST /login` must send the same token in its form (double submit). HttpOnly,
 /// `SameSite=Strict`, sent to `/login` only.
@@ -43,6 +59,42 @@ pub struct Auth {
     pub via_cookie: bool,
     pub tr: Tr,
     pub client_ip: String,
+    /// When the caller last proved the account's factors: the session's sign-in or
+    /// re-authentication, or the bearer token's issue (RFC 3339).
+    pub authenticated_at: Option<String>,
+    /// The session cookie's value (to mark a re-authentication on it).
+    pub session_token: Option<String>,
+}
+
+/// Paths an account that must first enrol its second factor or change its temporary
+/// password may still reach.
+fn allowed_while_restricted(path: &str, must_change_password: bool) -> bool {
+    let common = matches!(path, "/logout" | "/login" | "/login/code" | "/api/v1/me")
+        || path == "/account/password";
+    common || (!must_change_password && path == "/account/totp")
+}
+
+/// Refuses everything but enrolment (or the password change) to an account that must do
+/// that first: pages are sent there, API calls get `403` with a code saying so.
+fn gate(state: &AppState, user: &UserRecord, path: &str) -> WebResult<()> {
+    let (blocked, to, err) = if user.must_change_password {
+        (true, "/account/password", WebError::PasswordChangeRequired)
+    } else if state.config.require_totp
+        && yuepin_enterprises_service::totp_required(user.role)
+        && !user.totp_enabled
+    {
+        (true, "/account/totp", WebError::TotpEnrolmentRequired)
+    } else {
+        (false, "", WebError::Unauthenticated)
+    };
+    if !blocked || allowed_while_restricted(path, user.must_change_password) {
+        return Ok(());
+    }
+    if path.starts_with("/api/") {
+        Err(err)
+    } else {
+        Err(WebError::SeeOther(to.into()))
+    }
 }
 
 impl Auth {
@@ -216,20 +268,23 @@ impl FromRequestParts<AppState> for Auth {
             .map(|ip| ip.to_string())
             .unwrap_or_else(|| "local".into());
         if let Some(token) = bearer(&parts.headers) {
-            let user = state
+            let (user, issued) = state
                 .store
-                .user_by_api_token(token)
+                .api_token_login(token)
                 .await?
                 .ok_or(WebError::Unauthenticated)?;
+            gate(state, &user, parts.uri.path())?;
             return Ok(Auth {
                 user: Some(user),
                 csrf: None,
                 via_cookie: false,
                 tr,
                 client_ip,
+                authenticated_at: Some(issued),
+                session_token: None,
             });
         }
-        if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        if let Some(cookie) = jar.get(session_cookie_name(state.config.secure_cookies)) {
             let now = Utc::now();
             let session = state
                 .store
@@ -243,12 +298,15 @@ impl FromRequestParts<AppState> for Auth {
             if let Some(s) = session {
                 let unsafe_method =
                     !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                gate(state, &s.user, parts.uri.path())?;
                 let auth = Auth {
                     user: Some(s.user),
                     csrf: Some(s.csrf_token),
                     via_cookie: true,
                     tr,
                     client_ip,
+                    authenticated_at: Some(s.reauth_at),
+                    session_token: Some(cookie.value().to_string()),
                 };
                 // API calls authenticated by cookie must carry the CSRF header.
                 if unsafe_method && parts.uri.path().starts_with("/api/") {
@@ -267,6 +325,8 @@ impl FromRequestParts<AppState> for Auth {
             via_cookie: false,
             tr,
             client_ip,
+            authenticated_at: None,
+            session_token: None,
         })
     }
 }
@@ -293,13 +353,14 @@ pub async fn start_session(
     jar: CookieJar,
     user: &UserRecord,
 ) -> WebResult<CookieJar> {
-    if let Some(old) = jar.get(SESSION_COOKIE) {
+    let name = session_cookie_name(state.config.secure_cookies);
+    if let Some(old) = jar.get(name) {
         state.store.delete_session(old.value()).await?;
     }
     let token = random_token(32);
     let csrf = random_token(24);
     state.store.create_session(user.id, &token, &csrf).await?;
-    let cookie = Cookie::build((SESSION_COOKIE, token))
+    let cookie = Cookie::build((name, token))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.config.secure_cookies)
@@ -309,8 +370,32 @@ pub async fn start_session(
 }
 
 pub async fn end_session(state: &AppState, jar: CookieJar) -> WebResult<CookieJar> {
-    if let Some(c) = jar.get(SESSION_COOKIE) {
+    let name = session_cookie_name(state.config.secure_cookies);
+    if let Some(c) = jar.get(name) {
         state.store.delete_session(c.value()).await?;
     }
-    Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()))
+    Ok(jar.remove(
+        Cookie::build(name)
+            .path("/")
+            .secure(state.config.secure_cookies)
+            .build(),
+    ))
+}
+
+/// The sign-in challenge cookie (set after a right password on an account with a second
+/// factor).
+pub fn challenge_cookie(jar: CookieJar, token: String, secure: bool) -> CookieJar {
+    jar.add(
+        Cookie::build((CHALLENGE_COOKIE, token))
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(secure)
+            .path("/login")
+            .build(),
+    )
+}
+
+/// The jar without the challenge cookie.
+pub fn end_challenge(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(CHALLENGE_COOKIE).path("/login").build())
 }

@@ -36,6 +36,18 @@ pub enum WebError {
     UriTooLong,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A recent re-authentication is needed first (ASVS 7.5.3).
+    #[error("re-authentication required")]
+    ReauthRequired,
+    /// The account must enrol its second factor before anything else.
+    #[error("second factor enrolment required")]
+    TotpEnrolmentRequired,
+    /// The account must replace its temporary password before anything else.
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// A page answers with a redirect (303) to a local path.
+    #[error("see {0}")]
+    SeeOther(String),
 }
 
 impl WebError {
@@ -58,6 +70,11 @@ impl WebError {
             WebError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UriTooLong => StatusCode::URI_TOO_LONG,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            WebError::ReauthRequired => StatusCode::UNAUTHORIZED,
+            WebError::TotpEnrolmentRequired | WebError::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
+            WebError::SeeOther(_) => StatusCode::SEE_OTHER,
         }
     }
 
@@ -74,6 +91,10 @@ impl WebError {
             WebError::PayloadTooLarge => "payload_too_large",
             WebError::UriTooLong => "uri_too_long",
             WebError::MethodNotAllowed => "method_not_allowed",
+            WebError::ReauthRequired => "reauth_required",
+            WebError::TotpEnrolmentRequired => "totp_enrolment_required",
+            WebError::PasswordChangeRequired => "password_change_required",
+            WebError::SeeOther(_) => "see_other",
         }
     }
 
@@ -112,6 +133,9 @@ impl WebError {
             WebError::MethodNotAllowed => {
                 "该地址不支持此请求方法 (method not allowed for this address)".into()
             }
+            WebError::ReauthRequired => "请先重新验证身份(密码或动态验证码)后再操作 (re-authenticate with your password or a TOTP code first: POST /api/v1/auth/reauth, or a bearer token issued in the last minutes)".into(),
+            WebError::TotpEnrolmentRequired => "该账号须先绑定动态验证码(/account/totp)(this account must enrol a TOTP second factor first at /account/totp)".into(),
+            WebError::PasswordChangeRequired => "请先修改管理员重置的临时密码(/account/password)(change the temporary password first at /account/password)".into(),
             other => other.to_string(),
         }
     }
@@ -166,6 +190,9 @@ impl From<yuepin_domain::DomainError> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        if let WebError::SeeOther(to) = &self {
+            return crate::redirect::see_other(to);
+        }
         let status = self.status();
         let fields = match &self {
             WebError::Invalid(errs) => errs.clone(),

@@ -8,7 +8,7 @@
 //! Also a last guard for the session: an error answer (4xx/5xx) never carries a
 //! `Set-Cookie` that starts a session.
 
-use crate::auth::SESSION_COOKIE;
+use crate::auth::{HOST_SESSION_COOKIE, SESSION_COOKIE};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
@@ -73,14 +73,14 @@ fn set(h: &mut HeaderMap, name: HeaderName, value: &'static str) {
 
 /// Removes every `Set-Cookie` that gives the session cookie a value (its removal stays).
 fn drop_session_cookies(h: &mut HeaderMap) {
-    let starts = format!("{SESSION_COOKIE}=");
-    let removal = format!("{SESSION_COOKIE}=;");
     let kept: Vec<HeaderValue> = h
         .get_all(header::SET_COOKIE)
         .iter()
         .filter(|v| {
             let s = v.to_str().unwrap_or_default();
-            !s.starts_with(&starts) || s.starts_with(&removal)
+            [SESSION_COOKIE, HOST_SESSION_COOKIE].iter().all(|name| {
+                !s.starts_with(&format!("{name}=")) || s.starts_with(&format!("{name}=;"))
+            })
         })
         .cloned()
         .collect();

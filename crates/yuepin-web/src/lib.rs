@@ -27,6 +27,7 @@ pub mod ops;
 pub mod page;
 pub mod policy;
 pub mod portal;
+pub mod reauth;
 pub mod redirect;
 pub mod routes;
 
@@ -57,6 +58,12 @@ pub struct WebConfig {
     /// The policy packs in force (the built-in pack and the configured successors); `None`:
     /// the built-in pack alone.
     pub policy_set: Option<yuepin_policy::PolicySet>,
+    /// Regulator and bank accounts must enrol a TOTP second factor before anything else
+    /// (`yuepin serve` turns it on; the demo, with its synthetic accounts, does not).
+    pub require_totp: bool,
+    /// How recent a sign-in or re-authentication must be for money decisions and consent
+    /// changes (ASVS 7.5.3), in minutes.
+    pub reauth_minutes: i64,
 }
 
 impl Default for WebConfig {
@@ -70,6 +77,8 @@ impl Default for WebConfig {
             as_of: None,
             trusted_proxies: client_addr::TrustedProxies::default(),
             policy_set: None,
+            require_totp: true,
+            reauth_minutes: 5,
         }
     }
 }
@@ -149,7 +158,8 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let routes = headers::layer(api_errors::layer(routes), state.config.secure_cookies);
-    ops::layer(routes).with_state(state)
+    // The state as an extension too, for route layers that need it (`reauth::guard`).
+    ops::layer(routes.layer(axum::Extension(state.clone()))).with_state(state)
 }
 
 /// Serves until Ctrl-C / SIGTERM. The codes service buffers scan counts in memory; a

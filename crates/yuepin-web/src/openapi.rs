@@ -48,6 +48,9 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UriTooLong,
     MethodNotAllowed,
+    ReauthRequired,
+    TotpEnrolmentRequired,
+    PasswordChangeRequired,
 }
 
 fn error_response(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {

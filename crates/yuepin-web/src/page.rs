@@ -159,6 +159,9 @@ pub fn page_error(e: WebError, auth: &Auth, state: &AppState, uri: &Uri) -> Resp
         let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         return Redirect::to(&format!("/login?next={}", urlencode(next))).into_response();
     }
+    if let WebError::SeeOther(to) = &e {
+        return crate::redirect::see_other(to);
+    }
     let status = e.status();
     let page = ErrorPage {
         tr: auth.tr,

@@ -16,7 +16,7 @@ pub struct DbArgs {
     #[arg(long, env = "YUEPIN_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// TOML config file with any of: listen, database_url, data_dir, public_url, secure_cookies,
-    /// log_format, metrics_token, trusted_proxies, policy_packs.
+    /// log_format, metrics_token, trusted_proxies, require_totp, policy_packs.
     #[arg(long, env = "YUEPIN_CONFIG")]
     pub config: Option<PathBuf>,
     /// Policy packs loaded beside the built-in 粤市监〔2023〕74号 (successor policies as data): a
@@ -52,6 +52,9 @@ pub struct ServerArgs {
     /// client; without any, the connection's peer is the client.
     #[arg(long, env = "YUEPIN_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<String>>,
+    /// Require a TOTP second factor of regulator and bank accounts (default true).
+    #[arg(long, env = "YUEPIN_REQUIRE_TOTP")]
+    pub require_totp: Option<bool>,
 }
 
 /// How log lines are written.
@@ -87,6 +90,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     metrics_token: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    require_totp: Option<bool>,
     /// Relative paths are read from the config file's directory.
     policy_packs: Option<Vec<PathBuf>>,
 }
@@ -120,6 +124,8 @@ pub struct Resolved {
     pub log_format: LogFormat,
     pub metrics_token: Option<String>,
     pub trusted_proxies: yuepin_web::client_addr::TrustedProxies,
+    /// Regulator and bank accounts must enrol TOTP.
+    pub require_totp: bool,
     /// Policy pack files or directories beside the built-in pack, in load order.
     pub policy_packs: Vec<PathBuf>,
 }
@@ -240,6 +246,7 @@ impl ServerArgs {
             data_dir,
             public_url,
             secure_cookies: self.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            require_totp: self.require_totp.or(file.require_totp).unwrap_or(true),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             metrics_token: self
                 .metrics_token

@@ -71,6 +71,8 @@ impl Replica {
                 "http://127.0.0.1:8080",
             ])
             .env("YUEPIN_DATABASE_URL", url)
+            // Its regulator and bank sign in with passwords alone (the TOTP tests are in yuepin-web).
+            .env("YUEPIN_REQUIRE_TOTP", "false")
             .env("YUEPIN_DATA_DIR", data_dir)
             .env("YUEPIN_LOG_FORMAT", "json")
             .env("RUST_LOG", "info,sqlx=warn")

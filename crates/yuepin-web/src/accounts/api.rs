@@ -1,8 +1,8 @@
 //! Tokens, the caller's identity, accounts and the audit log as JSON.
 
 use super::schema::{Created, MeResponse, TokenResponse};
-use crate::auth::{self, Auth};
-use crate::error::WebResult;
+use crate::auth::Auth;
+use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
 use crate::openapi::{E400, E401, E403, E404, E409, E429};
 use crate::AppState;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use yuepin_domain::Role;
-use yuepin_enterprises_service::NewAccount;
+use yuepin_enterprises_service::{FirstStep, NewAccount};
 use yuepin_store::audit::{AuditEntry, Verification};
 use yuepin_store::TokenRecord;
 use yuepin_store::UserRecord;
@@ -24,6 +24,7 @@ use yuepin_store::UserRecord;
 #[openapi(paths(
     me,
     create_token,
+    reauth,
     list_tokens,
     revoke_token,
     list_users,
@@ -51,6 +52,9 @@ pub(super) struct TokenRequest {
     /// Days until the token expires: 1 to 365, 90 when absent.
     #[serde(default)]
     days: Option<i64>,
+    /// The TOTP code (or a recovery code) of an account with a second factor.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// Exchanges a username and password for a bearer API token.
@@ -62,7 +66,28 @@ pub(super) async fn create_token(
     auth: Auth,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> WebResult<Response> {
-    let user = auth::authenticate(&state, &req.username, &req.password, &auth.client_ip).await?;
+    let service = &state.modules.enterprises;
+    let user = match service
+        .begin_sign_in(&req.username, &req.password, &auth.client_ip)
+        .await?
+    {
+        FirstStep::Signed(user) => user,
+        FirstStep::NeedsCode { challenge } => {
+            service
+                .finish_sign_in(
+                    &challenge,
+                    req.code.as_deref().unwrap_or_default(),
+                    &auth.client_ip,
+                )
+                .await?
+        }
+    };
+    if state.config.require_totp
+        && yuepin_enterprises_service::totp_required(user.role)
+        && !user.totp_enabled
+    {
+        return Err(WebError::TotpEnrolmentRequired);
+    }
     let owner =
         yuepin_domain::Caller::user(user.id, &user.username, user.role, user.enterprise_id, None);
     let issued = state
@@ -217,4 +242,34 @@ pub(super) async fn audit_verify(
 ) -> WebResult<Json<Value>> {
     auth.require_role(&[Role::Regulator])?;
     Ok(Json(json!(state.store.audit_verify().await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(super) struct ReauthRequest {
+    /// A current TOTP code (accounts with a second factor), else the password.
+    secret: String,
+}
+
+/// Re-authenticates a page session (ASVS 7.5.3): money decisions and consent changes need
+/// one within the last minutes. Bearer tokens are not re-authenticated: such a call needs a
+/// token issued within the same minutes (with the password and the code).
+#[utoipa::path(post, path = "/api/v1/auth/reauth", tag = "accounts", operation_id = "reauth",
+    request_body = ReauthRequest,
+    responses((status = 204, description = "Re-authenticated"), E400, E401, E429))]
+pub(super) async fn reauth(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<ReauthRequest>,
+) -> WebResult<Response> {
+    auth.require_user()?;
+    let Some(session) = auth.session_token.as_deref() else {
+        return Err(WebError::ReauthRequired);
+    };
+    state
+        .modules
+        .enterprises
+        .reauthenticate(&auth.caller(), &req.secret, &auth.client_ip)
+        .await?;
+    state.store.touch_reauth(session).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

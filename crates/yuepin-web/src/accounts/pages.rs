@@ -16,6 +16,7 @@ use axum::Form;
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use yuepin_domain::Role;
+use yuepin_enterprises_service::FirstStep;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -47,7 +48,7 @@ fn safe_next(next: &str) -> String {
 /// The sign-in page with `error` (empty for none) and the username kept, its pre-session
 /// cookie set or kept; `status` is the answer's status code.
 #[allow(clippy::too_many_arguments)]
-fn login_page(
+pub(super) fn login_page(
     state: &AppState,
     auth: &Auth,
     uri: &Uri,
@@ -129,30 +130,60 @@ pub(super) async fn login_submit(
             &form.username,
         );
     }
-    let user =
-        match auth::authenticate(&state, &form.username, &form.password, &auth.client_ip).await {
-            Ok(user) => user,
-            Err(e) => {
-                let status = if e.status() == StatusCode::TOO_MANY_REQUESTS {
-                    e.status()
-                } else {
-                    StatusCode::UNAUTHORIZED
-                };
-                let error = e.message();
-                return login_page(
-                    &state,
-                    &auth,
-                    &uri,
-                    jar,
-                    status,
-                    error,
-                    &form.next,
-                    &form.username,
-                );
-            }
-        };
-    // The destination is settled before the session exists, and is always a valid header.
-    let dest = match (user.role, local_path(&form.next)) {
+    let step = state
+        .modules
+        .enterprises
+        .begin_sign_in(&form.username, &form.password, &auth.client_ip)
+        .await;
+    let user = match step {
+        Ok(FirstStep::Signed(user)) => user,
+        Ok(FirstStep::NeedsCode { challenge }) => {
+            let jar = auth::challenge_cookie(jar, challenge, state.config.secure_cookies);
+            return super::second_factor::code_page(
+                &state,
+                &auth,
+                &uri,
+                jar,
+                StatusCode::OK,
+                String::new(),
+                &form.next,
+            );
+        }
+        Err(e) => {
+            let e = WebError::from(e);
+            let status = if e.status() == StatusCode::TOO_MANY_REQUESTS {
+                e.status()
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let error = e.message();
+            return login_page(
+                &state,
+                &auth,
+                &uri,
+                jar,
+                status,
+                error,
+                &form.next,
+                &form.username,
+            );
+        }
+    };
+    let dest = destination(&state, &user, &form.next).await;
+    match auth::start_session(&state, auth::end_presession(jar), &user).await {
+        Ok(jar) => (jar, see_other(&dest)).into_response(),
+        Err(e) => page_error(e, &auth, &state, &uri),
+    }
+}
+
+/// Where a signed-in user goes: an acceptable `next`, else the role's start page. The
+/// destination is settled before the session exists, and is always a valid header.
+pub(super) async fn destination(
+    state: &AppState,
+    user: &yuepin_store::UserRecord,
+    next: &str,
+) -> String {
+    match (user.role, local_path(next)) {
         (_, Some(n)) if n != DEFAULT_NEXT => n,
         (Role::Enterprise, _) => match state
             .modules
@@ -164,10 +195,6 @@ pub(super) async fn login_submit(
             Err(_) => "/".into(),
         },
         _ => DEFAULT_NEXT.into(),
-    };
-    match auth::start_session(&state, auth::end_presession(jar), &user).await {
-        Ok(jar) => (jar, see_other(&dest)).into_response(),
-        Err(e) => page_error(e, &auth, &state, &uri),
     }
 }
 

@@ -2,7 +2,7 @@
 //! a new one (8 to 128 characters, not a common one; the registry service decides). The
 //! caller's other sessions end; this one stays.
 
-use crate::auth::{Auth, SESSION_COOKIE};
+use crate::auth::Auth;
 use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
@@ -12,7 +12,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::Form;
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -70,7 +69,6 @@ pub(super) async fn submit(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
-    jar: CookieJar,
     Form(f): Form<PasswordForm>,
 ) -> Response {
     if let Err(e) = auth
@@ -79,7 +77,7 @@ pub(super) async fn submit(
     {
         return page_error(e, &auth, &state, &uri);
     }
-    let keep = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
+    let keep = auth.session_token.clone();
     let result = state
         .modules
         .enterprises

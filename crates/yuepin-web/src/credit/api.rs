@@ -14,6 +14,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::middleware::from_fn;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -48,7 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/credit/banks", get(banks))
         .route(
             "/api/v1/credit/consents",
-            get(list_consents).post(grant_consent),
+            get(list_consents)
+                .post(grant_consent)
+                .route_layer(from_fn(crate::reauth::guard)),
         )
         .route("/api/v1/credit/consents/{id}", get(get_consent))
         .route("/api/v1/credit/consents/{id}/reports", post(fetch_report))
@@ -58,7 +61,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/v1/credit/consents/{id}/{action}",
-            post(consent_action),
+            post(consent_action).layer(from_fn(crate::reauth::guard)),
         )
         .route("/api/v1/credit/enterprises/{uscc}/grade", get(grade))
         .route("/api/v1/credit/log/checkpoint", get(checkpoint))

@@ -14,6 +14,7 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
+use axum::middleware::from_fn;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -23,8 +24,16 @@ use yuepin_domain::Role;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/credit/consents", get(consents_page).post(grant_form))
-        .route("/credit/consents/{id}/{action}", post(consent_form))
+        .route(
+            "/credit/consents",
+            get(consents_page)
+                .post(grant_form)
+                .route_layer(from_fn(crate::reauth::guard)),
+        )
+        .route(
+            "/credit/consents/{id}/{action}",
+            post(consent_form).layer(from_fn(crate::reauth::guard)),
+        )
 }
 
 struct Row {

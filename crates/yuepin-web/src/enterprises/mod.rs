@@ -144,6 +144,12 @@ impl From<EnterprisesError> for WebError {
             EnterprisesError::NoSuchToken(id) => {
                 WebError::NotFound(format!("令牌 #{id} 不存在 (no such token)"))
             }
+            EnterprisesError::WrongCode | EnterprisesError::ChallengeExpired => {
+                crate::accounts::second_factor_error(&e)
+            }
+            EnterprisesError::TotpNotPending | EnterprisesError::TotpEnrolled => {
+                crate::accounts::second_factor_error(&e)
+            }
             EnterprisesError::NoSuchUser(u) => {
                 WebError::NotFound(format!("用户 {u} 不存在 (no such account)"))
             }

@@ -41,6 +41,7 @@ pub struct ApiDoc;
 
 use crate::error::WebError;
 use crate::AppState;
+use axum::middleware::from_fn;
 use axum::routing::{get, post};
 use axum::Router;
 use yuepin_policy::{EngineError, FactError, Outcome};
@@ -86,7 +87,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/policy/applications/{id}", get(api::application))
         .route(
             "/api/v1/policy/applications/{id}/decision",
-            post(api::decide),
+            post(api::decide).layer(from_fn(crate::reauth::guard)),
         )
         .route("/api/v1/policy/grants", get(api::grants))
         .route("/api/v1/policy/grants/totals", get(api::totals))
@@ -111,7 +112,10 @@ pub fn router() -> Router<AppState> {
             "/policy/applications",
             get(pages::applications).post(pages::apply),
         )
-        .route("/policy/applications/{id}/decision", post(pages::decide))
+        .route(
+            "/policy/applications/{id}/decision",
+            post(pages::decide).layer(from_fn(crate::reauth::guard)),
+        )
         .route("/policy/grants", get(pages::grants))
         .route("/policy/declared", get(declared::declared_page))
         .route("/policy/declared/{id}/confirm", post(declared::confirm))

@@ -84,8 +84,11 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = yuepin_test_support::fresh_database_url(dir.path()).await;
         let store = Store::connect(&url).await.expect("connect test database");
+        // Most tests sign regulators and banks in with passwords alone; the second-factor
+        // tests (`second_factor.rs`) turn `require_totp` on.
         let mut config = WebConfig {
             data_dir: dir.path().to_path_buf(),
+            require_totp: false,
             ..WebConfig::default()
         };
         configure(&mut config);

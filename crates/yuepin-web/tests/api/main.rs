@@ -27,6 +27,7 @@ mod pages;
 mod phone;
 mod policy;
 mod scan_limits;
+mod second_factor;
 mod signin;
 mod throttle;
 mod tokens;

@@ -58,6 +58,30 @@ pub enum AdminCommand {
         #[arg(long)]
         username: String,
     },
+    /// Re-enable a disabled account (its old sessions and tokens stay ended).
+    EnableUser {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+    },
+    /// Remove an account's TOTP second factor and recovery codes (a lost phone): its
+    /// sessions end, its tokens are revoked, and a regulator or bank account enrols again at
+    /// its next sign-in.
+    ResetTotp {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The account's username.
+        username: String,
+    },
+    /// Reset a password to a temporary one (printed once) that must be changed at the next
+    /// sign-in; the account's sessions end and its tokens are revoked.
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+    },
 }
 
 fn read_password(from_stdin: bool) -> Result<String> {
@@ -162,6 +186,35 @@ pub async fn run_admin(cmd: AdminCommand) -> Result<()> {
                 .await
                 .context("disabling the account")?;
             println!("disabled {username:?}: its sessions ended and its tokens were revoked");
+            Ok(())
+        }
+        AdminCommand::EnableUser { db, username } => {
+            service(&db)
+                .await?
+                .enable_user(&operator(), &username)
+                .await
+                .context("enabling the account")?;
+            println!("enabled {username:?}");
+            Ok(())
+        }
+        AdminCommand::ResetTotp { db, username } => {
+            service(&db)
+                .await?
+                .reset_totp(&operator(), &username)
+                .await
+                .context("resetting the second factor")?;
+            println!(
+                "reset the second factor of {username:?}: its sessions ended and its tokens were revoked; it enrols again at its next sign-in"
+            );
+            Ok(())
+        }
+        AdminCommand::ResetPassword { db, username } => {
+            let temporary = service(&db)
+                .await?
+                .reset_password(&operator(), &username)
+                .await
+                .context("resetting the password")?;
+            println!("temporary password for {username:?} (must be changed at the next sign-in): {temporary}");
             Ok(())
         }
     }

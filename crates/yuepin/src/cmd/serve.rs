@@ -38,6 +38,11 @@ pub async fn serve(
             as_of,
             trusted_proxies: settings.trusted_proxies.clone(),
             policy_set: Some(policy_set),
+            // The demo's synthetic accounts sign in with their passwords alone; a real
+            // server requires TOTP of regulator and bank accounts (`--require-totp false`
+            // only for test set-ups).
+            require_totp: settings.require_totp && !demo,
+            reauth_minutes: yuepin_web::WebConfig::default().reauth_minutes,
         },
     );
     yuepin_web::serve(listener, state).await?;
