@@ -19,7 +19,6 @@ pub mod store;
 
 pub use accounts::NewAccount;
 pub use credentials::IssuedToken;
-pub use second_factor::{totp_required, Enrolment, FirstStep};
 pub use error::{EnterprisesError, Invalid};
 pub use identity::{IdentityChange, IdentityChangeStatus, IdentityDecision, IDENTITY_TEXT_MAX};
 pub use keys::EnterpriseKey;
@@ -28,6 +27,7 @@ pub use records::{
     QualitySummary, IMPORT_BATCH,
 };
 pub use registry::{EnterpriseUpdate, NewEvent};
+pub use second_factor::{totp_required, Enrolment, FirstStep};
 pub use store::bulk::MissingReference;
 pub use store::import::EnterpriseImport;
 pub use store::rows::{name_grams, upsert_event, upsert_product};
