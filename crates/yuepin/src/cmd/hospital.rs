@@ -205,11 +205,11 @@ pub async fn run(cmd: Command) -> Result<()> {
     Ok(())
 }
 
-const DEMO_HOSPITALS: &str = "code,name,institution,city,divisions,capacity,business_hours
-GD-EE,广东电子电器产品医院(演示),广东省产品质量监督检验研究院(虚构),广州,38;39;40,60,08:30-12:00,13:30-17:30
-SZ-HOME,深圳智能家居产品医院(演示),深圳市质量技术服务中心(虚构),深圳,38;39;21;29,40,09:00-12:00,13:30-18:00
-FS-TEX,佛山纺织服装产品医院(演示),佛山市纺织品检测中心(虚构),佛山,17;18;19,30,08:30-12:00,14:00-17:30
-";
+const DEMO_HOSPITALS: &str = r#"code,name,institution,city,divisions,capacity,business_hours
+GD-EE,广东电子电器产品医院(演示),广东省产品质量监督检验研究院(虚构),广州,38;39;40,60,"08:30-12:00,13:30-17:30"
+SZ-HOME,深圳智能家居产品医院(演示),深圳市质量技术服务中心(虚构),深圳,38;39;21;29,40,"09:00-12:00,13:30-18:00"
+FS-TEX,佛山纺织服装产品医院(演示),佛山市纺织品检测中心(虚构),佛山,17;18;19,30,"08:30-12:00,14:00-17:30"
+"#;
 
 const DEMO_EXPERTS: &str = "username,name,divisions,qualifications,city,max_load,hospitals
 expert,陈立新(演示),38;39;40,正高级工程师;全国电工电子产品标准化技术委员会委员,广州,8,GD-EE*;SZ-HOME
