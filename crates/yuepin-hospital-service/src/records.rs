@@ -349,6 +349,7 @@ pub struct ProposalView {
 /// may see).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct CaseFilter {
     #[serde(default)]
     pub state: Option<String>,

@@ -1,3 +1,4 @@
+//! tidy: long-file — one capability's black-box scenarios share one fixture; split next time it grows.
 //! Labs module, black-box through the router on SQLite and PostgreSQL: concurrent bookings of
 //! one slot (exactly one wins, and the database itself refuses overlaps), combined bookings all
 //! or nothing, booking rules (approval, blackout, qualification, cancellation fee), waitlist
@@ -302,8 +303,8 @@ async fn booking_rules_approval_blackout_qualification_and_cancellation() {
             &json!({"uscc": fx.uscc1, "qualification": "电镜上岗证", "valid_until": "2099-12-31"}),
         )
         .await;
-    // Issue 17: not until 2099; at most three years, from today.
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    // Issue 17: not until 2099; at most three years, from today (an invalid field is 400).
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     assert!(r.text().contains("valid_until"), "{}", r.text());
     let r = app
         .post(
@@ -312,7 +313,7 @@ async fn booking_rules_approval_blackout_qualification_and_cancellation() {
             &json!({"uscc": fx.uscc1, "qualification": "电镜上岗证", "valid_until": china_day(-1)}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     // Only for what the lab's own instruments demand.
     let r = app
         .post(
