@@ -73,6 +73,9 @@ impl Replica {
             .env("YUEPIN_DATABASE_URL", url)
             // Its regulator and bank sign in with passwords alone (the TOTP tests are in yuepin-web).
             .env("YUEPIN_REQUIRE_TOTP", "false")
+            // The scans below come from distinct clients (X-Forwarded-For from this proxy):
+            // one client's scans of one code count at most three times a day.
+            .env("YUEPIN_TRUSTED_PROXIES", "127.0.0.1")
             .env("YUEPIN_DATA_DIR", data_dir)
             .env("YUEPIN_LOG_FORMAT", "json")
             .env("RUST_LOG", "info,sqlx=warn")
@@ -591,7 +594,10 @@ async fn two_replicas_share_one_postgres_database() {
             .send(
                 "GET",
                 &format!("{}{}", r.base, local(&uri)),
-                &[("accept", "application/json")],
+                &[
+                    ("accept", "application/json"),
+                    ("x-forwarded-for", &format!("198.51.100.{}", i + 1)),
+                ],
                 None,
             )
             .await;
@@ -687,10 +693,13 @@ async fn two_replicas_share_one_postgres_database() {
     // writes its buffer every SCAN_FLUSH_SECONDS; only B is asked (B's view flushes B alone).
     let scan_on = |r: &Replica| format!("{}{}", r.base, local(&uri));
     let mut made = on_a + on_b;
-    for _ in 0..3 {
-        let scan = http
-            .send("GET", &scan_on(&a), &[("accept", "application/json")], None)
-            .await;
+    for i in 0..3 {
+        let client = format!("198.51.100.{}", 100 + i);
+        let headers = [
+            ("accept", "application/json"),
+            ("x-forwarded-for", client.as_str()),
+        ];
+        let scan = http.send("GET", &scan_on(&a), &headers, None).await;
         assert_eq!(scan.status, 200, "{}", scan.body);
     }
     made += 3;
