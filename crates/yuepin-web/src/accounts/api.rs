@@ -2,12 +2,12 @@
 
 use super::schema::{Created, MeResponse, TokenResponse};
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
 use crate::openapi::{E400, E401, E403, E404, E409, E429};
-use crate::AppState;
 use axum::extract::Path;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -62,8 +62,7 @@ pub(super) struct TokenRequest {
     security(()), request_body = TokenRequest,
     responses((status = 201, description = "The new token", body = TokenResponse), E400, E401, E403, E429))]
 pub(super) async fn create_token(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> WebResult<Response> {
     let service = &state.modules.enterprises;
@@ -105,10 +104,7 @@ pub(super) async fn create_token(
 /// The caller's own API tokens, newest first (never their values).
 #[utoipa::path(get, path = "/api/v1/auth/tokens", tag = "accounts", operation_id = "list_tokens",
     responses((status = 200, description = "The caller's tokens", body = Vec<TokenRecord>), E401))]
-pub(super) async fn list_tokens(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<Vec<TokenRecord>>> {
+pub(super) async fn list_tokens(Cx { state, auth }: Cx) -> WebResult<Json<Vec<TokenRecord>>> {
     auth.require_user()?;
     Ok(Json(
         state.modules.enterprises.my_tokens(&auth.caller()).await?,
@@ -120,8 +116,7 @@ pub(super) async fn list_tokens(
     params(("id" = i64, Path, description = "The token's id")),
     responses((status = 200, description = "The revoked token", body = TokenRecord), E401, E404))]
 pub(super) async fn revoke_token(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<TokenRecord>> {
     auth.require_user()?;
@@ -139,8 +134,7 @@ pub(super) async fn revoke_token(
     params(("username" = String, Path, description = "The account's username")),
     responses((status = 200, description = "The disabled account", body = UserRecord), E401, E403, E404))]
 pub(super) async fn disable_user(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(username): Path<String>,
 ) -> WebResult<Json<UserRecord>> {
     Ok(Json(
@@ -155,10 +149,7 @@ pub(super) async fn disable_user(
 /// Every account (administrators).
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts", operation_id = "list_users",
     responses((status = 200, description = "Accounts", body = Vec<UserRecord>), E401, E403))]
-pub(super) async fn list_users(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<Value>> {
+pub(super) async fn list_users(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     Ok(Json(json!(
         state.modules.enterprises.accounts(&auth.caller()).await?
     )))
@@ -180,8 +171,7 @@ pub(super) struct UserInput {
     request_body = UserInput,
     responses((status = 201, description = "The new account's id", body = Created), E400, E401, E403, E409))]
 pub(super) async fn create_user(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<UserInput>,
 ) -> WebResult<Response> {
     let id = state
@@ -217,8 +207,7 @@ pub(super) struct AuditQuery {
     params(AuditQuery),
     responses((status = 200, description = "Audit entries", body = Vec<AuditEntry>), E401, E403))]
 pub(super) async fn audit_list(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<AuditQuery>,
 ) -> WebResult<Json<Value>> {
     auth.require_role(&[Role::Regulator])?;
@@ -236,10 +225,7 @@ pub(super) async fn audit_list(
 /// Verifies the audit log's hash chain (regulators).
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "accounts", operation_id = "audit_verify",
     responses((status = 200, description = "The verification result", body = Verification), E401, E403))]
-pub(super) async fn audit_verify(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<Value>> {
+pub(super) async fn audit_verify(Cx { state, auth }: Cx) -> WebResult<Json<Value>> {
     auth.require_role(&[Role::Regulator])?;
     Ok(Json(json!(state.store.audit_verify().await?)))
 }
@@ -257,8 +243,7 @@ pub(super) struct ReauthRequest {
     request_body = ReauthRequest,
     responses((status = 204, description = "Re-authenticated"), E400, E401, E429))]
 pub(super) async fn reauth(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(req): ApiJson<ReauthRequest>,
 ) -> WebResult<Response> {
     auth.require_user()?;

@@ -4,12 +4,13 @@
 //! must be changed at the next sign-in; reset its second factor).
 
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::Form;
@@ -89,7 +90,7 @@ async fn tokens_page(
     }
 }
 
-pub(super) async fn tokens(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn tokens(Cx { state, auth }: Cx, uri: Uri) -> Response {
     tokens_page(
         &state,
         &auth,
@@ -112,8 +113,7 @@ pub(super) struct NewTokenForm {
 }
 
 pub(super) async fn create_token(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<NewTokenForm>,
 ) -> Response {
@@ -163,8 +163,7 @@ pub(super) struct CsrfOnly {
 }
 
 pub(super) async fn revoke_token(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
     Form(f): Form<CsrfOnly>,
@@ -275,7 +274,7 @@ async fn users_page(
     render(&p, auth, uri)
 }
 
-pub(super) async fn users(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn users(Cx { state, auth }: Cx, uri: Uri) -> Response {
     if let Err(e) = auth.require_user() {
         return page_error(e, &auth, &state, &uri);
     }
@@ -283,8 +282,7 @@ pub(super) async fn users(State(state): State<AppState>, auth: Auth, uri: Uri) -
 }
 
 pub(super) async fn user_action(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path((username, action)): Path<(String, String)>,
     Form(f): Form<CsrfOnly>,

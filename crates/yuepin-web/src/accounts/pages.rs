@@ -2,6 +2,7 @@
 //! a bearer token).
 
 use crate::auth::{self, Auth};
+use crate::cx::Cx;
 use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
@@ -9,7 +10,7 @@ use crate::redirect::{local_path, see_other};
 use crate::AppState;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -75,8 +76,7 @@ pub(super) fn login_page(
 }
 
 pub(super) async fn login_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     jar: CookieJar,
     Query(q): Query<NextQuery>,
@@ -106,8 +106,7 @@ pub(super) struct LoginForm {
 }
 
 pub(super) async fn login_submit(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
@@ -207,8 +206,7 @@ pub(super) struct CsrfForm {
 /// Signs out: a page session ends (its form must carry the CSRF token); a bearer token is
 /// revoked (`204`), so it no longer works anywhere.
 pub(super) async fn logout(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     headers: HeaderMap,
     jar: CookieJar,

@@ -3,12 +3,12 @@
 //! caller's other sessions end; this one stays.
 
 use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::Form;
@@ -48,7 +48,7 @@ fn page(
     resp
 }
 
-pub(super) async fn form(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn form(Cx { state, auth }: Cx, uri: Uri) -> Response {
     if let Err(e) = auth.require_user() {
         return page_error(e, &auth, &state, &uri);
     }
@@ -66,8 +66,7 @@ pub(super) struct PasswordForm {
 }
 
 pub(super) async fn submit(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<PasswordForm>,
 ) -> Response {

@@ -6,13 +6,13 @@
 
 use super::pages::{destination, login_page};
 use crate::auth::{self, Auth};
+use crate::cx::Cx;
 use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::redirect::{local_path, see_other};
 use crate::AppState;
 use askama::Template;
-use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -66,8 +66,7 @@ pub(super) struct CodeForm {
 }
 
 pub(super) async fn code_submit(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     jar: CookieJar,
     Form(f): Form<CodeForm>,
@@ -209,7 +208,7 @@ async fn totp_page(
     resp
 }
 
-pub(super) async fn totp_form(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+pub(super) async fn totp_form(Cx { state, auth }: Cx, uri: Uri) -> Response {
     totp_page(&state, &auth, &uri, StatusCode::OK, String::new(), vec![]).await
 }
 
@@ -222,8 +221,7 @@ pub(super) struct ConfirmForm {
 }
 
 pub(super) async fn totp_submit(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Form(f): Form<ConfirmForm>,
 ) -> Response {

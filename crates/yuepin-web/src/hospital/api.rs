@@ -2,12 +2,12 @@
 //! the answer (the service's typed records, whose schemas the service crate derives). Who may
 //! do what is the service's decision.
 
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::input::ApiJson;
 use crate::openapi::{E400, E401, E403, E404, E409};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -59,10 +59,7 @@ struct HospitalsResponse {
     get, path = "/api/v1/hospital/hospitals", tag = "hospital", operation_id = "hospital_list_hospitals",
     responses((status = 200, description = "Hospitals with their SLA targets", body = HospitalsResponse), E401)
 )]
-async fn hospitals(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> WebResult<Json<HospitalsResponse>> {
+async fn hospitals(Cx { state, auth }: Cx) -> WebResult<Json<HospitalsResponse>> {
     let hospitals = state.modules.hospital.hospitals(&auth.caller()).await?;
     Ok(Json(HospitalsResponse { hospitals }))
 }
@@ -81,8 +78,7 @@ struct CasesResponse {
     responses((status = 200, description = "Cases", body = CasesResponse), E400, E401, E403)
 )]
 async fn list_cases(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(f): Query<CaseFilter>,
 ) -> WebResult<Json<CasesResponse>> {
     let cases = state.modules.hospital.cases(&auth.caller(), &f).await?;
@@ -96,8 +92,7 @@ async fn list_cases(
     responses((status = 201, description = "The new case", body = CaseRecord), E400, E401, E403)
 )]
 async fn open_case(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     ApiJson(input): ApiJson<NewCase>,
 ) -> WebResult<Response> {
     let c = state
@@ -114,11 +109,7 @@ async fn open_case(
     params(("id" = i64, Path, description = "Case id")),
     responses((status = 200, description = "The case", body = CaseDetail), E401, E403, E404)
 )]
-async fn get_case(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Json<CaseDetail>> {
+async fn get_case(Cx { state, auth }: Cx, Path(id): Path<i64>) -> WebResult<Json<CaseDetail>> {
     Ok(Json(state.modules.hospital.case(&auth.caller(), id).await?))
 }
 
@@ -134,8 +125,7 @@ struct ProposalsResponse {
     responses((status = 200, description = "Experts, best first", body = ProposalsResponse), E401, E403, E404)
 )]
 async fn proposals(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
 ) -> WebResult<Json<ProposalsResponse>> {
     let proposals = state.modules.hospital.proposals(&auth.caller(), id).await?;
@@ -161,8 +151,7 @@ struct MessageInput {
     responses((status = 200, description = "The case after the message", body = CaseRecord), E400, E401, E403, E404, E409)
 )]
 async fn post_message(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(m): ApiJson<MessageInput>,
 ) -> WebResult<Json<CaseRecord>> {
@@ -187,8 +176,7 @@ struct AssignInput {
     responses((status = 200, description = "The case", body = CaseRecord), E400, E401, E403, E404, E409)
 )]
 async fn assign(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(a): ApiJson<AssignInput>,
 ) -> WebResult<Json<CaseRecord>> {
@@ -226,8 +214,7 @@ struct StepInput {
     responses((status = 200, description = "The case after the step", body = CaseRecord), E400, E401, E403, E404, E409)
 )]
 async fn step(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Path(id): Path<i64>,
     ApiJson(s): ApiJson<StepInput>,
 ) -> WebResult<Json<CaseRecord>> {
@@ -276,8 +263,7 @@ struct KnowledgeResponse {
     responses((status = 200, description = "Entries, newest first (at most 100)", body = KnowledgeResponse), E400)
 )]
 async fn knowledge(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     Query(q): Query<KnowledgeQuery>,
 ) -> WebResult<Json<KnowledgeResponse>> {
     let division = match q
@@ -304,6 +290,6 @@ async fn knowledge(
     get, path = "/api/v1/hospital/stats", tag = "hospital", operation_id = "hospital_stats",
     responses((status = 200, description = "Figures per hospital and expert", body = Stats), E401, E403)
 )]
-async fn stats(State(state): State<AppState>, auth: Auth) -> WebResult<Json<Stats>> {
+async fn stats(Cx { state, auth }: Cx) -> WebResult<Json<Stats>> {
     Ok(Json(state.modules.hospital.stats(&auth.caller()).await?))
 }

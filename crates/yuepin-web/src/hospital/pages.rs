@@ -6,13 +6,13 @@
 //! service's; the page only offers what the service reports the caller may do.
 
 use super::views;
-use crate::auth::Auth;
+use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -87,12 +87,7 @@ struct ListQuery {
     state: String,
 }
 
-async fn cases_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Query(q): Query<ListQuery>,
-) -> Response {
+async fn cases_page(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<ListQuery>) -> Response {
     let caller = auth.caller();
     let tr = auth.tr;
     let r: WebResult<CasesPage> = async {
@@ -165,12 +160,7 @@ fn number(f: &FormMap, name: &'static str) -> WebResult<i64> {
         .map_err(|_| WebError::field(name, "须为整数 (a whole number)"))
 }
 
-async fn open_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Form(f): Form<FormMap>,
-) -> Response {
+async fn open_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<FormMap>) -> Response {
     let r: WebResult<i64> = async {
         auth.check_csrf(f.get("csrf").map(String::as_str))?;
         let link_id = field(&f, "link_id").trim();
@@ -240,12 +230,7 @@ struct CasePage {
     closure: Option<Closure>,
 }
 
-async fn case_page(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(id): Path<i64>,
-) -> Response {
+async fn case_page(Cx { state, auth }: Cx, uri: Uri, Path(id): Path<i64>) -> Response {
     let caller = auth.caller();
     let tr = auth.tr;
     let r: WebResult<CasePage> = async {
@@ -343,8 +328,7 @@ fn event_name(tr: Tr, e: yuepin_hospital_service::CaseEvent) -> &'static str {
 }
 
 async fn action_form(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<FormMap>,
@@ -452,8 +436,7 @@ struct KnowledgePage {
 }
 
 async fn knowledge_page(
-    State(state): State<AppState>,
-    auth: Auth,
+    Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<KnowledgeQuery>,
 ) -> Response {
@@ -549,7 +532,7 @@ fn line(r: &yuepin_hospital_service::StatsRow) -> StatLine {
     }
 }
 
-async fn stats_page(State(state): State<AppState>, auth: Auth, uri: Uri) -> Response {
+async fn stats_page(Cx { state, auth }: Cx, uri: Uri) -> Response {
     let tr = auth.tr;
     let r: WebResult<StatsPage> = async {
         let s = state.modules.hospital.stats(&auth.caller()).await?;
