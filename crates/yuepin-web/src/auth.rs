@@ -107,10 +107,10 @@ impl Auth {
         if roles.contains(&u.role) {
             Ok(u)
         } else {
-            Err(WebError::Forbidden(format!(
-                "该操作需要角色 {:?} (requires role {:?})",
-                roles, roles
-            )))
+            Err(yuepin_domain::Denied::Role {
+                needs: roles.to_vec(),
+            }
+            .into())
         }
     }
 

@@ -106,8 +106,38 @@ impl WebError {
                 .map(|e| format!("{}: {}", e.field, tr.pick(&e.message)))
                 .collect::<Vec<_>>()
                 .join("; "),
+            // The page shows the reason alone: the English variant prefix ("forbidden: ") is
+            // for logs and the JSON shape, and would keep `pick` from finding the Chinese.
+            WebError::BadRequest(m)
+            | WebError::Forbidden(m)
+            | WebError::NotFound(m)
+            | WebError::Conflict(m) => tr.pick(m),
+            WebError::TooManyAttempts(secs) => format!(
+                "{} {secs} {}",
+                tr.t("尝试次数过多,请在", "Too many attempts; retry after"),
+                tr.t("秒后重试", "s")
+            ),
             other => tr.pick(&other.message()),
         }
+    }
+
+    /// The status line of an error page in the page's language: "403 无权访问".
+    pub fn title_in(&self, tr: crate::i18n::Tr) -> String {
+        let status = self.status();
+        let zh = match status.as_u16() {
+            400 => "输入有误",
+            401 => "需要登录",
+            403 => "无权访问",
+            404 => "页面不存在",
+            405 => "请求方法不支持",
+            409 => "操作冲突",
+            413 => "内容过大",
+            414 => "地址过长",
+            429 => "请求过于频繁",
+            _ => "服务器内部错误",
+        };
+        let en = status.canonical_reason().unwrap_or("Error");
+        format!("{} {}", status.as_u16(), tr.t(zh, en))
     }
 
     /// A short human message (bilingual) for the JSON error shape and logs.
@@ -160,12 +190,12 @@ impl From<yuepin_domain::Denied> for WebError {
         match e {
             Denied::SignInRequired => WebError::Unauthenticated,
             Denied::Role { needs } => WebError::Forbidden(format!(
-                "该操作需要角色 {} (requires role {})",
+                "该操作仅限{}账号使用 (requires role {})",
                 needs
                     .iter()
                     .map(|r| r.name_zh())
                     .collect::<Vec<_>>()
-                    .join("/"),
+                    .join("、"),
                 needs
                     .iter()
                     .map(|r| r.as_str())

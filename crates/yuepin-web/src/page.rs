@@ -166,7 +166,7 @@ pub fn page_error(e: WebError, auth: &Auth, state: &AppState, uri: &Uri) -> Resp
     let page = ErrorPage {
         tr: auth.tr,
         c: Chrome::new(auth, state),
-        status: status.to_string(),
+        status: e.title_in(auth.tr),
         message: e.message_in(auth.tr),
     };
     let mut resp = render(&page, auth, uri);

@@ -561,6 +561,7 @@ async fn stats_page(Cx { state, auth }: Cx, uri: Uri) -> Response {
                 ),
                 &rows,
                 100.0,
+                "%",
             ),
             hospitals: s.hospitals.iter().map(line).collect(),
             experts: s.experts.iter().map(line).collect(),

@@ -116,10 +116,18 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A horizontal bar chart: one bar per (label, value, max), the value written after the bar.
-pub(super) fn bars(id: &str, title: &str, rows: &[(String, f64, String)], max: f64) -> String {
+/// A horizontal bar chart: one bar per (label, value, text), the text written after the bar,
+/// and a value axis under the bars from 0 to `max` with ticks in `unit`.
+pub(super) fn bars(
+    id: &str,
+    title: &str,
+    rows: &[(String, f64, String)],
+    max: f64,
+    unit: &str,
+) -> String {
     let (w, row_h, label_w) = (640.0, 26.0, 200.0);
-    let h = 30.0 + row_h * rows.len().max(1) as f64;
+    let axis_y = 26.0 + row_h * rows.len().max(1) as f64;
+    let h = axis_y + 24.0;
     let mut out = format!(
         r#"<svg id="{id}" viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg" style="max-width:{w}px;background:#fff">"#,
         esc(title)
@@ -144,6 +152,21 @@ pub(super) fn bars(id: &str, title: &str, rows: &[(String, f64, String)], max: f
             tx = label_w + len + 6.0,
         ));
     }
+    // The value axis: a base line and five ticks, so a bar's length reads without its label.
+    out.push_str(&format!(
+        r##"<line x1="{label_w}" y1="{axis_y}" x2="{x2}" y2="{axis_y}" stroke="#555"/>"##,
+        x2 = label_w + span
+    ));
+    for step in 0..=4 {
+        let x = label_w + span * f64::from(step) / 4.0;
+        out.push_str(&format!(
+            r##"<line x1="{x:.1}" y1="{axis_y}" x2="{x:.1}" y2="{t2}" stroke="#555"/><text x="{x:.1}" y="{ty}" font-size="11" text-anchor="middle">{v}{}</text>"##,
+            esc(unit),
+            t2 = axis_y + 4.0,
+            ty = axis_y + 16.0,
+            v = (max * f64::from(step) / 4.0).round(),
+        ));
+    }
     out.push_str("</svg>");
     out
 }
@@ -154,7 +177,21 @@ mod tests {
 
     #[test]
     fn bars_escape_labels() {
-        let s = bars("c", "图<1>", &[("A&B".into(), 1.0, "100%".into())], 1.0);
+        let s = bars(
+            "c",
+            "图<1>",
+            &[("A&B".into(), 1.0, "100%".into())],
+            1.0,
+            "%",
+        );
         assert!(s.contains("A&amp;B") && s.contains("图&lt;1&gt;") && s.starts_with("<svg"));
+    }
+
+    #[test]
+    fn bars_have_a_value_axis_from_zero_to_max() {
+        let s = bars("c", "t", &[("a".into(), 40.0, "40%".into())], 100.0, "%");
+        assert!(
+            s.contains(">0%</text>") && s.contains(">50%</text>") && s.contains(">100%</text>")
+        );
     }
 }

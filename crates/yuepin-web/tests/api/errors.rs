@@ -226,3 +226,35 @@ async fn page_banners_come_from_message_keys_only() {
     assert!(r.status.is_client_error(), "{}", r.status);
     assert!(r.headers.get("location").is_none());
 }
+
+/// A refused page speaks the page's language: the status line and the reason in Chinese (the
+/// role by its Chinese name), with no English error prefix or Rust enum; in English on request.
+#[tokio::test]
+async fn refused_pages_name_the_reason_in_the_page_language() {
+    let app = TestApp::spawn().await;
+    app.user_token("expert-x", "expert", None).await;
+    let cookie = app.session("expert-x").await;
+    let get = |path: &'static str, cookie: String| {
+        Request::get(path)
+            .header("cookie", cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let zh = app.request(get("/hospital/stats", cookie.clone())).await;
+    assert_eq!(zh.status, StatusCode::FORBIDDEN);
+    let page = zh.text();
+    assert!(page.contains("403 无权访问"), "{page}");
+    assert!(page.contains("该操作仅限监管部门账号使用"), "{page}");
+    for raw in ["Forbidden", "forbidden:", "Regulator", "requires role"] {
+        assert!(!page.contains(raw), "{raw} on a zh page: {page}");
+    }
+    let en = app
+        .request(get("/hospital/stats?lang=en", cookie.clone()))
+        .await;
+    assert_eq!(en.status, StatusCode::FORBIDDEN);
+    let page = en.text();
+    assert!(
+        page.contains("403 Forbidden") && page.contains("requires role regulator"),
+        "{page}"
+    );
+}
