@@ -213,6 +213,25 @@ struct UsersPage {
     notice: String,
     temp_password: String,
     users: Vec<UserRow>,
+    total: usize,
+    page: i64,
+    pages: i64,
+    prev: String,
+    next: String,
+}
+
+/// Accounts shown on one page of the users list.
+const USERS_PER_PAGE: usize = 50;
+
+/// The `page` of the list's address (1 when absent or not a page number).
+fn page_of(uri: &Uri) -> i64 {
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page="))
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 1_000_000)
 }
 
 async fn users_page(
@@ -228,8 +247,19 @@ async fn users_page(
         Ok(l) => l,
         Err(e) => return page_error(e.into(), auth, state, uri),
     };
+    let total = list.len();
+    let pager = crate::page::Pager::new(
+        page_of(uri),
+        i64::try_from(total).unwrap_or(i64::MAX),
+        USERS_PER_PAGE as i64,
+        |n| format!("/account/users?page={n}"),
+    );
+    let page = page_of(uri).min(pager.pages);
+    let skip = usize::try_from(page - 1).unwrap_or(0) * USERS_PER_PAGE;
     let users = list
         .into_iter()
+        .skip(skip)
+        .take(USERS_PER_PAGE)
         .map(|u| {
             let mut actions = vec![];
             if u.disabled {
@@ -270,6 +300,11 @@ async fn users_page(
         notice,
         temp_password,
         users,
+        total,
+        page,
+        pages: pager.pages,
+        prev: pager.prev,
+        next: pager.next,
     };
     render(&p, auth, uri)
 }

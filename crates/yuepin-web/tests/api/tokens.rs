@@ -228,3 +228,61 @@ async fn a_user_changes_their_password_under_the_length_and_common_list_rules() 
     assert_eq!(new.status, StatusCode::SEE_OTHER);
     assert!(session_pair(&new).is_some());
 }
+
+/// The accounts list pages (50 a page) and, on a phone, shows each account as a card whose
+/// cells carry their column names; an account without tokens sees no empty table.
+#[tokio::test]
+async fn the_accounts_list_pages_and_an_empty_token_list_shows_no_table() {
+    let app = TestApp::spawn().await;
+    app.regulator().await;
+    let svc = yuepin_enterprises_service::EnterprisesService::new(app.store.clone());
+    for i in 0..55 {
+        svc.create_account(
+            &yuepin_domain::Caller::system(),
+            yuepin_enterprises_service::NewAccount {
+                username: format!("lab-{i:02}"),
+                display_name: String::new(),
+                password: format!("lab-{i:02}-password-1"),
+                role: "lab".into(),
+                enterprise_uscc: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let cookie = app.session("regulator").await;
+    let get = |path: &str| {
+        Request::get(path)
+            .header("cookie", &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let first = app.request(get("/account/users")).await.text();
+    assert!(
+        first.contains("共 56 个账号") && first.contains("第 1 / 2 页"),
+        "{first}"
+    );
+    assert!(first.contains("href=\"/account/users?page=2\""), "{first}");
+    assert!(first.contains("data-label=\"角色\""), "{first}");
+    assert_eq!(first.matches("/disable\"").count(), 50, "{first}");
+    let second = app.request(get("/account/users?page=2")).await.text();
+    assert_eq!(second.matches("/disable\"").count(), 6, "{second}");
+    assert!(second.contains("rel=\"prev\"") && !second.contains("rel=\"next\""));
+    let beyond = app.request(get("/account/users?page=99")).await.text();
+    assert!(beyond.contains("第 2 / 2 页"), "{beyond}");
+
+    let lab = app.session("lab-00").await;
+    let tokens = app
+        .request(
+            Request::get("/account/tokens")
+                .header("cookie", &lab)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .text();
+    assert!(
+        tokens.contains("还没有令牌") && !tokens.contains("id=\"tokens\""),
+        "{tokens}"
+    );
+}
