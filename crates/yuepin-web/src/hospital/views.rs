@@ -125,7 +125,8 @@ pub(super) fn bars(
     max: f64,
     unit: &str,
 ) -> String {
-    let (w, row_h, label_w) = (640.0, 26.0, 200.0);
+    // 480 units wide: on a 360 px phone the 12-unit labels still draw at about 8 px.
+    let (w, row_h, label_w) = (480.0, 26.0, 180.0);
     let axis_y = 26.0 + row_h * rows.len().max(1) as f64;
     let h = axis_y + 24.0;
     let mut out = format!(
