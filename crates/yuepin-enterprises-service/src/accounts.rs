@@ -88,4 +88,35 @@ impl EnterprisesService {
         caller.require_administrator()?;
         Ok(self.store.users().await?)
     }
+
+    /// Page `page` (1-based, clamped to the last page) of `per_page` accounts, with the number
+    /// of accounts and the page actually shown (administrators only).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn accounts_page(
+        &self,
+        caller: &Caller,
+        page: i64,
+        per_page: i64,
+    ) -> Result<AccountsPage> {
+        caller.require_administrator()?;
+        let per_page = per_page.max(1);
+        let total = self.store.user_count().await?;
+        let last = ((total + per_page - 1) / per_page).max(1);
+        let page = page.clamp(1, last);
+        let users = self
+            .store
+            .users_page(per_page, (page - 1) * per_page)
+            .await?;
+        Ok(AccountsPage { users, total, page })
+    }
+}
+
+/// One page of the accounts list.
+#[derive(Debug)]
+pub struct AccountsPage {
+    pub users: Vec<UserRecord>,
+    /// Accounts in all.
+    pub total: i64,
+    /// The page shown (1-based, within the pages there are).
+    pub page: i64,
 }

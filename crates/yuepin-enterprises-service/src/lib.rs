@@ -17,7 +17,7 @@ pub mod second_factor;
 pub mod signin;
 pub mod store;
 
-pub use accounts::NewAccount;
+pub use accounts::{AccountsPage, NewAccount};
 pub use credentials::IssuedToken;
 pub use error::{EnterprisesError, Invalid};
 pub use identity::{IdentityChange, IdentityChangeStatus, IdentityDecision, IDENTITY_TEXT_MAX};

@@ -379,3 +379,34 @@ async fn identity_changes_wait_for_a_regulator() {
         })
     ));
 }
+
+/// The accounts list pages in the database: each page holds at most `per_page` accounts in id
+/// order, a page past the end shows the last one, and only administrators list.
+#[tokio::test]
+async fn accounts_page_in_id_order_and_clamp_to_the_last_page() {
+    let (_db, svc, a, _b) = two_enterprises().await;
+    for i in 0..5 {
+        svc.create_account(
+            &regulator(),
+            NewAccount {
+                username: format!("lab{i}"),
+                display_name: String::new(),
+                password: "a-long-password".into(),
+                role: "lab".into(),
+                enterprise_uscc: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let first = svc.accounts_page(&regulator(), 1, 2).await.unwrap();
+    assert_eq!((first.total, first.page, first.users.len()), (5, 1, 2));
+    assert_eq!(first.users[0].username, "lab0");
+    let last = svc.accounts_page(&regulator(), 99, 2).await.unwrap();
+    assert_eq!((last.page, last.users.len()), (3, 1));
+    assert_eq!(last.users[0].username, "lab4");
+    assert!(matches!(
+        svc.accounts_page(&enterprise_user(a), 1, 2).await,
+        Err(EnterprisesError::Denied(_))
+    ));
+}

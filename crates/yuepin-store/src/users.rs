@@ -119,6 +119,20 @@ impl Store {
             .collect()
     }
 
+    /// One page of accounts in id order: `limit` rows after the first `offset`.
+    pub async fn users_page(&self, limit: i64, offset: i64) -> Result<Vec<UserRecord>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users u ORDER BY u.id LIMIT $1 OFFSET $2"
+        ))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
     pub async fn user_count(&self) -> Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)

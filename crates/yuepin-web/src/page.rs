@@ -212,6 +212,18 @@ pub fn china_time(stamp: &str) -> String {
         .unwrap_or_else(|_| stamp.to_string())
 }
 
+/// `?page=N` of a paged list (1-based; anything else is page 1).
+#[derive(serde::Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default, deserialize_with = "lenient_page")]
+    pub page: Option<usize>,
+}
+
+fn lenient_page<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(s.and_then(|s| s.trim().parse().ok()))
+}
+
 /// Where a paged list stands: the page count and the previous/next links (empty at the ends).
 pub struct Pager {
     pub pages: i64,

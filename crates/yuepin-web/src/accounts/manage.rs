@@ -10,7 +10,7 @@ use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::Form;
@@ -213,7 +213,7 @@ struct UsersPage {
     notice: String,
     temp_password: String,
     users: Vec<UserRow>,
-    total: usize,
+    total: i64,
     page: i64,
     pages: i64,
     prev: String,
@@ -221,45 +221,32 @@ struct UsersPage {
 }
 
 /// Accounts shown on one page of the users list.
-const USERS_PER_PAGE: usize = 50;
-
-/// The `page` of the list's address (1 when absent or not a page number).
-fn page_of(uri: &Uri) -> i64 {
-    uri.query()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("page="))
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 1_000_000)
-}
+const USERS_PER_PAGE: i64 = 50;
 
 async fn users_page(
     state: &AppState,
     auth: &Auth,
     uri: &Uri,
+    page: i64,
     notice: String,
     temp_password: String,
 ) -> Response {
     let tr = auth.tr;
-    let r = state.modules.enterprises.accounts(&auth.caller()).await;
+    let r = state
+        .modules
+        .enterprises
+        .accounts_page(&auth.caller(), page, USERS_PER_PAGE)
+        .await;
     let list = match r {
         Ok(l) => l,
         Err(e) => return page_error(e.into(), auth, state, uri),
     };
-    let total = list.len();
-    let pager = crate::page::Pager::new(
-        page_of(uri),
-        i64::try_from(total).unwrap_or(i64::MAX),
-        USERS_PER_PAGE as i64,
-        |n| format!("/account/users?page={n}"),
-    );
-    let page = page_of(uri).min(pager.pages);
-    let skip = usize::try_from(page - 1).unwrap_or(0) * USERS_PER_PAGE;
+    let pager = crate::page::Pager::new(list.page, list.total, USERS_PER_PAGE, |n| {
+        format!("/account/users?page={n}")
+    });
     let users = list
+        .users
         .into_iter()
-        .skip(skip)
-        .take(USERS_PER_PAGE)
         .map(|u| {
             let mut actions = vec![];
             if u.disabled {
@@ -300,8 +287,8 @@ async fn users_page(
         notice,
         temp_password,
         users,
-        total,
-        page,
+        total: list.total,
+        page: list.page,
         pages: pager.pages,
         prev: pager.prev,
         next: pager.next,
@@ -309,11 +296,16 @@ async fn users_page(
     render(&p, auth, uri)
 }
 
-pub(super) async fn users(Cx { state, auth }: Cx, uri: Uri) -> Response {
+pub(super) async fn users(
+    Cx { state, auth }: Cx,
+    uri: Uri,
+    Query(q): Query<crate::page::PageQuery>,
+) -> Response {
     if let Err(e) = auth.require_user() {
         return page_error(e, &auth, &state, &uri);
     }
-    users_page(&state, &auth, &uri, String::new(), String::new()).await
+    let page = q.page.map_or(1, |p| i64::try_from(p).unwrap_or(i64::MAX));
+    users_page(&state, &auth, &uri, page, String::new(), String::new()).await
 }
 
 pub(super) async fn user_action(
@@ -379,7 +371,7 @@ pub(super) async fn user_action(
     }
     .await;
     match r {
-        Ok((notice, temp)) => users_page(&state, &auth, &uri, notice, temp).await,
+        Ok((notice, temp)) => users_page(&state, &auth, &uri, 1, notice, temp).await,
         Err(e) => page_error(e, &auth, &state, &uri),
     }
 }

@@ -233,23 +233,11 @@ async fn waitlist_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<WaitForm>
 
 // ---------------------------------------------------------------- enterprise
 
-/// `?page=N` of a paged list (1-based; anything else is page 1).
-#[derive(Deserialize, Default)]
-struct PageQuery {
-    #[serde(default, deserialize_with = "lenient_page")]
-    page: Option<usize>,
-}
-
-fn lenient_page<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
-    let s: Option<String> = Option::deserialize(d)?;
-    Ok(s.and_then(|s| s.trim().parse().ok()))
-}
-
 async fn my_page(
     Cx { state, auth }: Cx,
     uri: Uri,
     Query(q): Query<FlashQuery>,
-    Query(p): Query<PageQuery>,
+    Query(p): Query<crate::page::PageQuery>,
 ) -> Response {
     let r: WebResult<MyPage> = async {
         let e = state.modules.labs.enterprise_labs(&auth.caller()).await?;

@@ -234,13 +234,7 @@ async fn refused_pages_name_the_reason_in_the_page_language() {
     let app = TestApp::spawn().await;
     app.user_token("expert-x", "expert", None).await;
     let cookie = app.session("expert-x").await;
-    let get = |path: &'static str, cookie: String| {
-        Request::get(path)
-            .header("cookie", cookie)
-            .body(Body::empty())
-            .unwrap()
-    };
-    let zh = app.request(get("/hospital/stats", cookie.clone())).await;
+    let zh = app.page("/hospital/stats", &cookie).await;
     assert_eq!(zh.status, StatusCode::FORBIDDEN);
     let page = zh.text();
     assert!(page.contains("403 无权访问"), "{page}");
@@ -248,9 +242,7 @@ async fn refused_pages_name_the_reason_in_the_page_language() {
     for raw in ["Forbidden", "forbidden:", "Regulator", "requires role"] {
         assert!(!page.contains(raw), "{raw} on a zh page: {page}");
     }
-    let en = app
-        .request(get("/hospital/stats?lang=en", cookie.clone()))
-        .await;
+    let en = app.page("/hospital/stats?lang=en", &cookie).await;
     assert_eq!(en.status, StatusCode::FORBIDDEN);
     let page = en.text();
     assert!(

@@ -251,13 +251,7 @@ async fn the_accounts_list_pages_and_an_empty_token_list_shows_no_table() {
         .unwrap();
     }
     let cookie = app.session("regulator").await;
-    let get = |path: &str| {
-        Request::get(path)
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap()
-    };
-    let first = app.request(get("/account/users")).await.text();
+    let first = app.page("/account/users", &cookie).await.text();
     assert!(
         first.contains("共 56 个账号") && first.contains("第 1 / 2 页"),
         "{first}"
@@ -265,22 +259,14 @@ async fn the_accounts_list_pages_and_an_empty_token_list_shows_no_table() {
     assert!(first.contains("href=\"/account/users?page=2\""), "{first}");
     assert!(first.contains("data-label=\"角色\""), "{first}");
     assert_eq!(first.matches("/disable\"").count(), 50, "{first}");
-    let second = app.request(get("/account/users?page=2")).await.text();
+    let second = app.page("/account/users?page=2", &cookie).await.text();
     assert_eq!(second.matches("/disable\"").count(), 6, "{second}");
     assert!(second.contains("rel=\"prev\"") && !second.contains("rel=\"next\""));
-    let beyond = app.request(get("/account/users?page=99")).await.text();
+    let beyond = app.page("/account/users?page=99", &cookie).await.text();
     assert!(beyond.contains("第 2 / 2 页"), "{beyond}");
 
     let lab = app.session("lab-00").await;
-    let tokens = app
-        .request(
-            Request::get("/account/tokens")
-                .header("cookie", &lab)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .text();
+    let tokens = app.page("/account/tokens", &lab).await.text();
     assert!(
         tokens.contains("还没有令牌") && !tokens.contains("id=\"tokens\""),
         "{tokens}"
