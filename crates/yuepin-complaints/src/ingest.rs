@@ -303,6 +303,16 @@ impl RowBuilder {
             field: f.to_string(),
             reason,
         };
+        // Control characters, undecoded bytes (U+FFFD, what GBK decoding leaves) and text
+        // longer than a workbook cell are refused in every column, named.
+        for (i, (name, _)) in FIELDS.iter().enumerate() {
+            if let Some(reason) = self.columns.slot[i]
+                .and_then(&get)
+                .and_then(yuepin_domain::text::text_problem)
+            {
+                return Err(err(name, reason));
+            }
+        }
         let required = |i: usize| {
             field(i)
                 .ok_or_else(|| err(FIELDS[i].0, "必填字段为空 (required field is empty)".into()))

@@ -256,3 +256,44 @@ fn generated_complaints_round_trip_through_csv() {
         parsed.iter().find(|r| r.is_err())
     );
 }
+
+#[test]
+fn control_characters_undecodable_bytes_and_overlong_text_are_refused_by_field() {
+    let mut text = HEADER.to_string();
+    text.push_str("B1,2024-03-15 10:22,电话,投诉,东莞,,某电器厂,,,,,外机\u{1b}[2J漏水,,,,\n");
+    text.push_str(&format!(
+        "B2,2024-03-15 10:23,电话,投诉,东莞,,,,,,,{},,,,\n",
+        "漏".repeat(40_000)
+    ));
+    text.push_str("B3,2024-03-15 10:24,电话,投诉,东莞,,,,,,,好的,李\u{0}四,,,\n");
+    text.push_str("B4,2024-03-15 10:25,电话,投诉,东莞,,,,,,,正常,,,,\n");
+    // A fifth row whose enterprise name holds a byte pair that is not GBK (put in for "@@").
+    text.push_str("B5,2024-03-15 10:26,电话,投诉,东莞,,某@@厂,,,,,x,,,,\n");
+    let (encoded, _, _) = encoding_rs::GBK.encode(&text);
+    let mut bytes = encoded.into_owned();
+    let at = bytes.windows(2).position(|w| w == b"@@").unwrap();
+    bytes[at..at + 2].copy_from_slice(b"\x80\xFF");
+    let rows: Vec<_> = ComplaintParser::new(Format::Csv)
+        .with_encoding(TextEncoding::Gbk)
+        .parse(&bytes[..])
+        .unwrap()
+        .collect();
+    let at: Vec<(u64, String)> = rows
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .map(|e| (e.row, e.field.clone()))
+        .collect();
+    assert_eq!(
+        at,
+        vec![
+            (2, "text".into()),
+            (3, "text".into()),
+            (4, "complainant_name".into()),
+            (6, "enterprise_name".into())
+        ],
+        "{rows:#?}"
+    );
+    assert!(rows[1].as_ref().unwrap_err().reason.contains("40000"));
+    assert!(rows[4].as_ref().unwrap_err().reason.contains("U+FFFD"));
+    assert!(rows[3].is_ok());
+}

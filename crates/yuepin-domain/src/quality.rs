@@ -137,6 +137,70 @@ impl QualityEventKind {
     }
 }
 
+/// Longest failed-item list an inspection may carry, and the longest item.
+pub const MAX_FAILED_ITEMS: usize = 50;
+
+impl QualityEventKind {
+    /// The text bounds every way in holds, the importer's columns and the API alike: agency,
+    /// report and certificate numbers, issuer, award name and level, authority and decision
+    /// number 100 characters, a certification scheme 50, a penalty's reason 500, at most
+    /// [`MAX_FAILED_ITEMS`] failed items of 100 characters each.
+    pub fn check_text(&self) -> Result<(), DomainError> {
+        fn within(field: &'static str, s: &str, max: usize) -> Result<(), DomainError> {
+            let chars = s.chars().count();
+            if chars > max {
+                return Err(DomainError::new(
+                    field,
+                    format!("超过{max}个字符 (longer than {max} characters)"),
+                ));
+            }
+            Ok(())
+        }
+        match self {
+            QualityEventKind::Inspection {
+                agency,
+                report_no,
+                failed_items,
+                ..
+            } => {
+                within("agency", agency, 100)?;
+                within("report_no", report_no, 100)?;
+                if failed_items.len() > MAX_FAILED_ITEMS {
+                    return Err(DomainError::new(
+                        "failed_items",
+                        format!(
+                            "不合格项目超过{MAX_FAILED_ITEMS}项 (more than {MAX_FAILED_ITEMS} items)"
+                        ),
+                    ));
+                }
+                failed_items
+                    .iter()
+                    .try_for_each(|item| within("failed_items", item, 100))
+            }
+            QualityEventKind::Certification(c) => {
+                within("scheme", &c.scheme, 50)?;
+                within("number", &c.number, 100)?;
+                within("issuer", &c.issuer, 100)
+            }
+            QualityEventKind::Award { name, level } => {
+                within("name", name, 100)?;
+                within("level", level, 100)
+            }
+            QualityEventKind::Standard { .. } => Ok(()),
+            QualityEventKind::Penalty {
+                authority,
+                decision_no,
+                reason,
+                ..
+            } => {
+                within("authority", authority, 100)?;
+                within("decision_no", decision_no, 100)?;
+                within("reason", reason, 500)
+            }
+        }
+    }
+}
+
 impl QualityEvent {
     /// The key under which re-imports and re-submissions update instead of duplicating:
     /// inspection by report number, certification by scheme and number, award by name and date,

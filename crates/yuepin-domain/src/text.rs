@@ -2,6 +2,9 @@
 //! a NUL would otherwise reach SQL, XLSX as `_x0000_`, or a terminal), and spreadsheet cells
 //! that a program would read as a formula are escaped with a leading apostrophe (ASVS 1.2.10,
 //! OWASP "CSV injection"), which the importers take off again so that an export re-imports.
+//! One length bound holds for every text field ([`MAX_TEXT_CHARS`]), and a replacement
+//! character (what a decoder leaves for bytes it could not read) is refused, so that what is
+//! stored always exports to a workbook and is the text that was sent.
 
 use std::borrow::Cow;
 
@@ -18,6 +21,46 @@ pub fn control_char_reason(c: char) -> String {
         "含有控制字符 U+{:04X} (control character U+{:04X} is not allowed)",
         c as u32, c as u32
     )
+}
+
+/// The most characters one text field may hold: Excel's cell limit (32,767), so that anything
+/// the platform stores can be written to a workbook cell. Names and codes have tighter limits
+/// of their own in their types.
+pub const MAX_TEXT_CHARS: usize = 32_767;
+
+/// Why `s` cannot be taken as a text field, if it cannot: a control character (see
+/// [`control_char`]), U+FFFD (the bytes did not decode in the file's encoding, or a decoder
+/// already replaced them), or more than [`MAX_TEXT_CHARS`] characters. Chinese and English.
+pub fn text_problem(s: &str) -> Option<String> {
+    // Fast path for the importers' hot loops: a control character is a byte below 0x20, 0x7F,
+    // or (C1) a sequence led by 0xC2; U+FFFD is led by 0xEF. Text without those bytes passes.
+    let plain = s.bytes().all(|b| {
+        (b >= 0x20 && b != 0x7F && b != 0xC2 && b != 0xEF) || matches!(b, b'\t' | b'\n' | b'\r')
+    });
+    if plain && s.len() <= MAX_TEXT_CHARS {
+        return None;
+    }
+    if let Some(c) = control_char(s) {
+        return Some(control_char_reason(c));
+    }
+    if s.contains('\u{FFFD}') {
+        return Some(
+            "含有无法解码的字节U+FFFD，请确认文件编码为UTF-8或GBK \
+             (bytes that do not decode: check that the file is UTF-8 or GBK)"
+                .to_string(),
+        );
+    }
+    // Bytes bound characters from above, so most text needs no count.
+    if s.len() > MAX_TEXT_CHARS {
+        let chars = s.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Some(format!(
+                "长度为{chars}个字符，超过上限{MAX_TEXT_CHARS} \
+                 ({chars} characters: at most {MAX_TEXT_CHARS})"
+            ));
+        }
+    }
+    None
 }
 
 /// Does a spreadsheet read a cell starting like this as a formula?
@@ -54,6 +97,17 @@ mod tests {
         assert_eq!(control_char("x\u{85}"), Some('\u{85}'));
         assert_eq!(control_char("第一行\r\n第二行\t完"), None);
         assert!(control_char_reason('\0').contains("U+0000"));
+    }
+
+    #[test]
+    fn text_problems_name_control_characters_undecoded_bytes_and_length() {
+        assert!(text_problem("a\0b").is_some_and(|r| r.contains("U+0000")));
+        assert!(text_problem("华\u{FFFD}为").is_some_and(|r| r.contains("U+FFFD")));
+        let longest = "质".repeat(MAX_TEXT_CHARS);
+        assert_eq!(text_problem(&longest), None);
+        let over = format!("{longest}x");
+        assert!(text_problem(&over).is_some_and(|r| r.contains("32768")));
+        assert_eq!(text_problem("第一行\r\n第二行"), None);
     }
 
     #[test]

@@ -250,6 +250,7 @@ impl EnterprisesService {
         if official {
             caller.require_administrator()?;
         }
+        input.kind.check_text()?;
         if let Some(pid) = input.product_id {
             let p = self
                 .product(pid)

@@ -114,12 +114,15 @@ fn parse_kind_fields(cells: &mut Cells<'_>, kind: &str) -> Option<QualityEventKi
                 );
                 return None;
             }
-            Some(QualityEventKind::Inspection {
+            let kind = QualityEventKind::Inspection {
                 agency: agency?,
                 report_no: report_no?,
                 result: result?,
                 failed_items,
-            })
+            };
+            // The failed items' bounds are the domain's (the other columns are bounded above).
+            cells.check(c::FAILED_ITEMS, kind.check_text())?;
+            Some(kind)
         }
         "certification" => {
             let scheme = text(cells, c::SCHEME, 50);
@@ -227,8 +230,14 @@ impl Record for EventRecord {
         })
     }
 
+    /// An event is stored under its enterprise (`quality_events` is unique on enterprise and
+    /// key), so two enterprises may hold the same standard code or report number in one file.
     fn natural_key(&self) -> String {
-        event_natural_key(&self.event)
+        format!(
+            "{}:{}",
+            self.event.enterprise,
+            event_natural_key(&self.event)
+        )
     }
 
     fn key_column(&self) -> usize {

@@ -26,6 +26,19 @@ pub enum ExportError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("写出失败 (write failed): {0}")]
     Io(#[from] std::io::Error),
+    /// A text longer than a workbook cell holds (checked before anything is written).
+    #[error(
+        "第{row}行“{column}”有{chars}个字符，超过工作簿单元格上限{max} \
+         (row {row}, {column}: {chars} characters, a workbook cell holds {max}); \
+         请改用CSV导出 (export as CSV instead)",
+        max = yuepin_domain::text::MAX_TEXT_CHARS
+    )]
+    CellTooLong {
+        /// The sheet row as a spreadsheet numbers it (the header is row 1).
+        row: u32,
+        column: String,
+        chars: usize,
+    },
 }
 
 /// A dataset that can be written in its import column set.
@@ -305,10 +318,11 @@ pub fn export_xlsx<T: Export, W: Write>(
 ) -> Result<W, ExportError> {
     let years = T::years(rows);
     let numeric = T::numeric(&years);
+    let header = T::header(&years, language);
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (col, name) in T::header(&years, language).iter().enumerate() {
+    for (col, name) in header.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, name, &bold)?;
     }
     let mut buffer = Vec::new();
@@ -329,7 +343,18 @@ pub fn export_xlsx<T: Export, W: Write>(
                 .filter(|f| float_text(*f) == *text);
             match exact_number {
                 Some(f) => sheet.write_number(r, col as u16, f)?,
-                None => sheet.write_string(r, col as u16, escape_cell(text))?,
+                None => {
+                    let cell = escape_cell(text);
+                    let chars = cell.chars().count();
+                    if chars > yuepin_domain::text::MAX_TEXT_CHARS {
+                        return Err(ExportError::CellTooLong {
+                            row: r + 1,
+                            column: header.get(col).cloned().unwrap_or_default(),
+                            chars,
+                        });
+                    }
+                    sheet.write_string(r, col as u16, cell)?
+                }
             };
         }
     }

@@ -6,7 +6,7 @@ use crate::error::{FileError, RowError};
 use crate::source::{ImportOptions, Next, Table};
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Seek};
-use yuepin_domain::text::{control_char, control_char_reason, unescape_cell};
+use yuepin_domain::text::{text_problem, unescape_cell};
 use yuepin_domain::DomainError;
 
 /// A dataset whose rows can be imported: its column set and how one row becomes a value.
@@ -176,7 +176,12 @@ impl<T: Record> Iterator for Rows<T> {
                 self.report_progress(true);
                 return None;
             }
-            Next::Error(e) => return Some(Err(e)),
+            Next::Error(mut e, position) => {
+                if let Some(pos) = position {
+                    e.column = self.binding.name_at(pos).to_string();
+                }
+                return Some(Err(e));
+            }
             Next::Record(row) => row,
         };
         self.report_progress(false);
@@ -186,10 +191,11 @@ impl<T: Record> Iterator for Rows<T> {
             row,
             errors: Vec::new(),
         };
-        // NUL and other control characters are refused in every cell, by row and column.
+        // Control characters, bytes that did not decode (U+FFFD) and text longer than a
+        // workbook cell holds are refused in every cell, by row and column.
         for (pos, text) in self.record.iter().enumerate() {
-            if let Some(c) = control_char(text) {
-                cells.fail_at(pos, control_char_reason(c));
+            if let Some(reason) = text_problem(text) {
+                cells.fail_at(pos, reason);
             }
         }
         let parsed = T::parse(&mut cells);

@@ -142,7 +142,8 @@ pub(crate) enum Records {
 /// One data record with its spreadsheet row number.
 pub(crate) enum Next {
     Record(usize),
-    Error(RowError),
+    /// A row that could not be read, with the position of the cell at fault when known.
+    Error(RowError, Option<usize>),
     End,
 }
 
@@ -331,7 +332,14 @@ impl Table {
                             if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                                 *done = true;
                             }
-                            return Next::Error(RowError::new(row, "", describe_csv_error(&e)));
+                            let position = match e.kind() {
+                                csv::ErrorKind::Utf8 { err, .. } => Some(err.field()),
+                                _ => None,
+                            };
+                            return Next::Error(
+                                RowError::new(row, "", describe_csv_error(&e)),
+                                position,
+                            );
                         }
                     }
                 }

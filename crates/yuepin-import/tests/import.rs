@@ -344,10 +344,10 @@ fn event_kind_fields_are_required_and_keys_deduplicate() {
         "{errors:#?}"
     );
     let keys: Vec<String> = sample_events().iter().map(Record::natural_key).collect();
-    assert_eq!(keys[0], "inspection:GZ2024-0001");
-    assert_eq!(keys[1], "certification:CCC:2023010701000001");
-    assert!(keys[2].starts_with("award:"));
-    assert!(keys[4].starts_with("penalty:"));
+    assert_eq!(keys[0], format!("{u}:inspection:GZ2024-0001"));
+    assert_eq!(keys[1], format!("{u}:certification:CCC:2023010701000001"));
+    assert!(keys[2].starts_with(&format!("{u}:award:")));
+    assert!(keys[4].starts_with(&format!("{u}:penalty:")));
 }
 
 #[test]

@@ -253,6 +253,10 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Already found for this request by `signed_in::api_writes`.
+        if let Some(auth) = parts.extensions.get::<Auth>() {
+            return Ok(auth.clone());
+        }
         let jar = CookieJar::from_headers(&parts.headers);
         let tr = Tr {
             lang: lang_of(parts, &jar),

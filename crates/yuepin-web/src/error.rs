@@ -114,7 +114,7 @@ impl WebError {
             | WebError::Conflict(m) => tr.pick(m),
             WebError::TooManyAttempts(secs) => format!(
                 "{} {secs} {}",
-                tr.t("尝试次数过多,请在", "Too many attempts; retry after"),
+                tr.t("尝试次数过多，请在", "Too many attempts; retry after"),
                 tr.t("秒后重试", "s")
             ),
             other => tr.pick(&other.message()),

@@ -1,8 +1,9 @@
 //! The API's JSON body extractor ([`ApiJson`]): every rejection is our JSON error, worded for
 //! the client and naming where the body went wrong (the field's path, the line and column),
 //! never a Rust type (serde's "expected struct TokenRequest" becomes "expected an object").
-//! Strings holding NUL or another control character (tab and line breaks aside) are refused
-//! with their field's path before the body is decoded (ASVS 2.2.1).
+//! Strings holding NUL or another control character (tab and line breaks aside), U+FFFD, or
+//! more than `MAX_TEXT_CHARS` characters are refused with their field's path before the body
+//! is decoded (ASVS 2.2.1; `yuepin_domain::text::text_problem`).
 
 use crate::error::{FieldError, WebError};
 use axum::body::Bytes;
@@ -55,11 +56,8 @@ fn json_content_type(headers: &HeaderMap) -> bool {
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
     // Malformed JSON is reported as such even where a wrong type comes first.
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| data_error(".", e))?;
-    if let Some((field, c)) = control_in(&value, String::new()) {
-        return Err(WebError::Invalid(vec![FieldError {
-            field,
-            message: yuepin_domain::text::control_char_reason(c),
-        }]));
+    if let Some((field, message)) = problem_in(&value, String::new()) {
+        return Err(WebError::Invalid(vec![FieldError { field, message }]));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
@@ -70,10 +68,11 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
     Ok(value)
 }
 
-/// The path (`parts[0].model`) of the first string or key holding a control character other
-/// than tab and line breaks (NUL, ESC, DEL, C1), with that character.
-fn control_in(value: &serde_json::Value, path: String) -> Option<(String, char)> {
+/// The path (`parts[0].model`) of the first string or key that is not acceptable text (a
+/// control character other than tab and line breaks, U+FFFD, too long), with the reason.
+fn problem_in(value: &serde_json::Value, path: String) -> Option<(String, String)> {
     use serde_json::Value;
+    use yuepin_domain::text::text_problem;
     let named = |path: &str| {
         if path.is_empty() {
             "body".to_string()
@@ -82,20 +81,20 @@ fn control_in(value: &serde_json::Value, path: String) -> Option<(String, char)>
         }
     };
     match value {
-        Value::String(s) => yuepin_domain::text::control_char(s).map(|c| (named(&path), c)),
+        Value::String(s) => text_problem(s).map(|r| (named(&path), r)),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .find_map(|(i, v)| control_in(v, format!("{path}[{i}]"))),
+            .find_map(|(i, v)| problem_in(v, format!("{path}[{i}]"))),
         Value::Object(map) => map.iter().find_map(|(k, v)| {
             let p = if path.is_empty() {
                 k.clone()
             } else {
                 format!("{path}.{k}")
             };
-            match yuepin_domain::text::control_char(k) {
-                Some(c) => Some((named(&path), c)),
-                None => control_in(v, p),
+            match text_problem(k) {
+                Some(r) => Some((named(&path), r)),
+                None => problem_in(v, p),
             }
         }),
         _ => None,

@@ -15,6 +15,7 @@ pub mod enterprises;
 pub mod error;
 pub mod export;
 pub mod flash;
+pub mod form;
 pub mod headers;
 pub mod hospital;
 pub mod i18n;
@@ -30,6 +31,7 @@ pub mod portal;
 pub mod reauth;
 pub mod redirect;
 pub mod routes;
+pub mod signed_in;
 
 use axum::Router;
 use std::sync::Arc;
@@ -156,6 +158,10 @@ pub fn app(state: AppState) -> Router {
     let routes = routes::router()
         .merge(ops::router())
         .merge(assets::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed_in::api_writes,
+        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let routes = headers::layer(api_errors::layer(routes), state.config.secure_cookies);
     // The state as an extension too, for route layers that need it (`reauth::guard`).

@@ -236,6 +236,54 @@ fn import_is_all_or_nothing_and_idempotent() {
     assert!(cli.ok(&["audit", "verify"]).contains("intact"));
 }
 
+/// Events are keyed by enterprise and code as documented: two enterprises that took part in
+/// one standard import, export to CSV and XLSX, and re-import into a fresh database; text over
+/// a column's bound is refused by row and column.
+#[test]
+fn events_of_two_enterprises_with_one_standard_export_and_reimport() {
+    let cli = Cli::new("cli");
+    let enterprises = enterprise_csv(&[(code(1), "甲公司"), (code(2), "乙公司")]);
+    cli.ok(&["import", "enterprises", &cli.file("e.csv", &enterprises)]);
+    let header = "uscc,date,kind,standard_code,standard_level,role,authority,decision_no,amount,serious,reason\n";
+    let rows = format!(
+        "{a},2024-03-01,standard,GB 4706.1-2005,national,participant,,,,,\n\
+         {b},2024-03-01,standard,GB 4706.1-2005,national,participant,,,,,\n\
+         {a},2024-05-10,penalty,,,,东莞市市场监督管理局,东市监罚〔2024〕1号,1000,否,=无证生产\n",
+        a = code(1),
+        b = code(2)
+    );
+    let out = cli.ok(&[
+        "import",
+        "events",
+        &cli.file("ev.csv", format!("{header}{rows}")),
+    ]);
+    assert!(out.contains("3 new"), "{out}");
+    let too_long = format!(
+        "{header}{},2024-06-10,penalty,,,,东莞市市场监督管理局,东市监罚〔2024〕2号,1000,否,{}\n",
+        code(2),
+        "罚".repeat(501)
+    );
+    let err = cli.fails(&["import", "events", &cli.file("long.csv", too_long)]);
+    assert!(err.contains("第2行") && err.contains("reason"), "{err}");
+
+    for (format, name) in [("csv", "events.csv"), ("xlsx", "events.xlsx")] {
+        let path = cli.path(name);
+        let out = cli.ok(&[
+            "export",
+            "events",
+            "--format",
+            format,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.contains("exported 3"), "{out}");
+        let other = Cli::new("cli");
+        other.ok(&["import", "enterprises", &other.file("e.csv", &enterprises)]);
+        let out = other.ok(&["import", "events", path.to_str().unwrap()]);
+        assert!(out.contains("3 new"), "{format}: {out}");
+    }
+}
+
 #[test]
 fn demo_seeds_every_city_and_prints_accounts() {
     let cli = Cli::new("cli");

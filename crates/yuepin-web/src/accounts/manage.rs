@@ -6,6 +6,7 @@
 use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
@@ -13,7 +14,6 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use axum::Form;
 use serde::Deserialize;
 
 struct TokenRow {
@@ -115,7 +115,7 @@ pub(super) struct NewTokenForm {
 pub(super) async fn create_token(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<NewTokenForm>,
+    PageForm(f): PageForm<NewTokenForm>,
 ) -> Response {
     let r: WebResult<String> = async {
         let me = auth.require_user()?.id;
@@ -166,7 +166,7 @@ pub(super) async fn revoke_token(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfOnly>,
+    PageForm(f): PageForm<CsrfOnly>,
 ) -> Response {
     let r: WebResult<()> = async {
         auth.require_user()?;
@@ -312,7 +312,7 @@ pub(super) async fn user_action(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path((username, action)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
+    PageForm(f): PageForm<CsrfOnly>,
 ) -> Response {
     let tr = auth.tr;
     let r: WebResult<(String, String)> = async {

@@ -4,6 +4,7 @@
 use crate::auth::{self, Auth};
 use crate::cx::Cx;
 use crate::error::WebError;
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::redirect::{local_path, see_other};
@@ -109,7 +110,7 @@ pub(super) async fn login_submit(
     Cx { state, auth }: Cx,
     uri: Uri,
     jar: CookieJar,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> Response {
     // Login CSRF: the form must come from our sign-in page in this browser.
     if !auth::presession_matches(&jar, &form.csrf) {

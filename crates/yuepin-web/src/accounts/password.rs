@@ -5,13 +5,13 @@
 use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::WebError;
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use axum::Form;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -68,7 +68,7 @@ pub(super) struct PasswordForm {
 pub(super) async fn submit(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<PasswordForm>,
+    PageForm(f): PageForm<PasswordForm>,
 ) -> Response {
     if let Err(e) = auth
         .require_user()

@@ -8,6 +8,7 @@ use super::pages::{destination, login_page};
 use crate::auth::{self, Auth};
 use crate::cx::Cx;
 use crate::error::WebError;
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::redirect::{local_path, see_other};
@@ -15,7 +16,6 @@ use crate::AppState;
 use askama::Template;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use yuepin_enterprises_service::EnterprisesError;
@@ -69,7 +69,7 @@ pub(super) async fn code_submit(
     Cx { state, auth }: Cx,
     uri: Uri,
     jar: CookieJar,
-    Form(f): Form<CodeForm>,
+    PageForm(f): PageForm<CodeForm>,
 ) -> Response {
     let challenge = jar
         .get(auth::CHALLENGE_COOKIE)
@@ -223,7 +223,7 @@ pub(super) struct ConfirmForm {
 pub(super) async fn totp_submit(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<ConfirmForm>,
+    PageForm(f): PageForm<ConfirmForm>,
 ) -> Response {
     if let Err(e) = auth
         .require_user()

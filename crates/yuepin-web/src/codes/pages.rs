@@ -7,11 +7,11 @@ use super::StatusRequest;
 use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::flash::{self, Flash, FlashQuery};
+use crate::form::PageForm;
 use crate::page::{page_error, render, Chrome};
 use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
-use axum::Form;
 use serde::Deserialize;
 use yuepin_codes_service::ApplyRequest;
 
@@ -56,7 +56,11 @@ fn back(flash: Flash, refs: &[i64]) -> Response {
     flash::redirect("/codes", flash, refs)
 }
 
-pub(super) async fn apply(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<ApplyForm>) -> Response {
+pub(super) async fn apply(
+    Cx { state, auth }: Cx,
+    uri: Uri,
+    PageForm(f): PageForm<ApplyForm>,
+) -> Response {
     let result: WebResult<Response> =
         async {
             auth.check_csrf(Some(&f.csrf))?;
@@ -91,7 +95,7 @@ pub(super) async fn decide(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<DecideForm>,
+    PageForm(f): PageForm<DecideForm>,
 ) -> Response {
     let result: WebResult<Response> = async {
         auth.check_csrf(Some(&f.csrf))?;
@@ -131,7 +135,7 @@ pub(super) struct StatusForm {
 pub(super) async fn status(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<StatusForm>,
+    PageForm(f): PageForm<StatusForm>,
 ) -> Response {
     let result: WebResult<Response> = async {
         auth.check_csrf(Some(&f.csrf))?;

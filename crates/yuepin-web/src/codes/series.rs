@@ -9,13 +9,13 @@ use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::export::{Cell, Format, Table};
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use axum::extract::{Path, Query};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use yuepin_code::CodeStatus;
 use yuepin_codes_service::{CodesError, LabelLayout, SeriesFile, LABELS_PER_FILE};
@@ -93,7 +93,7 @@ pub(super) async fn issue(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<IssueForm>,
+    PageForm(f): PageForm<IssueForm>,
 ) -> Response {
     if let Err(e) = auth.check_csrf(Some(&f.csrf)) {
         return page_error(e, &auth, &state, &uri);

@@ -15,13 +15,13 @@ use super::{
 use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::WebResult;
+use crate::form::PageForm;
 use crate::page::{form_post, render, urlencode, Chrome};
 use crate::AppState;
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use std::collections::HashMap;
 use yuepin_complaints::{Method, Target};
 use yuepin_complaints_service::{
@@ -246,7 +246,7 @@ pub(super) async fn labels_form(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(f): PageForm<HashMap<String, String>>,
 ) -> Response {
     let action = async {
         let caller = auth.caller();
@@ -434,7 +434,7 @@ pub(super) async fn alarm_warning_form(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(f): PageForm<HashMap<String, String>>,
 ) -> Response {
     let action = async {
         let w = svc(&state)
@@ -455,7 +455,7 @@ pub(super) async fn alarm_warning_form(
 pub(super) async fn detect_form(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(f): PageForm<HashMap<String, String>>,
 ) -> Response {
     let action = async {
         let caller = auth.caller();
@@ -511,7 +511,7 @@ pub(super) async fn lexicon_page(Cx { state, auth }: Cx, uri: Uri) -> Response {
 pub(super) async fn lexicon_form(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(f): PageForm<HashMap<String, String>>,
 ) -> Response {
     let action = async {
         let caller = auth.caller();

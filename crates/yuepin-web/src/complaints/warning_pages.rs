@@ -9,12 +9,12 @@ use super::{page, svc};
 use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
+use crate::form::PageForm;
 use crate::page::{form_post, render, Chrome};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use std::collections::HashMap;
 use yuepin_complaints_service::{ComplaintsService, WarningEdit, COMMENT_DAYS_DEFAULT};
 
@@ -118,7 +118,7 @@ pub(super) async fn warning_action_form(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(f): PageForm<HashMap<String, String>>,
 ) -> Response {
     let action = async {
         let get = |k: &str| f.get(k).cloned().unwrap_or_default();

@@ -7,6 +7,7 @@ use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::flash::{self, Flash, FlashQuery};
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
@@ -16,7 +17,7 @@ use axum::http::Uri;
 use axum::middleware::from_fn;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use serde::Deserialize;
 use yuepin_credit::{Categories, DataCategory, DateRange, Purpose, Status, TermsRequest};
 use yuepin_credit_service::ConsentRecord;
@@ -301,7 +302,7 @@ async fn consent_form(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path((id, action)): Path<(String, String)>,
-    Form(f): Form<ActionForm>,
+    PageForm(f): PageForm<ActionForm>,
 ) -> Response {
     let r: WebResult<()> = async {
         auth.check_csrf(Some(&f.csrf))?;
@@ -352,7 +353,11 @@ fn date(f: &GrantForm, name: &'static str) -> WebResult<chrono::NaiveDate> {
         .ok_or_else(|| crate::error::WebError::field(name, "须为日期 YYYY-MM-DD (a date)"))
 }
 
-async fn grant_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<GrantForm>) -> Response {
+async fn grant_form(
+    Cx { state, auth }: Cx,
+    uri: Uri,
+    PageForm(f): PageForm<GrantForm>,
+) -> Response {
     let r: WebResult<()> = async {
         auth.check_csrf(f.get("csrf").map(String::as_str))?;
         let terms = |e| crate::error::WebError::from(yuepin_credit_service::CreditError::Terms(e));

@@ -7,13 +7,14 @@ use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::flash::{self, Flash, FlashQuery};
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::input::ApiJson;
 use crate::openapi::{E400, E401, E403, E404};
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Form, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -382,7 +383,7 @@ fn form_problem(tr: Tr, e: &EnterprisesError) -> Option<String> {
 pub(super) async fn request_change(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<RequestInput>,
+    PageForm(f): PageForm<RequestInput>,
 ) -> Response {
     if let Err(e) = auth.check_csrf(Some(&f.csrf)) {
         return page_error(e, &auth, &state, &uri);
@@ -455,7 +456,7 @@ pub(super) async fn decide_form(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<DecideInput>,
+    PageForm(f): PageForm<DecideInput>,
 ) -> Response {
     if let Err(e) = auth.check_csrf(Some(&f.csrf)) {
         return page_error(e, &auth, &state, &uri);

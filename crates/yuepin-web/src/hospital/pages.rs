@@ -8,6 +8,7 @@
 use super::views;
 use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
@@ -16,7 +17,7 @@ use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use serde::Deserialize;
 use std::collections::HashMap;
 use yuepin_domain::{Division, Role};
@@ -160,7 +161,7 @@ fn number(f: &FormMap, name: &'static str) -> WebResult<i64> {
         .map_err(|_| WebError::field(name, "须为整数 (a whole number)"))
 }
 
-async fn open_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<FormMap>) -> Response {
+async fn open_form(Cx { state, auth }: Cx, uri: Uri, PageForm(f): PageForm<FormMap>) -> Response {
     let r: WebResult<i64> = async {
         auth.check_csrf(f.get("csrf").map(String::as_str))?;
         let link_id = field(&f, "link_id").trim();
@@ -331,7 +332,7 @@ async fn action_form(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<FormMap>,
+    PageForm(f): PageForm<FormMap>,
 ) -> Response {
     let r: WebResult<()> = async {
         auth.check_csrf(f.get("csrf").map(String::as_str))?;

@@ -15,6 +15,7 @@ use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::{WebError, WebResult};
 use crate::flash::{self, Flash, FlashQuery};
+use crate::form::PageForm;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use askama::Template;
@@ -22,7 +23,7 @@ use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use serde::Deserialize;
 use yuepin_domain::{Role, Yuan};
 use yuepin_labs_service::{OrderAction, TestResults};
@@ -177,7 +178,7 @@ struct BookForm {
     self_operated: Option<String>,
 }
 
-async fn book_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<BookForm>) -> Response {
+async fn book_form(Cx { state, auth }: Cx, uri: Uri, PageForm(f): PageForm<BookForm>) -> Response {
     let r = async {
         auth.require_user()?;
         auth.check_csrf(Some(&f.csrf))?;
@@ -215,7 +216,11 @@ struct WaitForm {
     minutes: i64,
 }
 
-async fn waitlist_form(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<WaitForm>) -> Response {
+async fn waitlist_form(
+    Cx { state, auth }: Cx,
+    uri: Uri,
+    PageForm(f): PageForm<WaitForm>,
+) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
         auth.require_user()?;
@@ -265,7 +270,7 @@ async fn booking_form(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<ActionForm>,
+    PageForm(f): PageForm<ActionForm>,
 ) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
@@ -295,7 +300,7 @@ struct OrderCreateForm {
 async fn order_create_form(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<OrderCreateForm>,
+    PageForm(f): PageForm<OrderCreateForm>,
 ) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
@@ -370,7 +375,7 @@ async fn order_form(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<OrderForm>,
+    PageForm(f): PageForm<OrderForm>,
 ) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;

@@ -4,10 +4,11 @@
 
 use crate::cx::Cx;
 use crate::flash::{self, Flash, FlashQuery};
+use crate::form::PageForm;
 use crate::i18n::Tr;
 use crate::page::{page_error, render, Chrome};
 use askama::Template;
-use axum::extract::{Form, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::Response;
 use serde::Deserialize;
@@ -129,7 +130,7 @@ pub(super) async fn confirm(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<ConfirmInput>,
+    PageForm(f): PageForm<ConfirmInput>,
 ) -> Response {
     if let Err(e) = auth.check_csrf(Some(&f.csrf)) {
         return page_error(e, &auth, &state, &uri);

@@ -9,12 +9,12 @@ use super::views::*;
 use crate::auth::Auth;
 use crate::cx::Cx;
 use crate::error::WebResult;
+use crate::form::PageForm;
 use crate::page::{page_error, render, Chrome};
 use crate::AppState;
 use axum::extract::{Path, Query};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -492,7 +492,7 @@ pub(super) struct CsrfAsOf {
 pub(super) async fn run_match(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<CsrfAsOf>,
+    PageForm(f): PageForm<CsrfAsOf>,
 ) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
@@ -554,7 +554,7 @@ pub(super) struct CsrfOnly {
 pub(super) async fn read_notifications(
     Cx { state, auth }: Cx,
     uri: Uri,
-    Form(f): Form<CsrfOnly>,
+    PageForm(f): PageForm<CsrfOnly>,
 ) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
@@ -581,7 +581,7 @@ pub(super) async fn answer_offer(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<AnswerForm>,
+    PageForm(f): PageForm<AnswerForm>,
 ) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
@@ -617,7 +617,11 @@ pub(super) struct ApplyForm {
     note: String,
 }
 
-pub(super) async fn apply(Cx { state, auth }: Cx, uri: Uri, Form(f): Form<ApplyForm>) -> Response {
+pub(super) async fn apply(
+    Cx { state, auth }: Cx,
+    uri: Uri,
+    PageForm(f): PageForm<ApplyForm>,
+) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;
         let app = service(&state)
@@ -686,7 +690,7 @@ pub(super) async fn decide(
     Cx { state, auth }: Cx,
     uri: Uri,
     Path(id): Path<i64>,
-    Form(f): Form<DecisionForm>,
+    PageForm(f): PageForm<DecisionForm>,
 ) -> Response {
     let r = async {
         auth.check_csrf(Some(&f.csrf))?;

@@ -155,9 +155,15 @@ async fn address_errors_answer_json_under_api() {
         StatusCode::NOT_FOUND,
         "not_found",
     );
+    // A signed-out write is refused before routing looks at it (`signed_in.rs`): 401.
     let r = app
         .request(raw("DELETE", "/api/v1/reference/cities", None, ""))
         .await;
+    error_of(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let mut req = raw("DELETE", "/api/v1/reference/cities", None, "");
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {reg}").parse().unwrap());
+    let r = app.request(req).await;
     error_of(&r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     assert!(r.headers.get("allow").is_some());
     // Page addresses: no Rust type in axum's rejection either.

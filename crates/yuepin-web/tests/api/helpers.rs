@@ -123,7 +123,6 @@ impl TestApp {
         self.request(b.body(Body::empty()).unwrap()).await
     }
 
-    /// A GET from the client at `addr` (as the server sees a connection's peer address).
     /// GET `path` as a browser with the session cookie `cookie` (`name=value`).
     pub async fn page(&self, path: &str, cookie: &str) -> Resp {
         self.request(
@@ -135,6 +134,7 @@ impl TestApp {
         .await
     }
 
+    /// A GET from the client at `addr` (as the server sees a connection's peer address).
     pub async fn get_from(&self, path: &str, addr: &str) -> Resp {
         let mut req = Request::get(path).body(Body::empty()).unwrap();
         let peer: std::net::SocketAddr = format!("{addr}:40000").parse().unwrap();

@@ -1,6 +1,6 @@
-//! Bad values refused at the door (issue 17 item 9, part): negative prices and capital by
-//! field, NUL and other control characters anywhere in a JSON body by its path, and an export
-//! whose text would run as a spreadsheet formula.
+//! Bad values refused at the door (issue 17 item 9): negative prices and capital by field,
+//! NUL and other control characters and over-long text anywhere in a JSON body by its path and
+//! in a page form by its field, and an export whose text would run as a spreadsheet formula.
 
 use crate::helpers::{enterprise_json, uscc, TestApp};
 use crate::labs::{instrument_json, setup};
@@ -114,4 +114,80 @@ async fn policy_exports_escape_formula_text() {
         range.rows().take(4).collect::<Vec<_>>()
     );
     assert!(names.iter().all(|n| n.starts_with("'=")), "{names:?}");
+}
+
+#[tokio::test]
+async fn page_forms_and_json_refuse_control_characters_and_overlong_text_by_field() {
+    let app = TestApp::spawn().await;
+    // A page form: an error page in the page's language naming the field, before any sign-in.
+    let (cookies, csrf) = app.login_page(None).await;
+    let r = app
+        .post_form(
+            "/login",
+            Some(&cookies),
+            &format!("username=a%00b&password=x&csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let page = r.text();
+    assert!(page.contains("400 输入有误"), "{page}");
+    assert!(page.contains("username: 含有控制字符 U+0000"), "{page}");
+    assert!(!page.contains("is not allowed"), "{page}");
+    assert!(session_cookie_absent(&r));
+    let long = "质".repeat(40_000);
+    let r = app
+        .post_form(
+            "/login",
+            Some(&format!("{cookies}; yp_lang=en")),
+            &format!("username=x&password={long}&csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.text()
+            .contains("password: 40000 characters: at most 32767"),
+        "{}",
+        r.text()
+    );
+
+    // A JSON body: the same bound, by path.
+    let reg = app.regulator().await;
+    let mut e = enterprise_json(&uscc(9), "长文本有限公司");
+    e["name"] = json!(long);
+    let r = app.post("/api/v1/enterprises", Some(&reg), &e).await;
+    assert_eq!(field_of(&r), "name");
+    assert!(r.text().contains("32767"), "{}", r.text());
+}
+
+fn session_cookie_absent(r: &crate::helpers::Resp) -> bool {
+    crate::helpers::session_cookie(r).is_none()
+}
+
+#[tokio::test]
+async fn event_text_through_the_api_has_the_importers_bounds() {
+    let app = TestApp::spawn().await;
+    let reg = app.regulator().await;
+    let code = uscc(11);
+    app.create_enterprise(&reg, &code, "处罚测试有限公司").await;
+    let penalty = |reason: String| {
+        json!({"date": "2025-05-10", "kind": "penalty", "authority": "深圳市市场监督管理局",
+               "decision_no": "深市监罚〔2025〕1号", "amount": "1000", "serious": false,
+               "reason": reason})
+    };
+    let events = format!("/api/v1/enterprises/{code}/events");
+    // The probe's 100,000-character text: over the body's bound for any string.
+    let r = app
+        .post(&events, Some(&reg), &penalty("罚".repeat(100_000)))
+        .await;
+    assert_eq!(field_of(&r), "reason");
+    // Within that bound but over the reason's own 500, as the importer's column.
+    let r = app
+        .post(&events, Some(&reg), &penalty("罚".repeat(501)))
+        .await;
+    assert_eq!(field_of(&r), "reason");
+    assert!(r.text().contains("500"), "{}", r.text());
+    let r = app
+        .post(&events, Some(&reg), &penalty("无证生产".into()))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
 }

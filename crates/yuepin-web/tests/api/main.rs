@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access_matrix;
 mod audit;
 mod auth;
 mod browser;
@@ -26,6 +27,7 @@ mod ops;
 mod pages;
 mod phone;
 mod policy;
+mod routes_src;
 mod scan_limits;
 mod second_factor;
 mod signin;

@@ -9,7 +9,6 @@ use crate::helpers::TestApp;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::path::Path;
 use yuepin_test_support::{enterprise_json, uscc};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
@@ -24,107 +23,6 @@ async fn document(app: &TestApp) -> Value {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json")));
     resp.json()
-}
-
-// ------------------------------------------------------------------ routes in the sources
-
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// The text of the call whose `(` is at `open`, up to its matching `)` (string literals and
-/// char literals skipped; good enough for router code).
-fn call_args(src: &str, open: usize) -> &str {
-    let bytes = src.as_bytes();
-    let (mut depth, mut i, mut in_str) = (0usize, open, false);
-    while i < bytes.len() {
-        let c = bytes[i];
-        if in_str {
-            match c {
-                b'\\' => i += 1,
-                b'"' => in_str = false,
-                _ => {}
-            }
-        } else {
-            match c {
-                b'"' => in_str = true,
-                b'(' => depth += 1,
-                b')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return &src[open + 1..i];
-                    }
-                }
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    panic!("unbalanced .route( call")
-}
-
-/// Method routers named in a `.route(...)` call: `get(` `post(` … not part of a longer name.
-fn methods_in(args: &str) -> Vec<&'static str> {
-    let mut found = Vec::new();
-    for m in METHODS {
-        let pat = format!("{m}(");
-        let mut from = 0;
-        while let Some(pos) = args[from..].find(&pat) {
-            let at = from + pos;
-            let prev = args[..at].chars().next_back();
-            if !prev.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
-                found.push(m);
-            }
-            from = at + pat.len();
-        }
-    }
-    found
-}
-
-/// Every (method, path) registered under `/api/v1` by a `.route("…", …)` call in `src/`.
-fn source_routes() -> BTreeSet<(String, String)> {
-    let mut files = Vec::new();
-    rust_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
-    let mut routes = BTreeSet::new();
-    for file in files {
-        let src = std::fs::read_to_string(&file).unwrap();
-        let mut from = 0;
-        while let Some(pos) = src[from..].find(".route(") {
-            let open = from + pos + ".route".len();
-            from = open;
-            let args = call_args(&src, open);
-            let Some(path) = args
-                .trim_start()
-                .strip_prefix('"')
-                .and_then(|rest| rest.split('"').next())
-            else {
-                continue;
-            };
-            if !path.starts_with("/api/v1/") {
-                continue;
-            }
-            let methods = methods_in(args);
-            assert!(
-                !methods.is_empty(),
-                "{}: no method router found for {path}",
-                file.display()
-            );
-            for m in methods {
-                routes.insert((m.to_string(), path.to_string()));
-            }
-        }
-    }
-    routes
 }
 
 fn documented_routes(doc: &Value) -> BTreeSet<(String, String)> {
@@ -244,7 +142,7 @@ async fn openapi_document_is_3x_and_every_ref_resolves() {
 async fn openapi_documents_exactly_the_routes_the_router_registers() {
     let app = TestApp::spawn().await;
     let doc = document(&app).await;
-    let registered = source_routes();
+    let registered = crate::routes_src::source_routes(|path| path.starts_with("/api/v1/"));
     let documented = documented_routes(&doc);
     // The scan must see the whole API (109 method-and-path pairs when this test was written).
     assert!(

@@ -267,13 +267,41 @@ pub async fn run_import(args: ImportArgs) -> Result<()> {
 
 pub async fn run_export(args: ExportArgs) -> Result<()> {
     let store = args.db.resolve()?.connect().await?;
+    // Written beside the target and renamed into place only when every row was written, so a
+    // refused export (a cell too long for a workbook, say) leaves no file, not a 0-byte one.
+    let tmp = args.out.with_file_name(format!(
+        ".{}.{}.tmp",
+        args.out
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let result = export_to(&args, &store, &tmp).await;
+    let count = match result {
+        Ok(count) => count,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "exported {count} {:?} rows to {}",
+        args.dataset,
+        args.out.display()
+    );
+    Ok(())
+}
+
+async fn export_to(args: &ExportArgs, store: &Store, path: &std::path::Path) -> Result<usize> {
     let lang = if args.lang == "en" {
         HeaderLanguage::English
     } else {
         HeaderLanguage::Chinese
     };
-    let out = std::fs::File::create(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    let out =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let out = std::io::BufWriter::new(out);
     let registry = EnterprisesService::new(store.clone());
     let count = match args.dataset {
@@ -307,12 +335,7 @@ pub async fn run_export(args: ExportArgs) -> Result<()> {
             write(out, &rows, args.format, lang)?
         }
     };
-    println!(
-        "exported {count} {:?} rows to {}",
-        args.dataset,
-        args.out.display()
-    );
-    Ok(())
+    Ok(count)
 }
 
 fn write<T: yuepin_import::Export, W: std::io::Write>(
@@ -321,9 +344,10 @@ fn write<T: yuepin_import::Export, W: std::io::Write>(
     format: ExportFormat,
     lang: HeaderLanguage,
 ) -> Result<usize> {
-    match format {
+    let mut out = match format {
         ExportFormat::Csv => yuepin_import::export_csv(out, rows, lang)?,
         ExportFormat::Xlsx => yuepin_import::export_xlsx(out, rows, lang)?,
     };
+    out.flush()?;
     Ok(rows.len())
 }
