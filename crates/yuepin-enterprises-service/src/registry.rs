@@ -180,19 +180,14 @@ impl EnterprisesService {
     /// A product the caller may read; someone else's and a missing one look the same.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn product_for(&self, caller: &Caller, id: i64) -> Result<ProductRecord> {
-        if caller.role().is_none() && !caller.is_administrator() {
-            return Err(Denied::SignInRequired.into());
+        // The role first, before any lookup; then another enterprise's product and a missing
+        // one are the same `NoSuchProduct` (no probing for which ids exist).
+        caller.require_role(&[Role::Enterprise])?;
+        match self.product(id).await {
+            Ok(p) if caller.can_read_enterprise(p.enterprise_id) => Ok(p),
+            Ok(_) | Err(StoreError::NotFound(_)) => Err(EnterprisesError::NoSuchProduct(id)),
+            Err(e) => Err(e.into()),
         }
-        let p = match self.product(id).await {
-            Ok(p) => p,
-            Err(StoreError::NotFound(_)) if !caller.is_administrator() => {
-                return Err(Denied::OtherEnterprise.into())
-            }
-            Err(StoreError::NotFound(_)) => return Err(EnterprisesError::NoSuchProduct(id)),
-            Err(e) => return Err(e.into()),
-        };
-        caller.require_enterprise(p.enterprise_id)?;
-        Ok(p)
     }
 
     /// Updates a product; its model is its identity and cannot change.

@@ -157,9 +157,14 @@ async fn products_and_events_keep_to_their_enterprise() {
             .await,
         Err(EnterprisesError::ModelExists(_))
     ));
+    // Another enterprise's product and a missing one look the same.
     assert!(matches!(
         svc.product_for(&other, p.id).await,
-        Err(EnterprisesError::Denied(Denied::OtherEnterprise))
+        Err(EnterprisesError::NoSuchProduct(_))
+    ));
+    assert!(matches!(
+        svc.product_for(&other, p.id + 1000).await,
+        Err(EnterprisesError::NoSuchProduct(_))
     ));
     assert!(svc.remove_product(&other, p.id).await.is_err());
     let inspection = QualityEventKind::Inspection {

@@ -182,12 +182,15 @@ async fn enterprise_user_sees_and_changes_only_its_own_enterprise() {
         .await
         .json();
     let other_id = other["id"].as_i64().unwrap();
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{other_id}"), Some(&ua))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    // Another enterprise's product answers as a missing one does (issue 17 item 6).
+    for id in [other_id, other_id + 1000] {
+        assert_eq!(
+            app.get(&format!("/api/v1/products/{id}"), Some(&ua))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
     assert_eq!(
         app.send_json(
             "DELETE",
@@ -197,7 +200,7 @@ async fn enterprise_user_sees_and_changes_only_its_own_enterprise() {
         )
         .await
         .status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         app.get(&format!("/api/v1/products/{pid}"), Some(&ua))
