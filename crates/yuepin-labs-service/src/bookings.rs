@@ -149,7 +149,7 @@ impl LabsService {
                     .iter()
                     .map(TimeRange::start)
                     .collect();
-                    let quals = qualifications_on(&mut w.tx, *id).await?;
+                    let quals = qualifications_on(&mut w.tx, *id, inst.lab_id).await?;
                     let request = BookingRequest {
                         instrument: inst.instrument.id,
                         enterprise: uscc.clone(),

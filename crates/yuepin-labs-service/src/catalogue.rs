@@ -446,7 +446,8 @@ impl LabsService {
     /// Records that an enterprise's operators hold a qualification (granted by a lab's staff
     /// or the regulator after training). A lab grants only a qualification that one of its
     /// own instruments demands (the lab that runs the instrument trains for it; another's is
-    /// `QualificationNotOurs`), and a grant is valid from today for at most
+    /// `QualificationNotOurs`) and the grant holds at that lab only (a regulator's grant holds
+    /// at every lab), and a grant is valid from today for at most
     /// [`QUALIFICATION_MAX_MONTHS`] (`QualificationValidity` otherwise), for labs and the
     /// regulator alike.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -464,8 +465,11 @@ impl LabsService {
                 latest,
             }));
         }
+        // The granting lab: a lab's grant holds at that lab only; the regulator's (0) at all.
+        let mut granting_lab = 0;
         if caller.role() == Some(Role::Lab) {
             let lab = self.staff_lab(caller).await?;
+            granting_lab = lab;
             let rows =
                 sqlx::query("SELECT * FROM lab_instruments WHERE lab_id = $1 AND active = 1")
                     .bind(lab)
@@ -483,17 +487,18 @@ impl LabsService {
         let e = self.registry().enterprise_by_uscc(uscc.as_str()).await?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         sqlx::query(
-            "INSERT INTO lab_qualifications (enterprise_id, qualification, valid_until) VALUES ($1, $2, $3) \
-             ON CONFLICT (enterprise_id, qualification) DO UPDATE SET valid_until = excluded.valid_until",
+            "INSERT INTO lab_qualifications (enterprise_id, lab_id, qualification, valid_until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (enterprise_id, lab_id, qualification) DO UPDATE SET valid_until = excluded.valid_until",
         )
         .bind(e.id)
+        .bind(granting_lab)
         .bind(held.qualification.as_str())
         .bind(held.valid_until.to_string())
         .execute(&mut *w.tx)
         .await?;
         w.record(
             Change::new("grant", "lab_qualification", e.id)
-                .after(serde_json::json!({"enterprise_id": e.id, "qualification": held})),
+                .after(serde_json::json!({"enterprise_id": e.id, "lab_id": granting_lab, "qualification": held})),
         );
         self.store.commit(w).await?;
         Ok(GrantedQualification {

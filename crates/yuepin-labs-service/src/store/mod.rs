@@ -310,14 +310,18 @@ pub(crate) async fn ranges(
         .collect()
 }
 
+/// The qualifications an enterprise holds at one lab: that lab's grants and the regulator's.
 pub(crate) async fn qualifications_on(
     conn: &mut AnyConnection,
     enterprise_id: i64,
+    lab_id: i64,
 ) -> Result<Vec<HeldQualification>> {
     sqlx::query(
-        "SELECT qualification, valid_until FROM lab_qualifications WHERE enterprise_id = $1",
+        "SELECT qualification, valid_until FROM lab_qualifications \
+         WHERE enterprise_id = $1 AND lab_id IN (0, $2)",
     )
     .bind(enterprise_id)
+    .bind(lab_id)
     .fetch_all(&mut *conn)
     .await?
     .iter()

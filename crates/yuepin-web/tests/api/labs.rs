@@ -359,6 +359,34 @@ async fn booking_rules_approval_blackout_qualification_and_cancellation() {
     let b = r.json()["bookings"][0].clone();
     assert_eq!(b["state"], "pending_approval");
     let id = b["id"].as_i64().unwrap();
+    // Issue 17 item 10: a grant holds at the granting lab only. Another lab's instrument that
+    // demands the same qualification still refuses self-operation; the regulator's grant holds
+    // at every lab.
+    let mut spec2 = instrument_json("扫描电镜二号", "微观形貌");
+    spec2["operator_qualification"] = json!("电镜上岗证");
+    let r = app
+        .post(
+            &format!("/api/v1/labs/{other_lab}/instruments"),
+            Some(&other),
+            &spec2,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let mut p2 = part(r.json()["id"].as_i64().unwrap(), &day, "14:00", 60);
+    p2["self_operated"] = json!(true);
+    let r = book(&app, &fx.ent1, vec![p2.clone()]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("代检代测"), "{}", r.text());
+    let r = app
+        .post(
+            "/api/v1/labs/qualifications",
+            Some(&fx.reg),
+            &json!({"uscc": fx.uscc1, "qualification": "电镜上岗证", "valid_until": china_day(365)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = book(&app, &fx.ent1, vec![p2]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     // The enterprise cannot approve its own booking; the lab can.
     let r = app
         .post(
