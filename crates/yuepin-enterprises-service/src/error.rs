@@ -34,6 +34,11 @@ pub enum EnterprisesError {
     TotpNotPending,
     #[error("the second factor is already enrolled")]
     TotpEnrolled,
+    /// The service was built without the key that seals TOTP secrets.
+    #[error("no TOTP key is configured")]
+    NoTotpKey,
+    #[error(transparent)]
+    Seal(#[from] crate::secret_box::SealError),
     #[error("no account {0}")]
     NoSuchUser(String),
     #[error("username {0} is taken")]

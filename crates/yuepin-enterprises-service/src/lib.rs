@@ -14,6 +14,7 @@ pub mod keys;
 pub mod records;
 pub mod registry;
 pub mod second_factor;
+pub mod secret_box;
 pub mod signin;
 pub mod store;
 
@@ -28,6 +29,7 @@ pub use records::{
 };
 pub use registry::{EnterpriseUpdate, NewEvent};
 pub use second_factor::{totp_required, Enrolment, FirstStep};
+pub use secret_box::{SealError, SecretBox};
 pub use store::bulk::MissingReference;
 pub use store::import::EnterpriseImport;
 pub use store::rows::{name_grams, upsert_event, upsert_product};
@@ -39,11 +41,23 @@ use yuepin_store::Store;
 #[derive(Clone, Debug)]
 pub struct EnterprisesService {
     store: Store,
+    /// Seals TOTP secrets; a service without it refuses every second-factor use
+    /// (`EnterprisesError::NoTotpKey`) rather than store a secret in the clear.
+    totp_key: Option<std::sync::Arc<SecretBox>>,
 }
 
 impl EnterprisesService {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            totp_key: None,
+        }
+    }
+
+    /// With the key that seals TOTP secrets (see [`secret_box`]).
+    pub fn with_totp_key(mut self, key: std::sync::Arc<SecretBox>) -> Self {
+        self.totp_key = Some(key);
+        self
     }
 
     pub fn store(&self) -> &Store {

@@ -20,6 +20,7 @@
 //!   with one) or the password, under the same counters.
 
 use crate::error::{EnterprisesError, Result};
+use crate::secret_box::SecretBox;
 use crate::signin::{account_delay_secs, remaining, ts, ACCOUNT_WINDOW_MINUTES};
 use crate::EnterprisesService;
 use chrono::{DateTime, Duration, Utc};
@@ -135,17 +136,55 @@ impl EnterprisesService {
             .ok_or(yuepin_domain::Denied::SignInRequired)?)
     }
 
+    fn totp_key(&self) -> Result<&SecretBox> {
+        self.totp_key.as_deref().ok_or(EnterprisesError::NoTotpKey)
+    }
+
+    /// Seals every TOTP secret still stored in the clear (stored before sealing existed);
+    /// returns how many. `yuepin serve` runs it at start; safe on several replicas at once.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn seal_plain_totp_secrets(&self, caller: &Caller) -> Result<usize> {
+        caller.require_administrator()?;
+        let key = self.totp_key()?;
+        let plain: Vec<(i64, String)> = self
+            .store
+            .totp_secrets()
+            .await?
+            .into_iter()
+            .filter(|(_, s)| !SecretBox::is_sealed(s))
+            .collect();
+        if plain.is_empty() {
+            return Ok(0);
+        }
+        let mut w = self.store.begin_write(Actor::from(caller)).await?;
+        let mut sealed = 0;
+        for (user_id, secret) in &plain {
+            if self
+                .store
+                .reseal_totp(&mut w, *user_id, secret, &key.seal(*user_id, secret))
+                .await?
+            {
+                sealed += 1;
+            }
+        }
+        self.store.commit(w).await?;
+        Ok(sealed)
+    }
+
     /// Starts (or continues) the caller's enrolment: a pending secret, kept until confirmed.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_totp_enrolment(&self, caller: &Caller) -> Result<Enrolment> {
         let me = self.me(caller).await?;
+        let key = self.totp_key()?;
         let secret = match self.store.totp_of(me.id).await? {
             Some(t) if t.confirmed => return Err(EnterprisesError::TotpEnrolled),
-            Some(t) => t.secret,
+            Some(t) => key.open(me.id, &t.secret)?,
             None => {
                 let secret = new_secret();
                 let mut w = self.store.begin_write(Actor::from(caller)).await?;
-                self.store.set_pending_totp(&mut w, me.id, &secret).await?;
+                self.store
+                    .set_pending_totp(&mut w, me.id, &key.seal(me.id, &secret))
+                    .await?;
                 self.store.commit(w).await?;
                 secret
             }
@@ -164,7 +203,7 @@ impl EnterprisesService {
             Some(t) => t,
             None => return Err(EnterprisesError::TotpNotPending),
         };
-        let t = totp(&row.secret, &me.username)?;
+        let t = totp(&self.totp_key()?.open(me.id, &row.secret)?, &me.username)?;
         let Some(step) = matching_step(&t, code, unix_now()) else {
             return Err(EnterprisesError::WrongCode);
         };
@@ -200,6 +239,7 @@ impl EnterprisesService {
             .await?
             .ok_or_else(|| EnterprisesError::NoSuchUser(username.into()))?;
         totp(secret, username)?;
+        let sealed = self.totp_key()?.seal(user.id, secret);
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let hashes = codes
             .iter()
@@ -207,7 +247,9 @@ impl EnterprisesService {
             .collect::<Result<Vec<_>>>()?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         self.store.reset_totp(&mut w, user.id).await?;
-        self.store.set_pending_totp(&mut w, user.id, secret).await?;
+        self.store
+            .set_pending_totp(&mut w, user.id, &sealed)
+            .await?;
         self.store.confirm_totp(&mut w, user.id, 0, &hashes).await?;
         self.store.commit(w).await?;
         Ok(codes)
@@ -246,7 +288,10 @@ impl EnterprisesService {
         if !row.confirmed {
             return Ok(false);
         }
-        let t = totp(&row.secret, &user.username)?;
+        let t = totp(
+            &self.totp_key()?.open(user.id, &row.secret)?,
+            &user.username,
+        )?;
         match matching_step(&t, code, unix_now()) {
             Some(step) => Ok(self
                 .store

@@ -2,10 +2,17 @@
 //! sign-in in two steps with replays and reused recovery codes refused, re-authentication,
 //! the administrator's resets.
 
+use std::sync::Arc;
 use yuepin_domain::{Caller, Role};
 use yuepin_enterprises_service::second_factor::{totp, STEP_SECS};
-use yuepin_enterprises_service::{EnterprisesError, EnterprisesService, FirstStep, NewAccount};
+use yuepin_enterprises_service::{
+    EnterprisesError, EnterprisesService, FirstStep, NewAccount, SecretBox,
+};
 use yuepin_test_support::TestDb;
+
+fn keyed(store: &yuepin_store::Store) -> EnterprisesService {
+    EnterprisesService::new(store.clone()).with_totp_key(Arc::new(SecretBox::from_bytes(&[9; 32])))
+}
 
 async fn account(svc: &EnterprisesService, name: &str, role: &str) -> Caller {
     let id = svc
@@ -42,9 +49,17 @@ async fn challenge(svc: &EnterprisesService, name: &str, password: &str) -> Stri
 #[tokio::test]
 async fn enrolment_sign_in_replays_recovery_codes_and_resets() {
     let db = TestDb::new().await;
-    let svc = EnterprisesService::new(db.store.clone());
+    let svc = keyed(&db.store);
     let reg = account(&svc, "reg", "regulator").await;
     let en = svc.begin_totp_enrolment(&reg).await.unwrap();
+    // The database holds the secret sealed, never in the clear.
+    let stored = db
+        .store
+        .totp_of(reg.user_id().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.secret.starts_with("v1:") && !stored.secret.contains(&en.secret));
     assert_eq!(
         svc.begin_totp_enrolment(&reg).await.unwrap().secret,
         en.secret,
@@ -153,4 +168,53 @@ async fn enrolment_sign_in_replays_recovery_codes_and_resets() {
     };
     assert!(u.must_change_password);
     let _ = bank;
+}
+
+#[tokio::test]
+async fn secrets_stored_in_the_clear_are_sealed_and_a_service_without_the_key_refuses() {
+    let db = TestDb::new().await;
+    let svc = keyed(&db.store);
+    let reg = account(&svc, "reg", "regulator").await;
+    let id = reg.user_id().unwrap();
+    // A row as written before sealing existed: the base32 secret itself.
+    let secret = yuepin_enterprises_service::second_factor::new_secret();
+    let mut w = db
+        .store
+        .begin_write(yuepin_store::Actor::system())
+        .await
+        .unwrap();
+    db.store
+        .set_pending_totp(&mut w, id, &secret)
+        .await
+        .unwrap();
+    db.store.commit(w).await.unwrap();
+    assert_eq!(svc.begin_totp_enrolment(&reg).await.unwrap().secret, secret);
+    assert!(svc.seal_plain_totp_secrets(&reg).await.is_ok());
+    let stored = db.store.totp_of(id).await.unwrap().unwrap().secret;
+    assert!(stored.starts_with("v1:"), "{stored}");
+    assert_eq!(svc.seal_plain_totp_secrets(&reg).await.unwrap(), 0, "once");
+    // Still the same secret: the first code confirms it.
+    let t = totp(&secret, "reg").unwrap();
+    assert_eq!(
+        svc.confirm_totp(&reg, &t.generate(now()))
+            .await
+            .unwrap()
+            .len(),
+        10
+    );
+    // Without the key nothing is stored in the clear: enrolment is refused.
+    let unkeyed = EnterprisesService::new(db.store.clone());
+    let bank = account(&unkeyed, "bank", "bank").await;
+    assert!(matches!(
+        unkeyed.begin_totp_enrolment(&bank).await,
+        Err(EnterprisesError::NoTotpKey)
+    ));
+    // Another key does not open the sealed row.
+    let other = EnterprisesService::new(db.store.clone())
+        .with_totp_key(Arc::new(SecretBox::from_bytes(&[1; 32])));
+    let c = challenge(&other, "reg", "reg-password-1").await;
+    assert!(other
+        .finish_sign_in(&c, &t.generate(now() + STEP_SECS), "203.0.113.9")
+        .await
+        .is_err());
 }

@@ -13,7 +13,8 @@ use sqlx::Row;
 #[derive(Debug, Clone)]
 pub struct TotpRow {
     pub user_id: i64,
-    /// Base32 (RFC 4648, no padding).
+    /// Sealed under the TOTP key (`v1:…`, see the registry service's `secret_box`), or base32
+    /// (RFC 4648, no padding) when stored before sealing.
     pub secret: String,
     pub confirmed: bool,
     pub last_step: i64,
@@ -47,6 +48,38 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Every stored secret as (user id, stored value), for sealing the ones stored in the clear.
+    pub async fn totp_secrets(&self) -> Result<Vec<(i64, String)>> {
+        sqlx::query("SELECT user_id, secret FROM user_totp ORDER BY user_id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Replaces the stored form of an account's secret, only where it still reads `was` (the
+    /// same secret, sealed; another replica may have sealed it first). True when replaced.
+    pub async fn reseal_totp(
+        &self,
+        w: &mut WriteTx,
+        user_id: i64,
+        was: &str,
+        sealed: &str,
+    ) -> Result<bool> {
+        let n = sqlx::query("UPDATE user_totp SET secret = $1 WHERE user_id = $2 AND secret = $3")
+            .bind(sealed)
+            .bind(user_id)
+            .bind(was)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            w.record(Change::new("seal_totp_secret", "user", user_id));
+        }
+        Ok(n > 0)
     }
 
     /// Stores a new pending secret for an account that has no confirmed one (replacing an

@@ -107,7 +107,15 @@ pub struct Modules {
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let modules = Modules {
-            enterprises: yuepin_enterprises_service::EnterprisesService::new(store.clone()),
+            // TOTP secrets are sealed under `{data_dir}/totp-keys/totp.key`, never in the
+            // database (every replica is given the same file, like the codes' keys).
+            enterprises: yuepin_enterprises_service::EnterprisesService::new(store.clone())
+                .with_totp_key(Arc::new(
+                    yuepin_enterprises_service::SecretBox::open_or_create(
+                        &config.data_dir.join("totp-keys").join("totp.key"),
+                    )
+                    .unwrap_or_else(|e| panic!("{e}")),
+                )),
             codes: yuepin_codes_service::CodesService::new(
                 store.clone(),
                 config.data_dir.join("keys"),

@@ -159,6 +159,10 @@ impl From<EnterprisesError> for WebError {
             EnterprisesError::Invalid { field, reason } => {
                 WebError::field(field, invalid_message(&reason))
             }
+            // An operator's problem (the key file is missing or another one), not the user's.
+            EnterprisesError::NoTotpKey | EnterprisesError::Seal(_) => {
+                WebError::Internal(e.to_string())
+            }
             EnterprisesError::Domain(d) => d.into(),
             EnterprisesError::Store(s) => s.into(),
         }

@@ -45,6 +45,16 @@ pub async fn serve(
             reauth_minutes: yuepin_web::WebConfig::default().reauth_minutes,
         },
     );
+    // Secrets stored before sealing existed are sealed now (a no-op once done).
+    let sealed = state
+        .modules
+        .enterprises
+        .seal_plain_totp_secrets(&yuepin_domain::Caller::cli("serve"))
+        .await
+        .context("sealing TOTP secrets")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed TOTP secrets stored in the clear");
+    }
     yuepin_web::serve(listener, state).await?;
     Ok(())
 }
