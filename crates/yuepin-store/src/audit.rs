@@ -243,6 +243,14 @@ impl Store {
         rows.iter().map(entry).collect()
     }
 
+    /// How many rows the chain has (the size a checkpoint of it would sign).
+    pub async fn audit_len(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Walks the whole chain in order and reports the first inconsistency.
     pub async fn audit_verify(&self) -> Result<Verification> {
         Ok(self.audit_walk(false).await?.0)

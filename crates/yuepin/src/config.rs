@@ -16,7 +16,8 @@ pub struct DbArgs {
     #[arg(long, env = "YUEPIN_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// TOML config file with any of: listen, database_url, data_dir, public_url, secure_cookies,
-    /// log_format, metrics_token, trusted_proxies, require_totp, policy_packs.
+    /// log_format, metrics_token, trusted_proxies, require_totp, audit_checkpoint_minutes,
+    /// policy_packs.
     #[arg(long, env = "YUEPIN_CONFIG")]
     pub config: Option<PathBuf>,
     /// Policy packs loaded beside the built-in 粤市监〔2023〕74号 (successor policies as data): a
@@ -55,6 +56,14 @@ pub struct ServerArgs {
     /// Require a TOTP second factor of regulator and bank accounts (default true).
     #[arg(long, env = "YUEPIN_REQUIRE_TOTP")]
     pub require_totp: Option<bool>,
+    /// Sign an audit checkpoint (the witness copy) at start and then every N minutes, into
+    /// DATA_DIR/audit-checkpoints/ (`latest.txt` and one file per chain size); 0: never.
+    /// Default 60. Ship the directory off the server (a witness, a cron copy).
+    #[arg(long, env = "YUEPIN_AUDIT_CHECKPOINT_MINUTES")]
+    pub audit_checkpoint_minutes: Option<u64>,
+    /// The audit checkpoint key file (default DATA_DIR/audit-keys/audit-A1.key).
+    #[arg(long = "audit-key", env = "YUEPIN_AUDIT_KEY")]
+    pub audit_key: Option<PathBuf>,
 }
 
 /// How log lines are written.
@@ -91,6 +100,7 @@ struct FileConfig {
     metrics_token: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     require_totp: Option<bool>,
+    audit_checkpoint_minutes: Option<u64>,
     /// Relative paths are read from the config file's directory.
     policy_packs: Option<Vec<PathBuf>>,
 }
@@ -128,6 +138,10 @@ pub struct Resolved {
     pub require_totp: bool,
     /// Policy pack files or directories beside the built-in pack, in load order.
     pub policy_packs: Vec<PathBuf>,
+    /// Minutes between the server's signed audit checkpoints; 0: none.
+    pub audit_checkpoint_minutes: u64,
+    /// The audit checkpoint key file, when not the default under the data directory.
+    pub audit_key: Option<PathBuf>,
 }
 
 impl Resolved {
@@ -247,6 +261,11 @@ impl ServerArgs {
             public_url,
             secure_cookies: self.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             require_totp: self.require_totp.or(file.require_totp).unwrap_or(true),
+            audit_checkpoint_minutes: self
+                .audit_checkpoint_minutes
+                .or(file.audit_checkpoint_minutes)
+                .unwrap_or(60),
+            audit_key: self.audit_key.clone(),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             metrics_token: self
                 .metrics_token

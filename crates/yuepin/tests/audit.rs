@@ -232,3 +232,50 @@ async fn a_kept_checkpoint_names_the_rewritten_row_and_dropped_rows() {
     let err = cli.fails(&["audit", "verify", "--checkpoint", &note]);
     assert!(err.contains("dropped"), "{err}");
 }
+
+/// `yuepin serve` signs a checkpoint by itself at start (and every
+/// `--audit-checkpoint-minutes`), into `DATA_DIR/audit-checkpoints/`; the kept file verifies
+/// the chain, and a chain rewritten afterwards is caught against it.
+#[tokio::test]
+async fn the_server_writes_checkpoints_by_itself() {
+    let cli = Cli::new("auditserve");
+    users(&cli, &["chief"]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_yuepin"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--audit-checkpoint-minutes",
+            "60",
+        ])
+        .env("YUEPIN_DATABASE_URL", &cli.url)
+        .env("YUEPIN_DATA_DIR", cli.dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let latest = cli.dir.path().join("audit-checkpoints").join("latest.txt");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !latest.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(latest.exists(), "no checkpoint written by the server");
+    let kept: Vec<_> = std::fs::read_dir(latest.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("checkpoint-") && n.ends_with(".txt"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let latest = latest.to_str().unwrap();
+    let out = cli.ok(&["audit", "verify", "--checkpoint", latest]);
+    assert!(out.contains("intact"), "{out}");
+    let store = yuepin_store::Store::connect(&cli.url).await.unwrap();
+    rewrite_from(&store, 1).await;
+    let err = cli.fails(&["audit", "verify", "--checkpoint", latest]);
+    assert!(err.contains("row 1"), "{err}");
+}

@@ -55,6 +55,65 @@ pub async fn serve(
     if sealed > 0 {
         tracing::info!(sealed, "sealed TOTP secrets stored in the clear");
     }
-    yuepin_web::serve(listener, state).await?;
+    let checkpoints = match settings.audit_checkpoint_minutes {
+        0 => None,
+        minutes => Some(tokio::spawn(write_checkpoints(
+            state.store.clone(),
+            settings.clone(),
+            minutes,
+        ))),
+    };
+    let served = yuepin_web::serve(listener, state).await;
+    if let Some(task) = checkpoints {
+        task.abort();
+    }
+    served?;
     Ok(())
+}
+
+/// Signs a checkpoint of the audit chain at start and every `minutes`, into
+/// `{data_dir}/audit-checkpoints/`: `latest.txt` and `checkpoint-<size>.txt` (both written
+/// whole and renamed into place). A chain that did not grow is not signed again. A chain that
+/// is not intact is logged as an error and never signed; the server keeps serving. Several
+/// replicas may share the directory: a size's file is the same chain, whoever signed it.
+async fn write_checkpoints(store: yuepin_store::Store, settings: Resolved, minutes: u64) {
+    let dir = settings.data_dir.join("audit-checkpoints");
+    let key_args = crate::cmd::audit::KeyArgs {
+        key: settings.audit_key.clone(),
+    };
+    let key_path = crate::cmd::audit::key_path(&key_args, &settings.data_dir);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
+    let mut last_size = None;
+    loop {
+        tick.tick().await;
+        match checkpoint_once(&store, &key_path, &dir, last_size).await {
+            Ok(Some(size)) => {
+                tracing::info!(size, dir = %dir.display(), "audit checkpoint signed");
+                last_size = Some(size);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "audit checkpoint not written"),
+        }
+    }
+}
+
+async fn checkpoint_once(
+    store: &yuepin_store::Store,
+    key_path: &std::path::Path,
+    dir: &std::path::Path,
+    last_size: Option<u64>,
+) -> Result<Option<u64>> {
+    let rows = store.audit_len().await?;
+    if last_size == Some(rows) {
+        return Ok(None);
+    }
+    let key = crate::cmd::audit::load_or_create_key(key_path)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let latest = dir.join("latest.txt");
+    let made = crate::cmd::audit::write_checkpoint(store, &key, Some(&latest)).await?;
+    let kept = dir.join(format!("checkpoint-{:012}.txt", made.size));
+    let tmp = kept.with_extension("tmp");
+    std::fs::copy(&latest, &tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &kept).with_context(|| format!("writing {}", kept.display()))?;
+    Ok(Some(made.size))
 }
