@@ -274,6 +274,34 @@ impl EnterprisesService {
         })
     }
 
+    /// New recovery codes for the caller, in place of the old ones (used up, or seen by
+    /// someone), after a current TOTP code: the re-authentication's rules and throttle apply.
+    /// Returns the new codes (shown once; only their hashes are kept).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn regenerate_recovery_codes(
+        &self,
+        caller: &Caller,
+        code: &str,
+        client: &str,
+    ) -> Result<Vec<String>> {
+        let me = self.me(caller).await?;
+        if !me.totp_enabled {
+            return Err(EnterprisesError::TotpNotPending);
+        }
+        self.reauthenticate(caller, code, client).await?;
+        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+        let hashes = codes
+            .iter()
+            .map(|c| hash(&normal_recovery(c)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut w = self.store.begin_write(Actor::from(caller)).await?;
+        self.store
+            .regenerate_recovery_codes(&mut w, me.id, &hashes)
+            .await?;
+        self.store.commit(w).await?;
+        Ok(codes)
+    }
+
     /// The number of unused recovery codes of the caller.
     pub async fn recovery_codes_left(&self, caller: &Caller) -> Result<usize> {
         let me = self.me(caller).await?;

@@ -140,6 +140,21 @@ impl Store {
         Ok(true)
     }
 
+    /// Replaces an account's recovery codes with new ones (its user asked, with a code).
+    pub async fn regenerate_recovery_codes(
+        &self,
+        w: &mut WriteTx,
+        user_id: i64,
+        hashes: &[String],
+    ) -> Result<()> {
+        self.replace_recovery_codes(w, user_id, hashes).await?;
+        w.record(
+            Change::new("regenerate_recovery_codes", "user", user_id)
+                .after(serde_json::json!({"recovery_codes": hashes.len()})),
+        );
+        Ok(())
+    }
+
     async fn replace_recovery_codes(
         &self,
         w: &mut WriteTx,

@@ -45,6 +45,10 @@ pub fn router() -> Router<AppState> {
             get(second_factor::totp_form).post(second_factor::totp_submit),
         )
         .route(
+            "/account/totp/recovery-codes",
+            post(second_factor::recovery_codes_submit),
+        )
+        .route(
             "/account/tokens",
             get(manage::tokens)
                 .post(manage::create_token)

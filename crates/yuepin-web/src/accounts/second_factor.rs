@@ -160,6 +160,8 @@ struct TotpPage {
     secret: String,
     qr: String,
     codes: Vec<String>,
+    /// The codes shown are a new set in place of the old (not the enrolment's first).
+    regenerated: bool,
 }
 
 async fn totp_page(
@@ -185,6 +187,7 @@ async fn totp_page(
             && !user.totp_enabled
             && codes.is_empty(),
         enrolled: user.totp_enabled || !codes.is_empty(),
+        regenerated: user.totp_enabled && !codes.is_empty(),
         left: 0,
         secret: String::new(),
         qr: String::new(),
@@ -238,6 +241,41 @@ pub(super) async fn totp_submit(
         .await
     {
         Ok(codes) => totp_page(&state, &auth, &uri, StatusCode::OK, String::new(), codes).await,
+        Err(EnterprisesError::WrongCode) => {
+            let msg = code_message(auth.tr, &WebError::BadRequest(String::new()));
+            totp_page(&state, &auth, &uri, StatusCode::BAD_REQUEST, msg, vec![]).await
+        }
+        Err(e) => page_error(e.into(), &auth, &state, &uri),
+    }
+}
+
+/// New recovery codes in place of the old, after a current code (the page's second form).
+pub(super) async fn recovery_codes_submit(
+    Cx { state, auth }: Cx,
+    uri: Uri,
+    PageForm(f): PageForm<ConfirmForm>,
+) -> Response {
+    if let Err(e) = auth
+        .require_user()
+        .and_then(|_| auth.check_csrf(Some(&f.csrf)))
+    {
+        return page_error(e, &auth, &state, &uri);
+    }
+    match state
+        .modules
+        .enterprises
+        .regenerate_recovery_codes(&auth.caller(), &f.code, &auth.client_ip)
+        .await
+    {
+        Ok(codes) => {
+            let mut resp =
+                totp_page(&state, &auth, &uri, StatusCode::OK, String::new(), codes).await;
+            resp.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            resp
+        }
         Err(EnterprisesError::WrongCode) => {
             let msg = code_message(auth.tr, &WebError::BadRequest(String::new()));
             totp_page(&state, &auth, &uri, StatusCode::BAD_REQUEST, msg, vec![]).await

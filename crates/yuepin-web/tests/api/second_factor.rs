@@ -697,3 +697,68 @@ async fn secure_cookies_use_the_host_prefix() {
         .await;
     assert_eq!(me.status, StatusCode::OK);
 }
+
+/// Issue 17 item 3: a user makes new recovery codes with a current code; the old set stops
+/// working at once.
+#[tokio::test]
+async fn a_user_regenerates_recovery_codes_with_a_current_code() {
+    let app = strict().await;
+    account(&app, "reg5", "regulator").await;
+    let (secret, old) = enrol(&app, "reg5").await;
+    // Signed in with a recovery code, so that the next time step is still unused.
+    let (r, jar) = password_step(&app, "reg5", "reg5-password-1", "192.0.2.50").await;
+    let signed = code_step(
+        &app,
+        &jar,
+        &r.text(),
+        &old[9],
+        "192.0.2.50",
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text());
+    let cookie = session_pair(&signed).unwrap();
+    let page = app.page("/account/totp", &cookie).await;
+    let html = page.text();
+    assert!(
+        html.contains("action=\"/account/totp/recovery-codes\""),
+        "{html}"
+    );
+    let csrf = form_csrf(&html);
+    let wrong = post_from(
+        &app,
+        "/account/totp/recovery-codes",
+        "192.0.2.50",
+        &cookie,
+        &format!("code=000000&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.text());
+    assert!(wrong.text().contains("id=\"totp-error\""));
+    let made = post_from(
+        &app,
+        "/account/totp/recovery-codes",
+        "192.0.2.50",
+        &cookie,
+        &format!("code={}&csrf={csrf}", code(&secret, "reg5", now() + 30)),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    assert_eq!(made.headers["cache-control"], "no-store");
+    let text = made.text();
+    assert!(text.contains("id=\"codes-regenerated\""), "{text}");
+    let new: Vec<String> = text
+        .split("<li>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_string())
+        .filter(|s| s.len() == 11)
+        .collect();
+    assert_eq!(new.len(), 10, "{text}");
+    assert!(new.iter().all(|c| !old.contains(c)));
+    // The old set no longer signs in; the new one does.
+    let (r, jar) = password_step(&app, "reg5", "reg5-password-1", "192.0.2.51").await;
+    let refused = code_step(&app, &jar, &r.text(), &old[0], "192.0.2.51").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let (r, jar) = password_step(&app, "reg5", "reg5-password-1", "192.0.2.51").await;
+    let ok = code_step(&app, &jar, &r.text(), &new[0], "192.0.2.51").await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+}
