@@ -707,14 +707,7 @@ async fn a_user_regenerates_recovery_codes_with_a_current_code() {
     let (secret, old) = enrol(&app, "reg5").await;
     // Signed in with a recovery code, so that the next time step is still unused.
     let (r, jar) = password_step(&app, "reg5", "reg5-password-1", "192.0.2.50").await;
-    let signed = code_step(
-        &app,
-        &jar,
-        &r.text(),
-        &old[9],
-        "192.0.2.50",
-    )
-    .await;
+    let signed = code_step(&app, &jar, &r.text(), &old[9], "192.0.2.50").await;
     assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text());
     let cookie = session_pair(&signed).unwrap();
     let page = app.page("/account/totp", &cookie).await;
