@@ -74,13 +74,16 @@ impl CodesService {
             let (status, reason) = match i {
                 0 => (
                     CodeStatus::Revoked,
-                    "演示:标签遗失,已作废 (demo: labels lost and voided)",
+                    "演示：标签遗失，已作废 (demo: labels lost and voided)",
                 ),
                 1 => (
                     CodeStatus::Suspended,
-                    "演示:抽检复核中 (demo: re-inspection pending)",
+                    "演示：抽检复核中 (demo: re-inspection pending)",
                 ),
-                2 => (CodeStatus::Recalled, "演示:产品召回 (demo: product recall)"),
+                2 => (
+                    CodeStatus::Recalled,
+                    "演示：产品召回 (demo: product recall)",
+                ),
                 _ => continue,
             };
             writes::set_status(

@@ -621,7 +621,7 @@ fn events_of(
                 amount: Yuan::from_yuan(rng.gen_range(5..500) * 1000),
                 serious,
                 reason: if serious {
-                    "生产销售不合格产品,情节严重"
+                    "生产销售不合格产品，情节严重"
                 } else {
                     "产品标识标注不规范"
                 }

@@ -98,7 +98,7 @@ pub fn parse_designations(s: &str) -> Result<Vec<Designation>, DomainError> {
             DomainError::new(
                 "designations",
                 format!(
-                    "{part:?} 缺少认定日期,格式为 类型@认定日期~到期日期 (missing date: write kind@awarded~expires)"
+                    "{part:?} 缺少认定日期，格式为 类型@认定日期~到期日期 (missing date: write kind@awarded~expires)"
                 ),
             )
         })?;

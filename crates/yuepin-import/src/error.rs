@@ -10,7 +10,7 @@ pub enum FileError {
     Read(String),
     #[error("无法读取Excel文件 (not a readable XLSX/XLS/ODS workbook): {0}")]
     Workbook(String),
-    #[error("文件为空,缺少表头行 (the file is empty: a header row is required)")]
+    #[error("文件为空，缺少表头行 (the file is empty: a header row is required)")]
     Empty,
     #[error(
         "表头不符 (header does not match the {dataset} column set){missing}{unknown}{duplicated}; \

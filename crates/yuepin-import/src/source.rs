@@ -403,7 +403,7 @@ fn looks_utf8(head: &[u8]) -> bool {
 fn describe_csv_error(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => {
-            "不是有效的UTF-8文本,文件可能是GBK编码,请指定编码 (not valid UTF-8: \
+            "不是有效的UTF-8文本，文件可能是GBK编码，请指定编码 (not valid UTF-8: \
              the file may be GBK-encoded; pass the encoding explicitly)"
                 .to_string()
         }

@@ -128,7 +128,7 @@ impl PolicyService {
                         offer_id: Some(offer_id),
                         amount_requested_fen: offer.amount_fen,
                         // Stored with the application, as the note an enterprise would write.
-                        note: "免申即享:企业确认意愿 (confirmed offer)".into(),
+                        note: "免申即享：企业确认意愿 (confirmed offer)".into(),
                         payment_key: target.key,
                         period: target.period,
                         evaluated_on: today,

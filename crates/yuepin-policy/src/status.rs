@@ -66,7 +66,11 @@ impl MeasureStatus {
                 from,
                 ..
             } => Label::new(
-                format!("已由《{}》({document})替代,自{}起", title.zh, zh_day(*from)),
+                format!(
+                    "已由《{}》（{document}）替代，自{}起",
+                    title.zh,
+                    zh_day(*from)
+                ),
                 format!(
                     "Replaced by “{}” ({document}) from {}",
                     title.en,

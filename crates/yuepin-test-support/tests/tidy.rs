@@ -4,7 +4,8 @@
 //! - the CLI does not reach into the web crate's routes;
 //! - the web crate reaches capability logic through services, not through capability SQL;
 //! - every Rust source file opens with a `//!` comment;
-//! - no source file passes 1,000 lines unless its first lines say why (`tidy: long-file`).
+//! - no source file passes 1,000 lines unless its first lines say why (`tidy: long-file`);
+//! - Chinese text on pages takes full-width punctuation.
 
 use std::path::{Path, PathBuf};
 
@@ -167,4 +168,64 @@ fn the_web_crate_holds_no_sql() {
         .map(|f| relative(f))
         .collect();
     assert!(bad.is_empty(), "SQL in the web crate: {bad:?}");
+}
+
+/// Chinese text on pages takes full-width punctuation (GB/T 15834; issue 16): in the web
+/// crate's templates and sources no ASCII comma, colon or semicolon stands between two Chinese
+/// characters, and no ASCII parenthesis pair opens right after a Chinese character around
+/// Chinese text. (CSV headers and data are not page text: a line holding `\u{feff}` or three
+/// commas is passed over.)
+#[test]
+fn chinese_text_on_pages_has_full_width_punctuation() {
+    let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let mut files = Vec::new();
+    rust_files(&workspace().join("crates/yuepin-web/src"), &mut files);
+    let templates = workspace().join("crates/yuepin-web/templates");
+    let mut stack = vec![templates];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "html") {
+                files.push(p);
+            }
+        }
+    }
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("\\u{feff}")
+                || line.matches(',').count() >= 3 && !line.contains("tr.t(")
+            {
+                continue;
+            }
+            let chars: Vec<char> = line.chars().collect();
+            for i in 1..chars.len().saturating_sub(1) {
+                let (a, c, b) = (chars[i - 1], chars[i], chars[i + 1]);
+                let ascii_between = matches!(c, ',' | ':' | ';') && han(a) && han(b);
+                let paren = c == '(' && han(a) && {
+                    let inner: String = chars[i + 1..].iter().take_while(|&&x| x != ')').collect();
+                    inner.chars().any(han) && !inner.contains('"') && !inner.contains('(')
+                };
+                if ascii_between || paren {
+                    bad.push(format!(
+                        "{}:{}: …{}…",
+                        relative(f),
+                        n + 1,
+                        chars[i.saturating_sub(6)..(i + 6).min(chars.len())]
+                            .iter()
+                            .collect::<String>()
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "ASCII punctuation in Chinese text:\n{}",
+        bad.join("\n")
+    );
 }

@@ -174,7 +174,7 @@ impl Auth {
         match (&self.csrf, submitted) {
             (Some(expected), Some(got)) if constant_eq(expected, got) => Ok(()),
             _ => Err(WebError::Forbidden(
-                "CSRF令牌无效,请刷新页面后重试 (invalid CSRF token; reload the page)".into(),
+                "CSRF令牌无效，请刷新页面后重试 (invalid CSRF token; reload the page)".into(),
             )),
         }
     }

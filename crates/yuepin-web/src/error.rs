@@ -151,19 +151,19 @@ impl WebError {
             WebError::Unauthenticated => "请先登录 (please sign in)".into(),
             WebError::Internal(_) => "服务器内部错误 (internal error)".into(),
             WebError::PayloadTooLarge => format!(
-                "请求体过大,上限 {} KiB (request body over {} KiB)",
+                "请求体过大，上限 {} KiB (request body over {} KiB)",
                 crate::BODY_LIMIT / 1024,
                 crate::BODY_LIMIT / 1024
             ),
             WebError::UriTooLong => format!(
-                "请求地址过长,上限 {} 字节 (request address over {} bytes)",
+                "请求地址过长，上限 {} 字节 (request address over {} bytes)",
                 crate::api_errors::MAX_URI_LEN,
                 crate::api_errors::MAX_URI_LEN
             ),
             WebError::MethodNotAllowed => {
                 "该地址不支持此请求方法 (method not allowed for this address)".into()
             }
-            WebError::ReauthRequired => "请先重新验证身份(密码或动态验证码)后再操作 (re-authenticate with your password or a TOTP code first: POST /api/v1/auth/reauth, or a bearer token issued in the last minutes)".into(),
+            WebError::ReauthRequired => "请先重新验证身份（密码或动态验证码）后再操作 (re-authenticate with your password or a TOTP code first: POST /api/v1/auth/reauth, or a bearer token issued in the last minutes)".into(),
             WebError::TotpEnrolmentRequired => "该账号须先绑定动态验证码(/account/totp)(this account must enrol a TOTP second factor first at /account/totp)".into(),
             WebError::PasswordChangeRequired => "请先修改管理员重置的临时密码(/account/password)(change the temporary password first at /account/password)".into(),
             other => other.to_string(),

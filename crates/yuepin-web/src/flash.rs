@@ -89,7 +89,7 @@ impl Flash {
             Flash::ApplicationFiled => ("已提交申请", "Application filed"),
             Flash::ApplicationDecided => ("申请已处理", "Application decided"),
             Flash::IdentityRequested => (
-                "变更申请已提交,待监管部门审核;审核通过前扫码页仍显示原名称和地区",
+                "变更申请已提交，待监管部门审核；审核通过前扫码页仍显示原名称和地区",
                 "Change requested; until a regulator approves it, scans show the current name and region",
             ),
             Flash::IdentityApproved => ("变更已核准并生效", "Change approved and applied"),
@@ -101,7 +101,7 @@ impl Flash {
                 let n = refs.first().copied().unwrap_or(0);
                 return match tr.is_en() {
                     true => format!("Status changed: {n} code(s)"),
-                    false => format!("状态已更改:{n} 个码"),
+                    false => format!("状态已更改：{n} 个码"),
                 };
             }
         };

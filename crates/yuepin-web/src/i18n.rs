@@ -99,12 +99,12 @@ mod tests {
         assert_eq!(ZH.pick("须为整数 (a whole number)"), "须为整数");
         assert_eq!(EN.pick("须为整数 (a whole number)"), "a whole number");
         assert_eq!(
-            EN.pick("金额须为正数(元) (the amount (yuan) must be positive)"),
+            EN.pick("金额须为正数（元） (the amount (yuan) must be positive)"),
             "the amount (yuan) must be positive"
         );
         assert_eq!(
-            ZH.pick("金额须为正数(元) (the amount (yuan) must be positive)"),
-            "金额须为正数(元)"
+            ZH.pick("金额须为正数（元） (the amount (yuan) must be positive)"),
+            "金额须为正数（元）"
         );
     }
 

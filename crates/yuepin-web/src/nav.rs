@@ -102,7 +102,7 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
         "/",
         "政策措施与有效期",
         "The measures and their validity",
-        "29条措施、责任单位和每条措施的当前状态(粤市监〔2023〕74号已于2026年10月11日失效)。",
+        "29条措施、责任单位和每条措施的当前状态（粤市监〔2023〕74号已于2026年10月11日失效）。",
         "The 29 measures, their responsible units and each one's status (粤市监〔2023〕74号 lapsed on 11 October 2026).",
     );
     let labs = task(
@@ -154,7 +154,7 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
                 labs,
             ],
             Some((
-                "质量贷与知识产权质押融资产品功能尚未开通;开通后将在此列出待办。",
+                "质量贷与知识产权质押融资产品功能尚未开通；开通后将在此列出待办。",
                 "Quality-based and IP-pledge loan products are not open yet; they will be listed here.",
             )),
         ),

@@ -59,7 +59,7 @@ impl Chrome {
                 show.then(|| {
                     let l = s.label();
                     Notice {
-                        zh: format!("《{}》({}){}", p.title.zh, p.number, l.zh),
+                        zh: format!("《{}》（{}）{}", p.title.zh, p.number, l.zh),
                         en: format!("“{}” ({}): {}", p.title.en, p.number, l.en),
                     }
                 })

@@ -127,7 +127,7 @@ pub async fn guard(Extension(state): Extension<AppState>, req: Request, next: Ne
                 _ => auth
                     .tr
                     .t(
-                        "验证失败:验证码或密码错误、已用过或已过期。",
+                        "验证失败：验证码或密码错误、已用过或已过期。",
                         "Not confirmed: wrong, used or expired code or password.",
                     )
                     .into(),

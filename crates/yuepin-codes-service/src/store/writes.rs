@@ -16,7 +16,7 @@ use yuepin_store::{corrupt, get_opt_text, now_text, Actor, Change, Dialect, Stor
 
 /// The decision recorded when the rule approves on its own. Stored with the application (the
 /// API has always sent it as `decision_reason`).
-const AUTO_APPROVAL_REASON: &str = "预审通过,自动批准 (pre-check passed; auto-approved)";
+const AUTO_APPROVAL_REASON: &str = "预审通过，自动批准 (pre-check passed; auto-approved)";
 const AUTO_APPROVER: &str = "system:auto-approve";
 
 /// Stores a setting (`approval_rule` or `signal_rule`), audited with its value before and after.

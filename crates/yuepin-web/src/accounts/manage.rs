@@ -327,7 +327,7 @@ pub(super) async fn user_action(
                     format!(
                         "{} {username}",
                         tr.t(
-                            "已停用,会话与令牌已结束:",
+                            "已停用，会话与令牌已结束：",
                             "Disabled; sessions and tokens ended:"
                         )
                     ),
@@ -337,14 +337,14 @@ pub(super) async fn user_action(
             "enable" => {
                 s.enable_user(&c, &username).await?;
                 (
-                    format!("{} {username}", tr.t("已启用:", "Enabled:")),
+                    format!("{} {username}", tr.t("已启用：", "Enabled:")),
                     String::new(),
                 )
             }
             "reset-password" => {
                 let temp = s.reset_password(&c, &username).await?;
                 (
-                    format!("{} {username}", tr.t("已重置密码:", "Password reset:")),
+                    format!("{} {username}", tr.t("已重置密码：", "Password reset:")),
                     temp,
                 )
             }
@@ -354,7 +354,7 @@ pub(super) async fn user_action(
                     format!(
                         "{} {username}",
                         tr.t(
-                            "已重置双重验证,下次登录须重新绑定:",
+                            "已重置双重验证，下次登录须重新绑定：",
                             "2-step reset; enrols again at the next sign-in:"
                         )
                     ),

@@ -26,7 +26,7 @@ pub fn second_factor_error(e: &EnterprisesError) -> WebError {
             "验证码错误、已用过或已过期 (wrong, used or expired code)",
         ),
         EnterprisesError::ChallengeExpired => {
-            WebError::BadRequest("验证步骤已过期,请重新登录 (sign in again)".into())
+            WebError::BadRequest("验证步骤已过期，请重新登录 (sign in again)".into())
         }
         EnterprisesError::TotpNotPending => {
             WebError::Conflict("没有进行中的绑定 (no enrolment in progress)".into())

@@ -115,7 +115,7 @@ pub(super) async fn login_submit(
     // Login CSRF: the form must come from our sign-in page in this browser.
     if !auth::presession_matches(&jar, &form.csrf) {
         let error = auth.tr.t(
-            "登录表单已过期或并非来自本站,请重新登录。",
+            "登录表单已过期或并非来自本站，请重新登录。",
             "The sign-in form expired or did not come from this site; please sign in again.",
         );
         let jar = auth::end_presession(jar);

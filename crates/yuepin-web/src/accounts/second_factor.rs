@@ -75,7 +75,7 @@ pub(super) async fn code_submit(
         .get(auth::CHALLENGE_COOKIE)
         .map(|c| c.value().to_string());
     let expired = auth.tr.t(
-        "验证步骤已过期,请重新登录。",
+        "验证步骤已过期，请重新登录。",
         "The verification step expired; please sign in again.",
     );
     if !auth::presession_matches(&jar, &f.csrf) || challenge.is_none() {
@@ -141,7 +141,7 @@ fn code_message(tr: Tr, e: &WebError) -> String {
         WebError::TooManyAttempts(_) => e.message(),
         _ => tr
             .t(
-                "验证码错误、已用过或已过期,请输入应用当前显示的验证码。",
+                "验证码错误、已用过或已过期，请输入应用当前显示的验证码。",
                 "Wrong, used or expired code; enter the code the app shows now.",
             )
             .into(),

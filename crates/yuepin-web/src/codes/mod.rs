@@ -95,7 +95,7 @@ impl From<CodesError> for WebError {
             CodesError::Count { max } => WebError::field(
                 "count",
                 format!(
-                    "每次 1–{max} 个,更多请用命令行 (1 to {max} per request; use the CLI for more)"
+                    "每次 1–{max} 个，更多请用命令行 (1 to {max} per request; use the CLI for more)"
                 ),
             ),
             CodesError::ReasonRequired => {

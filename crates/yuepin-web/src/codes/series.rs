@@ -134,7 +134,7 @@ pub(super) async fn issue(
                 requested,
                 ..
             }) => Err(Ok(if !tr.is_en() {
-                format!("本码段还可签发{remaining}个,您填写了{requested}个。")
+                format!("本码段还可签发{remaining}个，您填写了{requested}个。")
             } else {
                 format!("This series has {remaining} codes left; you asked for {requested}.")
             })),

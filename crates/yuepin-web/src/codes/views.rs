@@ -61,7 +61,7 @@ pub(super) fn shown(verdict: &Verdict, code: Option<&CodeRecord>) -> Shown {
                 "已撤销",
                 "Revoked",
                 format!(
-                    "该码已于 {} 被撤销。原因:{}",
+                    "该码已于 {} 被撤销。原因：{}",
                     since.clone().unwrap_or_else(|| "—".into()),
                     reason.clone().unwrap_or_else(|| "—".into())
                 ),
@@ -83,7 +83,7 @@ pub(super) fn shown(verdict: &Verdict, code: Option<&CodeRecord>) -> Shown {
                 "已暂停",
                 "Suspended",
                 format!(
-                    "该码自 {} 起暂停使用,原因:{}。请暂勿依赖本码信息。",
+                    "该码自 {} 起暂停使用，原因：{}。请暂勿依赖本码信息。",
                     since.clone().unwrap_or_default(),
                     reason.clone().unwrap_or_default()
                 ),
@@ -105,7 +105,7 @@ pub(super) fn shown(verdict: &Verdict, code: Option<&CodeRecord>) -> Shown {
                 "产品已召回",
                 "Product recalled",
                 format!(
-                    "该产品自 {} 起召回,原因:{}。请停止使用并联系生产者。",
+                    "该产品自 {} 起召回，原因：{}。请停止使用并联系生产者。",
                     since.clone().unwrap_or_default(),
                     reason.clone().unwrap_or_default()
                 ),
@@ -134,7 +134,7 @@ pub(super) fn shown(verdict: &Verdict, code: Option<&CodeRecord>) -> Shown {
             StatusCode::OK,
             "签发密钥已撤回",
             "Signing key withdrawn",
-            "签发该码的密钥已被撤回,该码不再可信。".into(),
+            "签发该码的密钥已被撤回，该码不再可信。".into(),
             "The key that signed this code was withdrawn; the code can no longer be trusted.".into(),
             "bad",
         ),
@@ -165,7 +165,7 @@ pub(super) fn shown(verdict: &Verdict, code: Option<&CodeRecord>) -> Shown {
             StatusCode::BAD_REQUEST,
             "格式错误",
             "Malformed code",
-            format!("这不是有效的粤品通码:{reason}"),
+            format!("这不是有效的粤品通码：{reason}"),
             format!("This is not a valid Yuepin code: {reason}"),
             "bad",
         ),
@@ -177,7 +177,7 @@ pub(super) fn shown(verdict: &Verdict, code: Option<&CodeRecord>) -> Shown {
 /// A valid code gets its own verdict; other statuses keep theirs with the address named.
 pub(super) fn issued_elsewhere(mut v: Shown, issued_for: &str) -> Shown {
     let note_zh = format!(
-        "该码签发时的核验网址是 {issued_for},与您现在打开的网址不同;码的签名与状态已按签发网址核对。"
+        "该码签发时的核验网址是 {issued_for},与您现在打开的网址不同；码的签名与状态已按签发网址核对。"
     );
     let note_en = format!(
         "This code was issued for {issued_for}, not the address you opened; its signature and status were checked against that address."
@@ -186,7 +186,7 @@ pub(super) fn issued_elsewhere(mut v: Shown, issued_for: &str) -> Shown {
         v.key = "valid_other_address";
         v.title_zh = "正品 · 签发网址不同".into();
         v.title_en = "Genuine — issued for another address".into();
-        v.detail_zh = format!("{note_zh}当前状态有效。如对购买渠道有疑问,可拨打12315。");
+        v.detail_zh = format!("{note_zh}当前状态有效。如对购买渠道有疑问，可拨打12315。");
         v.detail_en = format!(
             "{note_en} It is currently valid. If you doubt where you bought it, call 12315."
         );

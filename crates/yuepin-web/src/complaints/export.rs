@@ -76,7 +76,7 @@ async fn export_inner(state: &AppState, auth: &Auth, q: FilterQuery) -> WebResul
                     ("产品类别", "category"),
                     ("行业", "division"),
                     ("问题类型", "problem"),
-                    ("涉及金额(元)", "amount (yuan)"),
+                    ("涉及金额（元）", "amount (yuan)"),
                     ("内容", "text"),
                     ("投诉人姓名", "complainant name"),
                     ("投诉人电话", "complainant phone"),

@@ -178,7 +178,7 @@ impl From<ComplaintsError> for WebError {
                 WebError::Conflict("意见征求期未开放或已结束 (the comment window is not open)".into())
             }
             E::WindowOpen { deadline } => WebError::Conflict(format!(
-                "企业意见征求期至 {deadline} 结束,尚有企业未反馈 (the enterprises' comment window runs until {deadline})"
+                "企业意见征求期至 {deadline} 结束，尚有企业未反馈 (the enterprises' comment window runs until {deadline})"
             )),
             E::NoComplaints => WebError::Conflict("尚无投诉数据 (no complaints stored)".into()),
         }

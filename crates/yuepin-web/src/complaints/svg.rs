@@ -114,7 +114,7 @@ pub fn trend_svg(series: &[(NaiveDate, i64)], tr: &Tr) -> String {
         r#"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle">{}</text>"#,
         left + plot_w / 2.0,
         h - 6.0,
-        tr.t("日期(月-日)", "Date (month-day)")
+        tr.t("日期（月-日）", "Date (month-day)")
     ));
     out.push_str("</svg>");
     out
@@ -135,7 +135,7 @@ pub fn heatmap_svg(cells: &HashMap<(String, i64), i64>, tr: &Tr) -> String {
     out.push_str(&format!(
         r#"<text x="{left}" y="10" font-size="10">{}</text>"#,
         tr.t(
-            "行业大类(GB/T 4754 代码,点击格子查看投诉)",
+            "行业大类（GB/T 4754 代码，点击格子查看投诉）",
             "Industry division (GB/T 4754 code; a cell opens its complaints)"
         )
     ));

@@ -71,7 +71,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
     lines.push(format!(
         "{} {} %",
         tr.t(
-            "“显著”:错误发现率(BH 法)",
+            "“显著”：错误发现率（BH 法）",
             "“Significant”: Benjamini–Hochberg false discovery rate"
         ),
         c.fdr * 100.0
@@ -105,7 +105,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
     } else {
         lines.push(
             tr.t(
-                "非默认配置:未实测(可用命令行的评估命令在标注集上打分)。",
+                "非默认配置：未实测（可用命令行的评估命令在标注集上打分）。",
                 "Not the default configuration: not measured; score it with yuepin complaints evaluate --detector-config.",
             )
             .to_string(),

@@ -141,7 +141,7 @@ fn field_label(tr: Tr, field: &str) -> &str {
         "data_from" => tr.t("数据起始", "Data from"),
         "data_to" | "data_range" => tr.t("数据截止", "Data to"),
         "max_fetches" => tr.t("调用次数上限", "Max fetches"),
-        "min_interval_minutes" => tr.t("最短间隔(分钟)", "Min interval (minutes)"),
+        "min_interval_minutes" => tr.t("最短间隔（分钟）", "Min interval (minutes)"),
         "retention_days" => tr.t("银行保存天数", "Bank may keep (days)"),
         "valid_days" => tr.t("有效天数", "Valid (days)"),
         other => other,

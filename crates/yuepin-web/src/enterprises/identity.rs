@@ -351,7 +351,7 @@ fn form_problem(tr: Tr, e: &EnterprisesError) -> Option<String> {
             return Some(match d.field {
                 "name" => tr
                     .t(
-                        "请填写新名称(不超过100个字符)。",
+                        "请填写新名称（不超过100个字符）。",
                         "Give the new name (at most 100 characters).",
                     )
                     .to_string(),

@@ -77,7 +77,7 @@ fn invalid_message(reason: &Invalid) -> String {
             "统一社会信用代码不可修改 (the credit code cannot change)".into()
         }
         Invalid::ModelCannotChange => {
-            "型号不可修改,请新建产品 (model cannot change; create a new product)".into()
+            "型号不可修改，请新建产品 (model cannot change; create a new product)".into()
         }
         Invalid::NoSuchProduct => "产品不存在 (no such product)".into(),
         Invalid::ProductOfAnotherEnterprise => {
@@ -111,7 +111,7 @@ pub(crate) fn password_message(p: yuepin_store::passwords::PasswordProblem) -> &
         PasswordProblem::TooShort => "密码至少8个字符 (at least 8 characters)",
         PasswordProblem::TooLong => "密码最多128个字符 (at most 128 characters)",
         PasswordProblem::Common => {
-            "该密码过于常见,请换一个 (one of the most common passwords; choose another)"
+            "该密码过于常见，请换一个 (one of the most common passwords; choose another)"
         }
     }
 }

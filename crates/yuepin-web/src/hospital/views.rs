@@ -26,7 +26,10 @@ pub(super) fn target_state(tr: Tr, s: TargetState) -> &'static str {
     match s {
         TargetState::OnTrack => tr.t("正常", "On track"),
         TargetState::DueSoon => tr.t("即将到期", "Due soon"),
-        TargetState::Paused => tr.t("已暂停(待企业回复)", "Paused (waiting for the enterprise)"),
+        TargetState::Paused => tr.t(
+            "已暂停（待企业回复）",
+            "Paused (waiting for the enterprise)",
+        ),
         TargetState::Breached => tr.t("已超时", "Breached"),
         TargetState::Met => tr.t("已达成", "Met"),
     }
@@ -49,7 +52,7 @@ pub(super) fn sla_line(tr: Tr, v: &SlaView) -> String {
         .unwrap_or_default();
     let missing = if v.calendar_missing {
         tr.t(
-            " (未载入该年度节假日安排,按周一至周五计算)",
+            " (未载入该年度节假日安排，按周一至周五计算)",
             " (holiday calendar for that year not loaded: counted Mon–Fri)",
         )
     } else {
@@ -89,7 +92,7 @@ pub(super) fn reason(tr: Tr, r: &Reason) -> String {
             match yuepin_domain::Division::parse(&division.to_string()) {
                 Ok(d) => format!(
                     "{}{}",
-                    tr.t("专业对口:", "speciality: "),
+                    tr.t("专业对口：", "speciality: "),
                     tr.t(&d.info().name_zh, &d.info().name_en)
                 ),
                 Err(_) => tr.t("专业对口", "speciality").to_string(),
@@ -97,10 +100,10 @@ pub(super) fn reason(tr: Tr, r: &Reason) -> String {
         }
         Reason::OtherDivision => tr.t("专业不完全对口", "other speciality").to_string(),
         Reason::SameCity { city } => {
-            format!("{}{}", tr.t("同城:", "same city: "), city_name(tr, city))
+            format!("{}{}", tr.t("同城：", "same city: "), city_name(tr, city))
         }
         Reason::OtherCity { city } => {
-            format!("{}{}", tr.t("异地:", "other city: "), city_name(tr, city))
+            format!("{}{}", tr.t("异地：", "other city: "), city_name(tr, city))
         }
         Reason::Qualified { count } => format!("{} {count}", tr.t("资质", "qualifications")),
         Reason::Load { load, max_load } => {

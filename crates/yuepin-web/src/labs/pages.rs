@@ -404,7 +404,7 @@ async fn lab_page(Cx { state, auth }: Cx, uri: Uri, Query(q): Query<FlashQuery>)
                 &uri,
                 ("本机构", "My lab"),
                 (
-                    "您的账户尚未绑定检验检测机构。请联系省市场监管局的平台管理员,将账户绑定到本机构后即可发布仪器、处理预约和出具报告。",
+                    "您的账户尚未绑定检验检测机构。请联系省市场监管局的平台管理员，将账户绑定到本机构后即可发布仪器、处理预约和出具报告。",
                     "Your account is not bound to a laboratory yet. Ask the platform administrator at the provincial market regulator to bind it; then you can publish instruments, handle bookings and issue reports.",
                 ),
             )

@@ -764,7 +764,7 @@ impl ReportPage {
 pub fn wait_state_name(tr: Tr, s: WaitState) -> String {
     match s {
         WaitState::Waiting => tr.t("候补中", "Waiting"),
-        WaitState::Offered => tr.t("已为您保留空档,待确认", "Slot held for you"),
+        WaitState::Offered => tr.t("已为您保留空档，待确认", "Slot held for you"),
         WaitState::Booked => tr.t("已转为预约", "Booked"),
         WaitState::Declined => tr.t("已放弃", "Declined"),
         WaitState::Expired => tr.t("已过期", "Expired"),

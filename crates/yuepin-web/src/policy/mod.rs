@@ -212,7 +212,7 @@ impl From<PolicyError> for WebError {
                     "subject" => "请指定主体类型 (name the subject kind)",
                     "enterprise" => "请指定企业 (name the enterprise)",
                     "reference" => {
-                        "请填写资助对象(如国际标准编号) (name what is paid for, e.g. the standard's code)"
+                        "请填写资助对象（如国际标准编号） (name what is paid for, e.g. the standard's code)"
                     }
                     "amount" => "请填写资助金额 (enter the amount granted)",
                     "reason" => "驳回须说明理由 (a rejection needs a reason)",
@@ -224,7 +224,7 @@ impl From<PolicyError> for WebError {
             }
             PolicyError::ClientDate { field } => WebError::field(
                 field,
-                "申请、确认和审批按服务器的中国日期评估,不接受客户端提交的日期 (not accepted: eligibility for a write is evaluated as of the server's date in China)",
+                "申请、确认和审批按服务器的中国日期评估，不接受客户端提交的日期 (not accepted: eligibility for a write is evaluated as of the server's date in China)",
             ),
             PolicyError::InvalidYear(_) => WebError::field("year", "年份无效 (invalid year)"),
             PolicyError::EnterpriseSubjectOnly => WebError::field(
@@ -251,7 +251,7 @@ impl From<PolicyError> for WebError {
             ),
             PolicyError::NotMoneyMeasure { measure } => WebError::field(
                 "measure",
-                format!("{measure} 不是资金类措施,无需申请 ({measure} pays no money and takes no applications)"),
+                format!("{measure} 不是资金类措施，无需申请 ({measure} pays no money and takes no applications)"),
             ),
             PolicyError::OutsideWindow {
                 measure,
@@ -280,7 +280,7 @@ impl From<PolicyError> for WebError {
             }
             PolicyError::NoPayableRecord { field } => WebError::field(
                 field,
-                "平台未找到本企业可资助的已确认记录(如已核实的主导国际标准或所获奖项) (no confirmed record of the enterprise to pay for)",
+                "平台未找到本企业可资助的已确认记录（如已核实的主导国际标准或所获奖项） (no confirmed record of the enterprise to pay for)",
             ),
             PolicyError::Unconfirmed { field, unit } => WebError::field(
                 field,
@@ -324,7 +324,7 @@ impl From<PolicyError> for WebError {
                 )
             }
             PolicyError::OfferExpired { expired_on, .. } => WebError::Conflict(format!(
-                "该免申即享事项已于{expired_on}过期,请重新匹配或直接申请 (the offer expired on {expired_on}: wait for the next match or apply)"
+                "该免申即享事项已于{expired_on}过期，请重新匹配或直接申请 (the offer expired on {expired_on}: wait for the next match or apply)"
             )),
             PolicyError::OfferAnswered(s) => WebError::Conflict(format!(
                 "该事项已处理({s}) (offer already answered: {s})"
@@ -333,7 +333,7 @@ impl From<PolicyError> for WebError {
                 "申请已处理({s}) (application already decided: {s})"
             )),
             PolicyError::AlreadyPaid { measure, reference } => WebError::Conflict(format!(
-                "{measure} 的 {reference:?} 已经发放过资金,同一标准或奖项不重复资助 (already paid: the same standard or award is never paid twice)"
+                "{measure} 的 {reference:?} 已经发放过资金，同一标准或奖项不重复资助 (already paid: the same standard or award is never paid twice)"
             )),
             PolicyError::ApplicationPending { measure, reference } => {
                 WebError::Conflict(format!(

@@ -783,7 +783,7 @@ async fn enterprise_issues_codes_and_downloads_labels_through_pages() {
     for (typed, reason) in [
         ("0", "数量须为不小于1的整数"),
         ("abc", "数量须为不小于1的整数"),
-        ("31", "本码段还可签发30个,您填写了31个"),
+        ("31", "本码段还可签发30个，您填写了31个"),
     ] {
         let refused = app
             .request(post(format!("csrf={csrf}&count={typed}")))

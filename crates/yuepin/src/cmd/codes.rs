@@ -593,7 +593,7 @@ pub async fn seed_showcase_series(
                 product.id,
                 Some("202612DEMO"),
                 200,
-                "演示:待签发的码段",
+                "演示：待签发的码段",
             )
             .await?;
         println!(

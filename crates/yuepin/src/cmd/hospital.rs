@@ -311,7 +311,7 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
                 "电源适配器温升超标整改",
                 "电源适配器",
                 "不合格整改",
-                "省级监督抽查中温升项目不合格,需要分析原因并制定整改方案。",
+                "省级监督抽查中温升项目不合格，需要分析原因并制定整改方案。",
                 Priority::High,
             ),
         )
@@ -330,7 +330,7 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
     svc.post_message(
         &ent,
         c.id,
-        "规格书与测试数据已整理,见附件说明。",
+        "规格书与测试数据已整理，见附件说明。",
         false,
         false,
     )
@@ -338,7 +338,7 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
     svc.post_message(
         chen,
         c.id,
-        "初步判断为变压器线径偏小,建议复核。",
+        "初步判断为变压器线径偏小，建议复核。",
         true,
         false,
     )
@@ -349,7 +349,7 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
         chen,
         c.id,
         &Closure {
-            root_cause: "变压器绕组线径偏小,满载时铜损过大".into(),
+            root_cause: "变压器绕组线径偏小，满载时铜损过大".into(),
             fix: "绕组线径由0.35mm改为0.45mm,并增加散热孔".into(),
             verification: "委托检验机构复测温升合格(演示报告 DEMO-2026-118)".into(),
         },
@@ -362,8 +362,8 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
         &NewKnowledge {
             title: "电源适配器温升超标的整改".into(),
             problem: "电源适配器在监督抽查中温升项目不合格".into(),
-            cause: "变压器绕组线径偏小,满载铜损过大".into(),
-            fix: "加大绕组线径并增加散热孔,复测合格".into(),
+            cause: "变压器绕组线径偏小，满载铜损过大".into(),
+            fix: "加大绕组线径并增加散热孔，复测合格".into(),
         },
     )
     .await?;
@@ -405,7 +405,7 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
                 "智能门锁电磁兼容整改",
                 "智能门锁",
                 "不合格整改",
-                "辐射骚扰测试超标,需要会诊。",
+                "辐射骚扰测试超标，需要会诊。",
                 Priority::High,
             ),
         )
@@ -453,7 +453,7 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
                 "批量召回风险评估",
                 "电暖器",
                 "风险评估",
-                "收到消费者投诉,需紧急评估是否存在安全隐患。",
+                "收到消费者投诉，需紧急评估是否存在安全隐患。",
                 Priority::Urgent,
             ),
         )

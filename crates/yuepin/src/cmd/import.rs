@@ -95,7 +95,7 @@ fn missing_error(missing: Vec<MissingReference>) -> anyhow::Error {
 
 fn row_errors_message(file: &std::path::Path, errors: &[yuepin_import::RowError]) -> String {
     let mut msg = format!(
-        "{}: {} 处错误,未导入任何数据 ({} errors; nothing imported):\n",
+        "{}: {} 处错误，未导入任何数据 ({} errors; nothing imported):\n",
         file.display(),
         errors.len(),
         errors.len()
