@@ -67,7 +67,7 @@ impl Uscc {
         let chars: Vec<char> = code.chars().collect();
         if chars.len() != 18 {
             return Err(err(format!(
-                "统一社会信用代码应为18位,实际{}位 (must be 18 characters, got {}: {input:?})",
+                "统一社会信用代码应为18位，实际{}位 (must be 18 characters, got {}: {input:?})",
                 chars.len(),
                 chars.len()
             )));

@@ -312,7 +312,7 @@ fn match_notification(
             eligible.len()
         ),
         body_zh: format!(
-            "根据平台数据,贵企业符合措施 {}。其中{}项可免申即享,请于{}前在“政策匹配”页面确认意愿后办理。",
+            "根据平台数据，贵企业符合措施 {}。其中{}项可免申即享，请于{}前在“政策匹配”页面确认意愿后办理。",
             eligible.join("、"),
             offers,
             as_of + chrono::Duration::days(crate::OFFER_VALID_DAYS)

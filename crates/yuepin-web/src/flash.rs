@@ -94,7 +94,7 @@ impl Flash {
             ),
             Flash::IdentityApproved => ("变更已核准并生效", "Change approved and applied"),
             Flash::IdentityRejected => ("变更申请已驳回", "Change request rejected"),
-            Flash::FactConfirmed => ("已核实,该事实现可用于资金类规则", "Confirmed; money rules now use the fact"),
+            Flash::FactConfirmed => ("已核实，该事实现可用于资金类规则", "Confirmed; money rules now use the fact"),
             Flash::ConsentUpdated => ("授权已更新", "Consent updated"),
             Flash::ConsentGranted => ("授权已签发", "Consent granted"),
             Flash::StatusChanged => {

@@ -115,11 +115,11 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
     match role {
         Role::Regulator => (
             vec![
-                task("/enterprises", "企业名录与质量信用档案", "Directory and quality credit files", "按名称、信用代码、地市和认定检索企业,查看质量事件。", "Search enterprises by name, credit code, city and designation; see their quality events."),
+                task("/enterprises", "企业名录与质量信用档案", "Directory and quality credit files", "按名称、信用代码、地市和认定检索企业，查看质量事件。", "Search enterprises by name, credit code, city and designation; see their quality events."),
                 task("/enterprises/identity-changes", "名称与地区变更审核", "Name and region changes", "企业申请变更的名称和所在地区经审核后才显示在扫码页上。", "An enterprise's new name or region reaches the scan page only after review."),
                 task("/policy", "政策匹配与申请审核", "Policy matching and applications", "免申即享匹配、企业申请的审核与资金上限。", "Proactive matching, review of applications and the caps on funds."),
                 task("/policy/declared", "核实企业申报的事实", "Confirm declared facts", "企业自行申报的标准待核实后才能用于资金类规则。", "Standards enterprises declared count for money rules only once confirmed."),
-                task("/codes", "粤品通码", "Yuepin codes", "审核赋码申请,撤销、暂停、召回,查看假冒信号。", "Review code applications; revoke, suspend, recall; counterfeit signals."),
+                task("/codes", "粤品通码", "Yuepin codes", "审核赋码申请，撤销、暂停、召回，查看假冒信号。", "Review code applications; revoke, suspend, recall; counterfeit signals."),
                 task("/complaints", "12315投诉分析", "12315 complaint analytics", "投诉导入、激增预警和消费提示的发布。", "Complaint imports, surge alarms and consumer warnings."),
                 labs,
                 policy,
@@ -129,11 +129,11 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
         Role::Enterprise => (
             vec![
                 task("/enterprises", "本企业质量信用档案", "My quality credit file", "本企业的认定、产品、检验、认证与投诉记录。", "Designations, products, inspections, certifications and complaints of my enterprise."),
-                task("/policy", "可享政策与申请", "Policies I can receive", "平台按本企业的已确认事实判断可享措施,并说明理由。", "The platform judges which measures apply from confirmed facts, with reasons."),
-                task("/codes", "申请粤品通码", "Apply for Yuepin codes", "为产品申请质量信用码,获批后签发并下载标签。", "Apply for product quality credit codes; after approval, issue and download labels."),
+                task("/policy", "可享政策与申请", "Policies I can receive", "平台按本企业的已确认事实判断可享措施，并说明理由。", "The platform judges which measures apply from confirmed facts, with reasons."),
+                task("/codes", "申请粤品通码", "Apply for Yuepin codes", "为产品申请质量信用码，获批后签发并下载标签。", "Apply for product quality credit codes; after approval, issue and download labels."),
                 task("/labs/my", "我的检测预约", "My test bookings", "预约记录、发票与节省的费用。", "Bookings, invoices and savings."),
-                task("/enterprises/identity-changes", "变更名称或地区", "Change the name or region", "提交营业执照变更后的新名称或地区,监管部门审核后生效。", "Submit a new name or region after a licence change; it applies once a regulator approves it."),
-                task("/credit/consents", "数据授权", "Data consents", "向银行授权调用本企业的质量信用报告,随时暂停、恢复或撤回。", "Consents for banks to fetch my quality credit report; pause, resume or revoke at any time."),
+                task("/enterprises/identity-changes", "变更名称或地区", "Change the name or region", "提交营业执照变更后的新名称或地区，监管部门审核后生效。", "Submit a new name or region after a licence change; it applies once a regulator approves it."),
+                task("/credit/consents", "数据授权", "Data consents", "向银行授权调用本企业的质量信用报告，随时暂停、恢复或撤回。", "Consents for banks to fetch my quality credit report; pause, resume or revoke at any time."),
                 labs,
                 policy,
             ],
@@ -149,7 +149,7 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
         ),
         Role::Bank => (
             vec![
-                task("/credit/consents", "企业授权", "Consents from enterprises", "企业授予本行的数据授权及其用途、次数和状态;在授权范围内调用质量信用报告。", "Consents enterprises gave our bank, with purpose, uses and status; fetch quality credit reports within them."),
+                task("/credit/consents", "企业授权", "Consents from enterprises", "企业授予本行的数据授权及其用途、次数和状态；在授权范围内调用质量信用报告。", "Consents enterprises gave our bank, with purpose, uses and status; fetch quality credit reports within them."),
                 policy,
                 labs,
             ],
@@ -160,8 +160,8 @@ pub fn tasks(role: Role) -> (Vec<Task>, Option<(&'static str, &'static str)>) {
         ),
         Role::Expert => (
             vec![
-                task("/hospital", "我的问诊队列", "My case queue", "分派给我、我参加会诊或我协调的产品医院问诊,含各项时限状态。", "Cases assigned to me, on my panels or in hospitals I coordinate, with each SLA target's state."),
-                task("/hospital/knowledge", "产品医院知识库", "Knowledge base", "已解决并脱敏审核的案例,按关键词和行业检索。", "Solved, anonymised and approved cases, searchable by keyword and division."),
+                task("/hospital", "我的问诊队列", "My case queue", "分派给我、我参加会诊或我协调的产品医院问诊，含各项时限状态。", "Cases assigned to me, on my panels or in hospitals I coordinate, with each SLA target's state."),
+                task("/hospital/knowledge", "产品医院知识库", "Knowledge base", "已解决并脱敏审核的案例，按关键词和行业检索。", "Solved, anonymised and approved cases, searchable by keyword and division."),
                 policy,
                 labs,
             ],

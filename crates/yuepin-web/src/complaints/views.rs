@@ -37,7 +37,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
             .join("、");
         lines.push(if !tr.is_en() {
             format!(
-                "方法:合并比值扫描(每个序列与其余地市同一序列之和比较,校准的条件检验);α = {} / 序列·日(各窗口按邦费罗尼校正合并);窗口 {windows} 天;窗口内至少 {} 件投诉;基线 {} 天,间隔 {} 天。",
+                "方法：合并比值扫描（每个序列与其余地市同一序列之和比较，校准的条件检验）;α = {} / 序列·日（各窗口按邦费罗尼校正合并）;窗口 {windows} 天；窗口内至少 {} 件投诉；基线 {} 天，间隔 {} 天。",
                 q.alpha, q.min_count, q.window, q.guard
             )
         } else {
@@ -80,7 +80,7 @@ pub fn operating_point(config: Option<&DetectorConfig>, tr: Tr) -> Vec<String> {
     if c == &DetectorConfig::default() {
         lines.push(if !tr.is_en() {
             format!(
-                "实测(默认配置,生成器标注集,种子 {}):灵敏度 {:.1}–{:.1} %,中位延迟 ≤ {} 天,误报 {}–{} 次 / 1000 序列·日(来源:项目基准测试记录,{} 测定)。",
+                "实测（默认配置，生成器标注集，种子 {}）:灵敏度 {:.1}–{:.1} %,中位延迟 ≤ {} 天，误报 {}–{} 次 / 1000 序列·日（来源：项目基准测试记录，{} 测定）。",
                 m.seeds.map(|s| s.to_string()).join("、"),
                 m.sensitivity_min * 100.0,
                 m.sensitivity_max * 100.0,

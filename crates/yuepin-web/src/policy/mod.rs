@@ -284,7 +284,7 @@ impl From<PolicyError> for WebError {
             ),
             PolicyError::Unconfirmed { field, unit } => WebError::field(
                 field,
-                format!("该记录由企业自行申报,待核实(核实单位:{unit}),核实前不能申请资金 (declared by the enterprise, awaiting confirmation by {unit})"),
+                format!("该记录由企业自行申报，待核实（核实单位：{unit}）,核实前不能申请资金 (declared by the enterprise, awaiting confirmation by {unit})"),
             ),
             PolicyError::ApplicantKind { measure, applicant } => WebError::field(
                 "applicant",

@@ -355,7 +355,8 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
         },
     )
     .await?;
-    svc.rate(&ent, c.id, 5, "专家响应及时,整改方案可行").await?;
+    svc.rate(&ent, c.id, 5, "专家响应及时，整改方案可行")
+        .await?;
     svc.propose_knowledge(
         chen,
         c.id,
@@ -412,7 +413,7 @@ pub async fn seed_demo(store: &yuepin_store::Store, data_dir: &Path) -> Result<(
         .await?;
     svc.assign(li, c.id, xid("expert-li")?).await?;
     clock.set(at(6, 11));
-    svc.post_message(li, c.id, "收到,先请结构专家一起会诊。", false, false)
+    svc.post_message(li, c.id, "收到，先请结构专家一起会诊。", false, false)
         .await?;
     svc.escalate(li, c.id, &[xid("expert-wang")?], "涉及结构屏蔽设计")
         .await?;

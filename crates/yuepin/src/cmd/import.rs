@@ -81,7 +81,7 @@ fn print_summary(dataset: Dataset, s: &ImportSummary) {
 }
 
 fn missing_error(missing: Vec<MissingReference>) -> anyhow::Error {
-    let mut msg = format!("{} 行引用了不存在的数据,未导入任何数据 ({} rows reference unknown data; nothing imported):\n", missing.len(), missing.len());
+    let mut msg = format!("{} 行引用了不存在的数据，未导入任何数据 ({} rows reference unknown data; nothing imported):\n", missing.len(), missing.len());
     for m in missing.iter().take(200) {
         msg.push_str(&format!(
             "  data row {}: column {}: {} 不存在 (not found: import it first)\n",
