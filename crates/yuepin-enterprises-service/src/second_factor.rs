@@ -97,6 +97,16 @@ fn new_recovery_code() -> String {
     format!("{}-{}", &raw[..5], &raw[5..])
 }
 
+/// A new set of recovery codes: the codes to show once, and their Argon2id hashes to keep.
+fn recovery_set() -> Result<(Vec<String>, Vec<String>)> {
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes = codes
+        .iter()
+        .map(|c| hash(&normal_recovery(c)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((codes, hashes))
+}
+
 fn normal_recovery(code: &str) -> String {
     code.chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -207,11 +217,7 @@ impl EnterprisesService {
         let Some(step) = matching_step(&t, code, unix_now()) else {
             return Err(EnterprisesError::WrongCode);
         };
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-        let hashes = codes
-            .iter()
-            .map(|c| hash(&normal_recovery(c)))
-            .collect::<Result<Vec<_>>>()?;
+        let (codes, hashes) = recovery_set()?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         let done = self
             .store
@@ -240,11 +246,7 @@ impl EnterprisesService {
             .ok_or_else(|| EnterprisesError::NoSuchUser(username.into()))?;
         totp(secret, username)?;
         let sealed = self.totp_key()?.seal(user.id, secret);
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-        let hashes = codes
-            .iter()
-            .map(|c| hash(&normal_recovery(c)))
-            .collect::<Result<Vec<_>>>()?;
+        let (codes, hashes) = recovery_set()?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         self.store.reset_totp(&mut w, user.id).await?;
         self.store
@@ -289,11 +291,7 @@ impl EnterprisesService {
             return Err(EnterprisesError::TotpNotPending);
         }
         self.reauthenticate(caller, code, client).await?;
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-        let hashes = codes
-            .iter()
-            .map(|c| hash(&normal_recovery(c)))
-            .collect::<Result<Vec<_>>>()?;
+        let (codes, hashes) = recovery_set()?;
         let mut w = self.store.begin_write(Actor::from(caller)).await?;
         self.store
             .regenerate_recovery_codes(&mut w, me.id, &hashes)

@@ -234,18 +234,36 @@ pub(super) async fn totp_submit(
     {
         return page_error(e, &auth, &state, &uri);
     }
-    match state
+    let made = state
         .modules
         .enterprises
         .confirm_totp(&auth.caller(), &f.code)
-        .await
-    {
-        Ok(codes) => totp_page(&state, &auth, &uri, StatusCode::OK, String::new(), codes).await,
+        .await;
+    codes_answer(&state, &auth, &uri, made).await
+}
+
+/// The page after a code was asked for new recovery codes: the codes (shown once, never
+/// cached), the page again with the wrong-code message, or the error page.
+async fn codes_answer(
+    state: &AppState,
+    auth: &Auth,
+    uri: &Uri,
+    made: Result<Vec<String>, EnterprisesError>,
+) -> Response {
+    match made {
+        Ok(codes) => {
+            let mut resp = totp_page(state, auth, uri, StatusCode::OK, String::new(), codes).await;
+            resp.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            resp
+        }
         Err(EnterprisesError::WrongCode) => {
             let msg = code_message(auth.tr, &WebError::BadRequest(String::new()));
-            totp_page(&state, &auth, &uri, StatusCode::BAD_REQUEST, msg, vec![]).await
+            totp_page(state, auth, uri, StatusCode::BAD_REQUEST, msg, vec![]).await
         }
-        Err(e) => page_error(e.into(), &auth, &state, &uri),
+        Err(e) => page_error(e.into(), auth, state, uri),
     }
 }
 
@@ -261,25 +279,10 @@ pub(super) async fn recovery_codes_submit(
     {
         return page_error(e, &auth, &state, &uri);
     }
-    match state
+    let made = state
         .modules
         .enterprises
         .regenerate_recovery_codes(&auth.caller(), &f.code, &auth.client_ip)
-        .await
-    {
-        Ok(codes) => {
-            let mut resp =
-                totp_page(&state, &auth, &uri, StatusCode::OK, String::new(), codes).await;
-            resp.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            resp
-        }
-        Err(EnterprisesError::WrongCode) => {
-            let msg = code_message(auth.tr, &WebError::BadRequest(String::new()));
-            totp_page(&state, &auth, &uri, StatusCode::BAD_REQUEST, msg, vec![]).await
-        }
-        Err(e) => page_error(e.into(), &auth, &state, &uri),
-    }
+        .await;
+    codes_answer(&state, &auth, &uri, made).await
 }

@@ -18,7 +18,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
 use std::fmt::Write as _;
-use yuepin_hospital_service::{HospitalService, NewExpert, NewHospital};
 
 const GOLDEN: &str = "tests/api/access_matrix.txt";
 
@@ -147,44 +146,13 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await;
     assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text());
 
-    let hospitals = HospitalService::new(app.store.clone());
-    let op = yuepin_domain::Caller::cli("test");
-    let hospital = hospitals
-        .create_hospital(
-            &op,
-            &NewHospital {
-                code: "GD-EE".into(),
-                name: "广东电子电器产品医院".into(),
-                institution: "广东省产品质量监督检验研究院".into(),
-                city: "广州".into(),
-                divisions: "38;39".into(),
-                capacity: 10,
-                business_hours: "08:30-12:00,13:30-17:30".into(),
-            },
-        )
-        .await
-        .unwrap();
     let expert = app.user_token("hx1", "expert", None).await;
-    hospitals
-        .create_expert(
-            &op,
-            &NewExpert {
-                username: "hx1".into(),
-                name: "陈工".into(),
-                divisions: "39".into(),
-                qualifications: "高级工程师".into(),
-                city: "深圳".into(),
-                max_load: 5,
-                hospitals: "GD-EE*".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let (hospital_id, _) = crate::hospital::hospital_with_expert(app, "hx1").await;
     let case = app
         .post(
             "/api/v1/hospital/cases",
             Some(&entb),
-            &json!({"hospital_id": hospital.id, "title": "插座温升超标", "product": "转换插座",
+            &json!({"hospital_id": hospital_id, "title": "插座温升超标", "product": "转换插座",
                     "problem_type": "不合格整改", "description": "抽查不合格", "priority": "high"}),
         )
         .await;

@@ -19,45 +19,13 @@ async fn cases_over_the_api_and_the_pages() {
     let a = app.user_token("enta", "enterprise", Some(&uscc(1))).await;
     let b = app.user_token("entb", "enterprise", Some(&uscc(2))).await;
     let x = app.user_token("hx1", "expert", None).await;
-    let svc = HospitalService::new(app.store.clone());
-    let op = yuepin_domain::Caller::cli("test");
-    let h = svc
-        .create_hospital(
-            &op,
-            &NewHospital {
-                code: "GD-EE".into(),
-                name: "广东电子电器产品医院".into(),
-                institution: "广东省产品质量监督检验研究院".into(),
-                city: "广州".into(),
-                divisions: "38;39".into(),
-                capacity: 10,
-                business_hours: "08:30-12:00,13:30-17:30".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let xid = svc
-        .create_expert(
-            &op,
-            &NewExpert {
-                username: "hx1".into(),
-                name: "陈工".into(),
-                divisions: "39".into(),
-                qualifications: "高级工程师".into(),
-                city: "深圳".into(),
-                max_load: 5,
-                hospitals: "GD-EE*".into(),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+    let (hospital_id, xid) = hospital_with_expert(&app, "hx1").await;
 
     let r = app
         .post(
             "/api/v1/hospital/cases",
             Some(&a),
-            &json!({"hospital_id": h.id, "title": "插座温升超标", "product": "转换插座",
+            &json!({"hospital_id": hospital_id, "title": "插座温升超标", "product": "转换插座",
                     "problem_type": "不合格整改", "description": "抽查不合格", "priority": "high"}),
         )
         .await;
@@ -147,4 +115,42 @@ async fn cases_over_the_api_and_the_pages() {
         app.get("/api/v1/hospital/stats", Some(&a)).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// The hospital GD-EE (electrical products, Guangzhou) and the expert `username` (an `expert`
+/// account made already) as its member: (hospital id, expert id).
+pub(crate) async fn hospital_with_expert(app: &TestApp, username: &str) -> (i64, i64) {
+    let svc = HospitalService::new(app.store.clone());
+    let op = yuepin_domain::Caller::cli("test");
+    let h = svc
+        .create_hospital(
+            &op,
+            &NewHospital {
+                code: "GD-EE".into(),
+                name: "广东电子电器产品医院".into(),
+                institution: "广东省产品质量监督检验研究院".into(),
+                city: "广州".into(),
+                divisions: "38;39".into(),
+                capacity: 10,
+                business_hours: "08:30-12:00,13:30-17:30".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let expert = svc
+        .create_expert(
+            &op,
+            &NewExpert {
+                username: username.into(),
+                name: "陈工".into(),
+                divisions: "39".into(),
+                qualifications: "高级工程师".into(),
+                city: "深圳".into(),
+                max_load: 5,
+                hospitals: "GD-EE*".into(),
+            },
+        )
+        .await
+        .unwrap();
+    (h.id, expert.id)
 }
