@@ -137,14 +137,19 @@ impl QualityEventKind {
     }
 }
 
-/// Longest failed-item list an inspection may carry, and the longest item.
+/// Longest failed-item list an inspection may carry.
 pub const MAX_FAILED_ITEMS: usize = 50;
+/// Longest agency, report or certificate number, issuer, award name or level, authority,
+/// decision number and failed item.
+pub const MAX_EVENT_TEXT: usize = 100;
+/// Longest certification scheme.
+pub const MAX_SCHEME: usize = 50;
+/// Longest penalty reason.
+pub const MAX_PENALTY_REASON: usize = 500;
 
 impl QualityEventKind {
-    /// The text bounds every way in holds, the importer's columns and the API alike: agency,
-    /// report and certificate numbers, issuer, award name and level, authority and decision
-    /// number 100 characters, a certification scheme 50, a penalty's reason 500, at most
-    /// [`MAX_FAILED_ITEMS`] failed items of 100 characters each.
+    /// The text bounds every way in holds, the importer's columns and the API alike
+    /// ([`MAX_EVENT_TEXT`], [`MAX_SCHEME`], [`MAX_PENALTY_REASON`], [`MAX_FAILED_ITEMS`]).
     pub fn check_text(&self) -> Result<(), DomainError> {
         fn within(field: &'static str, s: &str, max: usize) -> Result<(), DomainError> {
             let chars = s.chars().count();
@@ -163,8 +168,8 @@ impl QualityEventKind {
                 failed_items,
                 ..
             } => {
-                within("agency", agency, 100)?;
-                within("report_no", report_no, 100)?;
+                within("agency", agency, MAX_EVENT_TEXT)?;
+                within("report_no", report_no, MAX_EVENT_TEXT)?;
                 if failed_items.len() > MAX_FAILED_ITEMS {
                     return Err(DomainError::new(
                         "failed_items",
@@ -175,16 +180,16 @@ impl QualityEventKind {
                 }
                 failed_items
                     .iter()
-                    .try_for_each(|item| within("failed_items", item, 100))
+                    .try_for_each(|item| within("failed_items", item, MAX_EVENT_TEXT))
             }
             QualityEventKind::Certification(c) => {
-                within("scheme", &c.scheme, 50)?;
-                within("number", &c.number, 100)?;
-                within("issuer", &c.issuer, 100)
+                within("scheme", &c.scheme, MAX_SCHEME)?;
+                within("number", &c.number, MAX_EVENT_TEXT)?;
+                within("issuer", &c.issuer, MAX_EVENT_TEXT)
             }
             QualityEventKind::Award { name, level } => {
-                within("name", name, 100)?;
-                within("level", level, 100)
+                within("name", name, MAX_EVENT_TEXT)?;
+                within("level", level, MAX_EVENT_TEXT)
             }
             QualityEventKind::Standard { .. } => Ok(()),
             QualityEventKind::Penalty {
@@ -193,9 +198,9 @@ impl QualityEventKind {
                 reason,
                 ..
             } => {
-                within("authority", authority, 100)?;
-                within("decision_no", decision_no, 100)?;
-                within("reason", reason, 500)
+                within("authority", authority, MAX_EVENT_TEXT)?;
+                within("decision_no", decision_no, MAX_EVENT_TEXT)?;
+                within("reason", reason, MAX_PENALTY_REASON)
             }
         }
     }

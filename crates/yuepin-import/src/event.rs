@@ -6,6 +6,7 @@ use crate::error::FileError;
 use crate::rows::{Cells, Record};
 use chrono::NaiveDate;
 use yuepin_domain::product::required_text;
+use yuepin_domain::quality::{MAX_EVENT_TEXT, MAX_PENALTY_REASON, MAX_SCHEME};
 use yuepin_domain::{
     Certification, DomainError, InspectionResult, QualityEvent, QualityEventKind, StandardCode,
     StandardLevel, StandardRole, Uscc, Yuan,
@@ -103,8 +104,8 @@ fn date(cells: &mut Cells<'_>, column: usize) -> Option<NaiveDate> {
 fn parse_kind_fields(cells: &mut Cells<'_>, kind: &str) -> Option<QualityEventKind> {
     match kind {
         "inspection" => {
-            let agency = text(cells, c::AGENCY, 100);
-            let report_no = text(cells, c::REPORT_NO, 100);
+            let agency = text(cells, c::AGENCY, MAX_EVENT_TEXT);
+            let report_no = text(cells, c::REPORT_NO, MAX_EVENT_TEXT);
             let result = cells.parse_with(c::RESULT, str::parse::<InspectionResult>);
             let failed_items = parse_failed_items(cells.text(c::FAILED_ITEMS));
             if result == Some(InspectionResult::Pass) && !failed_items.is_empty() {
@@ -125,9 +126,9 @@ fn parse_kind_fields(cells: &mut Cells<'_>, kind: &str) -> Option<QualityEventKi
             Some(kind)
         }
         "certification" => {
-            let scheme = text(cells, c::SCHEME, 50);
-            let number = text(cells, c::NUMBER, 100);
-            let issuer = text(cells, c::ISSUER, 100);
+            let scheme = text(cells, c::SCHEME, MAX_SCHEME);
+            let number = text(cells, c::NUMBER, MAX_EVENT_TEXT);
+            let issuer = text(cells, c::ISSUER, MAX_EVENT_TEXT);
             let valid_from = date(cells, c::VALID_FROM);
             let valid_until = date(cells, c::VALID_UNTIL);
             if let (Some(from), Some(until)) = (valid_from, valid_until) {
@@ -148,7 +149,7 @@ fn parse_kind_fields(cells: &mut Cells<'_>, kind: &str) -> Option<QualityEventKi
             }))
         }
         "award" => {
-            let name = text(cells, c::AWARD_NAME, 100);
+            let name = text(cells, c::AWARD_NAME, MAX_EVENT_TEXT);
             let level = cells.parse_with(c::AWARD_LEVEL, parse_award_level);
             Some(QualityEventKind::Award {
                 name: name?,
@@ -166,8 +167,8 @@ fn parse_kind_fields(cells: &mut Cells<'_>, kind: &str) -> Option<QualityEventKi
             })
         }
         _ => {
-            let authority = text(cells, c::AUTHORITY, 100);
-            let decision_no = text(cells, c::DECISION_NO, 100);
+            let authority = text(cells, c::AUTHORITY, MAX_EVENT_TEXT);
+            let decision_no = text(cells, c::DECISION_NO, MAX_EVENT_TEXT);
             let amount = cells.parse_with(c::AMOUNT, |s| {
                 let y = if s.is_empty() {
                     Yuan::ZERO
@@ -183,7 +184,7 @@ fn parse_kind_fields(cells: &mut Cells<'_>, kind: &str) -> Option<QualityEventKi
                 Ok(y)
             });
             let serious = cells.parse_with(c::SERIOUS, parse_bool);
-            let reason = text(cells, c::REASON, 500);
+            let reason = text(cells, c::REASON, MAX_PENALTY_REASON);
             Some(QualityEventKind::Penalty {
                 authority: authority?,
                 decision_no: decision_no?,

@@ -102,6 +102,13 @@ impl Auth {
         self.user.as_ref().ok_or(WebError::Unauthenticated)
     }
 
+    /// A signed-in caller's own form: the user, once the form's CSRF token checks.
+    pub fn signed_form(&self, csrf: &str) -> WebResult<&UserRecord> {
+        let user = self.require_user()?;
+        self.check_csrf(Some(csrf))?;
+        Ok(user)
+    }
+
     pub fn require_role(&self, roles: &[Role]) -> WebResult<&UserRecord> {
         let u = self.require_user()?;
         if roles.contains(&u.role) {

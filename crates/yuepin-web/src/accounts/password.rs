@@ -70,10 +70,7 @@ pub(super) async fn submit(
     uri: Uri,
     PageForm(f): PageForm<PasswordForm>,
 ) -> Response {
-    if let Err(e) = auth
-        .require_user()
-        .and_then(|_| auth.check_csrf(Some(&f.csrf)))
-    {
+    if let Err(e) = auth.signed_form(&f.csrf) {
         return page_error(e, &auth, &state, &uri);
     }
     let keep = auth.session_token.clone();

@@ -228,29 +228,26 @@ pub(super) async fn totp_submit(
     uri: Uri,
     PageForm(f): PageForm<ConfirmForm>,
 ) -> Response {
-    if let Err(e) = auth
-        .require_user()
-        .and_then(|_| auth.check_csrf(Some(&f.csrf)))
-    {
-        return page_error(e, &auth, &state, &uri);
-    }
-    let made = state
-        .modules
-        .enterprises
-        .confirm_totp(&auth.caller(), &f.code)
-        .await;
-    codes_answer(&state, &auth, &uri, made).await
+    let caller = auth.caller();
+    let made = state.modules.enterprises.confirm_totp(&caller, &f.code);
+    codes_answer(&state, &auth, &uri, &f.csrf, made).await
 }
 
-/// The page after a code was asked for new recovery codes: the codes (shown once, never
-/// cached), the page again with the wrong-code message, or the error page.
+/// A signed-in user's form that trades a code for recovery codes: the CSRF token is checked
+/// first, then `made` runs (a future is lazy, so the service is not called before the check);
+/// the answer is the codes (shown once, never cached), the page again with the wrong-code
+/// message, or the error page.
 async fn codes_answer(
     state: &AppState,
     auth: &Auth,
     uri: &Uri,
-    made: Result<Vec<String>, EnterprisesError>,
+    csrf: &str,
+    made: impl std::future::Future<Output = Result<Vec<String>, EnterprisesError>>,
 ) -> Response {
-    match made {
+    if let Err(e) = auth.signed_form(csrf) {
+        return page_error(e, auth, state, uri);
+    }
+    match made.await {
         Ok(codes) => {
             let mut resp = totp_page(state, auth, uri, StatusCode::OK, String::new(), codes).await;
             resp.headers_mut().insert(
@@ -273,16 +270,11 @@ pub(super) async fn recovery_codes_submit(
     uri: Uri,
     PageForm(f): PageForm<ConfirmForm>,
 ) -> Response {
-    if let Err(e) = auth
-        .require_user()
-        .and_then(|_| auth.check_csrf(Some(&f.csrf)))
-    {
-        return page_error(e, &auth, &state, &uri);
-    }
-    let made = state
-        .modules
-        .enterprises
-        .regenerate_recovery_codes(&auth.caller(), &f.code, &auth.client_ip)
-        .await;
-    codes_answer(&state, &auth, &uri, made).await
+    let caller = auth.caller();
+    let made =
+        state
+            .modules
+            .enterprises
+            .regenerate_recovery_codes(&caller, &f.code, &auth.client_ip);
+    codes_answer(&state, &auth, &uri, &f.csrf, made).await
 }

@@ -13,7 +13,7 @@
 //! destroy the fixture that the later rows depend on.
 
 use crate::helpers::{session_pair, uscc, TestApp};
-use crate::labs::instrument_json;
+use crate::labs::{china_day, instrument_json, lab_json};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
@@ -106,14 +106,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     assert_eq!(applied.status, StatusCode::CREATED, "{}", applied.text());
 
     let lab = app
-        .post(
-            "/api/v1/labs",
-            Some(&reg),
-            &json!({"code": "GDQTC", "name": "GDQTC 检测中心", "cma": "201919123456",
-                    "scope": [{"item": "盐雾试验", "standards": ["GB/T 10125-2021"]}],
-                    "areas": ["testing"], "city": "广州",
-                    "contact": {"person": "张工", "phone": "020-12345678"}, "opening_hours": "always"}),
-        )
+        .post("/api/v1/labs", Some(&reg), &lab_json("GDQTC"))
         .await;
     assert_eq!(lab.status, StatusCode::CREATED, "{}", lab.text());
     let lab_id = lab.json()["id"].as_i64().unwrap();
@@ -134,9 +127,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         )
         .await;
     assert_eq!(inst.status, StatusCode::CREATED, "{}", inst.text());
-    let day = (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(3))
-        .format("%Y-%m-%d")
-        .to_string();
+    let day = china_day(3);
     let booked = app
         .post(
             "/api/v1/labs/bookings",

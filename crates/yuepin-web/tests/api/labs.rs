@@ -24,13 +24,13 @@ pub(crate) struct Fx {
     pub(crate) uscc1: String,
 }
 
-fn china_day(days_ahead: i64) -> String {
+pub(crate) fn china_day(days_ahead: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(days_ahead))
         .format("%Y-%m-%d")
         .to_string()
 }
 
-fn lab_json(code: &str) -> Value {
+pub(crate) fn lab_json(code: &str) -> Value {
     json!({
         "code": code, "name": format!("{code} 检测中心"), "cma": "201919123456", "cnas": "CNAS L1234",
         "scope": [{"item": "盐雾试验", "standards": ["GB/T 10125-2021"]}], "areas": ["testing", "reliability"],
